@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `casella` command. Sources are TypeScript run through tsx's loader, so there is no build step
+// between a clone and `npm start`.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,30 @@
+// The one place that reads the machine's time for business purposes (R2). Everything else asks this
+// module, so tests and the test clock (API.md "Test clock") can move time for every rule at once.
+import { Temporal } from 'temporal-polyfill';
+import { dateInRome, type CalendarDate } from './domain/calendar.ts';
+
+let fixedEpochMs: number | null = null;
+
+export const clock = {
+  nowMs(): number {
+    return fixedEpochMs ?? Date.now();
+  },
+  now(): Date {
+    return new Date(this.nowMs());
+  },
+  /** Today's calendar date in Europe/Rome. */
+  today(): CalendarDate {
+    return dateInRome(this.nowMs());
+  },
+  isFixed(): boolean {
+    return fixedEpochMs !== null;
+  },
+  /** Pins the clock (tests, test clock). Pass null to follow the machine again. */
+  set(epochMs: number | null): void {
+    fixedEpochMs = epochMs;
+  },
+  /** Pins the clock at a Rome wall-clock time, e.g. setRome('2026-06-10T09:00'). */
+  setRome(isoLocal: string): void {
+    fixedEpochMs = Temporal.PlainDateTime.from(isoLocal).toZonedDateTime('Europe/Rome').epochMilliseconds;
+  },
+};

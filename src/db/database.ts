@@ -1,0 +1,163 @@
+// One SQL dialect (PostgreSQL) on two engines: PGlite embedded in the process, or a PostgreSQL
+// server through a pool. Services see only `Database` and `Tx`.
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+export interface Tx extends Queryable {
+  /** Runs a script of several statements inside the transaction (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly engine: 'pglite' | 'postgres';
+  /** Runs fn in one transaction (READ COMMITTED; services lock what they change). */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+// Integers of 8 bytes come back as JS numbers (cents and bytes stay far below 2^53); calendar dates
+// stay 'YYYY-MM-DD' strings instead of becoming midnight-UTC instants.
+const INT8 = 20;
+const DATE = 1082;
+const parsers = { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v };
+
+/** Retried automatically: serialization failures and deadlocks (bounded). */
+const RETRYABLE = new Set(['40001', '40P01']);
+const transactionAttemptsMax = 5;
+
+class PostgresDatabase implements Database {
+  readonly engine = 'postgres' as const;
+  constructor(readonly pool: pg.Pool) {}
+
+  async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    return (await this.pool.query(sql, params as unknown[])).rows as R[];
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const tx: Tx = {
+          query: async (sql, params = []) => (await client.query(sql, params as unknown[])).rows,
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        const code = (err as { code?: string }).code;
+        if (code && RETRYABLE.has(code) && attempt < transactionAttemptsMax) continue;
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** A FIFO lock: PGlite has one connection, so a transaction must own it from BEGIN to COMMIT. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+class PgliteDatabase implements Database {
+  readonly engine = 'pglite' as const;
+  readonly #lock = new Mutex();
+  constructor(readonly pg: PGlite) {}
+
+  #raw = async <R>(sql: string, params: readonly unknown[] = []): Promise<R[]> =>
+    (await this.pg.query<R>(sql, params as unknown[])).rows;
+
+  query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    return this.#lock.run(() => this.#raw<R>(sql, params));
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.#lock.run(async () => {
+      await this.pg.exec('BEGIN');
+      try {
+        const result = await fn({
+          query: this.#raw,
+          exec: async (sql) => {
+            await this.pg.exec(sql);
+          },
+        });
+        await this.pg.exec('COMMIT');
+        return result;
+      } catch (err) {
+        await this.pg.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.#lock.run(async () => {
+      await this.pg.exec(sql);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#lock.run(() => this.pg.close());
+  }
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; when absent the embedded engine is used. */
+  url?: string | undefined;
+  /** Where the embedded engine keeps its files; undefined keeps it in memory (tests). */
+  dataDir?: string | undefined;
+  poolSizeMax?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSizeMax ?? 10,
+      types: {
+        getTypeParser: ((oid: number, format?: string) =>
+          (parsers as Record<number, (v: string) => unknown>)[oid] ??
+          pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client that loses its server must not crash the process; the next query reconnects.
+    pool.on('error', () => {});
+    return new PostgresDatabase(pool);
+  }
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const db = new PGlite(options.dataDir, { parsers });
+  await db.waitReady;
+  return new PgliteDatabase(db);
+}

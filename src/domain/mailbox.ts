@@ -1,0 +1,51 @@
+// Mailbox states, grace and the manual-renewal window (R8, R9).
+import { addDays, compareDates, isBefore, type CalendarDate } from './calendar.ts';
+import type { Catalogue, MailboxType } from './catalogue.ts';
+
+export type MailboxStatus = 'active' | 'expired' | 'terminated';
+export type AddonStatus = 'active' | 'deactivated';
+
+export interface ExtraSpaceAddon {
+  quantityGb: number;
+  status: AddonStatus;
+  activeUntil: CalendarDate;
+}
+
+export interface MailboxFacts {
+  type: MailboxType;
+  status: MailboxStatus;
+  expiresOn: CalendarDate;
+  autoRenew: boolean;
+  extraSpaceAutoRenew: boolean;
+  addon: ExtraSpaceAddon | null;
+}
+
+export const activeExtraGb = (m: { addon: ExtraSpaceAddon | null }): number =>
+  m.addon?.status === 'active' ? m.addon.quantityGb : 0;
+
+/** Last day an expired mailbox can still be renewed: "until E + 90 days" (R8), inclusive. */
+export const graceEndsOn = (expiresOn: CalendarDate, c: Catalogue): CalendarDate => addDays(expiresOn, c.graceDays);
+
+/** R8: terminated once E + grace has passed. */
+export const isPastGrace = (expiresOn: CalendarDate, today: CalendarDate, c: Catalogue): boolean =>
+  compareDates(today, graceEndsOn(expiresOn, c)) > 0;
+
+export type RenewalWindow =
+  | { allowed: true }
+  | { allowed: false; reason: 'too_early' | 'past_grace' | 'terminated'; opensOn?: CalendarDate };
+
+/** R9: from 90 days before E (and during grace) the holder may renew by hand. */
+export function manualRenewalWindow(
+  m: Pick<MailboxFacts, 'status' | 'expiresOn'>,
+  today: CalendarDate,
+  c: Catalogue,
+): RenewalWindow {
+  if (m.status === 'terminated') return { allowed: false, reason: 'terminated' };
+  if (isPastGrace(m.expiresOn, today, c)) return { allowed: false, reason: 'past_grace' };
+  const opensOn = addDays(m.expiresOn, -manualRenewalLeadDays(c));
+  if (m.status === 'active' && isBefore(today, opensOn)) return { allowed: false, reason: 'too_early', opensOn };
+  return { allowed: true };
+}
+
+/** The manual renewal window opens with the first alert: 90 days by default. */
+export const manualRenewalLeadDays = (c: Catalogue): number => Math.max(90, c.alertMilestonesDays[0] ?? 90);

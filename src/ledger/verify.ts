@@ -1,0 +1,71 @@
+// R6: "a command verifies this for every holder": each wallet equals the sum of its postings, each
+// journal transaction sums to zero, and each holder's statement agrees with the wallet.
+import type { Queryable } from '../db/database.ts';
+
+export interface LedgerProblem {
+  kind: 'wallet_mismatch' | 'unbalanced_transaction' | 'statement_mismatch';
+  customerId?: string;
+  transactionId?: string;
+  expectedCents?: number;
+  actualCents?: number;
+}
+
+export interface LedgerReport {
+  ok: boolean;
+  customersChecked: number;
+  transactionsChecked: number;
+  problems: LedgerProblem[];
+}
+
+/** At most this many problems are listed; `ok` is false whatever the count. */
+const problemsListedMax = 100;
+
+export async function verifyLedger(db: Queryable): Promise<LedgerReport> {
+  const [counts] = await db.query<{ customers: number; transactions: number }>(
+    `SELECT (SELECT count(*) FROM wallets)::int8 AS customers, (SELECT count(*) FROM ledger_transactions)::int8 AS transactions`,
+  );
+  const walletMismatches = await db.query<{ customer_id: string; balance_cents: number; postings_cents: number }>(
+    `SELECT w.customer_id, w.balance_cents, coalesce(p.total, 0)::int8 AS postings_cents
+       FROM wallets w
+       LEFT JOIN (SELECT account, sum(amount_cents) AS total FROM ledger_postings
+                   WHERE account LIKE 'wallet:%' GROUP BY account) p ON p.account = 'wallet:' || w.customer_id
+      WHERE w.balance_cents <> coalesce(p.total, 0)
+      LIMIT ${problemsListedMax}`,
+  );
+  const unbalanced = await db.query<{ transaction_id: string; total: number }>(
+    `SELECT t.id AS transaction_id, coalesce(sum(p.amount_cents), 0)::int8 AS total
+       FROM ledger_transactions t LEFT JOIN ledger_postings p ON p.transaction_id = t.id
+      GROUP BY t.id HAVING coalesce(sum(p.amount_cents), 0) <> 0 OR count(p.account) = 0
+      LIMIT ${problemsListedMax}`,
+  );
+  // The statement: movements of each holder add up to the wallet, and the last balance shown is it.
+  const statements = await db.query<{ customer_id: string; balance_cents: number; movements_cents: number }>(
+    `SELECT w.customer_id, w.balance_cents, coalesce(t.total, 0)::int8 AS movements_cents
+       FROM wallets w
+       LEFT JOIN (SELECT customer_id, sum(wallet_amount_cents) AS total FROM ledger_transactions GROUP BY customer_id) t
+         ON t.customer_id = w.customer_id
+      WHERE w.balance_cents <> coalesce(t.total, 0)
+      LIMIT ${problemsListedMax}`,
+  );
+  const problems: LedgerProblem[] = [
+    ...walletMismatches.map((r) => ({
+      kind: 'wallet_mismatch' as const,
+      customerId: r.customer_id,
+      expectedCents: r.postings_cents,
+      actualCents: r.balance_cents,
+    })),
+    ...unbalanced.map((r) => ({ kind: 'unbalanced_transaction' as const, transactionId: r.transaction_id, actualCents: r.total })),
+    ...statements.map((r) => ({
+      kind: 'statement_mismatch' as const,
+      customerId: r.customer_id,
+      expectedCents: r.movements_cents,
+      actualCents: r.balance_cents,
+    })),
+  ].slice(0, problemsListedMax);
+  return {
+    ok: problems.length === 0,
+    customersChecked: counts?.customers ?? 0,
+    transactionsChecked: counts?.transactions ?? 0,
+    problems,
+  };
+}

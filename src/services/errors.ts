@@ -1,0 +1,29 @@
+// Domain errors carry the codes of API.md; the HTTP layer maps each code to its status in one place.
+export type ErrorCode =
+  | 'invalid_credentials'
+  | 'unauthenticated'
+  | 'csrf_failed'
+  | 'forbidden'
+  | 'not_found'
+  | 'validation_failed'
+  | 'mailbox_not_active'
+  | 'not_renewable'
+  | 'order_not_pending'
+  | 'limit_exceeded'
+  | 'idempotency_conflict'
+  | 'rate_limited';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: Record<string, string>,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string): DomainError => new DomainError('not_found', `${what} not found`);
+export const invalid = (fields: Record<string, string>, message = 'Some fields are not valid'): DomainError =>
+  new DomainError('validation_failed', message, fields);

@@ -1,0 +1,126 @@
+// Operators create holders and mailboxes (R12: operators act with their own credentials).
+import type { Tx } from '../db/database.ts';
+import { parseDate } from '../domain/calendar.ts';
+import { MAILBOX_TYPES, type MailboxType } from '../domain/catalogue.ts';
+import { newId } from '../ids.ts';
+import { clock } from '../clock.ts';
+import type { Locale } from '../i18n/format.ts';
+import { audit, type Actor } from './audit.ts';
+import type { ServiceContext } from './context.ts';
+import { invalid, notFound } from './errors.ts';
+import { hashPassword } from './passwords.ts';
+import { readCustomer, readMailbox, type CustomerRow, type MailboxRow } from './rows.ts';
+
+export interface NewCustomer {
+  name: string;
+  taxCode?: string | null;
+  referenceEmail: string;
+  locale?: Locale;
+}
+
+const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
+export const isEmailAddress = (s: string): boolean => s.length <= 254 && EMAIL.test(s);
+
+export const passwordProblem = (p: string): string | null =>
+  p.length < 8 ? 'must be at least 8 characters' : p.length > 200 ? 'must be at most 200 characters' : null;
+
+export async function createCustomer(ctx: ServiceContext, actor: Actor, input: NewCustomer): Promise<CustomerRow> {
+  const fields: Record<string, string> = {};
+  if (!input.name.trim()) fields.name = 'must not be empty';
+  if (!isEmailAddress(input.referenceEmail)) fields.referenceEmail = 'must be an e-mail address';
+  if (Object.keys(fields).length) throw invalid(fields);
+  const now = clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const id = newId('cus');
+    const [row] = await tx.query<CustomerRow>(
+      `INSERT INTO customers (id, name, tax_code, reference_email, locale, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+      [id, input.name.trim(), input.taxCode?.trim() || null, input.referenceEmail, input.locale ?? 'it', now],
+    );
+    await tx.query('INSERT INTO wallets (customer_id, balance_cents, updated_at) VALUES ($1, 0, $2)', [id, now]);
+    await audit(tx, actor, { action: 'customer.create', entityKind: 'customer', entityId: id, after: row }, now);
+    return row!;
+  });
+}
+
+export interface NewMailbox {
+  customerId: string;
+  address: string;
+  password: string;
+  type: MailboxType;
+  expiresOn: string;
+  usedBytes?: number;
+}
+
+export async function createMailbox(ctx: ServiceContext, actor: Actor, input: NewMailbox): Promise<MailboxRow> {
+  const fields: Record<string, string> = {};
+  const address = input.address.trim().toLowerCase();
+  if (!isEmailAddress(address)) fields.address = 'must be a mailbox address like nome@pec.example.it';
+  const pw = passwordProblem(input.password);
+  if (pw) fields.password = pw;
+  if (!MAILBOX_TYPES.includes(input.type)) fields.type = `must be one of ${MAILBOX_TYPES.join(', ')}`;
+  if (!parseDate(input.expiresOn)) fields.expiresOn = 'must be a date YYYY-MM-DD';
+  if (input.usedBytes !== undefined && !(Number.isSafeInteger(input.usedBytes) && input.usedBytes >= 0)) {
+    fields.usedBytes = 'must be a whole number of bytes >= 0';
+  }
+  if (Object.keys(fields).length) throw invalid(fields);
+  const passwordHash = await hashPassword(input.password);
+  const now = clock.now();
+  return ctx.db.transaction(async (tx) => {
+    if (!(await readCustomer(tx, input.customerId))) throw invalid({ customerId: 'no such customer' });
+    const taken = await tx.query('SELECT 1 FROM mailboxes WHERE lower(address) = $1', [address]);
+    if (taken.length) throw invalid({ address: 'is already taken' });
+    const id = newId('mbx');
+    await tx.query(
+      `INSERT INTO mailboxes (id, customer_id, address, password_hash, type, expires_on, used_bytes, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+      [id, input.customerId, address, passwordHash, input.type, input.expiresOn, input.usedBytes ?? 0, now],
+    );
+    const row = (await readMailbox(tx, id, null))!;
+    await audit(tx, actor, { action: 'mailbox.create', entityKind: 'mailbox', entityId: id, after: row }, now);
+    return row;
+  });
+}
+
+/** Operator changes: usage reported by the mail platform (R11), or a new password. */
+export async function updateMailboxAsOperator(
+  ctx: ServiceContext,
+  actor: Actor,
+  mailboxId: string,
+  change: { usedBytes?: number; password?: string },
+  afterChange?: (tx: Tx, row: MailboxRow) => Promise<void>,
+): Promise<MailboxRow> {
+  const fields: Record<string, string> = {};
+  if (change.usedBytes !== undefined && !(Number.isSafeInteger(change.usedBytes) && change.usedBytes >= 0)) {
+    fields.usedBytes = 'must be a whole number of bytes >= 0';
+  }
+  const pw = change.password === undefined ? null : passwordProblem(change.password);
+  if (pw) fields.password = pw;
+  if (Object.keys(fields).length) throw invalid(fields);
+  const passwordHash = change.password === undefined ? null : await hashPassword(change.password);
+  const now = clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const before = await readMailbox(tx, mailboxId, null);
+    if (!before) throw notFound('mailbox');
+    await tx.query(
+      `UPDATE mailboxes SET used_bytes = coalesce($2, used_bytes), password_hash = coalesce($3, password_hash), updated_at = $4
+        WHERE id = $1`,
+      [mailboxId, change.usedBytes ?? null, passwordHash, now],
+    );
+    const after = (await readMailbox(tx, mailboxId, null))!;
+    await audit(
+      tx,
+      actor,
+      {
+        action: 'mailbox.update',
+        entityKind: 'mailbox',
+        entityId: mailboxId,
+        before: { usedBytes: before.used_bytes },
+        after: { usedBytes: after.used_bytes, passwordChanged: passwordHash !== null },
+      },
+      now,
+    );
+    if (afterChange) await afterChange(tx, after);
+    return after;
+  });
+}

@@ -1,0 +1,122 @@
+// Rows as the database returns them, and their conversion to domain facts.
+import type { Tx, Queryable } from '../db/database.ts';
+import { date } from '../domain/calendar.ts';
+import type { MailboxType } from '../domain/catalogue.ts';
+import type { MailboxFacts, MailboxStatus, AddonStatus } from '../domain/mailbox.ts';
+import type { Cents } from '../domain/money.ts';
+import type { Locale } from '../i18n/format.ts';
+
+export interface CustomerRow {
+  id: string;
+  name: string;
+  tax_code: string | null;
+  reference_email: string;
+  locale: Locale;
+  created_at: Date;
+}
+
+export interface MailboxRow {
+  id: string;
+  customer_id: string;
+  address: string;
+  type: MailboxType;
+  status: MailboxStatus;
+  expires_on: string;
+  auto_renew: boolean;
+  extra_space_auto_renew: boolean;
+  used_bytes: number;
+  addon_quantity_gb: number | null;
+  addon_status: AddonStatus | null;
+  addon_active_until: string | null;
+}
+
+export interface OrderRow {
+  id: string;
+  customer_id: string;
+  mailbox_id: string;
+  kind: 'extra_inbox_space' | 'renewal';
+  quantity_gb: number;
+  rule: 'full_year' | 'free_until_expiry' | 'remaining_months' | null;
+  amount_cents: Cents;
+  status: 'completed' | 'awaiting_topup' | 'cancelled' | 'expired';
+  period_ends_on: string;
+  active_until: string;
+  created_at: Date;
+  expires_at: Date;
+  completed_at: Date | null;
+}
+
+export interface TopupRow {
+  id: string;
+  customer_id: string;
+  amount_cents: Cents;
+  vat_cents: Cents;
+  charge_cents: Cents;
+  status: 'pending' | 'succeeded' | 'failed';
+  failure_code: string | null;
+  gateway: string;
+  order_id: string | null;
+  settled_order_ids: string[];
+  created_at: Date;
+}
+
+export const MAILBOX_COLUMNS = `m.id, m.customer_id, m.address, m.type, m.status, m.expires_on, m.auto_renew,
+  m.extra_space_auto_renew, m.used_bytes, a.quantity_gb AS addon_quantity_gb, a.status AS addon_status,
+  a.active_until AS addon_active_until`;
+
+export function mailboxFacts(r: MailboxRow): MailboxFacts {
+  return {
+    type: r.type,
+    status: r.status,
+    expiresOn: date(r.expires_on),
+    autoRenew: r.auto_renew,
+    extraSpaceAutoRenew: r.extra_space_auto_renew,
+    addon:
+      r.addon_status && r.addon_quantity_gb !== null && r.addon_active_until
+        ? { quantityGb: r.addon_quantity_gb, status: r.addon_status, activeUntil: date(r.addon_active_until) }
+        : null,
+  };
+}
+
+/** A holder's mailbox, locked for change; null when it is not theirs (R12: as if it did not exist). */
+export async function lockMailbox(tx: Tx, mailboxId: string, customerId: string | null): Promise<MailboxRow | null> {
+  const rows = await tx.query<MailboxRow>(
+    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+      WHERE m.id = $1 AND ($2::text IS NULL OR m.customer_id = $2) FOR UPDATE OF m`,
+    [mailboxId, customerId],
+  );
+  return rows[0] ?? null;
+}
+
+export async function readMailbox(db: Queryable, mailboxId: string, customerId: string | null): Promise<MailboxRow | null> {
+  const rows = await db.query<MailboxRow>(
+    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+      WHERE m.id = $1 AND ($2::text IS NULL OR m.customer_id = $2)`,
+    [mailboxId, customerId],
+  );
+  return rows[0] ?? null;
+}
+
+export async function readMailboxes(db: Queryable, customerId: string): Promise<MailboxRow[]> {
+  return db.query<MailboxRow>(
+    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+      WHERE m.customer_id = $1 ORDER BY m.address`,
+    [customerId],
+  );
+}
+
+/** Locks the holder's wallet: every change of money or space for a holder starts here (R5). */
+export async function lockWallet(tx: Tx, customerId: string): Promise<Cents | null> {
+  const rows = await tx.query<{ balance_cents: Cents }>('SELECT balance_cents FROM wallets WHERE customer_id = $1 FOR UPDATE', [customerId]);
+  return rows[0]?.balance_cents ?? null;
+}
+
+export async function readBalance(db: Queryable, customerId: string): Promise<Cents> {
+  const rows = await db.query<{ balance_cents: Cents }>('SELECT balance_cents FROM wallets WHERE customer_id = $1', [customerId]);
+  return rows[0]?.balance_cents ?? (0 as Cents);
+}
+
+export async function readCustomer(db: Queryable, customerId: string): Promise<CustomerRow | null> {
+  const rows = await db.query<CustomerRow>('SELECT * FROM customers WHERE id = $1', [customerId]);
+  return rows[0] ?? null;
+}

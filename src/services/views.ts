@@ -1,0 +1,136 @@
+// The JSON shapes of API.md "Shapes", built from rows. One place, so the API, the pages and the CLI agree.
+import { baseBytes, BYTES_PER_GB, type Catalogue } from '../domain/catalogue.ts';
+import { activeExtraGb } from '../domain/mailbox.ts';
+import { cents, maxCents, subCents, type Cents } from '../domain/money.ts';
+import { addonRenewalPrice, mailboxRenewalPrice } from '../domain/renewal.ts';
+import type { ExtraSpaceQuote } from '../domain/pricing.ts';
+import { mailboxFacts, type CustomerRow, type MailboxRow, type OrderRow, type TopupRow } from './rows.ts';
+
+export const customerView = (c: CustomerRow) => ({
+  id: c.id,
+  name: c.name,
+  taxCode: c.tax_code,
+  referenceEmail: c.reference_email,
+  locale: c.locale,
+});
+export type CustomerView = ReturnType<typeof customerView>;
+
+export function mailboxView(r: MailboxRow, c: Catalogue) {
+  const facts = mailboxFacts(r);
+  const baseGb = c.mailboxTypes[r.type].baseInboxGb;
+  const extraGb = activeExtraGb(facts);
+  const addonPrice = addonRenewalPrice(extraGb, c);
+  const mailboxPrice = mailboxRenewalPrice(facts, c);
+  // What renews at E: the mailbox, and its extra space unless the holder switched that off.
+  const addonsDue = facts.addon?.status === 'active' && r.extra_space_auto_renew ? addonPrice : cents(0);
+  return {
+    id: r.id,
+    address: r.address,
+    type: r.type,
+    status: r.status,
+    expiresOn: r.expires_on,
+    autoRenew: r.auto_renew,
+    extraSpaceAutoRenew: r.extra_space_auto_renew,
+    space: {
+      baseGb,
+      extraGb,
+      totalGb: baseGb + extraGb,
+      usedBytes: r.used_bytes,
+      totalBytes: baseBytes(c, r.type) + extraGb * BYTES_PER_GB,
+    },
+    addons: facts.addon
+      ? [
+          {
+            kind: 'extra_inbox_space' as const,
+            quantityGb: facts.addon.quantityGb,
+            status: facts.addon.status,
+            activeUntil: facts.addon.activeUntil.toString(),
+            renewalPriceCents: addonRenewalPrice(facts.addon.quantityGb, c),
+          },
+        ]
+      : [],
+    renewal:
+      r.status === 'terminated'
+        ? null
+        : { dueOn: r.expires_on, mailboxPriceCents: mailboxPrice, addonsPriceCents: addonsDue, totalCents: cents(mailboxPrice + addonsDue) },
+  };
+}
+export type MailboxView = ReturnType<typeof mailboxView>;
+
+/** An order as the holder sees it; a waiting order past its 24 hours reads as expired even before the job runs. */
+export function orderView(o: OrderRow, balance: Cents, nowMs: number, c: Catalogue) {
+  const waiting = o.status === 'awaiting_topup' && o.expires_at.getTime() > nowMs;
+  const status = o.status === 'awaiting_topup' && !waiting ? 'expired' : o.status;
+  const shortfall = waiting ? maxCents(cents(0), subCents(o.amount_cents, balance)) : cents(0);
+  return {
+    id: o.id,
+    mailboxId: o.mailbox_id,
+    kind: o.kind,
+    quantityGb: o.quantity_gb,
+    rule: o.rule,
+    amountCents: o.amount_cents,
+    status,
+    shortfallCents: shortfall,
+    topupRequiredCents: shortfall > 0 ? maxCents(shortfall, c.topupMinCents) : cents(0),
+    createdAt: o.created_at.toISOString(),
+    completedAt: o.completed_at ? o.completed_at.toISOString() : null,
+    activeUntil: o.active_until,
+    expiresAt: o.expires_at.toISOString(),
+  };
+}
+export type OrderView = ReturnType<typeof orderView>;
+
+export function quoteView(q: ExtraSpaceQuote, balance: Cents) {
+  return {
+    quantityGb: q.quantityGb,
+    unitPriceCents: q.unitPriceCents,
+    rule: q.rule,
+    amountCents: q.amountCents,
+    activeFrom: q.activeFrom.toString(),
+    activeUntil: q.activeUntil.toString(),
+    renewalOn: q.renewalOn.toString(),
+    renewalAmountCents: q.renewalAmountCents,
+    balanceCents: balance,
+    shortfallCents: maxCents(cents(0), subCents(q.amountCents, balance)),
+  };
+}
+export type QuoteView = ReturnType<typeof quoteView>;
+
+/** checkoutUrl: where the card is paid while the top-up is pending (the gateway decides). */
+export const topupView = (t: TopupRow, checkoutUrl: string | null) => ({
+  id: t.id,
+  amountCents: t.amount_cents,
+  vatCents: t.vat_cents,
+  chargeCents: t.charge_cents,
+  status: t.status,
+  failureCode: t.failure_code,
+  checkoutUrl: t.status === 'pending' ? checkoutUrl : null,
+  orderId: t.order_id,
+  settledOrderIds: t.settled_order_ids,
+  createdAt: t.created_at.toISOString(),
+});
+export type TopupView = ReturnType<typeof topupView>;
+
+export interface TransactionRow {
+  id: string;
+  created_at: Date;
+  kind: 'topup' | 'purchase' | 'renewal' | 'adjustment' | 'refund';
+  wallet_amount_cents: Cents;
+  balance_after_cents: Cents;
+  description: string;
+  order_id: string | null;
+  mailbox_id: string | null;
+}
+
+export const transactionView = (t: TransactionRow) => ({
+  id: t.id,
+  at: t.created_at.toISOString(),
+  kind: t.kind,
+  amountCents: t.wallet_amount_cents,
+  balanceAfterCents: t.balance_after_cents,
+  description: t.description,
+  orderId: t.order_id,
+  mailboxId: t.mailbox_id,
+});
+export type TransactionView = ReturnType<typeof transactionView>;
+
