@@ -16,6 +16,14 @@ export const clock = {
   today(): CalendarDate {
     return dateInRome(this.nowMs());
   },
+  /**
+   * The machine's own time, never moved by the test clock: for security timers (session idle
+   * timeout, login throttling, webhook signature tolerance), which must not expire or revive when a
+   * test moves business time by a year.
+   */
+  wallMs(): number {
+    return Date.now();
+  },
   isFixed(): boolean {
     return fixedEpochMs !== null;
   },
