@@ -1,0 +1,17 @@
+// The holder's session cookie, shared by the JSON API and the web pages (R12).
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import { SESSION_IDLE_MS } from '../services/sessions.ts';
+
+export const SESSION_COOKIE = 'casella_session';
+/** The language chosen before logging in (after login it is the holder's `locale`). */
+export const LANG_COOKIE = 'casella_lang';
+
+export function sessionCookieOptions(publicUrl: string): CookieSerializeOptions {
+  return {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    secure: publicUrl.startsWith('https:'),
+    maxAge: Math.floor(SESSION_IDLE_MS / 1000) * 48, // the server-side idle timeout is what ends a session
+  };
+}
