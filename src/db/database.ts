@@ -157,7 +157,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return new PostgresDatabase(pool);
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const db = new PGlite(options.dataDir, { parsers });
+  // Options go in the first argument: PGlite(undefined, options) would drop them.
+  const db = new PGlite({ dataDir: options.dataDir, parsers });
   await db.waitReady;
   return new PgliteDatabase(db);
 }

@@ -1,0 +1,37 @@
+// Holders and mailboxes for service tests, made through the real services.
+import { SYSTEM } from '../../src/services/audit.ts';
+import type { ServiceContext } from '../../src/services/context.ts';
+import { createCustomer, createMailbox } from '../../src/services/provision.ts';
+import { adjustCredit } from '../../src/services/credit.ts';
+import type { MailboxType } from '../../src/domain/catalogue.ts';
+
+let counter = 0;
+export const uniqueAddress = (prefix = 'box'): string => `${prefix}${++counter}.${process.pid}.${Date.now().toString(36)}@pec.test.it`;
+
+export async function holderWithMailbox(
+  ctx: ServiceContext,
+  opts: { creditCents?: number; expiresOn?: string; type?: MailboxType; locale?: 'it' | 'en'; usedBytes?: number; password?: string } = {},
+) {
+  const customer = await createCustomer(ctx, SYSTEM, {
+    name: 'Studio Bianchi',
+    referenceEmail: `ref${++counter}@example.com`,
+    locale: opts.locale ?? 'it',
+  });
+  const mailbox = await createMailbox(ctx, SYSTEM, {
+    customerId: customer.id,
+    address: uniqueAddress(),
+    password: opts.password ?? 'password-1234',
+    type: opts.type ?? 'standard',
+    expiresOn: opts.expiresOn ?? '2026-12-01',
+    usedBytes: opts.usedBytes ?? 0,
+  });
+  if (opts.creditCents) await adjustCredit(ctx, SYSTEM, customer.id, opts.creditCents, 'test credit');
+  return { customer, mailbox };
+}
+
+export async function outboxOf(ctx: ServiceContext, customerId: string) {
+  return ctx.db.query<{ kind: string; subject: string; text_body: string; to_address: string }>(
+    'SELECT kind, subject, text_body, to_address FROM outbox WHERE customer_id = $1 ORDER BY seq',
+    [customerId],
+  );
+}
