@@ -15,6 +15,8 @@ const USAGE = `casella — PEC customer area and billing engine
   casella seed --demo                create the demo holder and print its login
   casella ledger verify              check every wallet against the ledger
   casella operator create --name N   create an operator and print its token
+  casella bench renewals --mailboxes N [--json]
+  casella bench purchase --seconds S --concurrency C [--json]
 `;
 
 type Command = (app: App, args: string[]) => Promise<number>;
@@ -88,6 +90,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return name ? 0 : 2;
   }
+  // The purchase benchmark talks HTTP to a running server and must not open its embedded database.
+  if (name === 'bench') return (await import('./bench.ts')).runBench(args);
   const command = commands[name];
   if (!command) {
     console.error(`unknown command "${name}"\n\n${USAGE}`);

@@ -24,12 +24,16 @@ export async function verifyLedger(db: Queryable): Promise<LedgerReport> {
   const [counts] = await db.query<{ customers: number; transactions: number }>(
     `SELECT (SELECT count(*) FROM wallets)::int8 AS customers, (SELECT count(*) FROM ledger_transactions)::int8 AS transactions`,
   );
+  // Both sides are aggregated first and joined on a plain column, so PostgreSQL hash-joins them
+  // (a join on 'wallet:' || id with LIMIT degenerated into a nested loop: minutes at 100k holders).
   const walletMismatches = await db.query<{ customer_id: string; balance_cents: number; postings_cents: number }>(
-    `SELECT w.customer_id, w.balance_cents, coalesce(p.total, 0)::int8 AS postings_cents
-       FROM wallets w
-       LEFT JOIN (SELECT account, sum(amount_cents) AS total FROM ledger_postings
-                   WHERE account LIKE 'wallet:%' GROUP BY account) p ON p.account = 'wallet:' || w.customer_id
-      WHERE w.balance_cents <> coalesce(p.total, 0)
+    `WITH postings AS MATERIALIZED (
+       SELECT substr(account, 8) AS customer_id, sum(amount_cents) AS total
+         FROM ledger_postings WHERE account LIKE 'wallet:%' GROUP BY account)
+     SELECT coalesce(w.customer_id, p.customer_id) AS customer_id, coalesce(w.balance_cents, 0)::int8 AS balance_cents,
+            coalesce(p.total, 0)::int8 AS postings_cents
+       FROM wallets w FULL JOIN postings p ON p.customer_id = w.customer_id
+      WHERE coalesce(w.balance_cents, 0) <> coalesce(p.total, 0)
       LIMIT ${problemsListedMax}`,
   );
   const unbalanced = await db.query<{ transaction_id: string; total: number }>(
@@ -40,10 +44,10 @@ export async function verifyLedger(db: Queryable): Promise<LedgerReport> {
   );
   // The statement: movements of each holder add up to the wallet, and the last balance shown is it.
   const statements = await db.query<{ customer_id: string; balance_cents: number; movements_cents: number }>(
-    `SELECT w.customer_id, w.balance_cents, coalesce(t.total, 0)::int8 AS movements_cents
-       FROM wallets w
-       LEFT JOIN (SELECT customer_id, sum(wallet_amount_cents) AS total FROM ledger_transactions GROUP BY customer_id) t
-         ON t.customer_id = w.customer_id
+    `WITH movements AS MATERIALIZED (
+       SELECT customer_id, sum(wallet_amount_cents) AS total FROM ledger_transactions GROUP BY customer_id)
+     SELECT w.customer_id, w.balance_cents, coalesce(t.total, 0)::int8 AS movements_cents
+       FROM wallets w LEFT JOIN movements t ON t.customer_id = w.customer_id
       WHERE w.balance_cents <> coalesce(t.total, 0)
       LIMIT ${problemsListedMax}`,
   );
