@@ -1,6 +1,7 @@
 // One SQL dialect (PostgreSQL) on two engines: PGlite embedded in the process, or a PostgreSQL
 // server through a pool. Services see only `Database` and `Tx`.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 
@@ -91,10 +92,56 @@ class Mutex {
   }
 }
 
+export class DataDirInUseError extends Error {}
+
+/**
+ * PGlite has no lock of its own: two processes on one data directory would corrupt it. A lock file
+ * with the owner's pid refuses a second process; one left by a process that died is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, 'casella.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(path, 'utf8'));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new DataDirInUseError(
+          `the embedded database in ${dataDir} is in use by process ${owner}; stop it first, or use DATABASE_URL`,
+        );
+      }
+      unlinkSync(path); // its owner is gone
+    }
+  }
+  throw new DataDirInUseError(`could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 class PgliteDatabase implements Database {
   readonly engine = 'pglite' as const;
   readonly #lock = new Mutex();
-  constructor(readonly pg: PGlite) {}
+  constructor(
+    readonly pg: PGlite,
+    readonly unlockDataDir: () => void = () => {},
+  ) {}
 
   #raw = async <R>(sql: string, params: readonly unknown[] = []): Promise<R[]> =>
     (await this.pg.query<R>(sql, params as unknown[])).rows;
@@ -129,7 +176,10 @@ class PgliteDatabase implements Database {
   }
 
   close(): Promise<void> {
-    return this.#lock.run(() => this.pg.close());
+    return this.#lock.run(async () => {
+      await this.pg.close();
+      this.unlockDataDir();
+    });
   }
 }
 
@@ -156,9 +206,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on('error', () => {});
     return new PostgresDatabase(pool);
   }
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  // Options go in the first argument: PGlite(undefined, options) would drop them.
-  const db = new PGlite({ dataDir: options.dataDir, parsers });
-  await db.waitReady;
-  return new PgliteDatabase(db);
+  let unlock = () => {};
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    unlock = lockDataDir(options.dataDir);
+  }
+  try {
+    // Options go in the first argument: PGlite(undefined, options) would drop them.
+    const db = new PGlite({ dataDir: options.dataDir, parsers });
+    await db.waitReady;
+    return new PgliteDatabase(db, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
 }
