@@ -1,19 +1,110 @@
-// The HTTP server. The holder and operator APIs, the pages and the payment routes register here.
+// The HTTP server: the holder and operator APIs, payments, the test clock, the docs and the pages.
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import type { App } from '../app.ts';
+import { gatewayFor } from '../payments/registry.ts';
+import type { PaymentGateway } from '../payments/gateway.ts';
+import { ApiError, handleError, sendError } from './errors.ts';
+import { holderRoutes } from './holder-routes.ts';
+import { operatorRoutes, type OperatorRouteOptions } from './operator-routes.ts';
+import { paymentRoutes } from './payment-routes.ts';
+import { testClockRoutes } from './test-clock-routes.ts';
+import { securityHeaders } from './security-headers.ts';
 
-export async function buildServer(app: App, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export const BODY_BYTES_MAX = 64 * 1024;
+const NESTING_DEPTH_MAX = 32;
+
+function containsNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (depth > NESTING_DEPTH_MAX || v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return false;
+  return Object.entries(v).some(([k, x]) => k.includes('\u0000') || containsNul(x, depth + 1));
+}
+
+export interface ServerOptions {
+  logger?: boolean;
+  /** Where log lines go (tests read them); stdout by default. */
+  logStream?: Writable;
+  gateway?: PaymentGateway;
+  afterUsageChange?: OperatorRouteOptions['afterUsageChange'];
+  /** Extra routes (the web pages, /dev/mail) registered by their own modules. */
+  plugins?: ((server: FastifyInstance) => Promise<void>)[];
+}
+
+export async function buildServer(app: App, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const logging = opts.logger || opts.logStream;
   const server = Fastify({
-    logger: opts.logger ? { level: 'info', redact: ['req.headers.authorization', 'req.headers.cookie'] } : false,
-    bodyLimit: 64 * 1024,
+    logger: logging
+      ? {
+          level: 'info',
+          ...(opts.logStream ? { stream: opts.logStream } : {}),
+          // Secrets never reach the log: credentials, cookies, tokens. Bodies are never logged at all.
+          redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
+        }
+      : false,
+    bodyLimit: BODY_BYTES_MAX,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
   });
+  const gateway = opts.gateway ?? gatewayFor(app.config);
+
+  server.setErrorHandler(handleError);
+  // PostgreSQL text cannot hold NUL: such input is refused at the edge instead of failing in SQL.
+  server.addHook('preValidation', async (req) => {
+    if (containsNul(req.params)) throw new ApiError('not_found', 'Not found');
+    if (containsNul(req.body) || containsNul(req.query)) throw new ApiError('validation_failed', 'Text must not contain NUL characters', {});
+  });
+  server.setNotFoundHandler((_req, reply) => sendError(reply, 'not_found', 'Not found'));
+  server.addHook('onSend', securityHeaders(app.config.publicUrl));
+  server.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  // JSON as API.md has it; an empty body counts as no body (a POST without one is common and harmless).
+  server.removeContentTypeParser('application/json');
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(Object.assign(new Error('The body is not valid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
+
   await server.register(cookie);
-  await server.register(formbody);
-  server.get('/healthz', async (_req, reply) => {
+  await server.register(formbody, { bodyLimit: BODY_BYTES_MAX });
+  await server.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Casella API', version: '1', description: 'The holder and operator API of Casella (see API.md).' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'casella_session' },
+        },
+      },
+    },
+  });
+  await server.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+  server.get('/api/openapi.json', { schema: { hide: true } }, async () => server.swagger());
+
+  server.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
     await app.db.query('SELECT 1 FROM schema_migrations LIMIT 1');
     return reply.send({ status: 'ok' });
   });
+
+  await server.register(holderRoutes, { app, gateway });
+  await server.register(operatorRoutes, { app, ...(opts.afterUsageChange ? { afterUsageChange: opts.afterUsageChange } : {}) });
+  await server.register(paymentRoutes, { app, gateway });
+  if (app.config.testClock) await server.register(testClockRoutes, { app });
+  for (const plugin of opts.plugins ?? []) await server.register(plugin);
   return server;
 }

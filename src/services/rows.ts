@@ -57,6 +57,8 @@ export interface TopupRow {
   gateway: string;
   order_id: string | null;
   settled_order_ids: string[];
+  /** A hosted checkout page the gateway gave (Stripe); null for the test gateway. */
+  checkout_url: string | null;
   created_at: Date;
 }
 

@@ -124,3 +124,20 @@ export async function applyPaymentOutcome(ctx: ServiceContext, n: PaymentOutcome
   });
 }
 
+
+/** Keeps the hosted checkout page a gateway made for the top-up (Stripe gives one URL per session). */
+export async function recordCheckout(ctx: ServiceContext, topupId: string, checkoutUrl: string | null, sessionId: string | null): Promise<TopupRow> {
+  const [row] = await ctx.db.query<TopupRow>(
+    'UPDATE topups SET checkout_url = $2, gateway_session_id = $3 WHERE id = $1 RETURNING *',
+    [topupId, checkoutUrl, sessionId],
+  );
+  return row!;
+}
+
+/** The gateway could not even open a checkout: the top-up fails at once, nothing was charged. */
+export async function failCheckout(ctx: ServiceContext, topupId: string): Promise<void> {
+  await ctx.db.query(
+    `UPDATE topups SET status = 'failed', failure_code = 'checkout_unavailable', decided_at = $2 WHERE id = $1 AND status = 'pending'`,
+    [topupId, clock.now()],
+  );
+}

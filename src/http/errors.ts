@@ -1,0 +1,84 @@
+// The one place that turns errors into the status codes and body of API.md "Conventions".
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type ErrorCode } from '../services/errors.ts';
+
+export type ApiErrorCode = ErrorCode | 'invalid_signature' | 'request_in_progress' | 'clock_backwards' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error';
+
+export const STATUS: Record<ApiErrorCode, number> = {
+  invalid_credentials: 401,
+  unauthenticated: 401,
+  csrf_failed: 403,
+  forbidden: 403,
+  not_found: 404,
+  validation_failed: 422,
+  mailbox_not_active: 409,
+  not_renewable: 409,
+  order_not_pending: 409,
+  limit_exceeded: 422,
+  idempotency_conflict: 422,
+  rate_limited: 429,
+  invalid_signature: 400,
+  request_in_progress: 409,
+  clock_backwards: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal_error: 500,
+};
+
+export interface ErrorBody {
+  error: { code: ApiErrorCode; message: string; fields?: Record<string, string> };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly fields?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: ApiErrorCode, message: string, fields?: Record<string, string>): ErrorBody {
+  return { error: fields ? { code, message, fields } : { code, message } };
+}
+
+/** Ajv's complaints as `{"field": "why"}`, keyed by the JSON path of the offending field. */
+function validationFields(err: FastifyError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const v of err.validation ?? []) {
+    const params = v.params as Record<string, unknown>;
+    const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    if (v.keyword === 'additionalProperties') {
+      fields[[path, String(params.additionalProperty)].filter(Boolean).join('.')] = 'is not a known field';
+    } else if (v.keyword === 'required') {
+      fields[[path, String(params.missingProperty)].filter(Boolean).join('.')] = 'is required';
+    } else {
+      const key = path || (err.validationContext ?? 'body');
+      fields[key] ??= v.message ?? 'is not valid';
+    }
+  }
+  return fields;
+}
+
+export function sendError(reply: FastifyReply, code: ApiErrorCode, message: string, fields?: Record<string, string>, retryAfterSeconds?: number) {
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
+  return reply.code(STATUS[code]).type('application/json; charset=utf-8').send(errorBody(code, message, fields));
+}
+
+export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof DomainError) return sendError(reply, err.code, err.message, err.fields, err.retryAfterSeconds);
+  if (err instanceof ApiError) return sendError(reply, err.code, err.message, err.fields);
+  const fe = err as FastifyError;
+  // A malformed id in a path names nothing: as if it did not exist (R12).
+  if (fe.validation && fe.validationContext === 'params') return sendError(reply, 'not_found', 'Not found');
+  if (fe.validation) return sendError(reply, 'validation_failed', 'Some fields are not valid', validationFields(fe));
+  const status = fe.statusCode ?? 500;
+  if (status === 413) return sendError(reply, 'payload_too_large', 'The request body is too large');
+  if (status === 415) return sendError(reply, 'unsupported_media_type', 'Send JSON (application/json)');
+  if (status === 404) return sendError(reply, 'not_found', 'Not found');
+  // Malformed JSON, an empty body where one is needed, a bad header: bad input, never a 500.
+  if (status >= 400 && status < 500) return sendError(reply, 'validation_failed', fe.message || 'The request is not valid', {});
+  req.log.error({ err }, 'unhandled error');
+  return sendError(reply, 'internal_error', 'Something went wrong on our side');
+}

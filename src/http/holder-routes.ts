@@ -1,0 +1,159 @@
+// The holder API of API.md: each handler translates one request into one service call.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { App } from '../app.ts';
+import { clock } from '../clock.ts';
+import type { PaymentGateway } from '../payments/gateway.ts';
+import { login, logout } from '../services/sessions.ts';
+import { readBalance, readCustomer, readMailbox, readMailboxes, type TopupRow } from '../services/rows.ts';
+import { customerView, mailboxView, orderView, quoteView, topupView, transactionView } from '../services/views.ts';
+import { cancelOrder, placeExtraSpaceOrder, placeRenewalOrder, quoteExtraSpaceFor, readOrder, readOrders } from '../services/orders.ts';
+import { readStatement } from '../services/credit.ts';
+import { createTopup, failCheckout, readTopup, recordCheckout } from '../services/topups.ts';
+import { setRenewalSwitches } from '../services/mailbox-settings.ts';
+import { notFound } from '../services/errors.ts';
+import type { ServiceContext } from '../services/context.ts';
+import { requireHolder, sessionOf } from './auth.ts';
+import { ApiError } from './errors.ts';
+import { idempotent } from './idempotency.ts';
+import { SESSION_COOKIE, sessionCookieOptions } from './cookies.ts';
+import * as S from './schemas.ts';
+
+const holderOf = (req: FastifyRequest) => req.holder!;
+const scopeOf = (req: FastifyRequest) => `holder:${req.holder!.customerId}`;
+
+/** Starts a card payment for a new top-up; shared by the API and the pages. */
+export async function startTopup(ctx: ServiceContext, gateway: PaymentGateway, customerId: string, amountCents: number, orderId: string | null): Promise<TopupRow> {
+  const topup = await createTopup(ctx, customerId, amountCents, orderId, gateway.name);
+  const returnUrl = `${ctx.publicUrl}/credit/topups/${encodeURIComponent(topup.id)}`;
+  try {
+    const start = await gateway.startCheckout(topup, { returnUrl, cancelUrl: returnUrl });
+    if (start.checkoutUrl || start.gatewaySessionId) return recordCheckout(ctx, topup.id, start.checkoutUrl, start.gatewaySessionId);
+    return topup;
+  } catch (err) {
+    await failCheckout(ctx, topup.id);
+    throw err;
+  }
+}
+
+export async function holderRoutes(server: FastifyInstance, opts: { app: App; gateway: PaymentGateway }) {
+  const { app, gateway } = opts;
+  const ctx = app.ctx;
+  const r = server.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['holder'];
+  const mailboxJson = async (customerId: string, mailboxId: string) => {
+    const row = await readMailbox(ctx.db, mailboxId, customerId);
+    if (!row) throw notFound('mailbox');
+    return { mailbox: mailboxView(row, ctx.catalogue) };
+  };
+
+  // Logging in and out: the only holder routes without a session.
+  r.post(
+    '/api/session',
+    { schema: { tags, body: S.LoginBody, response: { 200: Type.Object({ customer: S.Customer, csrfToken: Type.String() }), ...S.errors(401, 422, 429) } } },
+    async (req, reply) => {
+      const opened = await login(ctx, req.body.address, req.body.password, req.ip);
+      reply.setCookie(SESSION_COOKIE, opened.token, sessionCookieOptions(ctx.publicUrl));
+      return { customer: customerView(opened.customer), csrfToken: opened.csrfToken };
+    },
+  );
+  r.delete('/api/session', { schema: { tags, response: { 204: Type.Null(), ...S.errors(403) } } }, async (req, reply) => {
+    const holder = await sessionOf(app, req);
+    if (holder) {
+      if (req.headers['x-csrf-token'] !== holder.csrfToken) throw new ApiError('csrf_failed', 'Missing or wrong x-csrf-token header');
+      await logout(ctx, holder.sessionToken);
+    }
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.code(204).send(null);
+  });
+
+  await server.register(async (s) => {
+    s.addHook('onRequest', requireHolder(app));
+    const h = s.withTypeProvider<TypeBoxTypeProvider>();
+    const auth = S.errors(401, 403);
+
+    h.get('/api/me', { schema: { tags, response: { 200: Type.Object({ customer: S.Customer, csrfToken: Type.String(), credit: Type.Object({ balanceCents: Type.Integer(), currency: Type.Literal('EUR') }) }), ...auth } } }, async (req) => {
+      const { customerId, csrfToken } = holderOf(req);
+      const customer = (await readCustomer(ctx.db, customerId))!;
+      return { customer: customerView(customer), csrfToken, credit: { balanceCents: await readBalance(ctx.db, customerId), currency: 'EUR' as const } };
+    });
+
+    h.get('/api/mailboxes', { schema: { tags, response: { 200: Type.Object({ mailboxes: Type.Array(S.Mailbox) }), ...auth } } }, async (req) => {
+      const rows = await readMailboxes(ctx.db, holderOf(req).customerId);
+      return { mailboxes: rows.map((m) => mailboxView(m, ctx.catalogue)) };
+    });
+
+    const mailboxResponse = { 200: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 403, 404, 422) };
+    h.get('/api/mailboxes/:id', { schema: { tags, params: S.IdParams, response: mailboxResponse } }, async (req) =>
+      mailboxJson(holderOf(req).customerId, req.params.id),
+    );
+    h.patch('/api/mailboxes/:id', { schema: { tags, params: S.IdParams, body: S.MailboxSettingsBody, response: mailboxResponse } }, async (req) => {
+      const { customerId } = holderOf(req);
+      const row = await setRenewalSwitches(ctx, { kind: 'holder', id: customerId }, customerId, req.params.id, req.body);
+      return { mailbox: mailboxView(row, ctx.catalogue) };
+    });
+
+    h.post(
+      '/api/mailboxes/:id/extra-space/quote',
+      { schema: { tags, params: S.IdParams, body: S.QuantityBody, response: { 200: Type.Object({ quote: S.Quote }), ...S.errors(401, 403, 404, 409, 422) } } },
+      async (req) => {
+        const q = await quoteExtraSpaceFor(ctx, holderOf(req).customerId, req.params.id, req.body.quantityGb);
+        return { quote: quoteView(q.quote, q.balanceCents) };
+      },
+    );
+
+    const orderCreated = { 201: Type.Object({ order: S.Order }), ...S.errors(401, 403, 404, 409, 422) };
+    h.post('/api/mailboxes/:id/extra-space/orders', { schema: { tags, params: S.IdParams, body: S.QuantityBody, response: orderCreated } }, async (req, reply) =>
+      idempotent(app, req, reply, scopeOf(req), async () => {
+        const placed = await placeExtraSpaceOrder(ctx, holderOf(req).customerId, req.params.id, req.body.quantityGb);
+        return { status: 201, body: { order: orderView(placed.order, placed.balanceCents, clock.nowMs(), ctx.catalogue) } };
+      }),
+    );
+    h.post('/api/mailboxes/:id/renewal', { schema: { tags, params: S.IdParams, body: Type.Optional(S.EmptyBody), response: orderCreated } }, async (req, reply) =>
+      idempotent(app, req, reply, scopeOf(req), async () => {
+        const placed = await placeRenewalOrder(ctx, holderOf(req).customerId, req.params.id);
+        return { status: 201, body: { order: orderView(placed.order, placed.balanceCents, clock.nowMs(), ctx.catalogue) } };
+      }),
+    );
+
+    h.get('/api/orders', { schema: { tags, response: { 200: Type.Object({ orders: Type.Array(S.Order) }), ...auth } } }, async (req) => {
+      const { customerId } = holderOf(req);
+      const [orders, balance] = await Promise.all([readOrders(ctx, customerId), readBalance(ctx.db, customerId)]);
+      return { orders: orders.map((o) => orderView(o, balance, clock.nowMs(), ctx.catalogue)) };
+    });
+    const orderResponse = { 200: Type.Object({ order: S.Order }), ...S.errors(401, 403, 404, 409) };
+    h.get('/api/orders/:id', { schema: { tags, params: S.IdParams, response: orderResponse } }, async (req) => {
+      const { customerId } = holderOf(req);
+      const order = await readOrder(ctx, customerId, req.params.id);
+      return { order: orderView(order, await readBalance(ctx.db, customerId), clock.nowMs(), ctx.catalogue) };
+    });
+    h.post('/api/orders/:id/cancel', { schema: { tags, params: S.IdParams, body: Type.Optional(S.EmptyBody), response: orderResponse } }, async (req) => {
+      const { customerId } = holderOf(req);
+      const order = await cancelOrder(ctx, customerId, req.params.id);
+      return { order: orderView(order, await readBalance(ctx.db, customerId), clock.nowMs(), ctx.catalogue) };
+    });
+
+    h.get(
+      '/api/credit',
+      { schema: { tags, response: { 200: Type.Object({ balanceCents: Type.Integer(), currency: Type.Literal('EUR'), transactions: Type.Array(S.CreditTransaction) }), ...auth } } },
+      async (req) => {
+        const st = await readStatement(ctx, holderOf(req).customerId);
+        return { balanceCents: st.balanceCents, currency: 'EUR' as const, transactions: st.transactions.map(transactionView) };
+      },
+    );
+    const topupResponse = (status: number) => ({ [status]: Type.Object({ topup: S.Topup }), ...S.errors(401, 403, 404, 409, 422) });
+    h.post('/api/credit/topups', { schema: { tags, body: S.TopupBody, response: topupResponse(201) } }, async (req, reply) =>
+      idempotent(app, req, reply, scopeOf(req), async () => {
+        const t = await startTopup(ctx, gateway, holderOf(req).customerId, req.body.amountCents, req.body.orderId ?? null);
+        return { status: 201, body: { topup: topupView(t, gateway.checkoutUrl(t)) } };
+      }),
+    );
+    h.get('/api/credit/topups/:id', { schema: { tags, params: S.IdParams, response: topupResponse(200) } }, async (req) => {
+      const t = await readTopup(ctx, holderOf(req).customerId, req.params.id);
+      return { topup: topupView(t, gateway.checkoutUrl(t)) };
+    });
+  });
+}
+
+export type Reply = FastifyReply;

@@ -1,0 +1,137 @@
+// Payments (API.md "Payments"): the gateway's webhook, and the test gateway's stand-in checkout page.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../app.ts';
+import { clock } from '../clock.ts';
+import type { PaymentGateway } from '../payments/gateway.ts';
+import { decideCard, TEST_SIGNATURE_HEADER, testNotification } from '../payments/test-gateway.ts';
+import { applyPaymentOutcome, readTopup } from '../services/topups.ts';
+import { DomainError } from '../services/errors.ts';
+import type { TopupRow } from '../services/rows.ts';
+import { money } from '../i18n/format.ts';
+import { html } from '../web/html.ts';
+import { page } from '../web/layout.ts';
+import { sendError } from './errors.ts';
+
+const NOTIFY_TIMEOUT_MS = 10_000;
+const CARD_FORM_FIELD_LENGTH_MAX = 40;
+
+/** This server's own listening address: the test gateway notifies over real HTTP, as a provider would. */
+function ownBaseUrl(server: FastifyInstance): string {
+  const addrs = server.addresses().filter((x): x is import('node:net').AddressInfo => typeof x !== 'string');
+  const a = addrs.find((x) => x.family === 'IPv4') ?? addrs[0];
+  if (!a) throw new Error('the server is not listening');
+  const host = a.family === 'IPv6' ? `[${a.address === '::' ? '::1' : a.address}]` : a.address === '0.0.0.0' ? '127.0.0.1' : a.address;
+  return `http://${host}:${a.port}`;
+}
+
+const MESSAGES = {
+  cardNumber: 'Numero carta non valido: controlla le cifre.',
+  expiry: { format: 'Scadenza nel formato MM/AA, per esempio 08/29.', past: 'La carta è scaduta.' },
+  cvc: 'Il CVC è di 3 o 4 cifre.',
+} as const;
+
+function checkoutPage(t: TopupRow, errors: Partial<Record<'cardNumber' | 'expiry' | 'cvc', string>> = {}, notice?: string): string {
+  const field = (name: 'cardNumber' | 'expiry' | 'cvc', label: string, attrs: { autocomplete: string; inputmode: string; placeholder: string }) => {
+    const err = errors[name];
+    const errId = `${name}-error`;
+    return html`<div class="field${err ? ' has-error' : ''}">
+  <label for="${name}">${label}</label>
+  <input id="${name}" name="${name}" type="text" inputmode="${attrs.inputmode}" autocomplete="${attrs.autocomplete}" placeholder="${attrs.placeholder}"
+    maxlength="${CARD_FORM_FIELD_LENGTH_MAX}" required${err ? html` aria-invalid="true" aria-describedby="${errId}"` : ''}>
+  ${err ? html`<p class="error" id="${errId}">${err}</p>` : ''}
+</div>`;
+  };
+  const body = html`<section class="card narrow">
+<h1>Pagamento con carta</h1>
+<p class="muted">Gateway di prova di Casella: simula la pagina di un fornitore di pagamenti. Nessun dato della carta viene conservato.</p>
+<dl class="facts">
+  <div><dt>Credito da ricaricare</dt><dd>${money(t.amount_cents, 'it')}</dd></div>
+  <div><dt>IVA</dt><dd>${money(t.vat_cents, 'it')}</dd></div>
+  <div><dt>Totale addebitato</dt><dd><strong>${money(t.charge_cents, 'it')}</strong></dd></div>
+</dl>
+${notice ? html`<p class="error" role="alert">${notice}</p>` : ''}
+<form method="post" action="/test-gateway/checkout/${t.id}" novalidate>
+${field('cardNumber', 'Numero carta', { autocomplete: 'cc-number', inputmode: 'numeric', placeholder: '4242 4242 4242 4242' })}
+${field('expiry', 'Scadenza', { autocomplete: 'cc-exp', inputmode: 'numeric', placeholder: 'MM/AA' })}
+${field('cvc', 'CVC', { autocomplete: 'cc-csc', inputmode: 'numeric', placeholder: '123' })}
+<button type="submit" class="primary">Paga</button>
+</form>
+<p class="muted small">Carte di prova: 4242 4242 4242 4242 (approvata), 4000 0000 0000 0002 (rifiutata), 4000 0000 0000 9995 (fondi insufficienti).</p>
+</section>`;
+  return page({ lang: 'it', title: 'Pagamento con carta', body });
+}
+
+export async function paymentRoutes(server: FastifyInstance, opts: { app: App; gateway: PaymentGateway }) {
+  const { app, gateway } = opts;
+
+  // The webhook needs the exact bytes that were signed, so JSON is not parsed before it is verified.
+  await server.register(async (s) => {
+    s.removeAllContentTypeParsers();
+    s.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    s.post<{ Params: { gateway: string } }>('/api/payments/webhook/:gateway', { schema: { hide: true } }, async (req, reply) => {
+      if (req.params.gateway !== gateway.name) return sendError(reply, 'not_found', 'No such payment gateway');
+      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const reading = gateway.readNotification(rawBody, req.headers, Math.floor(clock.wallMs() / 1000));
+      if (reading.kind === 'rejected') {
+        req.log.warn({ gateway: gateway.name, reason: reading.reason }, 'payment notification rejected');
+        return sendError(reply, 'invalid_signature', 'The notification could not be verified');
+      }
+      if (reading.kind === 'ignored') return reply.send({ received: true, result: 'ignored' });
+      const applied = await applyPaymentOutcome(app.ctx, reading.outcome);
+      req.log.info({ gateway: gateway.name, topupId: reading.outcome.topupId, result: applied.result }, 'payment notification');
+      return reply.send({ received: true, result: applied.result });
+    });
+  });
+
+  if (gateway.name !== 'test') return;
+
+  const topupFor = async (id: string): Promise<TopupRow | null> => {
+    try {
+      return await readTopup(app.ctx, null, id);
+    } catch (err) {
+      if (err instanceof DomainError) return null;
+      throw err;
+    }
+  };
+  const notFoundPage = () => page({ lang: 'it', title: 'Pagamento non trovato', body: html`<h1>Pagamento non trovato</h1><p><a href="/">Torna all'area clienti</a></p>` });
+
+  server.get<{ Params: { id: string } }>('/test-gateway/checkout/:id', { schema: { hide: true } }, async (req, reply) => {
+    const t = await topupFor(req.params.id);
+    if (!t) return reply.code(404).type('text/html; charset=utf-8').send(notFoundPage());
+    if (t.status !== 'pending') return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
+    return reply.type('text/html; charset=utf-8').send(checkoutPage(t));
+  });
+
+  server.post<{ Params: { id: string }; Body: unknown }>('/test-gateway/checkout/:id', { schema: { hide: true } }, async (req: FastifyRequest<{ Params: { id: string }; Body: unknown }>, reply) => {
+    const t = await topupFor(req.params.id);
+    if (!t) return reply.code(404).type('text/html; charset=utf-8').send(notFoundPage());
+    if (t.status !== 'pending') return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
+    const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+    const text = (k: string) => (typeof form[k] === 'string' ? (form[k] as string).slice(0, CARD_FORM_FIELD_LENGTH_MAX) : '');
+    // The card number lives only in this function's locals: never stored, never logged (R12).
+    const decision = decideCard({ cardNumber: text('cardNumber'), expiry: text('expiry'), cvc: text('cvc') }, new Date(clock.wallMs()));
+    if (!decision.ok) {
+      const errors: Partial<Record<'cardNumber' | 'expiry' | 'cvc', string>> = {};
+      if (decision.fields.cardNumber) errors.cardNumber = MESSAGES.cardNumber;
+      if (decision.fields.expiry) errors.expiry = MESSAGES.expiry[decision.fields.expiry === 'past' ? 'past' : 'format'];
+      if (decision.fields.cvc) errors.cvc = MESSAGES.cvc;
+      return reply.code(422).type('text/html; charset=utf-8').send(checkoutPage(t, errors));
+    }
+    const n = testNotification(
+      app.config.testGatewaySecret,
+      { topupId: t.id, outcome: decision.outcome, failureCode: decision.outcome === 'failed' ? decision.failureCode : null },
+      Math.floor(clock.wallMs() / 1000),
+    );
+    const res = await fetch(`${ownBaseUrl(server)}/api/payments/webhook/test`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [TEST_SIGNATURE_HEADER]: n.signature },
+      body: n.body,
+      signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
+    });
+    if (!res.ok) {
+      req.log.error({ status: res.status, topupId: t.id }, 'test gateway notification refused');
+      return reply.code(502).type('text/html; charset=utf-8').send(checkoutPage(t, {}, 'Il pagamento non è stato registrato: riprova.'));
+    }
+    return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
+  });
+}

@@ -1,0 +1,173 @@
+// The request and response schemas of API.md. Each is used for validation (unknown fields refused)
+// and becomes the OpenAPI document at /api/openapi.json, so the contract and the check are one thing.
+import { Type, type TSchema } from 'typebox';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const DateString = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, Europe/Rome calendar date' });
+const Instant = Type.String({ description: 'ISO 8601 instant' });
+const Id = Type.String({ minLength: 1, maxLength: 100 });
+const strict = { additionalProperties: false } as const;
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      fields: Type.Optional(Type.Record(Type.String(), Type.String())),
+    }),
+  },
+  { $id: 'Error' },
+);
+
+export const Customer = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  taxCode: Nullable(Type.String()),
+  referenceEmail: Type.String(),
+  locale: Type.Union([Type.Literal('it'), Type.Literal('en')]),
+});
+
+export const Mailbox = Type.Object({
+  id: Type.String(),
+  address: Type.String(),
+  type: Type.Union([Type.Literal('standard'), Type.Literal('pro')]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('terminated')]),
+  expiresOn: DateString,
+  autoRenew: Type.Boolean(),
+  extraSpaceAutoRenew: Type.Boolean(),
+  space: Type.Object({
+    baseGb: Type.Integer(),
+    extraGb: Type.Integer(),
+    totalGb: Type.Integer(),
+    usedBytes: Type.Integer(),
+    totalBytes: Type.Integer(),
+  }),
+  addons: Type.Array(
+    Type.Object({
+      kind: Type.Literal('extra_inbox_space'),
+      quantityGb: Type.Integer(),
+      status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]),
+      activeUntil: DateString,
+      renewalPriceCents: Type.Integer(),
+    }),
+  ),
+  renewal: Nullable(
+    Type.Object({
+      dueOn: DateString,
+      mailboxPriceCents: Type.Integer(),
+      addonsPriceCents: Type.Integer(),
+      totalCents: Type.Integer(),
+    }),
+  ),
+});
+
+const Rule = Type.Union([Type.Literal('full_year'), Type.Literal('free_until_expiry'), Type.Literal('remaining_months')]);
+
+export const Quote = Type.Object({
+  quantityGb: Type.Integer(),
+  unitPriceCents: Type.Integer(),
+  rule: Rule,
+  amountCents: Type.Integer(),
+  activeFrom: DateString,
+  activeUntil: DateString,
+  renewalOn: DateString,
+  renewalAmountCents: Type.Integer(),
+  balanceCents: Type.Integer(),
+  shortfallCents: Type.Integer(),
+});
+
+export const Order = Type.Object({
+  id: Type.String(),
+  mailboxId: Type.String(),
+  kind: Type.Union([Type.Literal('extra_inbox_space'), Type.Literal('renewal')]),
+  quantityGb: Type.Integer(),
+  rule: Nullable(Rule),
+  amountCents: Type.Integer(),
+  status: Type.Union([Type.Literal('completed'), Type.Literal('awaiting_topup'), Type.Literal('cancelled'), Type.Literal('expired')]),
+  shortfallCents: Type.Integer(),
+  topupRequiredCents: Type.Integer(),
+  createdAt: Instant,
+  completedAt: Nullable(Instant),
+  activeUntil: Nullable(DateString),
+  expiresAt: Instant,
+});
+
+export const CreditTransaction = Type.Object({
+  id: Type.String(),
+  at: Instant,
+  kind: Type.Union([Type.Literal('topup'), Type.Literal('purchase'), Type.Literal('renewal'), Type.Literal('adjustment'), Type.Literal('refund')]),
+  amountCents: Type.Integer(),
+  balanceAfterCents: Type.Integer(),
+  description: Type.String(),
+  orderId: Nullable(Type.String()),
+  mailboxId: Nullable(Type.String()),
+});
+
+export const Topup = Type.Object({
+  id: Type.String(),
+  amountCents: Type.Integer(),
+  vatCents: Type.Integer(),
+  chargeCents: Type.Integer(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  failureCode: Nullable(Type.String()),
+  checkoutUrl: Nullable(Type.String()),
+  orderId: Nullable(Type.String()),
+  settledOrderIds: Type.Array(Type.String()),
+  createdAt: Instant,
+});
+
+export const DailySummary = Type.Object({
+  alertsQueued: Type.Integer(),
+  usageWarningsQueued: Type.Integer(),
+  mailboxesRenewed: Type.Integer(),
+  addonsRenewed: Type.Integer(),
+  addonsDeactivated: Type.Integer(),
+  mailboxesExpired: Type.Integer(),
+  mailboxesTerminated: Type.Integer(),
+  ordersExpired: Type.Integer(),
+});
+
+// Requests. Numbers are not coerced from strings, and nothing unknown passes (API.md "Conventions").
+export const IdParams = Type.Object({ id: Id }, strict);
+export const LoginBody = Type.Object({ address: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 200 }) }, strict);
+export const QuantityBody = Type.Object({ quantityGb: Type.Integer({ minimum: 1 }) }, strict);
+export const MailboxSettingsBody = Type.Object(
+  { autoRenew: Type.Optional(Type.Boolean()), extraSpaceAutoRenew: Type.Optional(Type.Boolean()) },
+  strict,
+);
+export const TopupBody = Type.Object(
+  { amountCents: Type.Integer(), orderId: Type.Optional(Nullable(Id)) },
+  strict,
+);
+export const EmptyBody = Type.Union([Type.Object({}, strict), Type.Null()]);
+export const NewCustomerBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    taxCode: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
+    referenceEmail: Type.String({ maxLength: 254 }),
+    locale: Type.Optional(Type.Union([Type.Literal('it'), Type.Literal('en')])),
+  },
+  strict,
+);
+export const NewMailboxBody = Type.Object(
+  {
+    customerId: Id,
+    address: Type.String({ maxLength: 254 }),
+    password: Type.String({ maxLength: 200 }),
+    type: Type.Union([Type.Literal('standard'), Type.Literal('pro')]),
+    expiresOn: DateString,
+    usedBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  strict,
+);
+export const MailboxUpdateBody = Type.Object(
+  { usedBytes: Type.Optional(Type.Integer({ minimum: 0 })), password: Type.Optional(Type.String({ maxLength: 200 })) },
+  strict,
+);
+export const AdjustmentBody = Type.Object(
+  { amountCents: Type.Integer(), reason: Type.String({ maxLength: 500 }) },
+  strict,
+);
+export const ClockBody = Type.Object({ now: Type.String({ maxLength: 64 }) }, strict);
+
+export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
