@@ -1,0 +1,285 @@
+// R13: delivers the e-mails that services wrote to the outbox, by SMTP, with retries and back-off.
+// Retry timing uses the machine's wall time, not business time: moving the test clock must neither
+// flood nor starve the mail server.
+import nodemailer from 'nodemailer';
+import type { Database } from '../db/database.ts';
+import { clock } from '../clock.ts';
+
+export interface DeliveryOptions {
+  smtpUrl: string;
+  mailFrom: string;
+  batchSizeMax?: number;
+  attemptsMax?: number;
+  retryDelayMsBase?: number;
+  retryDelayMsMax?: number;
+  /** Connection, greeting and socket-inactivity timeout of each SMTP conversation. */
+  smtpTimeoutMs?: number;
+  /** How long a claimed row stays invisible to other workers; must exceed a batch's sending time. */
+  leaseMs?: number;
+}
+
+export interface OutgoingMessage {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  messageId: string;
+}
+
+/** What deliverDueEmails needs of a nodemailer transporter (tests may pass their own). */
+export interface MailTransport {
+  sendMail(message: OutgoingMessage): Promise<unknown>;
+  close?(): void;
+}
+
+export interface DeliveryResult {
+  sent: number;
+  /** Rows that reached attemptsMax in this round and are now 'failed'. */
+  failed: number;
+  /** Rows that failed this round and will be tried again later. */
+  retried: number;
+}
+
+export interface OutboxRow {
+  id: string;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  sent_at: Date | null;
+}
+
+// About 15 hours of retries (1, 2, 4 … 32 minutes, then hourly) before an operator has to look.
+const defaults = {
+  batchSizeMax: 50,
+  attemptsMax: 20,
+  retryDelayMsBase: 60_000,
+  retryDelayMsMax: 3_600_000,
+  smtpTimeoutMs: 30_000,
+  leaseMs: 10 * 60_000,
+};
+const lastErrorLengthMax = 500;
+
+export function retryDelayMs(attempts: number, base: number, max: number): number {
+  return Math.min(max, base * 2 ** Math.max(0, attempts - 1));
+}
+
+/** Message-ID derived from the outbox id, so a receiver can drop a copy sent twice (see below). */
+export function messageIdOf(outboxId: string, mailFrom: string): string {
+  const domain = /@([^\s>]+)/.exec(mailFrom)?.[1] ?? 'casella.invalid';
+  return `<${outboxId}.outbox@${domain}>`;
+}
+
+export function createSmtpTransport(opts: DeliveryOptions): MailTransport {
+  const timeoutMs = opts.smtpTimeoutMs ?? defaults.smtpTimeoutMs;
+  // The URL's own settings (host, port, auth, secure) win over these. One pooled connection: a batch
+  // reuses it instead of a handshake per e-mail.
+  return nodemailer.createTransport({
+    url: opts.smtpUrl,
+    pool: true,
+    maxConnections: 1,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+    dnsTimeout: timeoutMs,
+  });
+}
+
+const errorText = (err: unknown): string => {
+  const text = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
+  return text.slice(0, lastErrorLengthMax);
+};
+
+/**
+ * Sends the due e-mails once. Delivery is exactly-once as far as SMTP allows:
+ * 1. a short transaction claims up to batchSizeMax due rows with FOR UPDATE SKIP LOCKED and moves
+ *    their next_attempt_at to a lease's end, so no other worker (process) picks them until then;
+ * 2. each is sent outside any transaction (never hold a lock or a connection during SMTP);
+ * 3. each is then marked sent, or its failure recorded.
+ * At-least-once window: if the process dies (or the database is unreachable) after the server
+ * accepted a message but before step 3, the row is sent again when the lease ends. Receivers can
+ * drop that copy by its Message-ID, which is derived from the outbox id.
+ * `transport` null: one is created from opts.smtpUrl for this call and closed at its end.
+ */
+export async function deliverDueEmails(
+  db: Database,
+  transport: MailTransport | null,
+  opts: DeliveryOptions,
+): Promise<DeliveryResult> {
+  const batchSizeMax = Math.max(1, Math.min(1000, opts.batchSizeMax ?? defaults.batchSizeMax));
+  const attemptsMax = Math.max(1, opts.attemptsMax ?? defaults.attemptsMax);
+  const base = opts.retryDelayMsBase ?? defaults.retryDelayMsBase;
+  const max = opts.retryDelayMsMax ?? defaults.retryDelayMsMax;
+  const leaseMs = opts.leaseMs ?? defaults.leaseMs;
+  const result: DeliveryResult = { sent: 0, failed: 0, retried: 0 };
+
+  const nowMs = clock.wallMs();
+  const leaseUntil = new Date(nowMs + leaseMs);
+  // A row never tried is due at once whatever its next_attempt_at: services write it with business
+  // time, which the test clock may have moved into the future. The lease changes next_attempt_at,
+  // so a claimed row no longer matches `next_attempt_at = created_at`.
+  const claimed = await db.transaction((tx) =>
+    tx.query<{ id: string; seq: number; to_address: string; subject: string; text_body: string; html_body: string; attempts: number }>(
+      `UPDATE outbox SET next_attempt_at = $2
+        WHERE status = 'pending' AND id IN (
+          SELECT id FROM outbox
+           WHERE status = 'pending'
+             AND (next_attempt_at <= $1 OR (attempts = 0 AND next_attempt_at = created_at))
+           ORDER BY seq
+           LIMIT $3
+           FOR UPDATE SKIP LOCKED)
+        RETURNING id, seq, to_address, subject, text_body, html_body, attempts`,
+      [new Date(nowMs), leaseUntil, batchSizeMax],
+    ),
+  );
+  if (claimed.length === 0) return result;
+  claimed.sort((a, b) => a.seq - b.seq); // RETURNING has no order
+
+  const own = transport === null;
+  const smtp = transport ?? createSmtpTransport(opts);
+  try {
+    for (const row of claimed) {
+      // The lease must still be ours when sending starts; the rest go back to the queue at once.
+      if (clock.wallMs() >= leaseUntil.getTime() - leaseMs / 2) {
+        await db.query(`UPDATE outbox SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending' AND next_attempt_at = $3`, [
+          row.id,
+          new Date(clock.wallMs()),
+          leaseUntil,
+        ]);
+        continue;
+      }
+      try {
+        await smtp.sendMail({
+          from: opts.mailFrom,
+          to: row.to_address,
+          subject: row.subject,
+          text: row.text_body,
+          html: row.html_body,
+          messageId: messageIdOf(row.id, opts.mailFrom),
+        });
+      } catch (err) {
+        const attempts = row.attempts + 1;
+        const next = new Date(clock.wallMs() + retryDelayMs(attempts, base, max));
+        // Only while the lease is ours (next_attempt_at unchanged): otherwise another worker owns it.
+        const updated = await db.query<{ status: string }>(
+          `UPDATE outbox
+              SET attempts = $2::integer, last_error = $3, next_attempt_at = $4,
+                  status = CASE WHEN $2::integer >= $5::integer THEN 'failed' ELSE 'pending' END
+            WHERE id = $1 AND status = 'pending' AND next_attempt_at = $6
+            RETURNING status`,
+          [row.id, attempts, errorText(err), next, attemptsMax, leaseUntil],
+        );
+        if (updated[0]?.status === 'failed') result.failed++;
+        else if (updated[0]) result.retried++;
+        continue;
+      }
+      // Sent is sent: mark it even if the lease ran out meanwhile.
+      await db.query(
+        `UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL
+          WHERE id = $1 AND status = 'pending'`,
+        [row.id, new Date(clock.wallMs())],
+      );
+      result.sent++;
+    }
+  } finally {
+    if (own) smtp.close?.();
+  }
+  return result;
+}
+
+/** Operators: puts a 'failed' e-mail back in the queue, due now. False when it is not 'failed'. */
+export async function retryFailedEmail(db: Database, id: string): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status = 'failed' RETURNING id`,
+    [id, new Date(clock.wallMs())],
+  );
+  return rows.length === 1;
+}
+
+/** Newest first, for the /dev/mail page and operators. */
+export async function listOutbox(db: Database, limit = 100): Promise<OutboxRow[]> {
+  const bounded = Math.max(1, Math.min(1000, Math.trunc(limit) || 1));
+  return db.query<OutboxRow>(
+    `SELECT id, to_address, subject, text_body, html_body, status, attempts, last_error, created_at, sent_at
+       FROM outbox ORDER BY seq DESC LIMIT $1`,
+    [bounded],
+  );
+}
+
+export interface DeliveryLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface DeliveryLoop {
+  /** Stops scheduling; resolves when the round in progress (if any) has finished. */
+  stop(): Promise<void>;
+  /** Runs a round now (or right after the current one): call after enqueueing e-mails. */
+  kick(): void;
+}
+
+/** Runs deliverDueEmails every intervalMs and on kick(), one round at a time. */
+export function startDeliveryLoop(
+  db: Database,
+  opts: DeliveryOptions & { intervalMs?: number; logger?: DeliveryLogger },
+): DeliveryLoop {
+  const intervalMs = Math.max(10, opts.intervalMs ?? 1000);
+  const batchSizeMax = opts.batchSizeMax ?? defaults.batchSizeMax;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  const schedule = (delayMs: number) => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(run, delayMs);
+    timer.unref(); // the HTTP server, not this loop, keeps the process alive
+  };
+
+  function run(): void {
+    timer = null;
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    let busy = false;
+    running = (async () => {
+      try {
+        const r = await deliverDueEmails(db, null, opts);
+        // A full batch: more may be waiting, go on without waiting for the interval.
+        busy = r.sent + r.failed + r.retried >= batchSizeMax;
+        if (r.sent + r.failed + r.retried > 0) opts.logger?.info({ outbox: r }, 'e-mail delivery round');
+        if (r.failed > 0) opts.logger?.warn({ failed: r.failed }, 'e-mails failed for good: see the outbox');
+      } catch (err) {
+        opts.logger?.warn({ err: errorText(err) }, 'e-mail delivery round failed');
+      }
+    })().finally(() => {
+      running = null;
+      const now = again || busy;
+      again = false;
+      schedule(now ? 0 : intervalMs);
+    });
+  }
+
+  schedule(0);
+  return {
+    kick() {
+      if (stopped) return;
+      if (running) again = true;
+      else schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await running;
+    },
+  };
+}
