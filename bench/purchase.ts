@@ -4,7 +4,7 @@
 // PostgreSQL server in the same run, and the ratio.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { peakRssMb, progress } from './progress.ts';
+import { peakRssMb, progress } from '../src/cli/progress.ts';
 
 export const secondsMax = 3600;
 export const concurrencyMax = 256;

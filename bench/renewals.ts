@@ -12,7 +12,7 @@ import type { Database } from '../src/db/database.ts';
 import { verifyLedger } from '../src/ledger/verify.ts';
 import { hashPassword } from '../src/services/passwords.ts';
 import { runDailyJob } from '../src/services/daily.ts';
-import { peakRssMb, progress } from './progress.ts';
+import { peakRssMb, progress } from '../src/cli/progress.ts';
 
 /** Rows seeded per INSERT statement, so the seed's memory stays flat too. */
 const seedChunkRowsMax = 50_000;

@@ -7,12 +7,20 @@ import { verifyLedger } from '../ledger/verify.ts';
 import { createOperator, ensureOperatorToken } from '../services/operators.ts';
 import { seedDemo, type DemoLogin } from '../services/demo.ts';
 import { buildServer } from '../http/server.ts';
+import { startScheduler } from '../scheduler.ts';
+import { forecastRenewals, runDailyJob } from '../services/daily.ts';
+import { parseDate } from '../domain/calendar.ts';
+import { money } from '../i18n/format.ts';
+import { clock } from '../clock.ts';
+import { progress } from './progress.ts';
 
 const USAGE = `casella — PEC customer area and billing engine
 
   casella serve                      HTTP server (and scheduler); what npm start runs
   casella migrate                    apply database migrations
   casella seed --demo                create the demo holder and print its login
+  casella daily                      run the daily job once (renewals, expiry, alerts, usage)
+  casella forecast --on YYYY-MM-DD   what that day's renewals would do with today's balances
   casella ledger verify              check every wallet against the ledger
   casella operator create --name N   create an operator and print its token
   casella bench renewals --mailboxes N [--json]
@@ -47,6 +55,39 @@ const commands: Record<string, Command> = {
     else console.log(`The demo holder already exists; its password is the demo password printed when it was created.`);
     return 0;
   },
+  async daily(app) {
+    const bar = progress('daily job');
+    const summary = await runDailyJob(app.ctx, { onProgress: (step, done) => bar.update(`${step} ${done}`) });
+    bar.done('done');
+    console.log(JSON.stringify({ day: clock.today().toString(), summary }, null, 2));
+    return 0;
+  },
+  async forecast(app, args) {
+    const { values } = parseArgs({ args, options: { on: { type: 'string' }, json: { type: 'boolean' } } });
+    const on = values.on ? parseDate(values.on) : null;
+    if (!on) {
+      console.error('usage: casella forecast --on YYYY-MM-DD [--json]');
+      return 2;
+    }
+    const f = await forecastRenewals(app.ctx, on);
+    if (values.json) {
+      console.log(JSON.stringify(f));
+      return 0;
+    }
+    console.log(`Rinnovi fino al ${f.onDate} con i saldi di oggi (${clock.today()}): nulla viene modificato.`);
+    console.log(`  caselle in scadenza:        ${f.mailboxes}`);
+    console.log(`  rinnovate:                  ${f.renewed}`);
+    console.log(`  scadute (non rinnovate):    ${f.expired}`);
+    console.log(`  spazio extra rinnovato:     ${f.addonsRenewed}`);
+    console.log(`  spazio extra disattivato:   ${f.deactivated}`);
+    console.log(`  addebiti:                   ${money(f.chargedCents, 'it')}`);
+    console.log(`  credito mancante:           ${money(f.missingCents, 'it')}`);
+    for (const i of f.items.filter((x) => x.missingCents > 0)) {
+      console.log(`  ${i.address} (${i.expiresOn}): casella ${i.mailbox}, spazio extra ${i.addon}, mancano ${money(i.missingCents, 'it')}`);
+    }
+    if (f.itemsTruncated) console.log('  (elenco troncato)');
+    return 0;
+  },
   async ledger(app, args) {
     if (args[0] !== 'verify') {
       console.error('usage: casella ledger verify');
@@ -74,12 +115,15 @@ const commands: Record<string, Command> = {
     }
     const server = await buildServer(app, { logger: true });
     await server.listen({ port: app.config.port, host: app.config.host });
+    if (!app.config.smtpUrl) server.log.info(`SMTP_URL is not set: e-mails stay in the outbox, readable at ${app.config.publicUrl}/dev/mail`);
+    const scheduler = startScheduler(app, server.log);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
     await server.close();
+    await scheduler.stop();
     return 0;
   },
 };

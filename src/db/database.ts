@@ -19,6 +19,11 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Runs fn only if no other process holds the advisory lock `key`, and returns whether it ran.
+   * The embedded engine's data directory is already one process's alone, so there it always runs.
+   */
+  whileHoldingLock(key: number, fn: () => Promise<void>): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -72,6 +77,23 @@ class PostgresDatabase implements Database {
 
   async exec(sql: string): Promise<void> {
     await this.pool.query(sql);
+  }
+
+  async whileHoldingLock(key: number, fn: () => Promise<void>): Promise<boolean> {
+    // A session-level lock lives on one connection, held aside from the pool for the whole run.
+    const client = await this.pool.connect();
+    try {
+      const [row] = (await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1) AS got', [key])).rows;
+      if (!row?.got) return false;
+      try {
+        await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [key]);
+      }
+      return true;
+    } finally {
+      client.release();
+    }
   }
 
   async close(): Promise<void> {
@@ -173,6 +195,11 @@ class PgliteDatabase implements Database {
     return this.#lock.run(async () => {
       await this.pg.exec(sql);
     });
+  }
+
+  async whileHoldingLock(_key: number, fn: () => Promise<void>): Promise<boolean> {
+    await fn();
+    return true;
   }
 
   close(): Promise<void> {

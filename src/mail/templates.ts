@@ -59,3 +59,207 @@ export function orderCompleted(
     ],
   };
 }
+
+const gb = (bytes: number, locale: Locale): string => {
+  const v = (bytes / 1024 ** 3).toFixed(2);
+  return `${locale === 'en' ? v : v.replace('.', ',')} GB`;
+};
+
+export type RenewalMailKind = 'renewal_completed' | 'addon_deactivated' | 'mailbox_expired';
+
+export interface RenewalMailData {
+  address: string;
+  periodEndsOn: CalendarDate;
+  newExpiresOn: CalendarDate | null;
+  mailbox: { outcome: 'renewed' | 'expired'; priceCents: Cents; reason: 'auto_renew_off' | 'insufficient_credit' | null };
+  addon: {
+    outcome: 'renewed' | 'deactivated' | 'none';
+    quantityGb: number;
+    priceCents: Cents;
+    reason: 'auto_renew_off' | 'insufficient_credit' | 'mailbox_expired' | null;
+  };
+  chargedCents: Cents;
+  balanceCents: Cents;
+  missingCents: Cents;
+  /** Set when the mailbox holds more mail than its space after the renewal (R7.4). */
+  overQuota: { usedBytes: number; totalBytes: number } | null;
+  graceEndsOn: CalendarDate;
+  mailboxUrl: string;
+  creditUrl: string;
+}
+
+/** The most important outcome decides the subject: expiry, then deactivation, then the receipt. */
+export const renewalMailKind = (d: Pick<RenewalMailData, 'mailbox' | 'addon'>): RenewalMailKind =>
+  d.mailbox.outcome === 'expired' ? 'mailbox_expired' : d.addon.outcome === 'deactivated' ? 'addon_deactivated' : 'renewal_completed';
+
+/** R7.4: what the renewal on day E did to a mailbox and its extra space. */
+export function renewalOutcome(locale: Locale, d: RenewalMailData): EmailContent {
+  const kind = renewalMailKind(d);
+  const subject =
+    kind === 'mailbox_expired'
+      ? t(locale, `Casella scaduta: ${d.address}`, `Mailbox expired: ${d.address}`)
+      : kind === 'addon_deactivated'
+        ? t(locale, `Servizio aggiuntivo disattivato: ${d.address}`, `Add-on service deactivated: ${d.address}`)
+        : t(locale, `Rinnovo effettuato: ${d.address}`, `Renewal completed: ${d.address}`);
+  const blocks: EmailContent['blocks'][number][] = [];
+  if (d.mailbox.outcome === 'renewed') {
+    blocks.push({
+      p: t(
+        locale,
+        `La casella ${d.address} è stata rinnovata fino al ${longDate(d.newExpiresOn!, 'it')}.`,
+        `Mailbox ${d.address} has been renewed until ${longDate(d.newExpiresOn!, 'en')}.`,
+      ),
+    });
+  } else {
+    const why =
+      d.mailbox.reason === 'auto_renew_off'
+        ? t(locale, 'il rinnovo automatico era disattivato', 'automatic renewal was switched off')
+        : t(locale, `il credito non bastava (mancavano ${money(d.missingCents, 'it')})`, `the credit was not enough (${money(d.missingCents, 'en')} short)`);
+    blocks.push({
+      p: t(
+        locale,
+        `La casella ${d.address} è scaduta il ${longDate(d.periodEndsOn, 'it')} e non è stata rinnovata: ${why}. Puoi ancora rinnovarla dal credito fino al ${longDate(d.graceEndsOn, 'it')}; dopo quella data sarà cessata.`,
+        `Mailbox ${d.address} expired on ${longDate(d.periodEndsOn, 'en')} and was not renewed: ${why}. You can still renew it from your credit until ${longDate(d.graceEndsOn, 'en')}; after that date it will be terminated.`,
+      ),
+    });
+  }
+  if (d.addon.outcome === 'deactivated') {
+    const why =
+      d.addon.reason === 'mailbox_expired'
+        ? t(locale, 'la casella è scaduta', 'the mailbox expired')
+        : d.addon.reason === 'auto_renew_off'
+          ? t(locale, 'il suo rinnovo automatico era disattivato', 'its automatic renewal was switched off')
+          : t(locale, `il credito non bastava (mancavano ${money(d.missingCents, 'it')})`, `the credit was not enough (${money(d.missingCents, 'en')} short)`);
+    blocks.push({
+      p: t(
+        locale,
+        `Il servizio aggiuntivo Spazio Extra Inbox (${d.addon.quantityGb} GB) è stato disattivato: ${why}. Lo spazio della casella torna a quello di base.`,
+        `The add-on Extra inbox space (${d.addon.quantityGb} GB) has been deactivated: ${why}. The mailbox's space falls back to its base.`,
+      ),
+    });
+  }
+  const rows: [string, string][] = [];
+  rows.push([t(locale, 'Casella', 'Mailbox'), d.address]);
+  if (d.mailbox.outcome === 'renewed') rows.push([t(locale, 'Rinnovo casella', 'Mailbox renewal'), money(d.mailbox.priceCents, locale)]);
+  if (d.addon.outcome === 'renewed') {
+    rows.push([t(locale, `Spazio Extra Inbox ${d.addon.quantityGb} GB`, `Extra inbox space ${d.addon.quantityGb} GB`), money(d.addon.priceCents, locale)]);
+  }
+  rows.push([t(locale, 'Addebitato', 'Charged'), money(d.chargedCents, locale)]);
+  rows.push([t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)]);
+  if (d.newExpiresOn) rows.push([t(locale, 'Nuova scadenza', 'New expiry date'), longDate(d.newExpiresOn, locale)]);
+  blocks.push({ rows });
+  if (d.overQuota) {
+    blocks.push({
+      warning: t(
+        locale,
+        `La casella contiene ${gb(d.overQuota.usedBytes, 'it')} di posta, più del suo spazio di ${gb(d.overQuota.totalBytes, 'it')}. I nuovi messaggi PEC saranno rifiutati (il mittente riceve un avviso di mancata consegna e tu non ricevi nulla) finché non acquisti altro spazio o non elimini dei messaggi.`,
+        `The mailbox holds ${gb(d.overQuota.usedBytes, 'en')} of mail, more than its space of ${gb(d.overQuota.totalBytes, 'en')}. New PEC messages will be refused (the sender gets a non-delivery notice and you get nothing) until you buy more space or remove mail.`,
+      ),
+    });
+  }
+  if (d.missingCents > 0) blocks.push({ link: t(locale, 'Ricarica il credito', 'Top up your credit'), href: d.creditUrl });
+  blocks.push({ link: t(locale, 'Scheda della casella', 'Mailbox card'), href: d.mailboxUrl });
+  return { subject, blocks };
+}
+
+/** R10: an expiry alert at a milestone before E. */
+export function expiryAlert(
+  locale: Locale,
+  d: {
+    address: string;
+    expiresOn: CalendarDate;
+    daysLeft: number;
+    services: readonly { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents }[];
+    totalCents: Cents;
+    balanceCents: Cents;
+    shortfallCents: Cents;
+    autoRenew: boolean;
+    creditUrl: string;
+  },
+): EmailContent {
+  const rows: [string, string][] = [
+    [t(locale, 'Casella', 'Mailbox'), d.address],
+    [t(locale, 'Data di scadenza', 'Expiry date'), longDate(d.expiresOn, locale)],
+  ];
+  for (const s of d.services) {
+    const label =
+      s.label === 'mailbox'
+        ? t(locale, 'Rinnovo casella', 'Mailbox renewal')
+        : t(locale, `Spazio Extra Inbox ${s.quantityGb} GB`, `Extra inbox space ${s.quantityGb} GB`);
+    rows.push([label, money(s.priceCents, locale)]);
+  }
+  rows.push([t(locale, 'Totale', 'Total'), money(d.totalCents, locale)]);
+  rows.push([t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)]);
+  if (d.shortfallCents > 0) rows.push([t(locale, 'Credito mancante', 'Shortfall'), money(d.shortfallCents, locale)]);
+  const blocks: EmailContent['blocks'][number][] = [
+    {
+      p: t(
+        locale,
+        `La casella ${d.address} scade il ${longDate(d.expiresOn, 'it')} (tra ${d.daysLeft} ${d.daysLeft === 1 ? 'giorno' : 'giorni'}).`,
+        `Mailbox ${d.address} expires on ${longDate(d.expiresOn, 'en')} (in ${d.daysLeft} ${d.daysLeft === 1 ? 'day' : 'days'}).`,
+      ),
+    },
+    {
+      p: d.autoRenew
+        ? t(
+            locale,
+            'Alla scadenza i servizi sotto elencati saranno rinnovati automaticamente addebitandone il prezzo sul credito.',
+            'On the expiry date the services below will be renewed automatically, charging their price to your credit.',
+          )
+        : t(
+            locale,
+            'Il rinnovo automatico è disattivato: per non perdere la casella rinnovala dalla sua scheda prima della scadenza.',
+            'Automatic renewal is switched off: to keep the mailbox, renew it from its card before the expiry date.',
+          ),
+    },
+    { rows },
+  ];
+  if (d.shortfallCents > 0) {
+    blocks.push({
+      warning: t(
+        locale,
+        `Il credito non basta per il rinnovo: mancano ${money(d.shortfallCents, 'it')}.`,
+        `Your credit does not cover the renewal: ${money(d.shortfallCents, 'en')} short.`,
+      ),
+    });
+  }
+  blocks.push({ link: t(locale, 'Ricarica il credito', 'Top up your credit'), href: d.creditUrl });
+  return {
+    subject: t(locale, `Avviso scadenza servizio: ${d.address}`, `Service expiry notice: ${d.address}`),
+    blocks,
+  };
+}
+
+/** R11: usage crossed a threshold of the mailbox's total space. */
+export function usageWarning(
+  locale: Locale,
+  d: { address: string; thresholdPercent: number; usedBytes: number; totalBytes: number; buySpaceUrl: string },
+): EmailContent {
+  const pct = d.totalBytes > 0 ? Math.floor((d.usedBytes * 100) / d.totalBytes) : 100;
+  return {
+    subject: t(locale, `Spazio in esaurimento: ${d.address}`, `Inbox space running low: ${d.address}`),
+    blocks: [
+      {
+        p: t(
+          locale,
+          `La casella ${d.address} ha superato il ${d.thresholdPercent}% del suo spazio.`,
+          `Mailbox ${d.address} has gone over ${d.thresholdPercent}% of its space.`,
+        ),
+      },
+      {
+        rows: [
+          [t(locale, 'Spazio usato', 'Space used'), `${gb(d.usedBytes, locale)} (${pct}%)`],
+          [t(locale, 'Spazio Inbox', 'Inbox space'), gb(d.totalBytes, locale)],
+        ],
+      },
+      {
+        p: t(
+          locale,
+          'Quando lo spazio è esaurito i nuovi messaggi PEC vengono rifiutati e il mittente riceve un avviso di mancata consegna. Puoi acquistare Spazio Extra Inbox o eliminare dei messaggi.',
+          'When the space is full new PEC messages are refused and the sender gets a non-delivery notice. You can buy extra inbox space or remove mail.',
+        ),
+      },
+      { link: t(locale, 'Acquista spazio', 'Buy space'), href: d.buySpaceUrl },
+    ],
+  };
+}

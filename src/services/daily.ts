@@ -1,8 +1,15 @@
-// The daily job (API.md POST /api/admin/jobs/daily, `casella daily`, the scheduler).
-// So far it expires waiting orders (R5); renewals, expiry, grace, alerts and usage warnings
-// (R7, R8, R10, R11) are the daily-job issue's work and will extend this function.
+// The daily job (API.md POST /api/admin/jobs/daily, `casella daily`, the scheduler), for today:
+// R5 waiting orders expire, R7 renewals on day E, R8 termination after grace, R10 expiry alerts,
+// R11 usage warnings. Every step works in bounded batches, each batch one transaction, and is
+// idempotent: a second run the same day (or a concurrent one) changes nothing and queues nothing.
+import { clock } from '../clock.ts';
+import { queueExpiryAlerts } from './alerts.ts';
 import type { ServiceContext } from './context.ts';
 import { expireWaitingOrders } from './orders.ts';
+import { renewDueMailboxes, terminatePastGrace } from './renewals.ts';
+import { checkAllUsage } from './usage.ts';
+
+export { forecastRenewals } from './renewals.ts';
 
 export interface DailySummary {
   alertsQueued: number;
@@ -15,16 +22,43 @@ export interface DailySummary {
   ordersExpired: number;
 }
 
-export async function runDailyJob(ctx: ServiceContext): Promise<DailySummary> {
+export type DailyStep = 'orders' | 'renewals' | 'terminations' | 'alerts' | 'usage';
+
+export interface DailyJobOptions {
+  /** Mailboxes per batch (one transaction each). */
+  batchSizeMax?: number;
+  /** Renewal batches run at once (PostgreSQL only; PGlite has one connection). Default 1 (more did not help on a 2-core machine). */
+  workers?: number;
+  /** Called after each renewal batch and after each step, for progress on a terminal. */
+  onProgress?: (step: DailyStep, done: number) => void;
+}
+
+export const dailyBatchSizeDefault = 1000;
+export const dailyWorkersDefault = 1;
+
+export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {}): Promise<DailySummary> {
+  const batchSizeMax = opts.batchSizeMax ?? dailyBatchSizeDefault;
+  const progress = opts.onProgress ?? (() => {});
+  const today = clock.today();
+
   const ordersExpired = await expireWaitingOrders(ctx);
+  progress('orders', ordersExpired);
+  // Renewals before terminations: a mailbox that expires today (even long overdue) gets its grace
+  // counted from its E, and is terminated in this same run only if that grace is already over.
+  const workers = ctx.db.engine === 'postgres' ? (opts.workers ?? dailyWorkersDefault) : 1;
+  const renewals = await renewDueMailboxes(ctx, today, batchSizeMax, (n) => progress('renewals', n), workers);
+  const mailboxesTerminated = await terminatePastGrace(ctx, today, batchSizeMax);
+  progress('terminations', mailboxesTerminated);
+  const alertsQueued = await queueExpiryAlerts(ctx, today, batchSizeMax);
+  progress('alerts', alertsQueued);
+  const usageWarningsQueued = await checkAllUsage(ctx, batchSizeMax);
+  progress('usage', usageWarningsQueued);
+
   return {
-    alertsQueued: 0,
-    usageWarningsQueued: 0,
-    mailboxesRenewed: 0,
-    addonsRenewed: 0,
-    addonsDeactivated: 0,
-    mailboxesExpired: 0,
-    mailboxesTerminated: 0,
+    alertsQueued,
+    usageWarningsQueued,
+    ...renewals,
+    mailboxesTerminated,
     ordersExpired,
   };
 }

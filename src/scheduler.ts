@@ -1,0 +1,70 @@
+// What `casella serve` runs besides HTTP: the daily job at start and after each midnight in
+// Europe/Rome (checked every minute against the clock, so the test clock moving a day runs it too),
+// guarded by an advisory lock so one instance runs it; and the outbox delivery loop all the time.
+import type { App } from './app.ts';
+import { clock } from './clock.ts';
+import type { CalendarDate } from './domain/calendar.ts';
+import { runDailyJob, type DailySummary } from './services/daily.ts';
+import { startDeliveryLoop, type DeliveryLoop } from './mail/delivery.ts';
+
+export const DAILY_JOB_LOCK_KEY = 7_300_002;
+const DAY_CHECK_INTERVAL_MS = 60_000;
+
+export interface SchedulerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface Scheduler {
+  stop(): Promise<void>;
+  /** The delivery loop, to kick after e-mails are queued; null without SMTP_URL. */
+  delivery: DeliveryLoop | null;
+}
+
+export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckIntervalMs?: number } = {}): Scheduler {
+  let lastRunFor: CalendarDate | null = null;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+
+  const delivery = app.config.smtpUrl
+    ? startDeliveryLoop(app.db, { smtpUrl: app.config.smtpUrl, mailFrom: app.config.mailFrom, logger: log })
+    : null;
+
+  const runIfNewDay = () => {
+    if (stopped || running) return;
+    const today = clock.today();
+    if (lastRunFor && lastRunFor.equals(today)) return;
+    running = (async () => {
+      try {
+        let summary: DailySummary | null = null;
+        const ran = await app.db.whileHoldingLock(DAILY_JOB_LOCK_KEY, async () => {
+          summary = await runDailyJob(app.ctx);
+        });
+        lastRunFor = today;
+        if (ran) log.info({ day: today.toString(), summary }, 'daily job done');
+        else log.info({ day: today.toString() }, 'daily job running in another instance');
+        delivery?.kick();
+      } catch (err) {
+        // Not marked as run: the next check tries again; the job is safe to repeat.
+        log.error({ err }, 'daily job failed');
+      } finally {
+        running = null;
+      }
+    })();
+  };
+
+  runIfNewDay();
+  const timer = setInterval(runIfNewDay, opts.dayCheckIntervalMs ?? DAY_CHECK_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    delivery,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await delivery?.stop();
+    },
+  };
+}

@@ -1,0 +1,382 @@
+// R7 renewals on day E, R8 termination after grace, and the renewal forecast, for the daily job.
+// Set-based: each batch of mailboxes is claimed with one statement (FOR UPDATE SKIP LOCKED, so
+// concurrent runs share the work instead of waiting), planned in JS, and written with a few
+// multi-row statements, all in one transaction. Memory stays bounded by the batch size.
+import type { Tx } from '../db/database.ts';
+import { addDays, type CalendarDate } from '../domain/calendar.ts';
+import { baseBytes, BYTES_PER_GB } from '../domain/catalogue.ts';
+import { graceEndsOn } from '../domain/mailbox.ts';
+import { cents, type Cents } from '../domain/money.ts';
+import { planRenewal, type RenewalPlan } from '../domain/renewal.ts';
+import { ACCOUNTS, chargePostings } from '../ledger/postings.ts';
+import { renderEmail, type EmailContent } from '../mail/message.ts';
+import { renewalMailKind, renewalOutcome } from '../mail/templates.ts';
+import type { Locale } from '../i18n/format.ts';
+import { newId } from '../ids.ts';
+import { clock } from '../clock.ts';
+import type { ServiceContext } from './context.ts';
+import { MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
+
+export interface QueuedEmail {
+  customerId: string;
+  kind: string;
+  to: string;
+  locale: Locale;
+  content: EmailContent;
+}
+
+/** Many outbox rows in one statement (R13: inside the caller's transaction), in the given order. */
+export async function enqueueEmails(tx: Tx, emails: readonly QueuedEmail[], at: Date): Promise<void> {
+  if (!emails.length) return;
+  const cols: string[][] = [[], [], [], [], [], [], []];
+  for (const e of emails) {
+    const r = renderEmail(e.content, e.locale);
+    cols[0]!.push(newId('eml'));
+    cols[1]!.push(e.customerId);
+    cols[2]!.push(e.kind);
+    cols[3]!.push(e.to);
+    cols[4]!.push(r.subject);
+    cols[5]!.push(r.text);
+    cols[6]!.push(r.html);
+  }
+  await tx.query(
+    `INSERT INTO outbox (id, customer_id, kind, to_address, subject, text_body, html_body, next_attempt_at, created_at)
+     SELECT id, c, k, t, s, tb, hb, $8, $8
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+            WITH ORDINALITY AS v(id, c, k, t, s, tb, hb, n)
+      ORDER BY n`,
+    [...cols, at],
+  );
+}
+
+export interface RenewalCounts {
+  mailboxesRenewed: number;
+  addonsRenewed: number;
+  addonsDeactivated: number;
+  mailboxesExpired: number;
+}
+
+type ClaimedRow = MailboxRow & { reference_email: string; locale: Locale };
+
+interface BatchResult extends RenewalCounts {
+  claimed: number;
+  processed: number;
+}
+
+/**
+ * R7 for every active mailbox with E <= today. A renewed mailbox whose new E is still not after
+ * today (the job did not run for years) is picked again by a later batch of the same run, so each
+ * overdue year is renewed, and charged, in turn while the credit lasts.
+ */
+export async function renewDueMailboxes(
+  ctx: ServiceContext,
+  today: CalendarDate,
+  batchSizeMax: number,
+  onProgress?: (done: number) => void,
+  workers = 1,
+): Promise<RenewalCounts> {
+  const total: RenewalCounts = { mailboxesRenewed: 0, addonsRenewed: 0, addonsDeactivated: 0, mailboxesExpired: 0 };
+  let done = 0;
+  // Several workers share the work through SKIP LOCKED (PostgreSQL; PGlite has one connection, so
+  // one worker). Each stops when it can claim nothing more.
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const now = clock.now();
+      const r = await ctx.db.transaction((tx) => renewBatch(ctx, tx, today, batchSizeMax, now));
+      total.mailboxesRenewed += r.mailboxesRenewed;
+      total.addonsRenewed += r.addonsRenewed;
+      total.addonsDeactivated += r.addonsDeactivated;
+      total.mailboxesExpired += r.mailboxesExpired;
+      done += r.processed;
+      onProgress?.(done);
+      // Nothing left we can claim (the rest, if any, is being renewed by a concurrent run), or a
+      // batch made no progress (a period already settled while the mailbox still shows it: skip it
+      // rather than loop for ever; see renewBatch).
+      if (r.claimed === 0 || r.processed === 0) return;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, workers) }, worker));
+  return total;
+}
+
+async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batchSizeMax: number, now: Date): Promise<BatchResult> {
+  const c = ctx.catalogue;
+  const result: BatchResult = { claimed: 0, processed: 0, mailboxesRenewed: 0, addonsRenewed: 0, addonsDeactivated: 0, mailboxesExpired: 0 };
+  const claimed = await tx.query<ClaimedRow>(
+    `SELECT ${MAILBOX_COLUMNS}, c.reference_email, c.locale
+       FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id JOIN customers c ON c.id = m.customer_id
+      WHERE m.status = 'active' AND m.expires_on <= $1
+      ORDER BY m.expires_on LIMIT $2
+      FOR UPDATE OF m SKIP LOCKED`,
+    [today.toString(), batchSizeMax],
+  );
+  result.claimed = claimed.length;
+  if (!claimed.length) return result;
+
+  // R7.3: a period already settled (renewed by hand, or by a run that committed) is never charged
+  // again. Whoever writes `renewals` holds the mailbox's lock, so this check cannot race.
+  const settled = await tx.query<{ mailbox_id: string }>(
+    `SELECT r.mailbox_id FROM renewals r
+       JOIN unnest($1::text[], $2::date[]) AS v(id, e) ON r.mailbox_id = v.id AND r.period_ends_on = v.e
+      WHERE r.service = 'mailbox'`,
+    [claimed.map((m) => m.id), claimed.map((m) => m.expires_on)],
+  );
+  const skip = new Set(settled.map((s) => s.mailbox_id));
+  const rows = claimed
+    .filter((m) => !skip.has(m.id))
+    .sort((a, b) => cmp(a.customer_id, b.customer_id) || cmp(a.expires_on, b.expires_on) || cmp(a.address, b.address));
+  if (!rows.length) return result;
+
+  // Wallets locked in one consistent order, so concurrent runs never deadlock on each other.
+  const customerIds = [...new Set(rows.map((m) => m.customer_id))];
+  const wallets = await tx.query<{ customer_id: string; balance_cents: number }>(
+    'SELECT customer_id, balance_cents FROM wallets WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE',
+    [customerIds],
+  );
+  const balance = new Map(wallets.map((w) => [w.customer_id, Number(w.balance_cents)]));
+
+  const txn = { id: [] as string[], customer: [] as string[], amount: [] as number[], after: [] as number[], description: [] as string[], mailbox: [] as string[] };
+  const post = { txn: [] as string[], account: [] as string[], amount: [] as number[] };
+  const walletDelta = new Map<string, number>();
+  const ren = { mailbox: [] as string[], service: [] as string[], period: [] as string[], outcome: [] as string[], amount: [] as number[], txn: [] as (string | null)[] };
+  const mbx = { id: [] as string[], status: [] as string[], expires: [] as string[] };
+  const add = { mailbox: [] as string[], status: [] as string[], until: [] as string[] };
+  const emails: QueuedEmail[] = [];
+
+  for (const m of rows) {
+    const facts = mailboxFacts(m);
+    const before = cents(balance.get(m.customer_id) ?? 0);
+    const plan = planRenewal(facts, before, c);
+    balance.set(m.customer_id, plan.balanceAfterCents);
+    let txnId: string | null = null;
+    if (plan.chargedCents > 0) {
+      txnId = newId('txn');
+      const mailboxCents = plan.mailbox.outcome === 'renewed' ? plan.mailbox.priceCents : cents(0);
+      const addonCents = plan.addon.outcome === 'renewed' ? plan.addon.priceCents : cents(0);
+      const postings = chargePostings(m.customer_id, [
+        { account: ACCOUNTS.revenueMailbox, amountCents: mailboxCents },
+        { account: ACCOUNTS.revenueExtraSpace, amountCents: addonCents },
+      ]);
+      txn.id.push(txnId);
+      txn.customer.push(m.customer_id);
+      txn.amount.push(-plan.chargedCents);
+      txn.after.push(plan.balanceAfterCents);
+      txn.description.push(
+        `Rinnovo ${m.address} fino al ${plan.newExpiresOn}` +
+          (plan.addon.outcome === 'renewed' ? ` (con Spazio Extra Inbox ${plan.addon.quantityGb} GB)` : ''),
+      );
+      txn.mailbox.push(m.id);
+      for (const p of postings) {
+        post.txn.push(txnId);
+        post.account.push(p.account);
+        post.amount.push(p.amountCents);
+      }
+      walletDelta.set(m.customer_id, (walletDelta.get(m.customer_id) ?? 0) - plan.chargedCents);
+    }
+    ren.mailbox.push(m.id);
+    ren.service.push('mailbox');
+    ren.period.push(m.expires_on);
+    ren.outcome.push(plan.mailbox.outcome);
+    ren.amount.push(plan.mailbox.outcome === 'renewed' ? plan.mailbox.priceCents : 0);
+    ren.txn.push(plan.mailbox.outcome === 'renewed' ? txnId : null);
+    if (plan.addon.outcome !== 'none') {
+      ren.mailbox.push(m.id);
+      ren.service.push('extra_inbox_space');
+      ren.period.push(m.expires_on);
+      ren.outcome.push(plan.addon.outcome);
+      ren.amount.push(plan.addon.outcome === 'renewed' ? plan.addon.priceCents : 0);
+      ren.txn.push(plan.addon.outcome === 'renewed' ? txnId : null);
+      add.mailbox.push(m.id);
+      add.status.push(plan.addon.outcome === 'renewed' ? 'active' : 'deactivated');
+      add.until.push(plan.addon.outcome === 'renewed' ? plan.newExpiresOn!.toString() : m.addon_active_until!);
+      if (plan.addon.outcome === 'renewed') result.addonsRenewed++;
+      else result.addonsDeactivated++;
+    }
+    mbx.id.push(m.id);
+    mbx.status.push(plan.mailbox.outcome === 'renewed' ? 'active' : 'expired');
+    mbx.expires.push(plan.newExpiresOn ? plan.newExpiresOn.toString() : m.expires_on);
+    if (plan.mailbox.outcome === 'renewed') result.mailboxesRenewed++;
+    else result.mailboxesExpired++;
+    emails.push(renewalEmail(ctx, m, plan));
+    result.processed++;
+  }
+
+  if (txn.id.length) {
+    await tx.query(
+      `INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description, mailbox_id, created_at)
+       SELECT id, c, 'renewal', w, b, d, mid, $7
+         FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], $6::text[]) WITH ORDINALITY AS v(id, c, w, b, d, mid, n)
+        ORDER BY n`,
+      [txn.id, txn.customer, txn.amount, txn.after, txn.description, txn.mailbox, now],
+    );
+    await tx.query(
+      `INSERT INTO ledger_postings (transaction_id, account, amount_cents)
+       SELECT t, a, x FROM unnest($1::text[], $2::text[], $3::int8[]) AS v(t, a, x)`,
+      [post.txn, post.account, post.amount],
+    );
+    // The CHECK (balance_cents >= 0) still refuses any debit the wallet cannot cover.
+    await tx.query(
+      `UPDATE wallets w SET balance_cents = w.balance_cents + v.d, updated_at = $3
+         FROM unnest($1::text[], $2::int8[]) AS v(c, d) WHERE w.customer_id = v.c`,
+      [[...walletDelta.keys()], [...walletDelta.values()], now],
+    );
+  }
+  const inserted = await tx.query<{ n: number }>(
+    `WITH ins AS (
+       INSERT INTO renewals (mailbox_id, service, period_ends_on, outcome, amount_cents, ledger_transaction_id, created_at)
+       SELECT mid, s, p, o, a, t, $7 FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int8[], $6::text[]) AS v(mid, s, p, o, a, t)
+       ON CONFLICT DO NOTHING RETURNING 1)
+     SELECT count(*)::int8 AS n FROM ins`,
+    [ren.mailbox, ren.service, ren.period, ren.outcome, ren.amount, ren.txn, now],
+  );
+  // Under the mailbox locks nobody else can have settled these periods: a conflict here is a bug,
+  // and rolling the whole batch back keeps "charged at most once" whatever it is.
+  if (Number(inserted[0]!.n) !== ren.mailbox.length) throw new Error('renewal periods already settled inside a locked batch');
+  await tx.query(
+    `UPDATE mailboxes m SET status = v.s, expires_on = v.e, updated_at = $4
+       FROM unnest($1::text[], $2::text[], $3::date[]) AS v(id, s, e) WHERE m.id = v.id`,
+    [mbx.id, mbx.status, mbx.expires, now],
+  );
+  if (add.mailbox.length) {
+    await tx.query(
+      `UPDATE addons a SET status = v.s, active_until = v.u, updated_at = $4
+         FROM unnest($1::text[], $2::text[], $3::date[]) AS v(id, s, u) WHERE a.mailbox_id = v.id`,
+      [add.mailbox, add.status, add.until, now],
+    );
+  }
+  await enqueueEmails(tx, emails, now);
+  return result;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function renewalEmail(ctx: ServiceContext, m: ClaimedRow, plan: RenewalPlan): QueuedEmail {
+  const c = ctx.catalogue;
+  const newTotalBytes = baseBytes(c, m.type) + (plan.addon.outcome === 'renewed' ? plan.addon.quantityGb : 0) * BYTES_PER_GB;
+  const usedBytes = Number(m.used_bytes);
+  const overQuota = plan.mailbox.outcome === 'renewed' && usedBytes > newTotalBytes ? { usedBytes, totalBytes: newTotalBytes } : null;
+  const content = renewalOutcome(m.locale, {
+    address: m.address,
+    periodEndsOn: plan.periodEndsOn,
+    newExpiresOn: plan.newExpiresOn,
+    mailbox: plan.mailbox,
+    addon: plan.addon,
+    chargedCents: plan.chargedCents,
+    balanceCents: plan.balanceAfterCents,
+    missingCents: plan.missingCents,
+    overQuota,
+    graceEndsOn: graceEndsOn(plan.periodEndsOn, c),
+    mailboxUrl: `${ctx.publicUrl}/mailboxes/${m.id}`,
+    creditUrl: `${ctx.publicUrl}/credit`,
+  });
+  return { customerId: m.customer_id, kind: renewalMailKind(plan), to: m.reference_email, locale: m.locale, content };
+}
+
+/** R8: an expired mailbox past E + grace becomes terminated. Bounded batches; returns how many. */
+export async function terminatePastGrace(ctx: ServiceContext, today: CalendarDate, batchSizeMax: number): Promise<number> {
+  // isPastGrace: today > E + grace, i.e. E < today - grace.
+  const cutoff = addDays(today, -ctx.catalogue.graceDays).toString();
+  let total = 0;
+  for (;;) {
+    const now = clock.now();
+    const rows = await ctx.db.query<{ id: string }>(
+      `UPDATE mailboxes SET status = 'terminated', updated_at = $3
+        WHERE id IN (SELECT id FROM mailboxes WHERE status = 'expired' AND expires_on < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+          AND status = 'expired' AND expires_on < $1
+        RETURNING id`,
+      [cutoff, batchSizeMax, now],
+    );
+    total += rows.length;
+    if (rows.length === 0) return total;
+  }
+}
+
+export interface RenewalForecastItem {
+  mailboxId: string;
+  address: string;
+  expiresOn: string;
+  mailbox: 'renewed' | 'expired';
+  addon: 'renewed' | 'deactivated' | 'none';
+  chargedCents: Cents;
+  missingCents: Cents;
+}
+
+export interface RenewalForecast {
+  onDate: string;
+  mailboxes: number;
+  renewed: number;
+  expired: number;
+  addonsRenewed: number;
+  deactivated: number;
+  chargedCents: Cents;
+  missingCents: Cents;
+  items: RenewalForecastItem[];
+  itemsTruncated: boolean;
+}
+
+/**
+ * What the renewals run on `onDate` would do with today's balances (API.md `forecast --on`): every
+ * active mailbox with E <= onDate, each holder's mailboxes in E order drawing on their balance.
+ * Reads only. One renewal per mailbox (the period ending at its current E).
+ */
+export async function forecastRenewals(
+  ctx: ServiceContext,
+  onDate: CalendarDate,
+  opts: { itemsMax?: number; batchSizeMax?: number } = {},
+): Promise<RenewalForecast> {
+  const itemsMax = opts.itemsMax ?? 1000;
+  const batchSizeMax = opts.batchSizeMax ?? 5000;
+  const f: RenewalForecast = {
+    onDate: onDate.toString(),
+    mailboxes: 0,
+    renewed: 0,
+    expired: 0,
+    addonsRenewed: 0,
+    deactivated: 0,
+    chargedCents: cents(0),
+    missingCents: cents(0),
+    items: [],
+    itemsTruncated: false,
+  };
+  let after: [string, string, string] = ['', '0001-01-01', ''];
+  let customer = '';
+  let balance = 0;
+  for (;;) {
+    const rows = await ctx.db.query<MailboxRow & { balance_cents: number | null }>(
+      `SELECT ${MAILBOX_COLUMNS}, w.balance_cents
+         FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id LEFT JOIN wallets w ON w.customer_id = m.customer_id
+        WHERE m.status = 'active' AND m.expires_on <= $1 AND (m.customer_id, m.expires_on, m.id) > ($2, $3::date, $4)
+        ORDER BY m.customer_id, m.expires_on, m.id LIMIT $5`,
+      [onDate.toString(), after[0], after[1], after[2], batchSizeMax],
+    );
+    for (const m of rows) {
+      if (m.customer_id !== customer) {
+        customer = m.customer_id;
+        balance = Number(m.balance_cents ?? 0);
+      }
+      const plan = planRenewal(mailboxFacts(m), cents(balance), ctx.catalogue);
+      balance = plan.balanceAfterCents;
+      f.mailboxes++;
+      if (plan.mailbox.outcome === 'renewed') f.renewed++;
+      else f.expired++;
+      if (plan.addon.outcome === 'renewed') f.addonsRenewed++;
+      if (plan.addon.outcome === 'deactivated') f.deactivated++;
+      f.chargedCents = cents(f.chargedCents + plan.chargedCents);
+      f.missingCents = cents(f.missingCents + plan.missingCents);
+      if (f.items.length < itemsMax) {
+        f.items.push({
+          mailboxId: m.id,
+          address: m.address,
+          expiresOn: m.expires_on,
+          mailbox: plan.mailbox.outcome,
+          addon: plan.addon.outcome,
+          chargedCents: plan.chargedCents,
+          missingCents: plan.missingCents,
+        });
+      } else f.itemsTruncated = true;
+    }
+    if (rows.length < batchSizeMax) return f;
+    const last = rows.at(-1)!;
+    after = [last.customer_id, last.expires_on, last.id];
+  }
+}

@@ -1,0 +1,25 @@
+// A small run of `casella bench renewals` in the suite: not timed, but the same code path as the real
+// benchmark (bulk seed, the real daily job, ledger verification), on each engine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { engineNames, freshPostgresUrl } from '../support/engines.ts';
+
+const run = promisify(execFile);
+
+for (const engine of engineNames()) {
+  test(`bench renewals smoke [${engine}]: 400 mailboxes renewed exactly as their credit allows, ledger verified`, async () => {
+    const pg = engine === 'postgres' ? await freshPostgresUrl() : null;
+    try {
+      const env = { ...process.env, DATABASE_URL: pg?.url ?? '', CASELLA_TEST_CLOCK: '' };
+      const { stdout } = await run(process.execPath, ['bin/casella.js', 'bench', 'renewals', '--mailboxes', '400', '--json'], { env });
+      const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      assert.equal(result.mailboxes, 400);
+      assert.equal(result.ledgerOk, true);
+      assert.ok(result.seconds > 0 && result.renewalsPerSecond > 0 && result.peakRssMb > 0);
+    } finally {
+      await pg?.drop();
+    }
+  });
+}
