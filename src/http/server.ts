@@ -15,6 +15,9 @@ import { operatorRoutes, type OperatorRouteOptions } from './operator-routes.ts'
 import { paymentRoutes } from './payment-routes.ts';
 import { testClockRoutes } from './test-clock-routes.ts';
 import { securityHeaders } from './security-headers.ts';
+import { webRoutes } from '../web/routes.ts';
+import { devRoutes } from './dev-routes.ts';
+import { checkUsage } from '../services/usage.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 const NESTING_DEPTH_MAX = 32;
@@ -102,9 +105,13 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   });
 
   await server.register(holderRoutes, { app, gateway });
-  await server.register(operatorRoutes, { app, ...(opts.afterUsageChange ? { afterUsageChange: opts.afterUsageChange } : {}) });
+  // R11: new usage reported by the platform is checked against the thresholds in the same transaction.
+  const afterUsageChange = opts.afterUsageChange ?? (async (tx, row) => void (await checkUsage(tx, app.ctx, row)));
+  await server.register(operatorRoutes, { app, afterUsageChange });
   await server.register(paymentRoutes, { app, gateway });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
+  await server.register(webRoutes, { app, gateway });
+  if (!app.config.smtpUrl && !app.config.production) await server.register(devRoutes, { app });
   for (const plugin of opts.plugins ?? []) await server.register(plugin);
   return server;
 }

@@ -1,8 +1,6 @@
 // R13: outbox delivery against a real SMTP server on loopback.
 import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { clock } from '../../src/clock.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { enqueueEmail } from '../../src/mail/outbox.ts';
@@ -14,53 +12,7 @@ import {
   type DeliveryOptions,
 } from '../../src/mail/delivery.ts';
 import { forEachEngine } from '../support/engines.ts';
-
-interface Received {
-  raw: string;
-  subject: string;
-  messageId: string;
-}
-
-/** A real SMTP server on 127.0.0.1; port 0 picks a free one. */
-async function startSmtp(port = 0, delayMs = 0) {
-  const received: Received[] = [];
-  let waiters: (() => void)[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    disableReverseLookup: true,
-    onData(stream, _session, cb) {
-      let raw = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => (raw += chunk));
-      stream.on('end', () => {
-        const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(raw)?.[1]?.trim() ?? '';
-        received.push({ raw, subject: header('Subject'), messageId: header('Message-ID') });
-        const ws = waiters;
-        waiters = [];
-        ws.forEach((w) => w());
-        setTimeout(() => cb(), delayMs);
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const boundPort = (server.server.address() as AddressInfo).port;
-  return {
-    port: boundPort,
-    received,
-    /** Resolves once `count` messages have arrived. */
-    until: (count: number) =>
-      new Promise<void>((resolve) => {
-        const check = () => (received.length >= count ? resolve() : waiters.push(check));
-        check();
-      }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+import { startSmtp, type Received } from '../support/smtp.ts';
 
 /** A port with nothing listening (a server that was there and is gone). */
 async function deadPort(): Promise<number> {
