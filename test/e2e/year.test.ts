@@ -134,7 +134,7 @@ for (const engine of engineNames()) {
       assert.ok(shortAlert.text.includes(`${s.baseUrl}/credit`));
 
       // Renewal day: each holder one e-mail saying what happened, delivered once despite the outage.
-      const subjects = (who: string) => mailsTo(who).map((m) => m.subject.split(':')[0]);
+      const subjects = (who: string) => mailsTo(who).map((m) => m.subject.split(':')[0] ?? '');
       assert.deepEqual(subjects('full').filter((x) => !x.startsWith('Avviso')), ['Ordine completato', 'Spazio in esaurimento', 'Rinnovo effettuato']);
       // Back to 1 GB with 1.5 GB used: the deactivation notice, then (R11) the usage warning of the smaller space.
       assert.deepEqual(subjects('mailboxOnly').filter((x) => !x.startsWith('Avviso')), ['Ordine completato', 'Servizio aggiuntivo disattivato', 'Spazio in esaurimento']);
