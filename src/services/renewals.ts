@@ -106,6 +106,9 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
     `SELECT ${MAILBOX_COLUMNS}, c.reference_email, c.locale
        FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id JOIN customers c ON c.id = m.customer_id
       WHERE m.status = 'active' AND m.expires_on <= $1
+        -- R7.3: a period already settled (renewed by hand, or by a run that committed) is never
+        -- charged again; the insert into renewals below is the backstop under the row locks.
+        AND NOT EXISTS (SELECT 1 FROM renewals r WHERE r.mailbox_id = m.id AND r.service = 'mailbox' AND r.period_ends_on = m.expires_on)
       ORDER BY m.expires_on LIMIT $2
       FOR UPDATE OF m SKIP LOCKED`,
     [today.toString(), batchSizeMax],
@@ -113,19 +116,8 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
   result.claimed = claimed.length;
   if (!claimed.length) return result;
 
-  // R7.3: a period already settled (renewed by hand, or by a run that committed) is never charged
-  // again. Whoever writes `renewals` holds the mailbox's lock, so this check cannot race.
-  const settled = await tx.query<{ mailbox_id: string }>(
-    `SELECT r.mailbox_id FROM renewals r
-       JOIN unnest($1::text[], $2::date[]) AS v(id, e) ON r.mailbox_id = v.id AND r.period_ends_on = v.e
-      WHERE r.service = 'mailbox'`,
-    [claimed.map((m) => m.id), claimed.map((m) => m.expires_on)],
-  );
-  const skip = new Set(settled.map((s) => s.mailbox_id));
-  const rows = claimed
-    .filter((m) => !skip.has(m.id))
-    .sort((a, b) => cmp(a.customer_id, b.customer_id) || cmp(a.expires_on, b.expires_on) || cmp(a.address, b.address));
-  if (!rows.length) return result;
+  // Each holder's mailboxes draw on one running balance, in expiry order.
+  const rows = [...claimed].sort((a, b) => cmp(a.customer_id, b.customer_id) || cmp(a.expires_on, b.expires_on) || cmp(a.address, b.address));
 
   // Wallets locked in one consistent order, so concurrent runs never deadlock on each other.
   const customerIds = [...new Set(rows.map((m) => m.customer_id))];

@@ -1,0 +1,34 @@
+// A small run of `casella bench purchase` in the suite: not timed, the same HTTP path as the real
+// benchmark (operator provisioning, holder sessions, CSRF, orders), against a server on each engine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { engineNames } from '../support/engines.ts';
+import { startTestServer } from '../support/http.ts';
+
+const run = promisify(execFile);
+
+for (const engine of engineNames()) {
+  test(`bench purchase smoke [${engine}]: purchases complete over HTTP without errors, ledger verified`, async () => {
+    const s = await startTestServer(engine);
+    try {
+      const env = { ...process.env, DATABASE_URL: '', PUBLIC_URL: '', CASELLA_OPERATOR_TOKEN: '' };
+      const { stdout } = await run(
+        process.execPath,
+        ['bin/casella.js', 'bench', 'purchase', '--seconds', '1', '--concurrency', '2', '--mailboxes-per-holder', '1', '--url', s.baseUrl, '--token', s.operatorToken, '--json'],
+        { env },
+      );
+      const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      assert.ok(result.purchases > 0, stdout);
+      assert.equal(result.errors, 0);
+      assert.equal(result.ledgerOk, true);
+      assert.ok(result.p99Ms >= result.p50Ms && result.p50Ms > 0);
+      assert.equal(result.pgbenchTps, null); // no PostgreSQL URL given: pgbench is not run
+      const charged = await s.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger_transactions WHERE kind = 'purchase'`);
+      assert.equal(charged[0]!.n, result.purchases);
+    } finally {
+      await s.close();
+    }
+  });
+}
