@@ -23,25 +23,30 @@ export interface RecordedTransaction {
   balanceAfterCents: Cents;
 }
 
+/**
+ * One statement, one round trip: the wallet moves, the journal transaction and its postings are
+ * written together (the postings' foreign key is checked at the end of the statement).
+ */
 export async function recordTransaction(tx: Tx, e: JournalEntry): Promise<RecordedTransaction> {
   const delta = walletDelta(e.customerId, e.postings);
-  // The CHECK (balance_cents >= 0) refuses a debit the wallet cannot cover, whatever the caller did.
-  const [wallet] = await tx.query<{ balance_cents: number }>(
-    'UPDATE wallets SET balance_cents = balance_cents + $2, updated_at = $3 WHERE customer_id = $1 RETURNING balance_cents',
-    [e.customerId, delta, e.at],
-  );
-  if (!wallet) throw new Error(`no wallet for ${e.customerId}`);
   const id = newId('txn');
-  await tx.query(
-    `INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description,
-       order_id, mailbox_id, topup_id, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [id, e.customerId, e.kind, delta, wallet.balance_cents, e.description, e.orderId ?? null, e.mailboxId ?? null, e.topupId ?? null, e.at],
+  // The CHECK (balance_cents >= 0) refuses a debit the wallet cannot cover, whatever the caller did.
+  const [row] = await tx.query<{ balance_after_cents: number }>(
+    `WITH w AS (
+       UPDATE wallets SET balance_cents = balance_cents + $2, updated_at = $3 WHERE customer_id = $1 RETURNING balance_cents
+     ), t AS (
+       INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description,
+         order_id, mailbox_id, topup_id, created_at)
+       SELECT $4, $1, $5, $2, w.balance_cents, $6, $7, $8, $9, $3 FROM w
+       RETURNING id, balance_after_cents
+     ), p AS (
+       INSERT INTO ledger_postings (transaction_id, account, amount_cents)
+       SELECT t.id, a, c FROM t, unnest($10::text[], $11::bigint[]) AS p(a, c)
+     )
+     SELECT balance_after_cents FROM t`,
+    [e.customerId, delta, e.at, id, e.kind, e.description, e.orderId ?? null, e.mailboxId ?? null, e.topupId ?? null,
+     e.postings.map((p) => p.account), e.postings.map((p) => p.amountCents)],
   );
-  await tx.query(
-    `INSERT INTO ledger_postings (transaction_id, account, amount_cents)
-     SELECT $1, a, c FROM unnest($2::text[], $3::bigint[]) AS p(a, c)`,
-    [id, e.postings.map((p) => p.account), e.postings.map((p) => p.amountCents)],
-  );
-  return { id, walletAmountCents: delta, balanceAfterCents: wallet.balance_cents as Cents };
+  if (!row) throw new Error(`no wallet for ${e.customerId}`);
+  return { id, walletAmountCents: delta, balanceAfterCents: row.balance_after_cents as Cents };
 }

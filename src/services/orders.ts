@@ -156,7 +156,7 @@ async function settleNewOrder(
 ): Promise<PlacedOrder> {
   const decision = settle(order.amount_cents, balance, ctx.catalogue.topupMinCents);
   if (decision.outcome === 'await_topup') return { order, balanceCents: balance };
-  const done = await completeOrder(ctx, tx, order, mailbox, now);
+  const done = await completeOrder(ctx, tx, order, mailbox, balance, now);
   if (!done.ok) throw new Error(`order ${order.id} could not complete: ${done.reason}`);
   return done.value;
 }
@@ -168,7 +168,15 @@ type Completion = { ok: true; value: PlacedOrder } | { ok: false; reason: string
  * changes, and the holder is told, all in the caller's transaction. Returns why not when the order
  * no longer fits the mailbox (it changed while the order waited).
  */
-async function completeOrder(ctx: ServiceContext, tx: Tx, order: OrderRow, mailbox: MailboxRow, now: Date): Promise<Completion> {
+async function completeOrder(
+  ctx: ServiceContext,
+  tx: Tx,
+  order: OrderRow,
+  mailbox: MailboxRow,
+  /** The wallet's balance, read under the lock the caller holds. */
+  balance: Cents,
+  now: Date,
+): Promise<Completion> {
   const today = clock.today();
   const facts = mailboxFacts(mailbox);
   let activeUntil: CalendarDate;
@@ -219,7 +227,7 @@ async function completeOrder(ctx: ServiceContext, tx: Tx, order: OrderRow, mailb
     [order.id, now, activeUntil.toString()],
   );
   if (!updated) throw new Error(`order ${order.id} was not waiting`); // the caller holds the locks: a bug
-  let balanceAfter = (await lockWallet(tx, order.customer_id))!;
+  let balanceAfter = balance;
   if (order.amount_cents > 0) {
     const mailboxPart = order.kind === 'renewal' ? ctx.catalogue.mailboxTypes[mailbox.type].renewalPriceCents : 0;
     const recorded = await recordTransaction(tx, {
@@ -279,7 +287,7 @@ export async function settleWaitingOrders(ctx: ServiceContext, tx: Tx, customerI
     const balance = (await lockWallet(tx, customerId))!;
     if (order.amount_cents > balance) break;
     const mailbox = (await lockMailbox(tx, order.mailbox_id, customerId))!;
-    const done = await completeOrder(ctx, tx, order, mailbox, now);
+    const done = await completeOrder(ctx, tx, order, mailbox, balance, now);
     if (done.ok) settled.push(order.id);
     else await tx.query(`UPDATE orders SET status = 'cancelled', closed_at = $2 WHERE id = $1`, [order.id, now]);
   }
