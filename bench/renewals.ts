@@ -81,10 +81,15 @@ export async function seedDueMailboxes(db: Database, n: number, today: string, o
 }
 
 export async function runRenewalBench(config: AppConfig, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { mailboxes: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { mailboxes: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' }, workers: { type: 'string' } } });
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 8)) {
+    console.error('--workers must be a whole number from 1 to 8');
+    return 2;
+  }
   const n = Number(values.mailboxes);
   if (!Number.isSafeInteger(n) || n < 1 || n > mailboxesMax) {
-    console.error(`usage: casella bench renewals --mailboxes N [--json]   (1 ≤ N ≤ ${mailboxesMax})`);
+    console.error(`usage: casella bench renewals --mailboxes N [--workers W] [--json]   (1 ≤ N ≤ ${mailboxesMax})`);
     return 2;
   }
   if (config.production) {
@@ -108,7 +113,7 @@ export async function runRenewalBench(config: AppConfig, args: string[]): Promis
 
     const job = progress('daily job');
     const started = performance.now();
-    const summary = await runDailyJob(app.ctx);
+    const summary = await runDailyJob(app.ctx, workers === undefined ? {} : { workers });
     const seconds = (performance.now() - started) / 1000;
     job.done(`${JSON.stringify(summary)} in ${seconds.toFixed(2)} s`);
 

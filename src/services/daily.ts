@@ -27,14 +27,14 @@ export type DailyStep = 'orders' | 'renewals' | 'terminations' | 'alerts' | 'usa
 export interface DailyJobOptions {
   /** Mailboxes per batch (one transaction each). */
   batchSizeMax?: number;
-  /** Renewal batches run at once (PostgreSQL only; PGlite has one connection). Default 2: with time-ordered ids two batches in flight keep both cores busy (docs/PERFORMANCE.md). */
+  /** Renewal batches run at once (PostgreSQL only; PGlite has one connection). Default 1: two were faster at 100,000 mailboxes but far slower at 1,000,000 (docs/PERFORMANCE.md). */
   workers?: number;
   /** Called after each renewal batch and after each step, for progress on a terminal. */
   onProgress?: (step: DailyStep, done: number) => void;
 }
 
 export const dailyBatchSizeDefault = 1000;
-export const dailyWorkersDefault = 2;
+export const dailyWorkersDefault = 1;
 
 export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {}): Promise<DailySummary> {
   const batchSizeMax = opts.batchSizeMax ?? dailyBatchSizeDefault;

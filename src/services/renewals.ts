@@ -165,19 +165,18 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
       }
       walletDelta.set(m.customer_id, (walletDelta.get(m.customer_id) ?? 0) - plan.chargedCents);
     }
-    ren.mailbox.push(m.id);
-    ren.service.push('mailbox');
-    ren.period.push(m.expires_on);
-    ren.outcome.push(plan.mailbox.outcome);
-    ren.amount.push(plan.mailbox.outcome === 'renewed' ? plan.mailbox.priceCents : 0);
-    ren.txn.push(plan.mailbox.outcome === 'renewed' ? txnId : null);
-    if (plan.addon.outcome !== 'none') {
+    // One record per (service, period): what happened and, when renewed, what it cost.
+    const recordRenewal = (service: 'mailbox' | 'extra_inbox_space', outcome: string, priceCents: number) => {
       ren.mailbox.push(m.id);
-      ren.service.push('extra_inbox_space');
+      ren.service.push(service);
       ren.period.push(m.expires_on);
-      ren.outcome.push(plan.addon.outcome);
-      ren.amount.push(plan.addon.outcome === 'renewed' ? plan.addon.priceCents : 0);
-      ren.txn.push(plan.addon.outcome === 'renewed' ? txnId : null);
+      ren.outcome.push(outcome);
+      ren.amount.push(outcome === 'renewed' ? priceCents : 0);
+      ren.txn.push(outcome === 'renewed' ? txnId : null);
+    };
+    recordRenewal('mailbox', plan.mailbox.outcome, plan.mailbox.priceCents);
+    if (plan.addon.outcome !== 'none') {
+      recordRenewal('extra_inbox_space', plan.addon.outcome, plan.addon.priceCents);
       add.mailbox.push(m.id);
       add.status.push(plan.addon.outcome === 'renewed' ? 'active' : 'deactivated');
       add.until.push(plan.addon.outcome === 'renewed' ? plan.newExpiresOn!.toString() : m.addon_active_until!);

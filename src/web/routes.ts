@@ -9,7 +9,7 @@ import { csrfOk, sessionOf, type HolderAuth } from '../http/auth.ts';
 import { LANG_COOKIE, SESSION_COOKIE, sessionCookieOptions } from '../http/cookies.ts';
 import { startTopup } from '../http/holder-routes.ts';
 import { login, logout, setLocale } from '../services/sessions.ts';
-import { readBalance, readCustomer, readMailbox, readMailboxes, type CustomerRow } from '../services/rows.ts';
+import { mailboxFacts, readBalance, readCustomer, readMailbox, readMailboxes, type CustomerRow, type TopupRow } from '../services/rows.ts';
 import { mailboxView, orderView, quoteView, type MailboxView, type OrderView, type QuoteView } from '../services/views.ts';
 import { cancelOrder, placeExtraSpaceOrder, placeRenewalOrder, quoteExtraSpaceFor, readOrder, readOrders } from '../services/orders.ts';
 import { readStatement } from '../services/credit.ts';
@@ -19,7 +19,6 @@ import { DomainError } from '../services/errors.ts';
 import { isLocale, longDate, money, type Locale } from '../i18n/format.ts';
 import { date, dateInRome } from '../domain/calendar.ts';
 import { manualRenewalWindow } from '../domain/mailbox.ts';
-import { mailboxFacts } from '../services/rows.ts';
 import { addVat, cents, maxCents } from '../domain/money.ts';
 import { BYTES_PER_GB } from '../domain/catalogue.ts';
 import { html, raw, type Html } from './html.ts';
@@ -539,11 +538,13 @@ ${quoteSection(h, m.id, quote)}`;
     }),
   );
 
+  /** The card payment of a new top-up: the gateway's page, or the top-up's own page when it has none. */
+  const toCheckout = (reply: FastifyReply, topup: TopupRow) =>
+    reply.redirect(gateway.checkoutUrl(topup) ?? `/credit/topups/${encodeURIComponent(topup.id)}`, 303);
+
   const payForOrder = async (reply: FastifyReply, h: Holder, o: OrderView) => {
     const amount = maxCents(cents(o.topupRequiredCents), cat.topupMinCents);
-    const topup = await startTopup(ctx, gateway, h.auth.customerId, amount, o.id);
-    const url = gateway.checkoutUrl(topup);
-    return reply.redirect(url ?? `/credit/topups/${encodeURIComponent(topup.id)}`, 303);
+    return toCheckout(reply, await startTopup(ctx, gateway, h.auth.customerId, amount, o.id));
   };
 
   // ---------- orders ----------
@@ -661,9 +662,7 @@ ${st.transactions.length === 0
         const msg = tr(h.L, 'topupInvalid', { min: money(cat.topupMinCents, h.L), max: money(cat.topupMaxCents, h.L) });
         return creditPage(req, reply, h, 422, amountText, msg);
       }
-      const topup = await startTopup(ctx, gateway, h.auth.customerId, amount, null);
-      const url = gateway.checkoutUrl(topup);
-      return reply.redirect(url ?? `/credit/topups/${encodeURIComponent(topup.id)}`, 303);
+      return toCheckout(reply, await startTopup(ctx, gateway, h.auth.customerId, amount, null));
     }),
   );
 

@@ -141,6 +141,18 @@ for (const engine of engineNames()) {
       assert.equal((await a.c.get('/api/credit')).body.balanceCents, 100_000 - 50 * 300);
     });
 
+    test('an expired period: 409 mailbox_not_active; unknown ids: 404', async () => {
+      const a = await holder({ creditCents: 1000, expiresOn: '2026-06-01' });
+      const res = await a.c.post(`/api/mailboxes/${a.mailbox.id}/extra-space/orders`, { quantityGb: 1 });
+      assert.equal(res.status, 409);
+      assert.equal(res.body.error.code, 'mailbox_not_active');
+      assert.equal((await a.c.post(`/api/mailboxes/${a.mailbox.id}/extra-space/quote`, { quantityGb: 1 })).body.error.code, 'mailbox_not_active');
+      for (const path of ['/api/orders/ord_nope', '/api/credit/topups/top_nope', '/api/mailboxes/mbx_nope']) {
+        assert.equal((await a.c.get(path)).status, 404, path);
+      }
+      assert.equal((await a.c.get('/api/credit')).body.balanceCents, 1000);
+    });
+
     test('R4+R5 journey: quote, short credit waits, card top-up for the order completes it; receipts sent', async () => {
       const a = await holder({ creditCents: 200 });
       const quote = (await a.c.post(`/api/mailboxes/${a.mailbox.id}/extra-space/quote`, { quantityGb: 3 })).body.quote;
