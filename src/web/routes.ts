@@ -21,6 +21,7 @@ import { date, dateInRome } from '../domain/calendar.ts';
 import { manualRenewalWindow } from '../domain/mailbox.ts';
 import { addVat, cents, maxCents } from '../domain/money.ts';
 import { BYTES_PER_GB } from '../domain/catalogue.ts';
+import { parseEuros, parseQuantity, safeNext } from './forms.ts';
 import { html, raw, type Html } from './html.ts';
 import { page } from './layout.ts';
 import { DICTIONARY, tr, type Key } from './i18n.ts';
@@ -43,27 +44,6 @@ type Form = Record<string, unknown>;
 const formOf = (req: FastifyRequest): Form => (req.body && typeof req.body === 'object' ? (req.body as Form) : {});
 const queryOf = (req: FastifyRequest): Form => (req.query && typeof req.query === 'object' ? (req.query as Form) : {});
 const text = (f: Form, k: string): string => (typeof f[k] === 'string' ? (f[k] as string) : '');
-
-/** A same-site path to go back to, or '/'. */
-export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next.length > 500) return '/';
-  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n\t]/.test(next)) return '/';
-  return next;
-}
-
-/** "25", "25,5", "25.50" → cents, without floating point; null if malformed. */
-export function parseEuros(s: string): number | null {
-  const m = /^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$/.exec(s);
-  if (!m) return null;
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
-}
-
-export function parseQuantity(s: string): number | null {
-  const m = /^\s*(\d{1,6})\s*$/.exec(s);
-  if (!m) return null;
-  const n = Number(m[1]);
-  return n >= 1 ? n : null;
-}
 
 const gb = (bytes: number, L: Locale): string =>
   (bytes / BYTES_PER_GB).toLocaleString(L === 'it' ? 'it-IT' : 'en-GB', { maximumFractionDigits: 2 });
