@@ -22,3 +22,36 @@ export async function enqueueEmail(tx: Tx, email: OutgoingEmail, at: Date): Prom
   );
   return id;
 }
+
+/** An e-mail to a holder, for the batch form below. */
+export interface QueuedEmail {
+  customerId: string;
+  kind: string;
+  to: string;
+  locale: Locale;
+  content: EmailContent;
+}
+
+/** Many outbox rows in one statement (R13: inside the caller's transaction), in the given order. */
+export async function enqueueEmails(tx: Tx, emails: readonly QueuedEmail[], at: Date): Promise<void> {
+  if (!emails.length) return;
+  const cols: string[][] = [[], [], [], [], [], [], []];
+  for (const e of emails) {
+    const r = renderEmail(e.content, e.locale);
+    cols[0]!.push(newId('eml'));
+    cols[1]!.push(e.customerId);
+    cols[2]!.push(e.kind);
+    cols[3]!.push(e.to);
+    cols[4]!.push(r.subject);
+    cols[5]!.push(r.text);
+    cols[6]!.push(r.html);
+  }
+  await tx.query(
+    `INSERT INTO outbox (id, customer_id, kind, to_address, subject, text_body, html_body, next_attempt_at, created_at)
+     SELECT id, c, k, t, s, tb, hb, $8, $8
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+            WITH ORDINALITY AS v(id, c, k, t, s, tb, hb, n)
+      ORDER BY n`,
+    [...cols, at],
+  );
+}

@@ -9,6 +9,8 @@ import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { MAILBOX_COLUMNS, readCustomer, type MailboxRow } from './rows.ts';
 import { mailboxView } from './views.ts';
+import { enqueueEmails } from '../mail/outbox.ts';
+import type { Locale } from '../i18n/format.ts';
 
 /**
  * Evaluates one mailbox's usage inside the caller's transaction (the caller holds the mailbox's row
@@ -63,8 +65,9 @@ export async function checkUsage(tx: Tx, ctx: ServiceContext, row: MailboxRow): 
 
 /**
  * The daily job's pass over usage (R11): active mailboxes at or over the lowest threshold, or with
- * a recorded warning (which may need re-arming). Keyset batches, each one transaction; mailboxes
- * locked by somebody else right now are skipped (whoever changes them checks usage themselves).
+ * a recorded warning (which may need re-arming). Keyset batches, each one transaction with a few
+ * set-based statements; mailboxes locked by somebody else right now are skipped (whoever changes
+ * them checks usage themselves). The decision per mailbox is the same evaluateUsage as checkUsage's.
  */
 export async function checkAllUsage(ctx: ServiceContext, batchSizeMax: number): Promise<number> {
   const c = ctx.catalogue;
@@ -72,9 +75,13 @@ export async function checkAllUsage(ctx: ServiceContext, batchSizeMax: number): 
   let after = '';
   let queued = 0;
   for (;;) {
+    const now = clock.now();
     const { n, last } = await ctx.db.transaction(async (tx) => {
-      const rows = await tx.query<MailboxRow>(
-        `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+      const rows = await tx.query<UsageRow>(
+        `SELECT ${MAILBOX_COLUMNS}, c.reference_email, c.locale,
+                (SELECT coalesce(json_agg(json_build_array(u.threshold_percent, u.total_bytes)), '[]'::json)
+                   FROM usage_warnings u WHERE u.mailbox_id = m.id) AS warned
+           FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id JOIN customers c ON c.id = m.customer_id
           WHERE m.id > $1 AND (
             (m.status = 'active' AND m.used_bytes * 100 >= $3::int8 * (
                (CASE m.type WHEN 'standard' THEN $4::int8 ELSE $5::int8 END)
@@ -83,8 +90,52 @@ export async function checkAllUsage(ctx: ServiceContext, batchSizeMax: number): 
           ORDER BY m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
         [after, batchSizeMax, minPercent, baseBytes(c, 'standard'), baseBytes(c, 'pro'), BYTES_PER_GB],
       );
+      const rearm = { mailbox: [] as string[], percent: [] as number[] };
+      const mark = { mailbox: [] as string[], percent: [] as number[], total: [] as number[] };
+      const warnings = new Map<string, { row: UsageRow; percent: number; totalBytes: number }>();
+      for (const row of rows) {
+        if (row.status !== 'active') continue; // only active mailboxes warn; their records wait
+        const totalBytes = mailboxView(row, c).space.totalBytes;
+        const prior = row.warned.map(([p, t]) => ({ thresholdPercent: Number(p), totalBytes: Number(t) }));
+        const d = evaluateUsage(Number(row.used_bytes), totalBytes, c.usageWarningThresholdsPercent, prior);
+        for (const p of d.rearm) rearm.mailbox.push(row.id), rearm.percent.push(p);
+        for (const p of d.markWarned) mark.mailbox.push(row.id), mark.percent.push(p), mark.total.push(totalBytes);
+        if (d.warnAtPercent !== null) warnings.set(row.id, { row, percent: d.warnAtPercent, totalBytes });
+      }
+      if (rearm.mailbox.length) {
+        await tx.query(
+          `DELETE FROM usage_warnings u USING unnest($1::text[], $2::int[]) AS v(m, p) WHERE u.mailbox_id = v.m AND u.threshold_percent = v.p`,
+          [rearm.mailbox, rearm.percent],
+        );
+      }
       let n = 0;
-      for (const row of rows) if (await checkUsage(tx, ctx, row)) n++;
+      if (mark.mailbox.length) {
+        const inserted = await tx.query<{ mailbox_id: string; threshold_percent: number }>(
+          `INSERT INTO usage_warnings (mailbox_id, threshold_percent, total_bytes, warned_at)
+           SELECT m, p, t, $4 FROM unnest($1::text[], $2::int[], $3::int8[]) AS v(m, p, t)
+           ON CONFLICT DO NOTHING RETURNING mailbox_id, threshold_percent`,
+          [mark.mailbox, mark.percent, mark.total, now],
+        );
+        // A crossing recorded first by somebody else (a concurrent run) was written about by them.
+        const mine = new Set(inserted.map((r) => `${r.mailbox_id}:${r.threshold_percent}`));
+        const emails = [...warnings.values()]
+          .filter((w) => mine.has(`${w.row.id}:${w.percent}`))
+          .map((w) => ({
+            customerId: w.row.customer_id,
+            kind: 'usage_warning',
+            to: w.row.reference_email,
+            locale: w.row.locale,
+            content: usageWarning(w.row.locale, {
+              address: w.row.address,
+              thresholdPercent: w.percent,
+              usedBytes: Number(w.row.used_bytes),
+              totalBytes: w.totalBytes,
+              buySpaceUrl: `${ctx.publicUrl}/mailboxes/${w.row.id}`,
+            }),
+          }));
+        await enqueueEmails(tx, emails, now);
+        n = emails.length;
+      }
       return { n, last: rows.length ? rows.at(-1)!.id : null };
     });
     queued += n;
@@ -92,3 +143,5 @@ export async function checkAllUsage(ctx: ServiceContext, batchSizeMax: number): 
     after = last;
   }
 }
+
+type UsageRow = MailboxRow & { reference_email: string; locale: Locale; warned: [number, number][] };
