@@ -1,0 +1,149 @@
+// What every page of the customer area shares: the frame with its navigation and language switch,
+// formatting, the holder's session and CSRF check around each route, and the way to the card payment.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../app.ts';
+import type { PaymentGateway } from '../payments/gateway.ts';
+import { csrfOk, sessionOf, type HolderAuth } from '../http/auth.ts';
+import { startTopup } from '../http/holder-routes.ts';
+import { readCustomer, type CustomerRow, type TopupRow } from '../services/rows.ts';
+import { type MailboxView, type OrderView } from '../services/views.ts';
+import { DomainError } from '../services/errors.ts';
+import { longDate, money, type Locale } from '../i18n/format.ts';
+import { date, dateInRome } from '../domain/calendar.ts';
+import { addVat, cents, maxCents } from '../domain/money.ts';
+import { BYTES_PER_GB } from '../domain/catalogue.ts';
+import { safeNext } from './forms.ts';
+import { html, raw, type Html } from './html.ts';
+import { page } from './layout.ts';
+import { DICTIONARY, tr, type Key } from './i18n.ts';
+
+export const HTML_TYPE = 'text/html; charset=utf-8';
+
+/** Flash messages carried in ?msg= after a redirect: only these keys are shown. */
+const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending'] as const;
+type MessageKey = (typeof MESSAGES)[number];
+
+export interface Holder {
+  auth: HolderAuth;
+  customer: CustomerRow;
+  L: Locale;
+}
+
+type Form = Record<string, unknown>;
+export const formOf = (req: FastifyRequest): Form => (req.body && typeof req.body === 'object' ? (req.body as Form) : {});
+export const queryOf = (req: FastifyRequest): Form => (req.query && typeof req.query === 'object' ? (req.query as Form) : {});
+export const text = (f: Form, k: string): string => (typeof f[k] === 'string' ? (f[k] as string) : '');
+
+export const gb = (bytes: number, L: Locale): string =>
+  (bytes / BYTES_PER_GB).toLocaleString(L === 'it' ? 'it-IT' : 'en-GB', { maximumFractionDigits: 2 });
+
+export type WebKit = ReturnType<typeof webKit>;
+
+export function webKit(app: App, gateway: PaymentGateway) {
+  const ctx = app.ctx;
+  const cat = ctx.catalogue;
+
+  const withVat = (net: number, L: Locale): string =>
+    tr(L, 'withVat', { net: money(net, L), gross: money(addVat(cents(net), cat.vatRateBasisPoints).grossCents, L) });
+  const day = (iso: string, L: Locale): string => longDate(date(iso), L);
+  const instantDay = (iso: string | Date, L: Locale): string => longDate(dateInRome(new Date(iso).getTime()), L);
+  const statusLabel = (s: MailboxView['status'], L: Locale) =>
+    tr(L, s === 'active' ? 'statusActive' : s === 'expired' ? 'statusExpired' : 'statusTerminated');
+  const typeLabel = (t: string, L: Locale) => tr(L, t === 'pro' ? 'typePro' : 'typeStandard');
+  const pct = (bp: number) => (bp / 100).toLocaleString('it-IT');
+
+  const switchLink = (L: Locale, req: FastifyRequest) => {
+    const other: Locale = L === 'it' ? 'en' : 'it';
+    // After a form post, come back to a page that can be fetched: the form's own page.
+    let back = req.url;
+    if (req.method !== 'GET') {
+      const path = req.url.split('?')[0]!;
+      back = /^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path) ? path : path === '/credit/topups' ? '/credit' : '/';
+    }
+    return { label: DICTIONARY[L].switchTo, lang: other, href: `/lang/${other}?next=${encodeURIComponent(safeNext(back))}` };
+  };
+
+  const nav = (h: Holder, current: string): Html => {
+    const L = h.L;
+    const item = (href: string, key: Key) =>
+      html`<li><a href="${href}"${current === href ? raw(' aria-current="page"') : ''}>${tr(L, key)}</a></li>`;
+    return html`<nav class="wrap" aria-label="${tr(L, 'navLabel')}"><ul class="nav">
+${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'navCredit')}${item('/orders', 'navOrders')}
+<li class="nav-end"><form method="post" action="/logout" class="inline">${csrfField(h)}<button type="submit" class="linklike">${tr(L, 'logout')}</button></form></li>
+</ul></nav>`;
+  };
+  const csrfField = (h: Holder): Html => html`<input type="hidden" name="_csrf" value="${h.auth.csrfToken}">`;
+
+  const send = (reply: FastifyReply, status: number, body: string) => reply.code(status).type(HTML_TYPE).send(body);
+
+  const holderPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    h: Holder,
+    o: { status?: number; title: string; current: string; body: Html; scripts?: string[] },
+  ) =>
+    send(
+      reply,
+      o.status ?? 200,
+      page({
+        lang: h.L,
+        title: o.title,
+        nav: nav(h, o.current),
+        body: o.body,
+        csrfToken: h.auth.csrfToken,
+        langSwitch: switchLink(h.L, req),
+        ...(o.scripts ? { scripts: o.scripts } : {}),
+      }),
+    );
+
+  const notice = (L: Locale, req: FastifyRequest): Html => {
+    const m = text(queryOf(req), 'msg');
+    return (MESSAGES as readonly string[]).includes(m) ? html`<p class="notice" role="status">${tr(L, m as MessageKey)}</p>` : html``;
+  };
+
+  const notFoundPage = (req: FastifyRequest, reply: FastifyReply, h: Holder) =>
+    holderPage(req, reply, h, {
+      status: 404,
+      title: tr(h.L, 'notFoundTitle'),
+      current: '',
+      body: html`<h1>${tr(h.L, 'notFoundTitle')}</h1><p>${tr(h.L, 'notFoundText')}</p><p><a href="/">${tr(h.L, 'backHome')}</a></p>`,
+    });
+
+  type Handler = (req: FastifyRequest, reply: FastifyReply, h: Holder) => Promise<unknown>;
+  /** A page for a logged-in holder: no session → /login; a POST without the form's CSRF token → 403. */
+  const holderRoute =
+    (handler: Handler) =>
+    async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      const auth = await sessionOf(app, req);
+      const customer = auth ? await readCustomer(ctx.db, auth.customerId) : null;
+      if (!auth || !customer) return reply.redirect('/login', 303);
+      const h: Holder = { auth, customer, L: customer.locale };
+      if (req.method === 'POST' && !csrfOk(req, auth, text(formOf(req), '_csrf') || '\u0000no-token')) {
+        return holderPage(req, reply, h, {
+          status: 403,
+          title: tr(h.L, 'forbiddenTitle'),
+          current: '',
+          body: html`<h1>${tr(h.L, 'forbiddenTitle')}</h1><p>${tr(h.L, 'forbiddenText')}</p><p><a href="/">${tr(h.L, 'backHome')}</a></p>`,
+        });
+      }
+      try {
+        return await handler(req, reply, h);
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'not_found') return notFoundPage(req, reply, h);
+        throw err;
+      }
+    };
+
+  const idOf = (req: FastifyRequest): string => (req.params as { id: string }).id;
+
+  /** The card payment of a new top-up: the gateway's page, or the top-up's own page when it has none. */
+  const toCheckout = (reply: FastifyReply, topup: TopupRow) =>
+    reply.redirect(gateway.checkoutUrl(topup) ?? `/credit/topups/${encodeURIComponent(topup.id)}`, 303);
+
+  const payForOrder = async (reply: FastifyReply, h: Holder, o: OrderView) => {
+    const amount = maxCents(cents(o.topupRequiredCents), cat.topupMinCents);
+    return toCheckout(reply, await startTopup(ctx, gateway, h.auth.customerId, amount, o.id));
+  };
+
+  return { app, ctx, cat, gateway, withVat, day, instantDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, toCheckout, payForOrder };
+}

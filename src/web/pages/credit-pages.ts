@@ -1,0 +1,111 @@
+// The credit page with every movement, top-ups, and the outcome of a card payment.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { clock } from '../../clock.ts';
+import { startTopup } from '../../http/holder-routes.ts';
+import { readBalance } from '../../services/rows.ts';
+import { orderView } from '../../services/views.ts';
+import { readOrder } from '../../services/orders.ts';
+import { readStatement } from '../../services/credit.ts';
+import { readTopup } from '../../services/topups.ts';
+import { money } from '../../i18n/format.ts';
+import { parseEuros } from '../forms.ts';
+import { html, type Html } from '../html.ts';
+import { tr, type Key } from '../i18n.ts';
+import { formOf, text, type Holder, type WebKit } from '../kit.ts';
+
+export function creditPages(server: FastifyInstance, kit: WebKit): void {
+  const { ctx, cat, gateway, instantDay, pct, csrfField, holderPage, notice, holderRoute, idOf, toCheckout } = kit;
+  const creditPage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, amountText = '', error: string | null = null) => {
+    const L = h.L;
+    const st = await readStatement(ctx, h.auth.customerId);
+    const range = { min: money(cat.topupMinCents, L), max: money(cat.topupMaxCents, L) };
+    const invalid = error ? html` aria-invalid="true" aria-describedby="amount-error amount-hint"` : html` aria-describedby="amount-hint"`;
+    const body = html`<h1>${tr(L, 'creditTitle')}</h1>
+${notice(L, req)}
+<section class="card" aria-labelledby="balance-h">
+<h2 id="balance-h">${tr(L, 'balance')}</h2>
+<p class="big" id="balance">${money(st.balanceCents, L)}</p>
+</section>
+<section class="card" aria-labelledby="topup-h">
+<h2 id="topup-h">${tr(L, 'topupTitle')}</h2>
+<form method="post" action="/credit/topups" novalidate>${csrfField(h)}
+<div class="field${error ? ' has-error' : ''}"><label for="amount">${tr(L, 'topupAmount')}</label>
+<input id="amount" name="amount" type="text" inputmode="decimal" autocomplete="off" required value="${amountText}"${invalid}>
+<p class="muted small" id="amount-hint">${tr(L, 'topupHint', { ...range, vat: pct(cat.vatRateBasisPoints) })}</p>
+${error ? html`<p class="error" id="amount-error">${error}</p>` : ''}
+</div>
+<button type="submit" class="primary">${tr(L, 'topupButton')}</button>
+</form>
+</section>
+<section class="card" aria-labelledby="mov-h">
+<h2 id="mov-h">${tr(L, 'movements')}</h2>
+${st.transactions.length === 0
+  ? html`<p>${tr(L, 'noMovements')}</p>`
+  : html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${tr(L, 'colDate')}</th><th scope="col">${tr(L, 'colDescription')}</th><th scope="col" class="num">${tr(L, 'colAmount')}</th><th scope="col" class="num">${tr(L, 'colBalanceAfter')}</th></tr></thead>
+<tbody>${st.transactions.map(
+      (t) => html`<tr><td>${instantDay(t.created_at, L)}</td><td>${t.description}</td>
+<td class="num ${t.wallet_amount_cents < 0 ? 'neg' : 'pos'}">${t.wallet_amount_cents > 0 ? '+' : ''}${money(t.wallet_amount_cents, L)}</td>
+<td class="num">${money(t.balance_after_cents, L)}</td></tr>`,
+    )}</tbody></table></div>`}
+</section>`;
+    return holderPage(req, reply, h, { status, title: tr(L, 'creditTitle'), current: '/credit', body });
+  };
+
+  server.get('/credit', { schema: { hide: true } }, holderRoute(async (req, reply, h) => creditPage(req, reply, h)));
+
+  server.post(
+    '/credit/topups',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      const amountText = text(formOf(req), 'amount').slice(0, 40);
+      const amount = parseEuros(amountText);
+      if (amount === null || amount < cat.topupMinCents || amount > cat.topupMaxCents) {
+        const msg = tr(h.L, 'topupInvalid', { min: money(cat.topupMinCents, h.L), max: money(cat.topupMaxCents, h.L) });
+        return creditPage(req, reply, h, 422, amountText, msg);
+      }
+      return toCheckout(reply, await startTopup(ctx, gateway, h.auth.customerId, amount, null));
+    }),
+  );
+
+  server.get(
+    '/credit/topups/:id',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      const L = h.L;
+      const t = await readTopup(ctx, h.auth.customerId, idOf(req));
+      let outcome: Html;
+      if (t.status === 'succeeded') {
+        outcome = html`<p class="notice" role="status">${tr(L, 'topupSucceeded', { amount: money(t.amount_cents, L), charge: money(t.charge_cents, L) })}</p>`;
+      } else if (t.status === 'failed') {
+        const reasonKey = (t.failure_code === 'card_declined' || t.failure_code === 'insufficient_funds' ? `reason_${t.failure_code}` : 'reason_other') as Key;
+        outcome = html`<p class="error" role="alert">${tr(L, 'topupFailed', { reason: tr(L, reasonKey) })}</p>
+<p><a href="${t.order_id ? '/orders' : '/credit'}">${tr(L, 'tryAgain')}</a></p>`;
+      } else {
+        const url = gateway.checkoutUrl(t);
+        outcome = html`<p role="status">${tr(L, 'topupPending')}</p>${url ? html`<p><a class="button" href="${url}">${tr(L, 'payNow')}</a></p>` : ''}`;
+      }
+      let orderPart: Html = html``;
+      if (t.order_id) {
+        const o = orderView(await readOrder(ctx, h.auth.customerId, t.order_id), await readBalance(ctx.db, h.auth.customerId), clock.nowMs(), cat);
+        const back = html`<p><a href="/mailboxes/${encodeURIComponent(o.mailboxId)}">${tr(L, 'backToMailbox')}</a></p>`;
+        orderPart =
+          o.status === 'completed'
+            ? html`<p class="notice" role="status"><strong>${tr(L, 'orderCompleted')}</strong></p>${back}`
+            : t.status === 'pending'
+              ? html``
+              : html`<p>${tr(L, 'orderNotCompleted', { status: tr(L, `order_${o.status}` as Key) })}</p>${back}`;
+      }
+      const body = html`<h1>${tr(L, 'topupResultTitle')}</h1>
+<section class="card">
+${outcome}
+${orderPart}
+<p><a href="/credit">${tr(L, 'navCredit')}</a></p>
+</section>`;
+      return holderPage(req, reply, h, { title: tr(L, 'topupResultTitle'), current: '/credit', body });
+    }),
+  );
+
+
+
+}

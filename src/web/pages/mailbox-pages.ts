@@ -1,0 +1,162 @@
+// The dashboard, the list of mailboxes and the mailbox card with its renewal controls.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { clock } from '../../clock.ts';
+import { mailboxFacts, readBalance, readMailbox, readMailboxes } from '../../services/rows.ts';
+import { mailboxView } from '../../services/views.ts';
+import { placeRenewalOrder } from '../../services/orders.ts';
+import { setRenewalSwitches } from '../../services/mailbox-settings.ts';
+import { DomainError } from '../../services/errors.ts';
+import { longDate, money } from '../../i18n/format.ts';
+import { manualRenewalWindow } from '../../domain/mailbox.ts';
+import { html, raw } from '../html.ts';
+import { tr } from '../i18n.ts';
+import { formOf, gb, type Holder, type WebKit } from '../kit.ts';
+
+export function mailboxPages(server: FastifyInstance, kit: WebKit): void {
+  const { ctx, cat, withVat, day, statusLabel, typeLabel, csrfField, holderPage, notice, notFoundPage, holderRoute, idOf } = kit;
+  server.get(
+    '/',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      const L = h.L;
+      const [rows, balance] = await Promise.all([readMailboxes(ctx.db, h.auth.customerId), readBalance(ctx.db, h.auth.customerId)]);
+      const boxes = rows.map((r) => mailboxView(r, cat));
+      const body = html`<h1>${tr(L, 'dashboardTitle')}</h1>
+${notice(L, req)}
+<p>${tr(L, 'welcome', { name: h.customer.name })}</p>
+<section class="card" aria-labelledby="balance-h">
+<h2 id="balance-h">${tr(L, 'balance')}</h2>
+<p class="big" id="balance">${money(balance, L)}</p>
+<p><a class="button" href="/credit">${tr(L, 'topupLink')}</a></p>
+</section>
+<section class="card" aria-labelledby="boxes-h">
+<h2 id="boxes-h">${tr(L, 'yourMailboxes')}</h2>
+${boxes.length === 0
+  ? html`<p>${tr(L, 'noMailboxes')}</p>`
+  : html`<ul class="plain">${boxes.map(
+      (b) => html`<li><strong class="addr">${b.address}</strong> — ${statusLabel(b.status, L)}, ${tr(L, 'expiresOn').toLowerCase()}: ${day(b.expiresOn, L)}</li>`,
+    )}</ul>`}
+<p><a href="/mailboxes">${tr(L, 'mailboxListLink')}</a></p>
+</section>`;
+      return holderPage(req, reply, h, { title: tr(L, 'dashboardTitle'), current: '/', body });
+    }),
+  );
+
+  const magnifier = raw(
+    '<svg aria-hidden="true" focusable="false" width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><circle cx="10.5" cy="10.5" r="6.5"/><line x1="15.5" y1="15.5" x2="21" y2="21"/></svg>',
+  );
+
+  server.get(
+    '/mailboxes',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      const L = h.L;
+      const boxes = (await readMailboxes(ctx.db, h.auth.customerId)).map((r) => mailboxView(r, cat));
+      const body = html`<h1>${tr(L, 'mailboxesTitle')}</h1>
+${boxes.length === 0
+  ? html`<p>${tr(L, 'noMailboxes')}</p>`
+  : html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${tr(L, 'colAddress')}</th><th scope="col">${tr(L, 'colStatus')}</th><th scope="col">${tr(L, 'colExpiry')}</th><th scope="col">${tr(L, 'colType')}</th><th scope="col">${tr(L, 'colDetails')}</th></tr></thead>
+<tbody>${boxes.map(
+      (b) => html`<tr><td class="addr">${b.address}</td><td>${statusLabel(b.status, L)}</td><td>${day(b.expiresOn, L)}</td><td>${typeLabel(b.type, L)}</td>
+<td><a class="icon-link" href="/mailboxes/${encodeURIComponent(b.id)}" aria-label="${tr(L, 'details', { address: b.address })}">${magnifier}</a></td></tr>`,
+    )}</tbody></table></div>`}`;
+      return holderPage(req, reply, h, { title: tr(L, 'mailboxesTitle'), current: '/mailboxes', body });
+    }),
+  );
+
+  const mailboxCard = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, error: string | null = null) => {
+    const L = h.L;
+    const row = await readMailbox(ctx.db, idOf(req), h.auth.customerId);
+    if (!row) return notFoundPage(req, reply, h);
+    const m = mailboxView(row, cat);
+    const window = manualRenewalWindow(mailboxFacts(row), clock.today(), cat);
+    const usedPct = m.space.totalBytes > 0 ? Math.min(100, Math.round((m.space.usedBytes / m.space.totalBytes) * 100)) : 0;
+    const id = encodeURIComponent(m.id);
+    const body = html`<h1 class="addr">${m.address}</h1>
+${notice(L, req)}
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<section class="card">
+<dl class="facts">
+<div><dt>${tr(L, 'status')}</dt><dd>${statusLabel(m.status, L)}</dd></div>
+<div><dt>${tr(L, 'expiresOn')}</dt><dd>${day(m.expiresOn, L)}</dd></div>
+<div><dt>${tr(L, 'type')}</dt><dd>${typeLabel(m.type, L)}</dd></div>
+<div><dt id="space-label">${tr(L, 'inboxSpace')}</dt><dd><span id="space-text">${tr(L, 'spaceUsed', { used: gb(m.space.usedBytes, L), total: m.space.totalGb })}</span>
+<progress class="space" max="${m.space.totalBytes}" value="${Math.min(m.space.usedBytes, m.space.totalBytes)}" aria-labelledby="space-label" aria-describedby="space-text">${usedPct}%</progress></dd></div>
+</dl>
+</section>
+<section class="card" aria-labelledby="addons-h">
+<h2 id="addons-h">${tr(L, 'addons')}</h2>
+${m.addons.length === 0
+  ? html`<p>${tr(L, 'noAddons')}</p>`
+  : html`<ul class="plain">${m.addons.map(
+      (a) => html`<li><strong>${tr(L, 'extraSpace')}</strong>: ${tr(L, 'addonLine', {
+        gb: a.quantityGb,
+        status: tr(L, a.status === 'active' ? 'addonActive' : 'addonDeactivated'),
+        until: day(a.activeUntil, L),
+      })}. ${tr(L, 'addonRenewal', { price: withVat(a.renewalPriceCents, L) })}</li>`,
+    )}</ul>`}
+${m.status === 'active' ? html`<p><a class="button" href="/mailboxes/${id}/extra-space">${tr(L, 'buyAddon')}</a></p>` : ''}
+</section>
+<section class="card" aria-labelledby="renewal-h">
+<h2 id="renewal-h">${tr(L, 'renewal')}</h2>
+${m.renewal
+  ? html`<p>${tr(L, 'renewalDue', { date: day(m.renewal.dueOn, L) })}</p>
+<dl class="facts">
+<div><dt>${tr(L, 'renewalMailbox')}</dt><dd>${withVat(m.renewal.mailboxPriceCents, L)}</dd></div>
+<div><dt>${tr(L, 'renewalAddons')}</dt><dd>${withVat(m.renewal.addonsPriceCents, L)}</dd></div>
+<div><dt>${tr(L, 'renewalTotal')}</dt><dd><strong>${withVat(m.renewal.totalCents, L)}</strong></dd></div>
+</dl>`
+  : html`<p>${tr(L, 'noRenewal')}</p>`}
+${window.allowed
+  ? html`<h3>${tr(L, 'manualRenewal')}</h3><form method="post" action="/mailboxes/${id}/renewal">${csrfField(h)}<button type="submit">${tr(L, 'renewNow')}</button></form>`
+  : window.reason === 'too_early' && window.opensOn
+    ? html`<p class="muted">${tr(L, 'renewalClosed', { date: longDate(window.opensOn, L) })}</p>`
+    : ''}
+</section>
+${m.status !== 'terminated'
+  ? html`<section class="card" aria-labelledby="auto-h">
+<h2 id="auto-h">${tr(L, 'autoRenewTitle')}</h2>
+<form method="post" action="/mailboxes/${id}/settings">${csrfField(h)}
+<p class="muted" id="auto-hint">${tr(L, 'autoRenewHint')}</p>
+<div class="check"><input type="checkbox" id="autoRenew" name="autoRenew" value="1"${m.autoRenew ? raw(' checked') : ''} aria-describedby="auto-hint"><label for="autoRenew">${tr(L, 'autoRenew')}</label></div>
+<div class="check"><input type="checkbox" id="extraSpaceAutoRenew" name="extraSpaceAutoRenew" value="1"${m.extraSpaceAutoRenew ? raw(' checked') : ''}><label for="extraSpaceAutoRenew">${tr(L, 'extraAutoRenew')}</label></div>
+<button type="submit">${tr(L, 'saveSettings')}</button>
+</form></section>`
+  : ''}`;
+    return holderPage(req, reply, h, { status, title: m.address, current: '/mailboxes', body });
+  };
+
+  server.get('/mailboxes/:id', { schema: { hide: true } }, holderRoute(async (req, reply, h) => mailboxCard(req, reply, h)));
+
+  server.post(
+    '/mailboxes/:id/settings',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      const f = formOf(req);
+      await setRenewalSwitches(ctx, { kind: 'holder', id: h.auth.customerId }, h.auth.customerId, idOf(req), {
+        autoRenew: f.autoRenew !== undefined,
+        extraSpaceAutoRenew: f.extraSpaceAutoRenew !== undefined,
+      });
+      return reply.redirect(`/mailboxes/${encodeURIComponent(idOf(req))}?msg=settingsSaved`, 303);
+    }),
+  );
+
+  server.post(
+    '/mailboxes/:id/renewal',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      try {
+        const placed = await placeRenewalOrder(ctx, h.auth.customerId, idOf(req));
+        if (placed.order.status === 'completed') return reply.redirect(`/mailboxes/${encodeURIComponent(idOf(req))}?msg=renewalDone`, 303);
+        return reply.redirect('/orders?msg=orderWaiting', 303);
+      } catch (err) {
+        if (err instanceof DomainError && (err.code === 'not_renewable' || err.code === 'mailbox_not_active')) {
+          return mailboxCard(req, reply, h, 409, tr(h.L, 'notRenewable'));
+        }
+        throw err;
+      }
+    }),
+  );
+
+}

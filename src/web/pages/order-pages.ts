@@ -1,0 +1,79 @@
+// The holder's orders: cancel or pay the ones waiting for a top-up.
+import type { FastifyInstance } from 'fastify';
+import { clock } from '../../clock.ts';
+import { readBalance, readMailboxes } from '../../services/rows.ts';
+import { orderView } from '../../services/views.ts';
+import { cancelOrder, readOrder, readOrders } from '../../services/orders.ts';
+import { DomainError } from '../../services/errors.ts';
+import { money } from '../../i18n/format.ts';
+import { html } from '../html.ts';
+import { tr, type Key } from '../i18n.ts';
+import type { WebKit } from '../kit.ts';
+
+export function orderPages(server: FastifyInstance, kit: WebKit): void {
+  const { ctx, cat, instantDay, csrfField, holderPage, notice, holderRoute, idOf, payForOrder } = kit;
+  server.get(
+    '/orders',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      const L = h.L;
+      const [orders, balance, rows] = await Promise.all([
+        readOrders(ctx, h.auth.customerId),
+        readBalance(ctx.db, h.auth.customerId),
+        readMailboxes(ctx.db, h.auth.customerId),
+      ]);
+      const address = new Map(rows.map((r) => [r.id, r.address]));
+      const views = orders.map((o) => orderView(o, balance, clock.nowMs(), cat));
+      const body = html`<h1>${tr(L, 'ordersTitle')}</h1>
+${notice(L, req)}
+${views.length === 0
+  ? html`<p>${tr(L, 'noOrders')}</p>`
+  : html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${tr(L, 'colDate')}</th><th scope="col">${tr(L, 'colOrder')}</th><th scope="col">${tr(L, 'colMailbox')}</th><th scope="col" class="num">${tr(L, 'colAmount')}</th><th scope="col">${tr(L, 'colStatus')}</th><th scope="col">${tr(L, 'colActions')}</th></tr></thead>
+<tbody>${views.map((o) => {
+      const oid = encodeURIComponent(o.id);
+      return html`<tr><td>${instantDay(o.createdAt, L)}</td>
+<td>${o.kind === 'renewal' ? tr(L, 'orderRenewal') : tr(L, 'orderExtra', { gb: o.quantityGb })}</td>
+<td class="addr">${address.get(o.mailboxId) ?? ''}</td>
+<td class="num">${money(o.amountCents, L)}</td>
+<td>${tr(L, `order_${o.status}` as Key)}</td>
+<td>${o.status === 'awaiting_topup'
+        ? html`<form method="post" action="/orders/${oid}/pay" class="inline">${csrfField(h)}<button type="submit" class="primary">${tr(L, 'topupAndComplete')}</button></form>
+<form method="post" action="/orders/${oid}/cancel" class="inline">${csrfField(h)}<button type="submit">${tr(L, 'cancelOrder')}</button></form>`
+        : ''}</td></tr>`;
+    })}</tbody></table></div>`}`;
+      return holderPage(req, reply, h, { title: tr(L, 'ordersTitle'), current: '/orders', body });
+    }),
+  );
+
+  server.post(
+    '/orders/:id/cancel',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      try {
+        await cancelOrder(ctx, h.auth.customerId, idOf(req));
+        return reply.redirect('/orders?msg=orderCancelled', 303);
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'order_not_pending') return reply.redirect('/orders?msg=orderNotPending', 303);
+        throw err;
+      }
+    }),
+  );
+
+  server.post(
+    '/orders/:id/pay',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      const order = await readOrder(ctx, h.auth.customerId, idOf(req));
+      const view = orderView(order, await readBalance(ctx.db, h.auth.customerId), clock.nowMs(), cat);
+      if (view.status !== 'awaiting_topup') return reply.redirect('/orders?msg=orderNotPending', 303);
+      try {
+        return await payForOrder(reply, h, view);
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'order_not_pending') return reply.redirect('/orders?msg=orderNotPending', 303);
+        throw err;
+      }
+    }),
+  );
+
+}

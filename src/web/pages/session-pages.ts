@@ -1,0 +1,92 @@
+// Logging in and out, and the language switch.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sessionOf } from '../../http/auth.ts';
+import { LANG_COOKIE, SESSION_COOKIE, sessionCookieOptions } from '../../http/cookies.ts';
+import { login, logout, setLocale } from '../../services/sessions.ts';
+import { DomainError } from '../../services/errors.ts';
+import { isLocale, type Locale } from '../../i18n/format.ts';
+import { safeNext } from '../forms.ts';
+import { html } from '../html.ts';
+import { page } from '../layout.ts';
+import { tr } from '../i18n.ts';
+import { formOf, queryOf, text, type WebKit } from '../kit.ts';
+
+const LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
+
+export function sessionPages(server: FastifyInstance, kit: WebKit): void {
+  const { app, ctx, switchLink, send, holderRoute } = kit;
+  const loginLocale = (req: FastifyRequest): Locale => {
+    const c = req.cookies[LANG_COOKIE];
+    return isLocale(c) ? c : 'it';
+  };
+  const loginPage = (req: FastifyRequest, reply: FastifyReply, status: number, address = '', error: string | null = null) => {
+    const L = loginLocale(req);
+    const described = error ? html` aria-invalid="true" aria-describedby="login-error"` : html``;
+    const body = html`<section class="card narrow">
+<h1>${tr(L, 'loginTitle')}</h1>
+<p class="muted">${tr(L, 'loginIntro')}</p>
+${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''}
+<form method="post" action="/login" novalidate>
+<div class="field"><label for="address">${tr(L, 'address')}</label>
+<input id="address" name="address" type="email" autocomplete="username" required value="${address}"${described}></div>
+<div class="field"><label for="password">${tr(L, 'password')}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required${described}></div>
+<button type="submit" class="primary">${tr(L, 'loginButton')}</button>
+</form>
+</section>`;
+    return send(reply, status, page({ lang: L, title: tr(L, 'loginTitle'), body, langSwitch: switchLink(L, req) }));
+  };
+
+  server.get('/login', { schema: { hide: true } }, async (req, reply) => {
+    if (await sessionOf(app, req)) return reply.redirect('/', 303);
+    return loginPage(req, reply, 200);
+  });
+
+  server.post('/login', { schema: { hide: true } }, async (req, reply) => {
+    const f = formOf(req);
+    const address = text(f, 'address').slice(0, 320);
+    const password = text(f, 'password').slice(0, 1024);
+    const L = loginLocale(req);
+    if (!address.trim() || !password) return loginPage(req, reply, 422, address, tr(L, 'loginMissing'));
+    try {
+      const opened = await login(ctx, address, password, req.ip);
+      reply.setCookie(SESSION_COOKIE, opened.token, sessionCookieOptions(app.config.publicUrl));
+      return reply.redirect('/', 303);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'invalid_credentials') return loginPage(req, reply, 401, address, tr(L, 'loginInvalid'));
+      if (err instanceof DomainError && err.code === 'rate_limited') {
+        const s = err.retryAfterSeconds ?? 60;
+        reply.header('retry-after', String(s));
+        return loginPage(req, reply, 429, address, tr(L, 'loginRateLimited', { minutes: Math.max(1, Math.ceil(s / 60)) }));
+      }
+      throw err;
+    }
+  });
+
+  server.post(
+    '/logout',
+    { schema: { hide: true } },
+    holderRoute(async (_req, reply, h) => {
+      await logout(ctx, h.auth.sessionToken);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.redirect('/login', 303);
+    }),
+  );
+
+  server.get('/lang/:lang', { schema: { hide: true } }, async (req, reply) => {
+    const lang = (req.params as { lang: string }).lang;
+    const next = safeNext(queryOf(req).next);
+    if (!isLocale(lang)) return reply.redirect(next, 303);
+    reply.setCookie(LANG_COOKIE, lang, {
+      path: '/',
+      sameSite: 'lax',
+      httpOnly: true,
+      secure: app.config.publicUrl.startsWith('https:'),
+      maxAge: LANG_COOKIE_MAX_AGE_S,
+    });
+    const auth = await sessionOf(app, req);
+    if (auth) await setLocale(ctx, auth.customerId, lang);
+    return reply.redirect(next, 303);
+  });
+
+}
