@@ -12,30 +12,10 @@ export interface OutgoingEmail {
   content: EmailContent;
 }
 
-export async function enqueueEmail(tx: Tx, email: OutgoingEmail, at: Date): Promise<string> {
-  const rendered = renderEmail(email.content, email.locale);
-  const id = newId('eml');
-  await tx.query(
-    `INSERT INTO outbox (id, customer_id, kind, to_address, subject, text_body, html_body, next_attempt_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-    [id, email.customerId, email.kind, email.to, rendered.subject, rendered.text, rendered.html, at],
-  );
-  return id;
-}
-
-/** An e-mail to a holder, for the batch form below. */
-export interface QueuedEmail {
-  customerId: string;
-  kind: string;
-  to: string;
-  locale: Locale;
-  content: EmailContent;
-}
-
-/** Many outbox rows in one statement (R13: inside the caller's transaction), in the given order. */
-export async function enqueueEmails(tx: Tx, emails: readonly QueuedEmail[], at: Date): Promise<void> {
-  if (!emails.length) return;
-  const cols: string[][] = [[], [], [], [], [], [], []];
+/** Many outbox rows in one statement (inside the caller's transaction), in the given order; their ids. */
+export async function enqueueEmails(tx: Tx, emails: readonly OutgoingEmail[], at: Date): Promise<string[]> {
+  if (!emails.length) return [];
+  const cols: (string | null)[][] = [[], [], [], [], [], [], []];
   for (const e of emails) {
     const r = renderEmail(e.content, e.locale);
     cols[0]!.push(newId('eml'));
@@ -54,4 +34,10 @@ export async function enqueueEmails(tx: Tx, emails: readonly QueuedEmail[], at: 
       ORDER BY n`,
     [...cols, at],
   );
+  return cols[0] as string[];
+}
+
+export async function enqueueEmail(tx: Tx, email: OutgoingEmail, at: Date): Promise<string> {
+  const [id] = await enqueueEmails(tx, [email], at);
+  return id!;
 }

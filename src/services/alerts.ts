@@ -10,7 +10,7 @@ import { expiryAlert } from '../mail/templates.ts';
 import type { Locale } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
-import { enqueueEmails, type QueuedEmail } from '../mail/outbox.ts';
+import { enqueueEmails, type OutgoingEmail } from '../mail/outbox.ts';
 import { MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
 
 type AlertRow = MailboxRow & { reference_email: string; locale: Locale; balance_cents: number; sent: number[] | null };
@@ -59,7 +59,7 @@ export async function queueExpiryAlerts(ctx: ServiceContext, today: CalendarDate
   }
 }
 
-function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate): QueuedEmail {
+function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate): OutgoingEmail {
   const c = ctx.catalogue;
   const facts = mailboxFacts(m);
   const services: { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents }[] = [

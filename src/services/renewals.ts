@@ -14,7 +14,7 @@ import type { Locale } from '../i18n/format.ts';
 import { newId } from '../ids.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
-import { enqueueEmails, type QueuedEmail } from '../mail/outbox.ts';
+import { enqueueEmails, type OutgoingEmail } from '../mail/outbox.ts';
 import { MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
 
 export interface RenewalCounts {
@@ -101,7 +101,7 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
   const ren = { mailbox: [] as string[], service: [] as string[], period: [] as string[], outcome: [] as string[], amount: [] as number[], txn: [] as (string | null)[] };
   const mbx = { id: [] as string[], status: [] as string[], expires: [] as string[] };
   const add = { mailbox: [] as string[], status: [] as string[], until: [] as string[] };
-  const emails: QueuedEmail[] = [];
+  const emails: OutgoingEmail[] = [];
 
   for (const m of rows) {
     const facts = mailboxFacts(m);
@@ -209,7 +209,7 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-function renewalEmail(ctx: ServiceContext, m: ClaimedRow, plan: RenewalPlan): QueuedEmail {
+function renewalEmail(ctx: ServiceContext, m: ClaimedRow, plan: RenewalPlan): OutgoingEmail {
   const c = ctx.catalogue;
   const newTotalBytes = baseBytes(c, m.type) + (plan.addon.outcome === 'renewed' ? plan.addon.quantityGb : 0) * BYTES_PER_GB;
   const usedBytes = Number(m.used_bytes);
