@@ -14,7 +14,7 @@ import { createTopup, failCheckout, readTopup, recordCheckout } from '../service
 import { setRenewalSwitches } from '../services/mailbox-settings.ts';
 import { notFound } from '../services/errors.ts';
 import type { ServiceContext } from '../services/context.ts';
-import { requireHolder, sessionOf } from './auth.ts';
+import { csrfOk, requireHolder, sessionOf } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { idempotent } from './idempotency.ts';
 import { SESSION_COOKIE, sessionCookieOptions } from './cookies.ts';
@@ -61,7 +61,7 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
   r.delete('/api/session', { schema: { tags, response: { 204: Type.Null(), ...S.errors(403) } } }, async (req, reply) => {
     const holder = await sessionOf(app, req);
     if (holder) {
-      if (req.headers['x-csrf-token'] !== holder.csrfToken) throw new ApiError('csrf_failed', 'Missing or wrong x-csrf-token header');
+      if (!csrfOk(req, holder)) throw new ApiError('csrf_failed', 'Missing or wrong x-csrf-token header');
       await logout(ctx, holder.sessionToken);
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
