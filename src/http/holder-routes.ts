@@ -1,19 +1,19 @@
 // The holder API of API.md: each handler translates one request into one service call.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { App } from '../app.ts';
 import { clock } from '../clock.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
 import { login, logout } from '../services/sessions.ts';
-import { readBalance, readCustomer, readMailbox, readMailboxes, type TopupRow } from '../services/rows.ts';
+import { readBalance, readCustomer, readMailbox, readMailboxes } from '../services/rows.ts';
 import { customerView, mailboxView, orderView, quoteView, topupView, transactionView } from '../services/views.ts';
 import { cancelOrder, placeExtraSpaceOrder, placeRenewalOrder, quoteExtraSpaceFor, readOrder, readOrders } from '../services/orders.ts';
 import { readStatement } from '../services/credit.ts';
-import { createTopup, failCheckout, readTopup, recordCheckout } from '../services/topups.ts';
+import { readTopup } from '../services/topups.ts';
+import { startTopup } from '../payments/checkout.ts';
 import { setRenewalSwitches } from '../services/mailbox-settings.ts';
 import { notFound } from '../services/errors.ts';
-import type { ServiceContext } from '../services/context.ts';
 import { csrfOk, requireHolder, sessionOf } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { idempotent } from './idempotency.ts';
@@ -22,20 +22,6 @@ import * as S from './schemas.ts';
 
 const holderOf = (req: FastifyRequest) => req.holder!;
 const scopeOf = (req: FastifyRequest) => `holder:${req.holder!.customerId}`;
-
-/** Starts a card payment for a new top-up; shared by the API and the pages. */
-export async function startTopup(ctx: ServiceContext, gateway: PaymentGateway, customerId: string, amountCents: number, orderId: string | null): Promise<TopupRow> {
-  const topup = await createTopup(ctx, customerId, amountCents, orderId, gateway.name);
-  const returnUrl = `${ctx.publicUrl}/credit/topups/${encodeURIComponent(topup.id)}`;
-  try {
-    const start = await gateway.startCheckout(topup, { returnUrl, cancelUrl: returnUrl });
-    if (start.checkoutUrl || start.gatewaySessionId) return recordCheckout(ctx, topup.id, start.checkoutUrl, start.gatewaySessionId);
-    return topup;
-  } catch (err) {
-    await failCheckout(ctx, topup.id);
-    throw err;
-  }
-}
 
 export async function holderRoutes(server: FastifyInstance, opts: { app: App; gateway: PaymentGateway }) {
   const { app, gateway } = opts;
@@ -155,5 +141,3 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
     });
   });
 }
-
-export type Reply = FastifyReply;

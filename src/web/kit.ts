@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
 import { csrfOk, sessionOf, type HolderAuth } from '../http/auth.ts';
-import { startTopup } from '../http/holder-routes.ts';
+import { startTopup } from '../payments/checkout.ts';
 import { readCustomer, type CustomerRow, type TopupRow } from '../services/rows.ts';
 import { type MailboxView, type OrderView } from '../services/views.ts';
 import { DomainError } from '../services/errors.ts';

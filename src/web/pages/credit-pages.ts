@@ -1,7 +1,7 @@
 // The credit page with every movement, top-ups, and the outcome of a card payment.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
-import { startTopup } from '../../http/holder-routes.ts';
+import { startTopup } from '../../payments/checkout.ts';
 import { readBalance } from '../../services/rows.ts';
 import { orderView } from '../../services/views.ts';
 import { readOrder } from '../../services/orders.ts';

@@ -1,0 +1,21 @@
+// A card top-up from start to the gateway's page: the pending top-up is written first, then the
+// gateway opens its checkout; if it cannot, the top-up fails at once and nothing is charged.
+import type { ServiceContext } from '../services/context.ts';
+import type { TopupRow } from '../services/rows.ts';
+import { createTopup, failCheckout, recordCheckout } from '../services/topups.ts';
+import type { PaymentGateway } from './gateway.ts';
+
+/** Starts a card payment for a new top-up; used by the API and the pages. */
+export async function startTopup(ctx: ServiceContext, gateway: PaymentGateway, customerId: string, amountCents: number, orderId: string | null): Promise<TopupRow> {
+  const topup = await createTopup(ctx, customerId, amountCents, orderId, gateway.name);
+  const returnUrl = `${ctx.publicUrl}/credit/topups/${encodeURIComponent(topup.id)}`;
+  try {
+    const start = await gateway.startCheckout(topup, { returnUrl, cancelUrl: returnUrl });
+    if (start.checkoutUrl || start.gatewaySessionId) return recordCheckout(ctx, topup.id, start.checkoutUrl, start.gatewaySessionId);
+    return topup;
+  } catch (err) {
+    await failCheckout(ctx, topup.id);
+    throw err;
+  }
+}
+
