@@ -15,13 +15,9 @@ import { clock } from '../clock.ts';
 import { operatorActor, requireOperator } from './auth.ts';
 import { idempotent } from './idempotency.ts';
 import * as S from './schemas.ts';
-import type { Tx } from '../db/database.ts';
-import type { MailboxRow } from '../services/rows.ts';
 
 export interface OperatorRouteOptions {
   app: App;
-  /** R11: what runs in the transaction that records new usage (usage warnings). */
-  afterUsageChange?: (tx: Tx, row: MailboxRow) => Promise<void>;
 }
 
 export async function operatorRoutes(server: FastifyInstance, opts: OperatorRouteOptions) {
@@ -78,7 +74,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
     '/api/admin/mailboxes/:id',
     { schema: { tags, security, params: S.IdParams, body: S.MailboxUpdateBody, response: { 200: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 404, 422) } } },
     async (req) => {
-      const m = await updateMailboxAsOperator(ctx, operatorActor(req), req.params.id, req.body, opts.afterUsageChange);
+      const m = await updateMailboxAsOperator(ctx, operatorActor(req), req.params.id, req.body);
       return { mailbox: mailboxView(m, ctx.catalogue) };
     },
   );

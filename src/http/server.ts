@@ -8,16 +8,14 @@ import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { App } from '../app.ts';
 import { gatewayFor } from '../payments/registry.ts';
-import type { PaymentGateway } from '../payments/gateway.ts';
 import { ApiError, handleError, sendError } from './errors.ts';
 import { holderRoutes } from './holder-routes.ts';
-import { operatorRoutes, type OperatorRouteOptions } from './operator-routes.ts';
+import { operatorRoutes } from './operator-routes.ts';
 import { paymentRoutes } from './payment-routes.ts';
 import { testClockRoutes } from './test-clock-routes.ts';
 import { securityHeaders } from './security-headers.ts';
 import { webRoutes } from '../web/routes.ts';
 import { devRoutes } from './dev-routes.ts';
-import { checkUsage } from '../services/usage.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 const NESTING_DEPTH_MAX = 32;
@@ -32,10 +30,6 @@ export interface ServerOptions {
   logger?: boolean;
   /** Where log lines go (tests read them); stdout by default. */
   logStream?: Writable;
-  gateway?: PaymentGateway;
-  afterUsageChange?: OperatorRouteOptions['afterUsageChange'];
-  /** Extra routes (the web pages, /dev/mail) registered by their own modules. */
-  plugins?: ((server: FastifyInstance) => Promise<void>)[];
 }
 
 export async function buildServer(app: App, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -57,7 +51,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
   });
-  const gateway = opts.gateway ?? gatewayFor(app.config);
+  const gateway = gatewayFor(app.config);
 
   server.setErrorHandler(handleError);
   // PostgreSQL text cannot hold NUL: such input is refused at the edge instead of failing in SQL.
@@ -105,13 +99,10 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   });
 
   await server.register(holderRoutes, { app, gateway });
-  // R11: new usage reported by the platform is checked against the thresholds in the same transaction.
-  const afterUsageChange = opts.afterUsageChange ?? (async (tx, row) => void (await checkUsage(tx, app.ctx, row)));
-  await server.register(operatorRoutes, { app, afterUsageChange });
+  await server.register(operatorRoutes, { app });
   await server.register(paymentRoutes, { app, gateway });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
   await server.register(webRoutes, { app, gateway });
   if (!app.config.smtpUrl && !app.config.production) await server.register(devRoutes, { app });
-  for (const plugin of opts.plugins ?? []) await server.register(plugin);
   return server;
 }

@@ -1,5 +1,4 @@
 // Operators create holders and mailboxes (R12: operators act with their own credentials).
-import type { Tx } from '../db/database.ts';
 import { parseDate } from '../domain/calendar.ts';
 import { MAILBOX_TYPES, type MailboxType } from '../domain/catalogue.ts';
 import { newId } from '../ids.ts';
@@ -9,7 +8,8 @@ import { audit, type Actor } from './audit.ts';
 import type { ServiceContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { hashPassword } from './passwords.ts';
-import { readCustomer, readMailbox, type CustomerRow, type MailboxRow } from './rows.ts';
+import { lockMailbox, readCustomer, readMailbox, type CustomerRow, type MailboxRow } from './rows.ts';
+import { checkUsage } from './usage.ts';
 
 export interface NewCustomer {
   name: string;
@@ -82,13 +82,15 @@ export async function createMailbox(ctx: ServiceContext, actor: Actor, input: Ne
   });
 }
 
-/** Operator changes: usage reported by the mail platform (R11), or a new password. */
+/**
+ * Operator changes: usage reported by the mail platform, or a new password. R11: the usage is
+ * checked against the warning thresholds in the same transaction, so a crossing is told at once.
+ */
 export async function updateMailboxAsOperator(
   ctx: ServiceContext,
   actor: Actor,
   mailboxId: string,
   change: { usedBytes?: number; password?: string },
-  afterChange?: (tx: Tx, row: MailboxRow) => Promise<void>,
 ): Promise<MailboxRow> {
   const fields: Record<string, string> = {};
   if (change.usedBytes !== undefined && !(Number.isSafeInteger(change.usedBytes) && change.usedBytes >= 0)) {
@@ -100,7 +102,7 @@ export async function updateMailboxAsOperator(
   const passwordHash = change.password === undefined ? null : await hashPassword(change.password);
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
-    const before = await readMailbox(tx, mailboxId, null);
+    const before = await lockMailbox(tx, mailboxId, null);
     if (!before) throw notFound('mailbox');
     await tx.query(
       `UPDATE mailboxes SET used_bytes = coalesce($2, used_bytes), password_hash = coalesce($3, password_hash), updated_at = $4
@@ -120,7 +122,7 @@ export async function updateMailboxAsOperator(
       },
       now,
     );
-    if (afterChange) await afterChange(tx, after);
+    await checkUsage(tx, ctx, after);
     return after;
   });
 }

@@ -7,7 +7,6 @@ import { forEachEngine } from '../support/engines.ts';
 import { holderWithMailbox, outboxOf } from '../support/fixtures.ts';
 import { placeExtraSpaceOrder, placeRenewalOrder } from '../../src/services/orders.ts';
 import { forecastRenewals, runDailyJob, type DailySummary } from '../../src/services/daily.ts';
-import { checkUsage } from '../../src/services/usage.ts';
 import { readBalance, readMailbox } from '../../src/services/rows.ts';
 import { updateMailboxAsOperator } from '../../src/services/provision.ts';
 import { SYSTEM } from '../../src/services/audit.ts';
@@ -240,17 +239,12 @@ forEachEngine('daily job', (use) => {
     assert.equal((await warnings()).length, 2);
 
     // The operator's usage report path checks at once, in its own transaction.
-    let queued: boolean[] = [];
-    await updateMailboxAsOperator(ctx, SYSTEM, mailbox.id, { usedBytes: Math.round(0.97 * GB) }, async (tx, row) => {
-      queued.push(await checkUsage(tx, ctx, row));
-    });
-    assert.deepEqual(queued, [true]);
+    const mailsBefore = (await outboxOf(ctx, customer.id)).length;
+    await updateMailboxAsOperator(ctx, SYSTEM, mailbox.id, { usedBytes: Math.round(0.97 * GB) });
+    assert.equal((await outboxOf(ctx, customer.id)).length, mailsBefore + 1);
     assert.match((await outboxOf(ctx, customer.id)).at(-1)!.text_body, /95%/);
-    queued = [];
-    await updateMailboxAsOperator(ctx, SYSTEM, mailbox.id, { usedBytes: Math.round(0.98 * GB) }, async (tx, row) => {
-      queued.push(await checkUsage(tx, ctx, row));
-    });
-    assert.deepEqual(queued, [false]);
+    await updateMailboxAsOperator(ctx, SYSTEM, mailbox.id, { usedBytes: Math.round(0.98 * GB) });
+    assert.equal((await outboxOf(ctx, customer.id)).length, mailsBefore + 1);
     await runDailyJob(ctx);
     assert.equal((await warnings()).length, 3);
   });
