@@ -6,7 +6,8 @@ import type { App } from '../app.ts';
 import { clock } from '../clock.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
 import { login, logout } from '../services/sessions.ts';
-import { readBalance, readCustomer, readMailbox, readMailboxes } from '../services/rows.ts';
+import { readBalance, readCustomer, readMailbox, readMailboxes, type OrderRow } from '../services/rows.ts';
+import type { Cents } from '../domain/money.ts';
 import { customerView, mailboxView, orderView, quoteView, topupView, transactionView } from '../services/views.ts';
 import { cancelOrder, placeExtraSpaceOrder, placeRenewalOrder, quoteExtraSpaceFor, readOrder, readOrders } from '../services/orders.ts';
 import { readStatement } from '../services/credit.ts';
@@ -28,6 +29,8 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
   const ctx = app.ctx;
   const r = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['holder'];
+  /** An order as API.md shapes it: the shortfall against this balance, expiry by the clock. */
+  const orderJson = (o: OrderRow, balance: Cents) => ({ order: orderView(o, balance, clock.nowMs(), ctx.catalogue) });
   const mailboxJson = async (customerId: string, mailboxId: string) => {
     const row = await readMailbox(ctx.db, mailboxId, customerId);
     if (!row) throw notFound('mailbox');
@@ -93,13 +96,13 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
     h.post('/api/mailboxes/:id/extra-space/orders', { schema: { tags, params: S.IdParams, body: S.QuantityBody, response: orderCreated } }, async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req), async () => {
         const placed = await placeExtraSpaceOrder(ctx, holderOf(req).customerId, req.params.id, req.body.quantityGb);
-        return { status: 201, body: { order: orderView(placed.order, placed.balanceCents, clock.nowMs(), ctx.catalogue) } };
+        return { status: 201, body: orderJson(placed.order, placed.balanceCents) };
       }),
     );
     h.post('/api/mailboxes/:id/renewal', { schema: { tags, params: S.IdParams, body: Type.Optional(S.EmptyBody), response: orderCreated } }, async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req), async () => {
         const placed = await placeRenewalOrder(ctx, holderOf(req).customerId, req.params.id);
-        return { status: 201, body: { order: orderView(placed.order, placed.balanceCents, clock.nowMs(), ctx.catalogue) } };
+        return { status: 201, body: orderJson(placed.order, placed.balanceCents) };
       }),
     );
 
@@ -112,12 +115,12 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
     h.get('/api/orders/:id', { schema: { tags, params: S.IdParams, response: orderResponse } }, async (req) => {
       const { customerId } = holderOf(req);
       const order = await readOrder(ctx, customerId, req.params.id);
-      return { order: orderView(order, await readBalance(ctx.db, customerId), clock.nowMs(), ctx.catalogue) };
+      return orderJson(order, await readBalance(ctx.db, customerId));
     });
     h.post('/api/orders/:id/cancel', { schema: { tags, params: S.IdParams, body: Type.Optional(S.EmptyBody), response: orderResponse } }, async (req) => {
       const { customerId } = holderOf(req);
       const order = await cancelOrder(ctx, customerId, req.params.id);
-      return { order: orderView(order, await readBalance(ctx.db, customerId), clock.nowMs(), ctx.catalogue) };
+      return orderJson(order, await readBalance(ctx.db, customerId));
     });
 
     h.get(
