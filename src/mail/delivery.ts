@@ -4,6 +4,7 @@
 import nodemailer from 'nodemailer';
 import type { Database } from '../db/database.ts';
 import { clock } from '../clock.ts';
+import { OUTBOX_BODY_COLUMNS, renderedEmail, type StoredBodies } from './outbox.ts';
 
 export interface DeliveryOptions {
   smtpUrl: string;
@@ -124,7 +125,7 @@ export async function deliverDueEmails(
   // time, which the test clock may have moved into the future. The lease changes next_attempt_at,
   // so a claimed row no longer matches `next_attempt_at = created_at`.
   const claimed = await db.transaction((tx) =>
-    tx.query<{ id: string; seq: number; to_address: string; subject: string; text_body: string; html_body: string; attempts: number }>(
+    tx.query<StoredBodies & { id: string; seq: number; to_address: string; attempts: number }>(
       `UPDATE outbox SET next_attempt_at = $2
         WHERE status = 'pending' AND id IN (
           SELECT id FROM outbox
@@ -133,7 +134,7 @@ export async function deliverDueEmails(
            ORDER BY seq
            LIMIT $3
            FOR UPDATE SKIP LOCKED)
-        RETURNING id, seq, to_address, subject, text_body, html_body, attempts`,
+        RETURNING id, seq, to_address, ${OUTBOX_BODY_COLUMNS}, attempts`,
       [new Date(nowMs), leaseUntil, batchSizeMax],
     ),
   );
@@ -154,12 +155,13 @@ export async function deliverDueEmails(
         continue;
       }
       try {
+        const mail = renderedEmail(row);
         await smtp.sendMail({
           from: opts.mailFrom,
           to: row.to_address,
-          subject: row.subject,
-          text: row.text_body,
-          html: row.html_body,
+          subject: mail.subject,
+          text: mail.text,
+          html: mail.html,
           messageId: messageIdOf(row.id, opts.mailFrom),
         });
       } catch (err) {
@@ -204,11 +206,26 @@ export async function retryFailedEmail(db: Database, id: string): Promise<boolea
 /** Newest first, for the /dev/mail page and operators. */
 export async function listOutbox(db: Database, limit = 100): Promise<OutboxRow[]> {
   const bounded = Math.max(1, Math.min(1000, Math.trunc(limit) || 1));
-  return db.query<OutboxRow>(
-    `SELECT id, to_address, subject, text_body, html_body, status, attempts, last_error, created_at, sent_at
+  const rows = await db.query<Omit<OutboxRow, 'text_body' | 'html_body'> & StoredBodies>(
+    `SELECT id, to_address, ${OUTBOX_BODY_COLUMNS}, status, attempts, last_error, created_at, sent_at
        FROM outbox ORDER BY seq DESC LIMIT $1`,
     [bounded],
   );
+  return rows.map((r) => {
+    const mail = renderedEmail(r);
+    return {
+      id: r.id,
+      to_address: r.to_address,
+      subject: r.subject,
+      text_body: mail.text,
+      html_body: mail.html,
+      status: r.status,
+      attempts: r.attempts,
+      last_error: r.last_error,
+      created_at: r.created_at,
+      sent_at: r.sent_at,
+    };
+  });
 }
 
 export interface DeliveryLogger {

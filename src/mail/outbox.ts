@@ -1,8 +1,10 @@
 // R13: an e-mail is written to the outbox in the same transaction as the change that causes it.
+// The row holds the e-mail's content (subject and blocks); text and HTML are rendered from it when
+// the e-mail is delivered or shown, so the transaction that causes it writes a small row.
 import type { Tx } from '../db/database.ts';
 import { newId } from '../ids.ts';
 import type { Locale } from '../i18n/format.ts';
-import { renderEmail, type EmailContent } from './message.ts';
+import { renderEmail, type EmailContent, type RenderedEmail } from './message.ts';
 
 export interface OutgoingEmail {
   customerId: string | null;
@@ -17,20 +19,19 @@ export async function enqueueEmails(tx: Tx, emails: readonly OutgoingEmail[], at
   if (!emails.length) return [];
   const cols: (string | null)[][] = [[], [], [], [], [], [], []];
   for (const e of emails) {
-    const r = renderEmail(e.content, e.locale);
     cols[0]!.push(newId('eml'));
     cols[1]!.push(e.customerId);
     cols[2]!.push(e.kind);
     cols[3]!.push(e.to);
-    cols[4]!.push(r.subject);
-    cols[5]!.push(r.text);
-    cols[6]!.push(r.html);
+    cols[4]!.push(e.content.subject);
+    cols[5]!.push(JSON.stringify(e.content.blocks));
+    cols[6]!.push(e.locale);
   }
   await tx.query(
-    `INSERT INTO outbox (id, customer_id, kind, to_address, subject, text_body, html_body, next_attempt_at, created_at)
-     SELECT id, c, k, t, s, tb, hb, $8, $8
+    `INSERT INTO outbox (id, customer_id, kind, to_address, subject, content, locale, next_attempt_at, created_at)
+     SELECT id, c, k, t, s, b::json, l, $8, $8
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-            WITH ORDINALITY AS v(id, c, k, t, s, tb, hb, n)
+            WITH ORDINALITY AS v(id, c, k, t, s, b, l, n)
       ORDER BY n`,
     [...cols, at],
   );
@@ -40,4 +41,21 @@ export async function enqueueEmails(tx: Tx, emails: readonly OutgoingEmail[], at
 export async function enqueueEmail(tx: Tx, email: OutgoingEmail, at: Date): Promise<string> {
   const [id] = await enqueueEmails(tx, [email], at);
   return id!;
+}
+
+/** The outbox columns renderedEmail needs, for SELECT and RETURNING lists. */
+export const OUTBOX_BODY_COLUMNS = 'subject, content, locale, text_body, html_body';
+
+export interface StoredBodies {
+  subject: string;
+  /** The blocks, for rows written since migration 003; older rows have rendered bodies instead. */
+  content: EmailContent['blocks'] | null;
+  locale: Locale | null;
+  text_body: string | null;
+  html_body: string | null;
+}
+
+export function renderedEmail(row: StoredBodies): RenderedEmail {
+  if (row.content && row.locale) return renderEmail({ subject: row.subject, blocks: row.content }, row.locale);
+  return { subject: row.subject, text: row.text_body ?? '', html: row.html_body ?? '' };
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { clock } from '../../src/clock.ts';
 import { engineNames } from '../support/engines.ts';
 import { Client, provisionHolder, startTestServer, type TestServer } from '../support/http.ts';
+import { outboxOf } from '../support/fixtures.ts';
 import { signPayload } from '../../src/payments/signature.ts';
 import { buildServer } from '../../src/http/server.ts';
 
@@ -36,8 +37,7 @@ for (const engine of engineNames()) {
       assert.equal(res.status, 200);
       return { ...h, c };
     };
-    const outbox = (customerId: string) =>
-      s.app.db.query<{ kind: string; subject: string; text_body: string }>('SELECT kind, subject, text_body FROM outbox WHERE customer_id = $1 ORDER BY seq', [customerId]);
+    const outbox = (customerId: string) => outboxOf(s.app.ctx, customerId);
 
     test('health, OpenAPI document and its reference page', async () => {
       assert.deepEqual((await fetch(`${s.baseUrl}/healthz`).then((r) => r.json())), { status: 'ok' });

@@ -4,6 +4,7 @@ import type { ServiceContext } from '../../src/services/context.ts';
 import { createCustomer, createMailbox } from '../../src/services/provision.ts';
 import { adjustCredit } from '../../src/services/credit.ts';
 import type { MailboxType } from '../../src/domain/catalogue.ts';
+import { OUTBOX_BODY_COLUMNS, renderedEmail, type StoredBodies } from '../../src/mail/outbox.ts';
 
 let counter = 0;
 export const uniqueAddress = (prefix = 'box'): string => `${prefix}${++counter}.${process.pid}.${Date.now().toString(36)}@pec.test.it`;
@@ -30,8 +31,9 @@ export async function holderWithMailbox(
 }
 
 export async function outboxOf(ctx: ServiceContext, customerId: string) {
-  return ctx.db.query<{ kind: string; subject: string; text_body: string; to_address: string }>(
-    'SELECT kind, subject, text_body, to_address FROM outbox WHERE customer_id = $1 ORDER BY seq',
+  const rows = await ctx.db.query<StoredBodies & { kind: string; to_address: string }>(
+    `SELECT kind, to_address, ${OUTBOX_BODY_COLUMNS} FROM outbox WHERE customer_id = $1 ORDER BY seq`,
     [customerId],
   );
+  return rows.map((r) => ({ kind: r.kind, to_address: r.to_address, subject: r.subject, text_body: renderedEmail(r).text }));
 }
