@@ -2,6 +2,7 @@
 import type { Tx } from '../db/database.ts';
 import type { Cents } from '../domain/money.ts';
 import { newId } from '../ids.ts';
+import { SqlParams } from '../db/sql-params.ts';
 import { walletDelta, type Posting } from './postings.ts';
 
 export type TransactionKind = 'topup' | 'purchase' | 'renewal' | 'adjustment' | 'refund';
@@ -23,30 +24,41 @@ export interface RecordedTransaction {
   balanceAfterCents: Cents;
 }
 
+/** The names of the CTEs journalCtes writes; `journal_txn` returns `balance_after_cents`. */
+export const JOURNAL_TXN = 'journal_txn';
+
 /**
- * One statement, one round trip: the wallet moves, the journal transaction and its postings are
- * written together (the postings' foreign key is checked at the end of the statement).
+ * The journal's part of a statement, as CTEs: the wallet moves, the journal transaction and its
+ * postings are written together (the postings' foreign key is checked at the end of the statement).
+ * The caller holds the wallet's row lock; the CHECK (balance_cents >= 0) refuses a debit the wallet
+ * cannot cover, whatever the caller did.
  */
-export async function recordTransaction(tx: Tx, e: JournalEntry): Promise<RecordedTransaction> {
+export function journalCtes(p: SqlParams, e: JournalEntry): { ctes: string; id: string; delta: Cents } {
   const delta = walletDelta(e.customerId, e.postings);
   const id = newId('txn');
-  // The CHECK (balance_cents >= 0) refuses a debit the wallet cannot cover, whatever the caller did.
-  const [row] = await tx.query<{ balance_after_cents: number }>(
-    `WITH w AS (
-       UPDATE wallets SET balance_cents = balance_cents + $2, updated_at = $3 WHERE customer_id = $1 RETURNING balance_cents
-     ), t AS (
+  const customer = p.add(e.customerId);
+  const amount = p.add(delta);
+  const at = p.add(e.at);
+  const ctes = `journal_wallet AS (
+       UPDATE wallets SET balance_cents = balance_cents + ${amount}, updated_at = ${at} WHERE customer_id = ${customer} RETURNING balance_cents
+     ), ${JOURNAL_TXN} AS (
        INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description,
          order_id, mailbox_id, topup_id, created_at)
-       SELECT $4, $1, $5, $2, w.balance_cents, $6, $7, $8, $9, $3 FROM w
+       SELECT ${p.add(id)}, ${customer}, ${p.add(e.kind)}, ${amount}, w.balance_cents, ${p.add(e.description)}, ${p.add(e.orderId ?? null)},
+              ${p.add(e.mailboxId ?? null)}, ${p.add(e.topupId ?? null)}, ${at} FROM journal_wallet w
        RETURNING id, balance_after_cents
-     ), p AS (
+     ), journal_postings AS (
        INSERT INTO ledger_postings (transaction_id, account, amount_cents)
-       SELECT t.id, a, c FROM t, unnest($10::text[], $11::bigint[]) AS p(a, c)
-     )
-     SELECT balance_after_cents FROM t`,
-    [e.customerId, delta, e.at, id, e.kind, e.description, e.orderId ?? null, e.mailboxId ?? null, e.topupId ?? null,
-     e.postings.map((p) => p.account), e.postings.map((p) => p.amountCents)],
-  );
+       SELECT t.id, a, c FROM ${JOURNAL_TXN} t, unnest(${p.add(e.postings.map((x) => x.account))}::text[], ${p.add(e.postings.map((x) => x.amountCents))}::bigint[]) AS v(a, c)
+     )`;
+  return { ctes, id, delta };
+}
+
+/** One journal transaction in one statement, one round trip. */
+export async function recordTransaction(tx: Tx, e: JournalEntry): Promise<RecordedTransaction> {
+  const p = new SqlParams();
+  const j = journalCtes(p, e);
+  const [row] = await tx.query<{ balance_after_cents: number }>(`WITH ${j.ctes} SELECT balance_after_cents FROM ${JOURNAL_TXN}`, p.values);
   if (!row) throw new Error(`no wallet for ${e.customerId}`);
-  return { id, walletAmountCents: delta, balanceAfterCents: row.balance_after_cents as Cents };
+  return { id: j.id, walletAmountCents: j.delta, balanceAfterCents: row.balance_after_cents as Cents };
 }

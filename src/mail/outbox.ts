@@ -3,6 +3,7 @@
 // the e-mail is delivered or shown, so the transaction that causes it writes a small row.
 import type { Tx } from '../db/database.ts';
 import { newId } from '../ids.ts';
+import { SqlParams } from '../db/sql-params.ts';
 import type { Locale } from '../i18n/format.ts';
 import { renderEmail, type EmailContent, type RenderedEmail } from './message.ts';
 
@@ -14,28 +15,29 @@ export interface OutgoingEmail {
   content: EmailContent;
 }
 
+/**
+ * The INSERT of many outbox rows, in the given order, for a statement of the caller's (alone or as
+ * a CTE of a larger one); the rows' ids.
+ */
+export function outboxInsert(p: SqlParams, emails: readonly OutgoingEmail[], at: Date): { sql: string; ids: string[] } {
+  const ids = emails.map(() => newId('eml'));
+  const sql = `INSERT INTO outbox (id, customer_id, kind, to_address, subject, content, locale, next_attempt_at, created_at)
+     SELECT id, c, k, t, s, b::json, l, ${p.add(at)}, ${p.add(at)}
+       FROM unnest(${p.add(ids)}::text[], ${p.add(emails.map((e) => e.customerId))}::text[], ${p.add(emails.map((e) => e.kind))}::text[],
+                   ${p.add(emails.map((e) => e.to))}::text[], ${p.add(emails.map((e) => e.content.subject))}::text[],
+                   ${p.add(emails.map((e) => JSON.stringify(e.content.blocks)))}::text[], ${p.add(emails.map((e) => e.locale))}::text[])
+            WITH ORDINALITY AS v(id, c, k, t, s, b, l, n)
+      ORDER BY n`;
+  return { sql, ids };
+}
+
 /** Many outbox rows in one statement (inside the caller's transaction), in the given order; their ids. */
 export async function enqueueEmails(tx: Tx, emails: readonly OutgoingEmail[], at: Date): Promise<string[]> {
   if (!emails.length) return [];
-  const cols: (string | null)[][] = [[], [], [], [], [], [], []];
-  for (const e of emails) {
-    cols[0]!.push(newId('eml'));
-    cols[1]!.push(e.customerId);
-    cols[2]!.push(e.kind);
-    cols[3]!.push(e.to);
-    cols[4]!.push(e.content.subject);
-    cols[5]!.push(JSON.stringify(e.content.blocks));
-    cols[6]!.push(e.locale);
-  }
-  await tx.query(
-    `INSERT INTO outbox (id, customer_id, kind, to_address, subject, content, locale, next_attempt_at, created_at)
-     SELECT id, c, k, t, s, b::json, l, $8, $8
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-            WITH ORDINALITY AS v(id, c, k, t, s, b, l, n)
-      ORDER BY n`,
-    [...cols, at],
-  );
-  return cols[0] as string[];
+  const p = new SqlParams();
+  const ins = outboxInsert(p, emails, at);
+  await tx.query(ins.sql, p.values);
+  return ins.ids;
 }
 
 export async function enqueueEmail(tx: Tx, email: OutgoingEmail, at: Date): Promise<string> {

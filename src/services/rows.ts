@@ -107,6 +107,35 @@ export async function readMailboxes(db: Queryable, customerId: string): Promise<
   );
 }
 
+/** Who an e-mail about a holder goes to. */
+export type Addressee = Pick<CustomerRow, 'id' | 'reference_email' | 'locale'>;
+
+export interface LockedHolderMailbox {
+  balance: Cents;
+  holder: Addressee;
+  mailbox: MailboxRow;
+}
+
+/**
+ * The holder's wallet and one of their mailboxes, locked in that order (as lockWallet then
+ * lockMailbox would), with where to write to them, in one round trip; null when the mailbox is not
+ * theirs (R12: as if it did not exist).
+ */
+export async function lockHolderMailbox(tx: Tx, customerId: string, mailboxId: string): Promise<LockedHolderMailbox | null> {
+  const [row] = await tx.query<MailboxRow & { balance_cents: Cents; reference_email: string; locale: Locale }>(
+    `SELECT w.balance_cents, c.reference_email, c.locale, ${MAILBOX_COLUMNS}
+       FROM wallets w JOIN customers c ON c.id = w.customer_id
+       JOIN mailboxes m ON m.id = $2 AND m.customer_id = w.customer_id
+       LEFT JOIN addons a ON a.mailbox_id = m.id
+      WHERE w.customer_id = $1
+      FOR UPDATE OF w, m`,
+    [customerId, mailboxId],
+  );
+  if (!row) return null;
+  const { balance_cents, reference_email, locale, ...mailbox } = row;
+  return { balance: balance_cents, holder: { id: customerId, reference_email, locale }, mailbox };
+}
+
 /** Locks the holder's wallet: every change of money or space for a holder starts here (R5). */
 export async function lockWallet(tx: Tx, customerId: string): Promise<Cents | null> {
   const rows = await tx.query<{ balance_cents: Cents }>('SELECT balance_cents FROM wallets WHERE customer_id = $1 FOR UPDATE', [customerId]);
