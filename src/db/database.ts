@@ -37,12 +37,31 @@ const parsers = { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v };
 const RETRYABLE = new Set(['40001', '40P01']);
 const transactionAttemptsMax = 5;
 
+/**
+ * Statements with parameters are prepared once per connection and reused by name: PostgreSQL then
+ * parses and plans the purchase's one large statement once, not on every purchase. The names are
+ * bounded: statements past the bound (none are expected: SQL text here is fixed, values are
+ * parameters) simply run unnamed.
+ */
+const statementNames = new Map<string, string>();
+const namedStatementsMax = 1000;
+function prepared(text: string, params: readonly unknown[]): pg.QueryConfig {
+  const values = params as unknown[];
+  if (!values.length) return { text, values };
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < namedStatementsMax) {
+    name = `casella_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name ? { name, text, values } : { text, values };
+}
+
 class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   constructor(readonly pool: pg.Pool) {}
 
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-    return (await this.pool.query(sql, params as unknown[])).rows as R[];
+    return (await this.pool.query(prepared(sql, params))).rows as R[];
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -52,7 +71,7 @@ class PostgresDatabase implements Database {
       try {
         await client.query('BEGIN');
         const tx: Tx = {
-          query: async (sql, params = []) => (await client.query(sql, params as unknown[])).rows,
+          query: async (sql, params = []) => (await client.query(prepared(sql, params))).rows,
           exec: async (sql) => {
             await client.query(sql);
           },
