@@ -121,7 +121,7 @@ export async function runPurchaseBench(args: string[]): Promise<number> {
       concurrency: { type: 'string', default: '16' },
       url: { type: 'string' },
       token: { type: 'string' },
-      'mailboxes-per-holder': { type: 'string', default: '10' },
+      'mailboxes-per-holder': { type: 'string', default: '40' },
       'pgbench-url': { type: 'string' },
       json: { type: 'boolean' },
     },
