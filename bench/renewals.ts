@@ -13,6 +13,7 @@ import { verifyLedger } from '../src/ledger/verify.ts';
 import { hashPassword } from '../src/services/passwords.ts';
 import { runDailyJob } from '../src/services/daily.ts';
 import { peakRssMb, progress } from '../src/cli/progress.ts';
+import { profileStatements } from './statement-profile.ts';
 
 /** Rows seeded per INSERT statement, so the seed's memory stays flat too. */
 const seedChunkRowsMax = 50_000;
@@ -81,7 +82,7 @@ export async function seedDueMailboxes(db: Database, n: number, today: string, o
 }
 
 export async function runRenewalBench(config: AppConfig, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { mailboxes: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' }, workers: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { mailboxes: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' }, workers: { type: 'string' }, profile: { type: 'boolean' } } });
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 8)) {
     console.error('--workers must be a whole number from 1 to 8');
@@ -89,7 +90,7 @@ export async function runRenewalBench(config: AppConfig, args: string[]): Promis
   }
   const n = Number(values.mailboxes);
   if (!Number.isSafeInteger(n) || n < 1 || n > mailboxesMax) {
-    console.error(`usage: casella bench renewals --mailboxes N [--workers W] [--json]   (1 ≤ N ≤ ${mailboxesMax})`);
+    console.error(`usage: casella bench renewals --mailboxes N [--workers W] [--profile] [--json]   (1 ≤ N ≤ ${mailboxesMax})`);
     return 2;
   }
   if (config.production) {
@@ -111,11 +112,15 @@ export async function runRenewalBench(config: AppConfig, args: string[]): Promis
     await seedDueMailboxes(app.db, n, today, (done) => seed.update(`${done}/${n} mailboxes`));
     seed.done(`${n} mailboxes due ${today} in ${((performance.now() - seedStart) / 1000).toFixed(1)} s (${app.db.engine})`);
 
+    // --profile times each statement of the job from the client (the timing itself costs little).
+    const profile = values.profile ? profileStatements(app.db) : null;
+    const ctx = profile ? { ...app.ctx, db: profile.db } : app.ctx;
     const job = progress('daily job');
     const started = performance.now();
-    const summary = await runDailyJob(app.ctx, workers === undefined ? {} : { workers });
+    const summary = await runDailyJob(ctx, workers === undefined ? {} : { workers });
     const seconds = (performance.now() - started) / 1000;
     job.done(`${JSON.stringify(summary)} in ${seconds.toFixed(2)} s`);
+    if (profile) for (const line of profile.report()) console.error(line);
 
     const verify = progress('ledger verify');
     const report = await verifyLedger(app.db);
