@@ -23,8 +23,8 @@ const USAGE = `casella — PEC customer area and billing engine
   casella forecast --on YYYY-MM-DD   what that day's renewals would do with today's balances
   casella ledger verify              check every wallet against the ledger
   casella operator create --name N   create an operator and print its token
-  casella bench renewals --mailboxes N [--json]
-  casella bench purchase --seconds S --concurrency C [--json]
+  casella bench renewals --mailboxes N [--workers W] [--profile] [--json]
+  casella bench purchase --seconds S --concurrency C [--url URL] [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--json]
 `;
 
 type Command = (app: App, args: string[]) => Promise<number>;
