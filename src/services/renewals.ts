@@ -76,7 +76,11 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
       WHERE m.status = 'active' AND m.expires_on <= $1
         -- R7.3: a period already settled (renewed by hand, or by a run that committed) is never
         -- charged again; the insert into renewals below is the backstop under the row locks.
-        AND NOT EXISTS (SELECT 1 FROM renewals r WHERE r.mailbox_id = m.id AND r.service = 'mailbox' AND r.period_ends_on = m.expires_on)
+        -- A scalar sub-query, not NOT EXISTS: that one the planner may turn into a merge anti-join
+        -- on the period date, which compares each due mailbox with every record of the same date
+        -- (all of them, on a night when a register's mailboxes expire together): 100,000 renewals
+        -- took 520 s instead of 30 when a prepared statement's generic plan chose it.
+        AND (SELECT true FROM renewals r WHERE r.mailbox_id = m.id AND r.service = 'mailbox' AND r.period_ends_on = m.expires_on) IS NULL
       ORDER BY m.expires_on LIMIT $2
       FOR UPDATE OF m SKIP LOCKED`,
     [today.toString(), batchSizeMax],
