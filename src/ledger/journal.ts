@@ -24,7 +24,7 @@ export interface RecordedTransaction {
   balanceAfterCents: Cents;
 }
 
-/** The names of the CTEs journalCtes writes; `journal_txn` returns `balance_after_cents`. */
+/** The CTE of journalCtes that returns the new `balance_after_cents`. */
 export const JOURNAL_TXN = 'journal_txn';
 
 /**

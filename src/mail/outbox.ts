@@ -21,8 +21,9 @@ export interface OutgoingEmail {
  */
 export function outboxInsert(p: SqlParams, emails: readonly OutgoingEmail[], at: Date): { sql: string; ids: string[] } {
   const ids = emails.map(() => newId('eml'));
+  const when = p.add(at);
   const sql = `INSERT INTO outbox (id, customer_id, kind, to_address, subject, content, locale, next_attempt_at, created_at)
-     SELECT id, c, k, t, s, b::json, l, ${p.add(at)}, ${p.add(at)}
+     SELECT id, c, k, t, s, b::json, l, ${when}, ${when}
        FROM unnest(${p.add(ids)}::text[], ${p.add(emails.map((e) => e.customerId))}::text[], ${p.add(emails.map((e) => e.kind))}::text[],
                    ${p.add(emails.map((e) => e.to))}::text[], ${p.add(emails.map((e) => e.content.subject))}::text[],
                    ${p.add(emails.map((e) => JSON.stringify(e.content.blocks)))}::text[], ${p.add(emails.map((e) => e.locale))}::text[])
