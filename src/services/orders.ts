@@ -176,6 +176,8 @@ async function completeOrder(
   now: Date,
 ): Promise<Completion> {
   const { order } = target;
+  /** Whether the order row exists yet: the statement below completes it, or inserts it completed. */
+  let written = target.written;
   const today = clock.today();
   const facts = mailboxFacts(mailbox);
   const p = new SqlParams();
@@ -199,10 +201,10 @@ async function completeOrder(
     // turned into the renewal; a 'renewed' one means somebody else already paid for this period.
     // Its own statement: what follows depends on its answer. The order is written first, since the
     // record refers to it.
-    if (!target.written) {
+    if (!written) {
       const po = new SqlParams();
       await tx.query(orderInsert(po, order), po.values);
-      target = { order, written: true };
+      written = true;
     }
     const claimed = await tx.query(
       `INSERT INTO renewals (mailbox_id, service, period_ends_on, outcome, amount_cents, order_id, created_at)
@@ -231,7 +233,7 @@ async function completeOrder(
   // A waiting order is completed only if it is still waiting (the caller holds its lock: anything
   // else is a bug, and the throw below rolls the whole statement back).
   ctes.unshift(
-    target.written
+    written
       ? `done AS (
          UPDATE orders SET status = 'completed', completed_at = ${p.add(now)}, active_until = ${p.add(completed.active_until)}
           WHERE id = ${p.add(order.id)} AND status = 'awaiting_topup' RETURNING *)`
