@@ -1,0 +1,145 @@
+// R5 and R13 under a crash: a spawned `casella serve` is killed with SIGKILL while holders buy extra
+// space as fast as they can. After a restart, every purchase the server acknowledged is there, and
+// every order is whole or absent: completed orders, charges, extra space, balances and e-mails agree
+// one for one, and the ledger verifies. The restarted server goes on selling.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { openDatabase } from '../../src/db/database.ts';
+import { verifyLedger } from '../../src/ledger/verify.ts';
+import { engineNames } from '../support/engines.ts';
+import { Client, provisionHolder, storedDatabase } from '../support/http.ts';
+
+const HOLDERS = 4;
+const BUYERS_PER_HOLDER = 2;
+const CREDIT_CENTS = 100_000;
+const KILL_AFTER = 40; // acknowledged purchases before the kill
+
+interface Served {
+  child: ChildProcess;
+  baseUrl: string;
+  exited: Promise<unknown>;
+}
+
+async function serve(env: Record<string, string>, token: string): Promise<Served> {
+  const child = spawn(process.execPath, ['bin/casella.js', 'serve'], {
+    env: { ...process.env, ...env, PORT: '0', CASELLA_TEST_CLOCK: '1', NODE_ENV: '', SMTP_URL: '', CASELLA_OPERATOR_TOKEN: token },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c) => (err += String(c)));
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    // The listener stays on, so the child's output keeps draining.
+    child.stdout!.on('data', (c) => {
+      out += String(c);
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`the server exited before listening: ${out.slice(-1500)} ${err.slice(-1500)}`)));
+  });
+  return { child, baseUrl, exited };
+}
+
+for (const engine of engineNames()) {
+  test(`SIGKILL during a burst of purchases, restart: acknowledged purchases kept, every order whole or absent [${engine}]`, async () => {
+    const stored = await storedDatabase(engine);
+    const token = `cop_${randomBytes(8).toString('hex')}`;
+    try {
+      const first = await serve(stored.env, token);
+      const op = new Client(first.baseUrl, token);
+      assert.equal((await op.put('/api/test/clock', { now: '2027-01-15T10:00:00+01:00' })).status, 200);
+      const holders: Awaited<ReturnType<typeof provisionHolder>>[] = [];
+      for (let i = 0; i < HOLDERS; i++) holders.push(await provisionHolder(op, { creditCents: CREDIT_CENTS, expiresOn: '2027-12-01' }));
+
+      const acknowledged: string[] = [];
+      let failedAtKill = 0;
+      let killed = false;
+      const sessions: { client: Client; holder: (typeof holders)[number] }[] = [];
+      const buyers = holders.flatMap((h) =>
+        Array.from({ length: BUYERS_PER_HOLDER }, async () => {
+          const c = new Client(first.baseUrl);
+          assert.equal((await c.login(h.mailbox.address, h.password)).status, 200);
+          sessions.push({ client: c, holder: h });
+          for (;;) {
+            try {
+              const res = await c.post(`/api/mailboxes/${h.mailbox.id}/extra-space/orders`, { quantityGb: 1 });
+              assert.equal(res.status, 201, JSON.stringify(res.body));
+              assert.equal(res.body.order.status, 'completed');
+              acknowledged.push(res.body.order.id);
+              if (acknowledged.length === KILL_AFTER) {
+                first.child.kill('SIGKILL');
+                killed = true;
+              }
+            } catch (e) {
+              if (!killed) throw e;
+              failedAtKill++; // in flight when the server died: its outcome is unknown to the buyer
+              return;
+            }
+          }
+        }),
+      );
+      await Promise.all(buyers);
+      await first.exited;
+      assert.ok(failedAtKill > 0, 'the kill came with no purchase in flight');
+
+      const second = await serve(stored.env, token);
+      try {
+        // The server sells again after the crash, on the sessions it had.
+        const again = new Client(second.baseUrl);
+        const { client, holder } = sessions[0]!;
+        again.cookie = client.cookie;
+        again.csrfToken = client.csrfToken;
+        const after = await again.post(`/api/mailboxes/${holder.mailbox.id}/extra-space/orders`, { quantityGb: 1 });
+        assert.equal(after.status, 201, JSON.stringify(after.body));
+        acknowledged.push(after.body.order.id);
+      } finally {
+        second.child.kill('SIGTERM');
+        await second.exited;
+      }
+
+      const db = await openDatabase({ url: stored.env.DATABASE_URL, dataDir: stored.env.CASELLA_DATA_DIR });
+      try {
+        // (The first start also provisioned the demo holder, who buys nothing here.)
+        const orders = await db.query<{ id: string; status: string }>(`SELECT id, status FROM orders`);
+        const status = new Map(orders.map((o) => [o.id, o.status]));
+        for (const id of acknowledged) assert.equal(status.get(id), 'completed', `acknowledged order ${id} after the restart`);
+        // Nothing waits: every holder had credit for everything, so an order is completed or absent.
+        assert.deepEqual([...new Set(status.values())], ['completed']);
+        assert.ok(orders.length >= acknowledged.length && orders.length <= acknowledged.length + failedAtKill);
+
+        // One for one: each completed order has one charge, and its gigabyte and its e-mail are there.
+        const perHolder = await db.query<{ customer_id: string; orders: number; charged: number; charges: number; distinct_orders: number; gb: number; emails: number; balance: number }>(
+          `SELECT c.id AS customer_id,
+                  (SELECT count(*)::int FROM orders o WHERE o.customer_id = c.id) AS orders,
+                  (SELECT coalesce(sum(amount_cents), 0)::int FROM orders o WHERE o.customer_id = c.id) AS charged,
+                  (SELECT count(*)::int FROM ledger_transactions t WHERE t.customer_id = c.id AND t.kind = 'purchase') AS charges,
+                  (SELECT count(DISTINCT order_id)::int FROM ledger_transactions t WHERE t.customer_id = c.id AND t.kind = 'purchase') AS distinct_orders,
+                  (SELECT coalesce(sum(quantity_gb), 0)::int FROM addons a JOIN mailboxes m ON m.id = a.mailbox_id WHERE m.customer_id = c.id) AS gb,
+                  (SELECT count(*)::int FROM outbox e WHERE e.customer_id = c.id AND e.kind = 'order_completed') AS emails,
+                  (SELECT balance_cents::int FROM wallets w WHERE w.customer_id = c.id) AS balance
+             FROM customers c WHERE c.id = ANY($1::text[]) ORDER BY c.id`,
+          [holders.map((h) => h.customer.id)],
+        );
+        assert.equal(perHolder.length, HOLDERS);
+        for (const h of perHolder) {
+          assert.ok(h.orders > 0, `holder ${h.customer_id} bought nothing`);
+          assert.equal(h.charges, h.orders, `charges of ${h.customer_id}`);
+          assert.equal(h.distinct_orders, h.orders, `orders charged twice for ${h.customer_id}`);
+          assert.equal(h.gb, h.orders, `extra space of ${h.customer_id}`);
+          assert.equal(h.emails, h.orders, `e-mails of ${h.customer_id}`);
+          assert.equal(h.charged, h.orders * 300, `amounts of ${h.customer_id}`);
+          assert.equal(h.balance, CREDIT_CENTS - h.charged, `balance of ${h.customer_id}`);
+        }
+        assert.equal((await verifyLedger(db)).ok, true);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await stored.drop();
+    }
+  });
+}
