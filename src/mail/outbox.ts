@@ -22,11 +22,15 @@ export interface OutgoingEmail {
 export function outboxInsert(p: SqlParams, emails: readonly OutgoingEmail[], at: Date): { sql: string; ids: string[] } {
   const ids = emails.map(() => newId('eml'));
   const when = p.add(at);
+  // The blocks travel as one JSON array, not as a text[] of JSON texts: the driver escapes every
+  // quote of every element of a text[], which was a tenth of the daily job's JavaScript time.
   const sql = `INSERT INTO outbox (id, customer_id, kind, to_address, subject, content, locale, next_attempt_at, created_at)
-     SELECT id, c, k, t, s, b::json, l, ${when}, ${when}
-       FROM unnest(${p.add(ids)}::text[], ${p.add(emails.map((e) => e.customerId))}::text[], ${p.add(emails.map((e) => e.kind))}::text[],
-                   ${p.add(emails.map((e) => e.to))}::text[], ${p.add(emails.map((e) => e.content.subject))}::text[],
-                   ${p.add(emails.map((e) => JSON.stringify(e.content.blocks)))}::text[], ${p.add(emails.map((e) => e.locale))}::text[])
+     SELECT id, c, k, t, s, b, l, ${when}, ${when}
+       FROM ROWS FROM (unnest(${p.add(ids)}::text[]), unnest(${p.add(emails.map((e) => e.customerId))}::text[]),
+                       unnest(${p.add(emails.map((e) => e.kind))}::text[]), unnest(${p.add(emails.map((e) => e.to))}::text[]),
+                       unnest(${p.add(emails.map((e) => e.content.subject))}::text[]),
+                       json_array_elements(${p.add(JSON.stringify(emails.map((e) => e.content.blocks)))}::json),
+                       unnest(${p.add(emails.map((e) => e.locale))}::text[]))
             WITH ORDINALITY AS v(id, c, k, t, s, b, l, n)
       ORDER BY n`;
   return { sql, ids };
