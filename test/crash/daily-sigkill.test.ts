@@ -3,9 +3,7 @@
 // exactly once (one renewal record, one charge) and the ledger verifies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { saveTestClock } from '../../src/app.ts';
@@ -14,31 +12,10 @@ import { verifyLedger } from '../../src/ledger/verify.ts';
 import { seedDueMailboxes } from '../../bench/renewals.ts';
 import { engineNames } from '../support/engines.ts';
 import { storedDatabase } from '../support/http.ts';
+import { spawnServe, waitForLog } from '../support/serve-process.ts';
 
 const MAILBOXES = 4000;
 const DUE_ON = '2027-03-01';
-
-function serve(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['bin/casella.js', 'serve'], {
-    env: { ...process.env, ...env, PORT: '0', CASELLA_TEST_CLOCK: '1', NODE_ENV: '', SMTP_URL: '', CASELLA_OPERATOR_TOKEN: `cop_${randomBytes(8).toString('hex')}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Lines of the child's log until one matches. */
-function waitForLog(child: ChildProcess, pattern: RegExp): Promise<void> {
-  let buffer = '';
-  let stderr = '';
-  child.stderr!.on('data', (c) => (stderr += String(c)));
-  return new Promise((resolve, reject) => {
-    // The listener stays on, so the child's output keeps draining after the match.
-    child.stdout!.on('data', (c) => {
-      buffer += String(c);
-      if (pattern.test(buffer)) resolve();
-    });
-    child.once('exit', () => reject(new Error(`the server exited before logging ${pattern}: ${buffer.slice(-1500)} ${stderr.slice(-1500)}`)));
-  });
-}
 
 const renewedCount = async (db: Database) =>
   (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM renewals WHERE service = 'mailbox'`))[0]!.n;
@@ -55,7 +32,7 @@ for (const engine of engineNames()) {
       await saveTestClock(db, clock.nowMs());
       if (engine === 'pglite') await db.close(); // the embedded data directory is one process's at a time
 
-      const first = serve(stored.env);
+      const first = spawnServe(stored.env);
       const exited = once(first, 'exit');
       await waitForLog(first, /Server listening/);
       if (engine === 'postgres') {
@@ -76,7 +53,7 @@ for (const engine of engineNames()) {
       const before = await renewedCount(db);
       if (engine === 'pglite') await db.close();
 
-      const second = serve(stored.env);
+      const second = spawnServe(stored.env);
       const exited2 = once(second, 'exit');
       await waitForLog(second, /daily job done/);
       second.kill('SIGTERM');

@@ -4,13 +4,14 @@
 // one for one, and the ledger verifies. The restarted server goes on selling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { openDatabase } from '../../src/db/database.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { engineNames } from '../support/engines.ts';
 import { Client, provisionHolder, storedDatabase } from '../support/http.ts';
+import { spawnServe, waitForLog } from '../support/serve-process.ts';
 
 const HOLDERS = 4;
 const BUYERS_PER_HOLDER = 2;
@@ -24,24 +25,10 @@ interface Served {
 }
 
 async function serve(env: Record<string, string>, token: string): Promise<Served> {
-  const child = spawn(process.execPath, ['bin/casella.js', 'serve'], {
-    env: { ...process.env, ...env, PORT: '0', CASELLA_TEST_CLOCK: '1', NODE_ENV: '', SMTP_URL: '', CASELLA_OPERATOR_TOKEN: token },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnServe(env, token);
   const exited = once(child, 'exit');
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c) => (err += String(c)));
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    // The listener stays on, so the child's output keeps draining.
-    child.stdout!.on('data', (c) => {
-      out += String(c);
-      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', () => reject(new Error(`the server exited before listening: ${out.slice(-1500)} ${err.slice(-1500)}`)));
-  });
-  return { child, baseUrl, exited };
+  const [, baseUrl] = await waitForLog(child, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  return { child, baseUrl: baseUrl!, exited };
 }
 
 for (const engine of engineNames()) {

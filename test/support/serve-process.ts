@@ -1,0 +1,28 @@
+// A real `casella serve` in a child process, for the crash tests: unlike startServerOn, it can be
+// killed with SIGKILL in the middle of its work.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+/** `casella serve` on a free loopback port over the stored database `env` names, with a test clock. */
+export function spawnServe(env: Record<string, string>, operatorToken = `cop_${randomBytes(8).toString('hex')}`): ChildProcess {
+  return spawn(process.execPath, ['bin/casella.js', 'serve'], {
+    env: { ...process.env, ...env, PORT: '0', CASELLA_TEST_CLOCK: '1', NODE_ENV: '', SMTP_URL: '', CASELLA_OPERATOR_TOKEN: operatorToken },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Reads the child's log until a line matches; the match. */
+export function waitForLog(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  let buffer = '';
+  let stderr = '';
+  child.stderr!.on('data', (c) => (stderr += String(c)));
+  return new Promise((resolve, reject) => {
+    // The listener stays on, so the child's output keeps draining after the match.
+    child.stdout!.on('data', (c) => {
+      buffer += String(c);
+      const m = pattern.exec(buffer);
+      if (m) resolve(m);
+    });
+    child.once('exit', () => reject(new Error(`the server exited before logging ${pattern}: ${buffer.slice(-1500)} ${stderr.slice(-1500)}`)));
+  });
+}
