@@ -18,4 +18,3 @@ export async function startTopup(ctx: ServiceContext, gateway: PaymentGateway, c
     throw err;
   }
 }
-
