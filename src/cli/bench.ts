@@ -1,10 +1,12 @@
-// `casella bench renewals …` and `casella bench purchase …` (issue: performance evidence).
+// `casella bench renewals …` and `casella bench purchase …` (issue: performance evidence), and
+// `casella bench model …`, the model-based test of the money rules for many runs (issue 12).
 import { loadConfig } from '../config.ts';
 
 export async function runBench(args: string[]): Promise<number> {
   const [which, ...rest] = args;
   if (which === 'renewals') return (await import('../../bench/renewals.ts')).runRenewalBench(loadConfig(), rest);
   if (which === 'purchase') return (await import('../../bench/purchase.ts')).runPurchaseBench(rest);
-  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]');
+  if (which === 'model') return (await import('../../bench/model.ts')).runModelBench(rest);
+  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]\n       casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]');
   return 2;
 }
