@@ -23,6 +23,29 @@ export interface MailboxFacts {
 export const activeExtraGb = (m: { addon: ExtraSpaceAddon | null }): number =>
   m.addon?.status === 'active' ? m.addon.quantityGb : 0;
 
+/**
+ * The day the add-on's paid period ends, which every GB bought now joins: its own end while it is
+ * active, else the mailbox's E. The two differ only after a manual renewal that did not cover extra
+ * space bought after it was priced (R7.5): that space keeps its own end and is renewed on it.
+ */
+export const extraSpacePeriodEnd = (m: Pick<MailboxFacts, 'expiresOn' | 'addon'>): CalendarDate =>
+  m.addon?.status === 'active' ? m.addon.activeUntil : m.expiresOn;
+
+/** Whether the active add-on ends with the mailbox's period, and so renews with it at E (R7.2, R9). */
+export const addonEndsWithMailbox = (m: Pick<MailboxFacts, 'expiresOn' | 'addon'>): boolean =>
+  m.addon?.status === 'active' && compareDates(m.addon.activeUntil, m.expiresOn) === 0;
+
+/** The GB a renewal of the mailbox's period renews with it: an active add-on ending at E, else none. */
+export const extraGbRenewedWithMailbox = (m: Pick<MailboxFacts, 'status' | 'expiresOn' | 'addon'>): number =>
+  m.status === 'active' && addonEndsWithMailbox(m) ? m.addon!.quantityGb : 0;
+
+/** TIGER_STYLE: an add-on never runs past its mailbox's period; if it does, a plan was wrong. */
+export function assertAddonWithinPeriod(m: Pick<MailboxFacts, 'expiresOn' | 'addon'>): void {
+  if (m.addon?.status === 'active' && compareDates(m.addon.activeUntil, m.expiresOn) > 0) {
+    throw new Error(`invariant: extra space active until ${m.addon.activeUntil} past its mailbox's expiry ${m.expiresOn}`);
+  }
+}
+
 /** Last day an expired mailbox can still be renewed: "until E + 90 days" (R8), inclusive. */
 export const graceEndsOn = (expiresOn: CalendarDate, c: Catalogue): CalendarDate => addDays(expiresOn, c.graceDays);
 

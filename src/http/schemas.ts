@@ -90,6 +90,12 @@ export const Order = Type.Object({
   completedAt: Nullable(Instant),
   activeUntil: Nullable(DateString),
   expiresAt: Instant,
+  cancelReason: Nullable(
+    Type.String({
+      description:
+        'Why a waiting order was cancelled, nothing charged, when its top-up came: mailbox_not_active, period_over, extra_space_changed, limit_exceeded, period_already_renewed, not_renewable; null otherwise',
+    }),
+  ),
 });
 
 export const CreditTransaction = Type.Object({

@@ -71,7 +71,7 @@ export interface RenewalMailData {
   address: string;
   periodEndsOn: CalendarDate;
   newExpiresOn: CalendarDate | null;
-  mailbox: { outcome: 'renewed' | 'expired'; priceCents: Cents; reason: 'auto_renew_off' | 'insufficient_credit' | null };
+  mailbox: { outcome: 'renewed' | 'expired'; priceCents: Cents; reason: 'auto_renew_off' | 'insufficient_credit' | 'overdue_too_long' | null };
   addon: {
     outcome: 'renewed' | 'deactivated' | 'none';
     quantityGb: number;
@@ -114,7 +114,9 @@ export function renewalOutcome(locale: Locale, d: RenewalMailData): EmailContent
     const why =
       d.mailbox.reason === 'auto_renew_off'
         ? t(locale, 'il rinnovo automatico era disattivato', 'automatic renewal was switched off')
-        : t(locale, `il credito non bastava (mancavano ${money(d.missingCents, 'it')})`, `the credit was not enough (${money(d.missingCents, 'en')} short)`);
+        : d.mailbox.reason === 'overdue_too_long'
+          ? t(locale, 'era scaduta da più di due anni e i rinnovi arretrati non vengono addebitati', 'it was overdue by more than two years, and missed years are not charged')
+          : t(locale, `il credito non bastava (mancavano ${money(d.missingCents, 'it')})`, `the credit was not enough (${money(d.missingCents, 'en')} short)`);
     blocks.push({
       p: t(
         locale,
@@ -160,6 +162,62 @@ export function renewalOutcome(locale: Locale, d: RenewalMailData): EmailContent
   if (d.missingCents > 0) blocks.push({ link: t(locale, 'Ricarica il credito', 'Top up your credit'), href: d.creditUrl });
   blocks.push({ link: t(locale, 'Scheda della casella', 'Mailbox card'), href: d.mailboxUrl });
   return { subject, blocks };
+}
+
+/** R7.5: extra space ending before its mailbox, renewed from credit on its own end or deactivated. */
+export function addonRenewalOutcome(
+  locale: Locale,
+  d: {
+    address: string;
+    quantityGb: number;
+    periodEndsOn: CalendarDate;
+    outcome: 'renewed' | 'deactivated';
+    reason: 'auto_renew_off' | 'insufficient_credit' | null;
+    newActiveUntil: CalendarDate | null;
+    priceCents: Cents;
+    chargedCents: Cents;
+    balanceCents: Cents;
+    missingCents: Cents;
+    mailboxUrl: string;
+    creditUrl: string;
+  },
+): EmailContent {
+  const blocks: EmailContent['blocks'][number][] = [];
+  if (d.outcome === 'renewed') {
+    blocks.push({
+      p: t(
+        locale,
+        `Il servizio aggiuntivo Spazio Extra Inbox (${d.quantityGb} GB) della casella ${d.address} è stato rinnovato fino al ${longDate(d.newActiveUntil!, 'it')}.`,
+        `The add-on Extra inbox space (${d.quantityGb} GB) of mailbox ${d.address} has been renewed until ${longDate(d.newActiveUntil!, 'en')}.`,
+      ),
+    });
+  } else {
+    const why =
+      d.reason === 'auto_renew_off'
+        ? t(locale, 'il suo rinnovo automatico era disattivato', 'its automatic renewal was switched off')
+        : t(locale, `il credito non bastava (mancavano ${money(d.missingCents, 'it')})`, `the credit was not enough (${money(d.missingCents, 'en')} short)`);
+    blocks.push({
+      p: t(
+        locale,
+        `Il servizio aggiuntivo Spazio Extra Inbox (${d.quantityGb} GB) della casella ${d.address} è scaduto il ${longDate(d.periodEndsOn, 'it')} ed è stato disattivato: ${why}. Lo spazio della casella torna a quello di base.`,
+        `The add-on Extra inbox space (${d.quantityGb} GB) of mailbox ${d.address} ended on ${longDate(d.periodEndsOn, 'en')} and has been deactivated: ${why}. The mailbox's space falls back to its base.`,
+      ),
+    });
+  }
+  const rows: [string, string][] = [[t(locale, 'Casella', 'Mailbox'), d.address]];
+  if (d.outcome === 'renewed') rows.push([t(locale, `Spazio Extra Inbox ${d.quantityGb} GB`, `Extra inbox space ${d.quantityGb} GB`), money(d.priceCents, locale)]);
+  rows.push([t(locale, 'Addebitato', 'Charged'), money(d.chargedCents, locale)]);
+  rows.push([t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)]);
+  blocks.push({ rows });
+  if (d.missingCents > 0) blocks.push({ link: t(locale, 'Ricarica il credito', 'Top up your credit'), href: d.creditUrl });
+  blocks.push({ link: t(locale, 'Scheda della casella', 'Mailbox card'), href: d.mailboxUrl });
+  return {
+    subject:
+      d.outcome === 'renewed'
+        ? t(locale, `Rinnovo effettuato: ${d.address}`, `Renewal completed: ${d.address}`)
+        : t(locale, `Servizio aggiuntivo disattivato: ${d.address}`, `Add-on service deactivated: ${d.address}`),
+    blocks,
+  };
 }
 
 /** R10: an expiry alert at a milestone before E. */

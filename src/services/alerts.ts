@@ -6,6 +6,7 @@ import { addDays, daysBetween, date, type CalendarDate } from '../domain/calenda
 import { alertMilestoneDue } from '../domain/alerts.ts';
 import { cents, type Cents } from '../domain/money.ts';
 import { addonRenewalPrice, mailboxRenewalPrice } from '../domain/renewal.ts';
+import { extraGbRenewedWithMailbox } from '../domain/mailbox.ts';
 import { expiryAlert } from '../mail/templates.ts';
 import type { Locale } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
@@ -65,8 +66,10 @@ function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate): Outg
   const services: { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents }[] = [
     { label: 'mailbox', priceCents: mailboxRenewalPrice(facts, c) },
   ];
-  if (facts.addon?.status === 'active' && facts.extraSpaceAutoRenew) {
-    services.push({ label: 'extra_inbox_space', quantityGb: facts.addon.quantityGb, priceCents: addonRenewalPrice(facts.addon.quantityGb, c) });
+  // Extra space due at E is the add-on ending with the mailbox; one ending earlier renews on its own date (R7.5).
+  const extraGb = extraGbRenewedWithMailbox(facts);
+  if (extraGb > 0 && facts.extraSpaceAutoRenew) {
+    services.push({ label: 'extra_inbox_space', quantityGb: extraGb, priceCents: addonRenewalPrice(extraGb, c) });
   }
   const totalCents = cents(services.reduce((s, x) => s + x.priceCents, 0));
   const balanceCents = cents(Number(m.balance_cents));

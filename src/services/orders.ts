@@ -1,14 +1,13 @@
 // R4, R5, R9: quoting and placing orders, completing them against the wallet, cancelling and
 // expiring the ones that wait for a top-up. Each public function is one transaction.
 import type { Tx } from '../db/database.ts';
-import { addYears, compareDates, type CalendarDate } from '../domain/calendar.ts';
-import { activeExtraGb, manualRenewalWindow } from '../domain/mailbox.ts';
-import { cents, type Cents } from '../domain/money.ts';
+import { date } from '../domain/calendar.ts';
+import { subCents, type Cents } from '../domain/money.ts';
+import { planOrderCompletion, planRenewalOrder, type CompletionPlan, type OrderTerms } from '../domain/order-plan.ts';
 import { quoteExtraSpace, type ExtraSpaceQuote, type QuoteRefusal } from '../domain/pricing.ts';
-import { manualRenewalAmount } from '../domain/renewal.ts';
 import { settle, settlementQueue } from '../domain/settlement.ts';
-import { ACCOUNTS, chargePostings } from '../ledger/postings.ts';
-import { journalCtes } from '../ledger/journal.ts';
+import { ACCOUNTS } from '../ledger/postings.ts';
+import { assertChargesLanded, chargesCtes, CHARGES_MISMATCH } from '../ledger/journal.ts';
 import { outboxInsert } from '../mail/outbox.ts';
 import { SqlParams } from '../db/sql-params.ts';
 import { orderCompleted } from '../mail/templates.ts';
@@ -26,6 +25,8 @@ function refusalError(r: QuoteRefusal): DomainError {
       return invalid({ quantityGb: 'must be a whole number of GB, at least 1' });
     case 'mailbox_not_active':
       return new DomainError('mailbox_not_active', 'Extra space can be bought only for an active mailbox before its expiry date');
+    case 'extra_space_due':
+      return new DomainError('mailbox_not_active', 'The extra space is due for renewal today: buy more after the daily renewal has run');
     case 'limit_exceeded':
       return new DomainError(
         'limit_exceeded',
@@ -59,7 +60,7 @@ function newOrder(
   now: Date,
   hoursToWait: number,
 ): OrderRow {
-  return { id: newId('ord'), ...o, status: 'awaiting_topup', created_at: now, expires_at: new Date(now.getTime() + hoursToWait * HOUR_MS), completed_at: null };
+  return { id: newId('ord'), ...o, status: 'awaiting_topup', created_at: now, expires_at: new Date(now.getTime() + hoursToWait * HOUR_MS), completed_at: null, cancel_reason: null };
 }
 
 /** The INSERT of an order row, for a statement of the caller's; returns the row. */
@@ -68,6 +69,27 @@ function orderInsert(p: SqlParams, o: OrderRow): string {
        active_until, created_at, expires_at, completed_at)
      VALUES (${[o.id, o.customer_id, o.mailbox_id, o.kind, o.quantity_gb, o.rule, o.amount_cents, o.status, o.period_ends_on,
        o.active_until, o.created_at, o.expires_at, o.completed_at].map((v) => p.add(v)).join(', ')}) RETURNING *`;
+}
+
+/** The add-on changed between the read the plan used and the write (see lockHolderMailbox). */
+class StaleAddonError extends Error {
+  constructor(mailboxId: string) {
+    super(`the extra space of ${mailboxId} changed while its mailbox's lock was awaited`);
+  }
+}
+
+/**
+ * One transaction planned on the add-on read with the locks (one round trip, the common case);
+ * if the write finds the add-on changed meanwhile, once more with the add-on read after the locks,
+ * which cannot be stale.
+ */
+async function onFreshAddon<T>(ctx: ServiceContext, body: (tx: Tx, rereadAddon: boolean) => Promise<T>): Promise<T> {
+  try {
+    return await ctx.db.transaction((tx) => body(tx, false));
+  } catch (e) {
+    if (!(e instanceof StaleAddonError)) throw e;
+  }
+  return ctx.db.transaction((tx) => body(tx, true));
 }
 
 /** R4 + R5: price extra space on today's date and settle it now, or leave it awaiting a top-up. */
@@ -79,8 +101,8 @@ export async function placeExtraSpaceOrder(
 ): Promise<PlacedOrder> {
   const now = clock.now();
   const today = clock.today();
-  return ctx.db.transaction(async (tx) => {
-    const locked = await lockHolderMailbox(tx, customerId, mailboxId);
+  return onFreshAddon(ctx, async (tx, rereadAddon) => {
+    const locked = await lockHolderMailbox(tx, customerId, mailboxId, { rereadAddon });
     if (!locked) throw notFound('mailbox');
     const quote = quoteExtraSpace(mailboxFacts(locked.mailbox), quantityGb, today, ctx.catalogue);
     if (!quote.ok) throw refusalError(quote.error);
@@ -92,8 +114,9 @@ export async function placeExtraSpaceOrder(
         quantity_gb: quantityGb,
         rule: quote.value.rule,
         amount_cents: quote.value.amountCents,
-        period_ends_on: locked.mailbox.expires_on,
-        active_until: locked.mailbox.expires_on,
+        // The period it was priced on, which it extends to and no further (R7.5).
+        period_ends_on: quote.value.activeUntil.toString(),
+        active_until: quote.value.activeUntil.toString(),
       },
       now,
       ctx.catalogue.orderAwaitingTopupHours,
@@ -106,35 +129,33 @@ export async function placeExtraSpaceOrder(
 export async function placeRenewalOrder(ctx: ServiceContext, customerId: string, mailboxId: string): Promise<PlacedOrder> {
   const now = clock.now();
   const today = clock.today();
-  return ctx.db.transaction(async (tx) => {
-    const locked = await lockHolderMailbox(tx, customerId, mailboxId);
+  return onFreshAddon(ctx, async (tx, rereadAddon) => {
+    const locked = await lockHolderMailbox(tx, customerId, mailboxId, { rereadAddon });
     if (!locked) throw notFound('mailbox');
-    const { mailbox } = locked;
-    const facts = mailboxFacts(mailbox);
-    const window = manualRenewalWindow(facts, today, ctx.catalogue);
-    if (!window.allowed) {
-      const why =
-        window.reason === 'too_early'
-          ? `Renewal opens on ${window.opensOn}, 90 days before expiry`
-          : 'The mailbox is past its grace period and can no longer be renewed here';
-      throw new DomainError('not_renewable', why);
+    const terms = planRenewalOrder(mailboxFacts(locked.mailbox), today, ctx.catalogue);
+    if (!terms.ok) {
+      throw new DomainError(
+        'not_renewable',
+        terms.error.code === 'too_early'
+          ? `Renewal opens on ${terms.error.opensOn}, 90 days before expiry`
+          : 'The mailbox is past its grace period and can no longer be renewed here',
+      );
     }
     const waiting = await tx.query(
       `SELECT 1 FROM orders WHERE mailbox_id = $1 AND kind = 'renewal' AND status = 'awaiting_topup' AND expires_at > $2`,
       [mailboxId, now],
     );
     if (waiting.length) throw new DomainError('not_renewable', 'A renewal of this mailbox is already waiting for a top-up');
-    const amount = manualRenewalAmount(facts, ctx.catalogue);
     const order = newOrder(
       {
         customer_id: customerId,
         mailbox_id: mailboxId,
         kind: 'renewal',
-        quantity_gb: amount.quantityGb,
+        quantity_gb: terms.value.quantityGb,
         rule: null,
-        amount_cents: amount.totalCents,
-        period_ends_on: mailbox.expires_on,
-        active_until: addYears(facts.expiresOn, 1).toString(),
+        amount_cents: terms.value.amountCents,
+        period_ends_on: terms.value.periodEndsOn.toString(),
+        active_until: terms.value.activeUntil.toString(),
       },
       now,
       ctx.catalogue.orderAwaitingTopupHours,
@@ -151,56 +172,47 @@ async function settleNewOrder(ctx: ServiceContext, tx: Tx, order: OrderRow, lock
     const [written] = await tx.query<OrderRow>(orderInsert(p, order), p.values);
     return { order: written!, balanceCents: locked.balance };
   }
-  const done = await completeOrder(ctx, tx, { order, written: false }, locked, now);
-  if (!done.ok) throw new Error(`order ${order.id} could not complete: ${done.reason}`);
-  return done.value;
+  // Placed on the facts just read under the same locks, so it must fit them.
+  const plan = planOrderCompletion(orderTerms(order), mailboxFacts(locked.mailbox), clock.today(), ctx.catalogue);
+  if (!plan.ok) throw new Error(`invariant: order ${order.id} placed but does not complete: ${plan.error}`);
+  return writeCompletion(ctx, tx, { order, written: false }, locked, plan.value, now);
 }
 
-type Completion = { ok: true; value: PlacedOrder } | { ok: false; reason: string };
+const orderTerms = (o: OrderRow): OrderTerms => ({
+  kind: o.kind,
+  quantityGb: o.quantity_gb,
+  amountCents: o.amount_cents,
+  periodEndsOn: date(o.period_ends_on),
+});
 
 /**
- * Completes an order: the wallet (locked by the caller) pays, the mailbox's space or period
- * changes, and the holder is told, all in the caller's transaction. The order is either new (not yet
- * written: it is written completed) or a waiting one. Returns why not when the order no longer fits
- * the mailbox (it changed while the order waited).
+ * Writes a completion planned by planOrderCompletion: the wallet (locked by the caller) pays, the
+ * mailbox's space or period changes, and the holder is told, in the caller's transaction. No rules
+ * here: the plan says what to charge and what to extend. The order is either new (not yet written:
+ * it is written completed) or a waiting one.
  *
- * The order row, the extra space, the journal entry and the e-mail are written by one statement:
- * on a loaded server a purchase costs about one round trip per statement (docs/PERFORMANCE.md).
+ * The order row, the extra space, the period, the journal entry and the e-mail are written by one
+ * statement: on a loaded server a purchase costs about one round trip per statement
+ * (docs/PERFORMANCE.md).
  */
-async function completeOrder(
+async function writeCompletion(
   ctx: ServiceContext,
   tx: Tx,
   target: { order: OrderRow; written: boolean },
   /** The wallet's balance and the mailbox, read under the locks the caller holds. */
   { balance, holder, mailbox }: LockedHolderMailbox,
+  plan: CompletionPlan,
   now: Date,
-): Promise<Completion> {
+): Promise<PlacedOrder> {
   const { order } = target;
   /** Whether the order row exists yet: the statement below completes it, or inserts it completed. */
   let written = target.written;
-  const today = clock.today();
-  const facts = mailboxFacts(mailbox);
-  const p = new SqlParams();
-  const ctes: string[] = [];
-  let activeUntil: CalendarDate;
-  if (order.kind === 'extra_inbox_space') {
-    if (facts.status !== 'active' || compareDates(today, facts.expiresOn) >= 0) return { ok: false, reason: 'mailbox_not_active' };
-    if (activeExtraGb(facts) + order.quantity_gb > ctx.catalogue.extraSpace.maxGbPerMailbox) return { ok: false, reason: 'limit_exceeded' };
-    activeUntil = facts.expiresOn;
-    ctes.push(`space AS (
-       INSERT INTO addons (mailbox_id, quantity_gb, status, active_until, updated_at)
-       VALUES (${p.add(mailbox.id)}, ${p.add(order.quantity_gb)}, 'active', ${p.add(activeUntil.toString())}, ${p.add(now)})
-       ON CONFLICT (mailbox_id) DO UPDATE SET
-         quantity_gb = CASE WHEN addons.status = 'active' THEN addons.quantity_gb + EXCLUDED.quantity_gb ELSE EXCLUDED.quantity_gb END,
-         status = 'active', active_until = EXCLUDED.active_until, updated_at = EXCLUDED.updated_at)`);
-  } else {
-    if (mailbox.expires_on !== order.period_ends_on) return { ok: false, reason: 'period_already_renewed' };
-    if (!manualRenewalWindow(facts, today, ctx.catalogue).allowed) return { ok: false, reason: 'not_renewable' };
-    activeUntil = addYears(facts.expiresOn, 1);
-    // R7.3: (service, period) renewed at most once. An 'expired' record left by the daily job is
-    // turned into the renewal; a 'renewed' one means somebody else already paid for this period.
-    // Its own statement: what follows depends on its answer. The order is written first, since the
-    // record refers to it.
+  const activeUntil = plan.activeUntil.toString();
+  if (plan.renewedPeriods.length) {
+    // R7.3: (service, period) renewed at most once. An 'expired' or 'deactivated' record left by
+    // the daily job becomes the renewal; a 'renewed' one cannot exist while the mailbox still shows
+    // the period (the plan checked it under the lock), so a refusal here is a bug and rolls back.
+    // The order is written first, since the records refer to it.
     if (!written) {
       const po = new SqlParams();
       await tx.query(orderInsert(po, order), po.values);
@@ -208,57 +220,81 @@ async function completeOrder(
     }
     const claimed = await tx.query(
       `INSERT INTO renewals (mailbox_id, service, period_ends_on, outcome, amount_cents, order_id, created_at)
-       VALUES ($1, 'mailbox', $2, 'renewed', $3, $4, $5)
+       SELECT $1, s, p, 'renewed', a, $2, $3 FROM unnest($4::text[], $5::date[], $6::int8[]) AS v(s, p, a)
        ON CONFLICT (mailbox_id, service, period_ends_on) DO UPDATE
          SET outcome = 'renewed', amount_cents = EXCLUDED.amount_cents, order_id = EXCLUDED.order_id, created_at = EXCLUDED.created_at
          WHERE renewals.outcome <> 'renewed'
        RETURNING 1`,
-      [mailbox.id, mailbox.expires_on, order.amount_cents, order.id, now],
+      [
+        mailbox.id,
+        order.id,
+        now,
+        plan.renewedPeriods.map((r) => r.service),
+        plan.renewedPeriods.map((r) => r.periodEndsOn.toString()),
+        plan.renewedPeriods.map((r) => r.amountCents),
+      ],
     );
-    if (!claimed.length) return { ok: false, reason: 'period_already_renewed' };
-    ctes.push(`period AS (
-       UPDATE mailboxes SET status = 'active', expires_on = ${p.add(activeUntil.toString())}, updated_at = ${p.add(now)}
-        WHERE id = ${p.add(mailbox.id)})`);
-    if (order.quantity_gb > 0 && facts.addon?.status === 'active') {
-      const addonCents = order.amount_cents - ctx.catalogue.mailboxTypes[mailbox.type].renewalPriceCents;
-      ctes.push(`space_period AS (
-         INSERT INTO renewals (mailbox_id, service, period_ends_on, outcome, amount_cents, order_id, created_at)
-         VALUES (${p.add(mailbox.id)}, 'extra_inbox_space', ${p.add(mailbox.expires_on)}, 'renewed', ${p.add(addonCents)}, ${p.add(order.id)}, ${p.add(now)})
-         ON CONFLICT DO NOTHING)`);
-      ctes.push(`space AS (
-         UPDATE addons SET active_until = ${p.add(activeUntil.toString())}, updated_at = ${p.add(now)} WHERE mailbox_id = ${p.add(mailbox.id)})`);
-    }
+    if (claimed.length !== plan.renewedPeriods.length) throw new Error(`invariant: a period of order ${order.id} was already renewed`);
   }
-  const completed: OrderRow = { ...order, status: 'completed', completed_at: now, active_until: activeUntil.toString() };
-  // A waiting order is completed only if it is still waiting (the caller holds its lock: anything
-  // else is a bug, and the throw below rolls the whole statement back).
-  ctes.unshift(
+  const p = new SqlParams();
+  const ctes: string[] = [
     written
       ? `done AS (
-         UPDATE orders SET status = 'completed', completed_at = ${p.add(now)}, active_until = ${p.add(completed.active_until)}
+         UPDATE orders SET status = 'completed', completed_at = ${p.add(now)}, active_until = ${p.add(activeUntil)}
           WHERE id = ${p.add(order.id)} AND status = 'awaiting_topup' RETURNING *)`
-      : `done AS (${orderInsert(p, completed)})`,
-  );
-  const balanceAfter = cents(balance - order.amount_cents);
-  if (order.amount_cents > 0) {
-    const mailboxPart = order.kind === 'renewal' ? ctx.catalogue.mailboxTypes[mailbox.type].renewalPriceCents : 0;
+      : `done AS (${orderInsert(p, { ...order, status: 'completed', completed_at: now, active_until: activeUntil })})`,
+  ];
+  if (plan.newExpiresOn) {
+    ctes.push(`period AS (
+       UPDATE mailboxes SET status = 'active', expires_on = ${p.add(plan.newExpiresOn.toString())}, updated_at = ${p.add(now)}
+        WHERE id = ${p.add(mailbox.id)})`);
+  }
+  let spaceWritten = 'NULL';
+  if (plan.addon) {
+    // The add-on is written only if it is still as the plan read it (no row, or the same GB, state
+    // and end): see lockHolderMailbox on why it may not be, and the retry that follows.
+    const sameAsRead =
+      mailbox.addon_status === null
+        ? 'false'
+        : `addons.status = ${p.add(mailbox.addon_status)} AND addons.quantity_gb = ${p.add(mailbox.addon_quantity_gb)}
+           AND addons.active_until = ${p.add(mailbox.addon_active_until)}`;
+    ctes.push(`space AS (
+       INSERT INTO addons (mailbox_id, quantity_gb, status, active_until, updated_at)
+       VALUES (${p.add(mailbox.id)}, ${p.add(plan.addon.quantityGb)}, 'active', ${p.add(plan.addon.activeUntil.toString())}, ${p.add(now)})
+       ON CONFLICT (mailbox_id) DO UPDATE SET
+         quantity_gb = EXCLUDED.quantity_gb, status = 'active', active_until = EXCLUDED.active_until, updated_at = EXCLUDED.updated_at
+         WHERE ${sameAsRead}
+       RETURNING 1)`);
+    spaceWritten = '(SELECT count(*) FROM space)';
+  }
+  const balanceAfter = subCents(balance, plan.chargeCents);
+  let mismatch = '0';
+  if (plan.chargeCents > 0) {
     ctes.push(
-      journalCtes(p, {
-        customerId: order.customer_id,
-        kind: order.kind === 'renewal' ? 'renewal' : 'purchase',
-        description:
-          order.kind === 'renewal'
-            ? `Rinnovo ${mailbox.address} fino al ${activeUntil}`
-            : `Spazio Extra Inbox ${order.quantity_gb} GB per ${mailbox.address}`,
-        postings: chargePostings(order.customer_id, [
-          { account: ACCOUNTS.revenueMailbox, amountCents: cents(mailboxPart) },
-          { account: ACCOUNTS.revenueExtraSpace, amountCents: cents(order.amount_cents - mailboxPart) },
-        ]),
-        orderId: order.id,
-        mailboxId: mailbox.id,
-        at: now,
-      }).ctes,
+      chargesCtes(
+        p,
+        [
+          {
+            customerId: order.customer_id,
+            kind: order.kind === 'renewal' ? 'renewal' : 'purchase',
+            chargedCents: plan.chargeCents,
+            balanceAfterCents: balanceAfter,
+            description:
+              order.kind === 'renewal'
+                ? `Rinnovo ${mailbox.address} fino al ${plan.activeUntil}` + (order.quantity_gb > 0 ? ` (con Spazio Extra Inbox ${order.quantity_gb} GB)` : '')
+                : `Spazio Extra Inbox ${order.quantity_gb} GB per ${mailbox.address}`,
+            revenue: [
+              { account: ACCOUNTS.revenueMailbox, amountCents: plan.revenue.mailboxCents },
+              { account: ACCOUNTS.revenueExtraSpace, amountCents: plan.revenue.extraSpaceCents },
+            ],
+            orderId: order.id,
+            mailboxId: mailbox.id,
+          },
+        ],
+        now,
+      ).ctes,
     );
+    mismatch = `(SELECT n FROM ${CHARGES_MISMATCH})`;
   }
   const email = outboxInsert(
     p,
@@ -273,7 +309,7 @@ async function completeOrder(
           kind: order.kind,
           quantityGb: order.quantity_gb,
           amountCents: order.amount_cents,
-          activeUntil,
+          activeUntil: plan.activeUntil,
           balanceCents: balanceAfter,
           mailboxUrl: `${ctx.publicUrl}/mailboxes/${mailbox.id}`,
         }),
@@ -282,9 +318,17 @@ async function completeOrder(
     now,
   );
   ctes.push(`email AS (${email.sql})`);
-  const [updated] = await tx.query<OrderRow>(`WITH ${ctes.join(',\n')} SELECT * FROM done`, p.values);
-  if (!updated) throw new Error(`order ${order.id} was not waiting`);
-  return { ok: true, value: { order: updated, balanceCents: balanceAfter } };
+  const [updated] = await tx.query<OrderRow & { charges_mismatch: unknown; space_written: unknown }>(
+    `WITH ${ctes.join(',\n')} SELECT done.*, ${mismatch} AS charges_mismatch, ${spaceWritten} AS space_written FROM done`,
+    p.values,
+  );
+  // A waiting order is completed only if it is still waiting (the caller holds its lock: anything
+  // else is a bug, and the throw rolls the whole statement back).
+  if (!updated) throw new Error(`invariant: order ${order.id} was not waiting`);
+  assertChargesLanded(updated.charges_mismatch);
+  if (plan.addon && Number(updated.space_written) !== 1) throw new StaleAddonError(mailbox.id);
+  const { charges_mismatch: _m, space_written: _s, ...row } = updated;
+  return { order: row, balanceCents: balanceAfter };
 }
 
 /**
@@ -300,12 +344,17 @@ export async function settleWaitingOrders(ctx: ServiceContext, tx: Tx, customerI
     [customerId],
   );
   const settled: string[] = [];
+  const today = clock.today();
   for (const order of settlementQueue(waiting, firstOrderId)) {
-    const locked = (await lockHolderMailbox(tx, customerId, order.mailbox_id))!;
+    const locked = (await lockHolderMailbox(tx, customerId, order.mailbox_id, { rereadAddon: true }))!;
     if (order.amount_cents > locked.balance) break;
-    const done = await completeOrder(ctx, tx, { order, written: true }, locked, now);
-    if (done.ok) settled.push(order.id);
-    else await tx.query(`UPDATE orders SET status = 'cancelled', closed_at = $2 WHERE id = $1`, [order.id, now]);
+    const plan = planOrderCompletion(orderTerms(order), mailboxFacts(locked.mailbox), today, ctx.catalogue);
+    if (plan.ok) {
+      await writeCompletion(ctx, tx, { order, written: true }, locked, plan.value, now);
+      settled.push(order.id);
+    } else {
+      await tx.query(`UPDATE orders SET status = 'cancelled', closed_at = $2, cancel_reason = $3 WHERE id = $1`, [order.id, now, plan.error]);
+    }
   }
   return settled;
 }

@@ -8,10 +8,10 @@ import { baseBytes, BYTES_PER_GB } from '../domain/catalogue.ts';
 import { graceEndsOn } from '../domain/mailbox.ts';
 import { cents, type Cents } from '../domain/money.ts';
 import { planRenewal, type RenewalPlan } from '../domain/renewal.ts';
-import { ACCOUNTS, chargePostings } from '../ledger/postings.ts';
+import { ACCOUNTS } from '../ledger/postings.ts';
+import { writeCharges, type ChargeEntry } from '../ledger/journal.ts';
 import { renewalMailKind, renewalOutcome } from '../mail/templates.ts';
 import type { Locale } from '../i18n/format.ts';
-import { newId } from '../ids.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { enqueueEmails, type OutgoingEmail } from '../mail/outbox.ts';
@@ -114,43 +114,35 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
   );
   const balance = new Map(wallets.map((w) => [w.customer_id, Number(w.balance_cents)]));
 
-  const txn = { id: [] as string[], customer: [] as string[], amount: [] as number[], after: [] as number[], description: [] as string[], mailbox: [] as string[] };
-  const post = { txn: [] as string[], account: [] as string[], amount: [] as number[] };
-  const walletDelta = new Map<string, number>();
-  const ren = { mailbox: [] as string[], service: [] as string[], period: [] as string[], outcome: [] as string[], amount: [] as number[], txn: [] as (string | null)[] };
+  const charges: ChargeEntry[] = [];
+  const ren = { mailbox: [] as string[], service: [] as string[], period: [] as string[], outcome: [] as string[], amount: [] as number[], charge: [] as number[] };
   const mbx = { id: [] as string[], status: [] as string[], expires: [] as string[] };
-  const add = { mailbox: [] as string[], status: [] as string[], until: [] as string[] };
+  const add = { mailbox: [] as string[], status: [] as string[], until: [] as string[], readGb: [] as number[], readUntil: [] as string[] };
   const emails: OutgoingEmail[] = [];
 
   for (const m of rows) {
     const facts = mailboxFacts(m);
     const before = cents(balance.get(m.customer_id) ?? 0);
-    const plan = planRenewal(facts, before, c);
+    const plan = planRenewal(facts, before, c, today);
     balance.set(m.customer_id, plan.balanceAfterCents);
-    let txnId: string | null = null;
+    let charge = -1;
     if (plan.chargedCents > 0) {
-      txnId = newId('txn');
-      const mailboxCents = plan.mailbox.outcome === 'renewed' ? plan.mailbox.priceCents : cents(0);
-      const addonCents = plan.addon.outcome === 'renewed' ? plan.addon.priceCents : cents(0);
-      const postings = chargePostings(m.customer_id, [
-        { account: ACCOUNTS.revenueMailbox, amountCents: mailboxCents },
-        { account: ACCOUNTS.revenueExtraSpace, amountCents: addonCents },
-      ]);
-      txn.id.push(txnId);
-      txn.customer.push(m.customer_id);
-      txn.amount.push(-plan.chargedCents);
-      txn.after.push(plan.balanceAfterCents);
-      txn.description.push(
-        `Rinnovo ${m.address} fino al ${plan.newExpiresOn}` +
+      charge = charges.length;
+      charges.push({
+        customerId: m.customer_id,
+        kind: 'renewal',
+        chargedCents: plan.chargedCents,
+        balanceAfterCents: plan.balanceAfterCents,
+        description:
+          `Rinnovo ${m.address} fino al ${plan.newExpiresOn}` +
           (plan.addon.outcome === 'renewed' ? ` (con Spazio Extra Inbox ${plan.addon.quantityGb} GB)` : ''),
-      );
-      txn.mailbox.push(m.id);
-      for (const p of postings) {
-        post.txn.push(txnId);
-        post.account.push(p.account);
-        post.amount.push(p.amountCents);
-      }
-      walletDelta.set(m.customer_id, (walletDelta.get(m.customer_id) ?? 0) - plan.chargedCents);
+        revenue: [
+          { account: ACCOUNTS.revenueMailbox, amountCents: plan.mailbox.outcome === 'renewed' ? plan.mailbox.priceCents : cents(0) },
+          { account: ACCOUNTS.revenueExtraSpace, amountCents: plan.addon.outcome === 'renewed' ? plan.addon.priceCents : cents(0) },
+        ],
+        orderId: null,
+        mailboxId: m.id,
+      });
     }
     // One record per (service, period): what happened and, when renewed, what it cost.
     const recordRenewal = (service: 'mailbox' | 'extra_inbox_space', outcome: string, priceCents: number) => {
@@ -159,7 +151,7 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
       ren.period.push(m.expires_on);
       ren.outcome.push(outcome);
       ren.amount.push(outcome === 'renewed' ? priceCents : 0);
-      ren.txn.push(outcome === 'renewed' ? txnId : null);
+      ren.charge.push(outcome === 'renewed' ? charge : -1);
     };
     recordRenewal('mailbox', plan.mailbox.outcome, plan.mailbox.priceCents);
     if (plan.addon.outcome !== 'none') {
@@ -167,6 +159,8 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
       add.mailbox.push(m.id);
       add.status.push(plan.addon.outcome === 'renewed' ? 'active' : 'deactivated');
       add.until.push(plan.addon.outcome === 'renewed' ? plan.newExpiresOn!.toString() : m.addon_active_until!);
+      add.readGb.push(m.addon_quantity_gb!);
+      add.readUntil.push(m.addon_active_until!);
       if (plan.addon.outcome === 'renewed') result.addonsRenewed++;
       else result.addonsDeactivated++;
     }
@@ -179,33 +173,14 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
     result.processed++;
   }
 
-  if (txn.id.length) {
-    await tx.query(
-      `INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description, mailbox_id, created_at)
-       SELECT id, c, 'renewal', w, b, d, mid, $7
-         FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], $6::text[]) WITH ORDINALITY AS v(id, c, w, b, d, mid, n)
-        ORDER BY n`,
-      [txn.id, txn.customer, txn.amount, txn.after, txn.description, txn.mailbox, now],
-    );
-    await tx.query(
-      `INSERT INTO ledger_postings (transaction_id, account, amount_cents)
-       SELECT t, a, x FROM unnest($1::text[], $2::text[], $3::int8[]) AS v(t, a, x)`,
-      [post.txn, post.account, post.amount],
-    );
-    // The CHECK (balance_cents >= 0) still refuses any debit the wallet cannot cover.
-    await tx.query(
-      `UPDATE wallets w SET balance_cents = w.balance_cents + v.d, updated_at = $3
-         FROM unnest($1::text[], $2::int8[]) AS v(c, d) WHERE w.customer_id = v.c`,
-      [[...walletDelta.keys()], [...walletDelta.values()], now],
-    );
-  }
+  const chargeIds = await writeCharges(tx, charges, now);
   // Under the mailbox locks nobody else can have settled these periods: a conflict here is a bug,
   // and the primary key's unique violation rolls the whole batch back, which keeps "charged at most
   // once" whatever it is. (A plain insert: ON CONFLICT's speculative insertion cost a third more.)
   await tx.query(
     `INSERT INTO renewals (mailbox_id, service, period_ends_on, outcome, amount_cents, ledger_transaction_id, created_at)
      SELECT mid, s, p, o, a, t, $7 FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::int8[], $6::text[]) AS v(mid, s, p, o, a, t)`,
-    [ren.mailbox, ren.service, ren.period, ren.outcome, ren.amount, ren.txn, now],
+    [ren.mailbox, ren.service, ren.period, ren.outcome, ren.amount, ren.charge.map((i) => (i < 0 ? null : chargeIds[i]!)), now],
   );
   await tx.query(
     `UPDATE mailboxes m SET status = v.s, expires_on = v.e, updated_at = $4
@@ -213,11 +188,17 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
     [mbx.id, mbx.status, mbx.expires, now],
   );
   if (add.mailbox.length) {
-    await tx.query(
-      `UPDATE addons a SET status = v.s, active_until = v.u, updated_at = $4
-         FROM unnest($1::text[], $2::text[], $3::date[]) AS v(id, s, u) WHERE a.mailbox_id = v.id`,
-      [add.mailbox, add.status, add.until, now],
+    // Written only where the add-on is still as planned on: the claim locks the mailbox without
+    // waiting, and an add-on changed by a purchase committed between the claim's snapshot and its
+    // lock would be renewed at the wrong size. Such a batch rolls back and the next run redoes it.
+    const written = await tx.query(
+      `UPDATE addons a SET status = v.s, active_until = v.u, updated_at = $6
+         FROM unnest($1::text[], $2::text[], $3::date[], $4::int4[], $5::date[]) AS v(id, s, u, q, r)
+        WHERE a.mailbox_id = v.id AND a.status = 'active' AND a.quantity_gb = v.q AND a.active_until = v.r
+        RETURNING 1`,
+      [add.mailbox, add.status, add.until, add.readGb, add.readUntil, now],
     );
+    if (written.length !== add.mailbox.length) throw new Error('the extra space of a claimed mailbox changed during the renewal; the batch is rolled back');
   }
   await enqueueEmails(tx, emails, now);
   return result;
@@ -329,7 +310,7 @@ export async function forecastRenewals(
         customer = m.customer_id;
         balance = Number(m.balance_cents ?? 0);
       }
-      const plan = planRenewal(mailboxFacts(m), cents(balance), ctx.catalogue);
+      const plan = planRenewal(mailboxFacts(m), cents(balance), ctx.catalogue, onDate);
       balance = plan.balanceAfterCents;
       f.mailboxes++;
       if (plan.mailbox.outcome === 'renewed') f.renewed++;

@@ -44,6 +44,8 @@ export interface OrderRow {
   created_at: Date;
   expires_at: Date;
   completed_at: Date | null;
+  /** Why a waiting order was cancelled when its top-up came (a CompletionRefusal), or null. */
+  cancel_reason: string | null;
 }
 
 export interface TopupRow {
@@ -120,8 +122,19 @@ export interface LockedHolderMailbox {
  * The holder's wallet and one of their mailboxes, locked in that order (as lockWallet then
  * lockMailbox would), with where to write to them, in one round trip; null when the mailbox is not
  * theirs (R12: as if it did not exist).
+ *
+ * The add-on cannot be locked with them (it is on the nullable side of an outer join), and under
+ * READ COMMITTED a statement that waited for the mailbox's lock sees the add-on as it was before
+ * the wait. Every writer of an add-on holds its mailbox's lock, so `rereadAddon` reads it again
+ * after the lock, fresh; without it the writer must check the add-on is still as read
+ * (writeCompletion does, and the caller retries with `rereadAddon`).
  */
-export async function lockHolderMailbox(tx: Tx, customerId: string, mailboxId: string): Promise<LockedHolderMailbox | null> {
+export async function lockHolderMailbox(
+  tx: Tx,
+  customerId: string,
+  mailboxId: string,
+  opts: { rereadAddon?: boolean } = {},
+): Promise<LockedHolderMailbox | null> {
   const [row] = await tx.query<MailboxRow & { balance_cents: Cents; reference_email: string; locale: Locale }>(
     `SELECT w.balance_cents, c.reference_email, c.locale, ${MAILBOX_COLUMNS}
        FROM wallets w JOIN customers c ON c.id = w.customer_id
@@ -133,6 +146,13 @@ export async function lockHolderMailbox(tx: Tx, customerId: string, mailboxId: s
   );
   if (!row) return null;
   const { balance_cents, reference_email, locale, ...mailbox } = row;
+  if (opts.rereadAddon) {
+    const [a] = await tx.query<Pick<MailboxRow, 'addon_quantity_gb' | 'addon_status' | 'addon_active_until'>>(
+      'SELECT quantity_gb AS addon_quantity_gb, status AS addon_status, active_until AS addon_active_until FROM addons WHERE mailbox_id = $1',
+      [mailboxId],
+    );
+    Object.assign(mailbox, a ?? { addon_quantity_gb: null, addon_status: null, addon_active_until: null });
+  }
   return { balance: balance_cents, holder: { id: customerId, reference_email, locale }, mailbox };
 }
 

@@ -1,6 +1,6 @@
 // The JSON shapes of API.md "Shapes", built from rows. One place, so the API, the pages and the CLI agree.
 import { baseBytes, BYTES_PER_GB, type Catalogue } from '../domain/catalogue.ts';
-import { activeExtraGb } from '../domain/mailbox.ts';
+import { activeExtraGb, extraGbRenewedWithMailbox } from '../domain/mailbox.ts';
 import { cents, maxCents, subCents, type Cents } from '../domain/money.ts';
 import { addonRenewalPrice, mailboxRenewalPrice } from '../domain/renewal.ts';
 import type { ExtraSpaceQuote } from '../domain/pricing.ts';
@@ -19,10 +19,10 @@ export function mailboxView(r: MailboxRow, c: Catalogue) {
   const facts = mailboxFacts(r);
   const baseGb = c.mailboxTypes[r.type].baseInboxGb;
   const extraGb = activeExtraGb(facts);
-  const addonPrice = addonRenewalPrice(extraGb, c);
   const mailboxPrice = mailboxRenewalPrice(facts, c);
-  // What renews at E: the mailbox, and its extra space unless the holder switched that off.
-  const addonsDue = facts.addon?.status === 'active' && r.extra_space_auto_renew ? addonPrice : cents(0);
+  // What renews at E: the mailbox, and the extra space ending with it unless the holder switched
+  // that off (extra space ending earlier renews on its own end, R7.5: its add-on shows that date).
+  const addonsDue = r.extra_space_auto_renew ? addonRenewalPrice(extraGbRenewedWithMailbox(facts), c) : cents(0);
   return {
     id: r.id,
     address: r.address,
@@ -76,6 +76,7 @@ export function orderView(o: OrderRow, balance: Cents, nowMs: number, c: Catalog
     completedAt: o.completed_at ? o.completed_at.toISOString() : null,
     activeUntil: o.active_until,
     expiresAt: o.expires_at.toISOString(),
+    cancelReason: o.cancel_reason,
   };
 }
 export type OrderView = ReturnType<typeof orderView>;

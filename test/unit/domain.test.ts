@@ -170,7 +170,7 @@ describe('R7 renewal plan', () => {
   const E = date('2026-12-01');
   const withAddon = mailbox({ expiresOn: E, addon: { quantityGb: 2, status: 'active', activeUntil: E } });
   test('credit for both: both renewed, E + 1 year', () => {
-    const p = planRenewal(withAddon, cents(1100), C);
+    const p = planRenewal(withAddon, cents(1100), C, E);
     assert.equal(p.mailbox.outcome, 'renewed');
     assert.equal(p.addon.outcome, 'renewed');
     assert.equal(p.chargedCents, 1100);
@@ -178,7 +178,7 @@ describe('R7 renewal plan', () => {
     assert.equal(p.newExpiresOn?.toString(), '2027-12-01');
   });
   test('credit for the mailbox only: extra space deactivated', () => {
-    const p = planRenewal(withAddon, cents(700), C);
+    const p = planRenewal(withAddon, cents(700), C, E);
     assert.equal(p.mailbox.outcome, 'renewed');
     assert.equal(p.addon.outcome, 'deactivated');
     assert.equal(p.addon.reason, 'insufficient_credit');
@@ -186,20 +186,20 @@ describe('R7 renewal plan', () => {
     assert.equal(p.missingCents, 400);
   });
   test('no credit: mailbox expires, extra space goes with it, nothing charged', () => {
-    const p = planRenewal(withAddon, cents(499), C);
+    const p = planRenewal(withAddon, cents(499), C, E);
     assert.equal(p.mailbox.outcome, 'expired');
     assert.equal(p.addon.reason, 'mailbox_expired');
     assert.equal(p.chargedCents, 0);
     assert.equal(p.newExpiresOn, null);
   });
   test('auto-renew off expires even with credit; extra space switch off keeps mailbox', () => {
-    assert.equal(planRenewal(mailbox({ autoRenew: false }), cents(10_000), C).mailbox.reason, 'auto_renew_off');
-    const p = planRenewal({ ...withAddon, extraSpaceAutoRenew: false }, cents(10_000), C);
+    assert.equal(planRenewal(mailbox({ autoRenew: false }), cents(10_000), C, E).mailbox.reason, 'auto_renew_off');
+    const p = planRenewal({ ...withAddon, extraSpaceAutoRenew: false }, cents(10_000), C, E);
     assert.equal(p.mailbox.outcome, 'renewed');
     assert.equal(p.addon.reason, 'auto_renew_off');
     assert.equal(p.chargedCents, 500);
   });
-  test('29 Feb renews to 28 Feb', () => assert.equal(planRenewal(mailbox({ expiresOn: date('2028-02-29') }), cents(500), C).newExpiresOn?.toString(), '2029-02-28'));
+  test('29 Feb renews to 28 Feb', () => assert.equal(planRenewal(mailbox({ expiresOn: date('2028-02-29') }), cents(500), C, E).newExpiresOn?.toString(), '2029-02-28'));
   test('manual renewal amount: mailbox and active extra space; expired mailbox only the mailbox', () => {
     assert.equal(manualRenewalAmount({ ...withAddon, type: 'pro' }, C).totalCents, 3100);
     assert.equal(manualRenewalAmount({ ...withAddon, status: 'expired', addon: null }, C).totalCents, 500);

@@ -1,0 +1,137 @@
+// R7.5 for the daily job: extra space whose paid period ends before its mailbox's (bought after a
+// manual renewal was priced without it) is renewed from credit on its own end, or deactivated,
+// whatever the mailbox's E. It runs before the mailboxes' renewals, so that by a mailbox's E its
+// add-on, if still active, ends with it. Such add-ons are rare: the claim scans the active add-ons
+// due by today once per run and usually finds none.
+import type { Tx } from '../db/database.ts';
+import type { CalendarDate } from '../domain/calendar.ts';
+import { cents } from '../domain/money.ts';
+import { planAddonRenewal, type AddonRenewalPlan } from '../domain/renewal.ts';
+import { writeCharges, type ChargeEntry } from '../ledger/journal.ts';
+import { ACCOUNTS } from '../ledger/postings.ts';
+import { enqueueEmails, type OutgoingEmail } from '../mail/outbox.ts';
+import { addonRenewalOutcome } from '../mail/templates.ts';
+import type { Locale } from '../i18n/format.ts';
+import { clock } from '../clock.ts';
+import type { ServiceContext } from './context.ts';
+import { MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
+
+export interface AddonRenewalCounts {
+  addonsRenewed: number;
+  addonsDeactivated: number;
+}
+
+type ClaimedRow = MailboxRow & { reference_email: string; locale: Locale };
+
+/** Every add-on ending before its mailbox and due by today, in bounded batches, one transaction each. */
+export async function renewAddonsEndingBeforeMailbox(ctx: ServiceContext, today: CalendarDate, batchSizeMax: number): Promise<AddonRenewalCounts> {
+  const total: AddonRenewalCounts = { addonsRenewed: 0, addonsDeactivated: 0 };
+  // Each add-on is settled once per period end, and a renewal moves its end to its mailbox's E, so
+  // it is never claimed again in this run: the batches cannot outnumber the add-ons claimed.
+  for (;;) {
+    const now = clock.now();
+    const r = await ctx.db.transaction((tx) => renewAddonBatch(ctx, tx, today, batchSizeMax, now));
+    total.addonsRenewed += r.addonsRenewed;
+    total.addonsDeactivated += r.addonsDeactivated;
+    if (r.addonsRenewed + r.addonsDeactivated < batchSizeMax) return total;
+  }
+}
+
+async function renewAddonBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batchSizeMax: number, now: Date): Promise<AddonRenewalCounts> {
+  const counts: AddonRenewalCounts = { addonsRenewed: 0, addonsDeactivated: 0 };
+  const claimed = await tx.query<ClaimedRow>(
+    `SELECT ${MAILBOX_COLUMNS}, c.reference_email, c.locale
+       FROM addons a JOIN mailboxes m ON m.id = a.mailbox_id JOIN customers c ON c.id = m.customer_id
+      WHERE a.status = 'active' AND a.active_until <= $1 AND a.active_until < m.expires_on AND m.status = 'active'
+        -- R7.3: a period already settled is never settled again (see renewals.ts on OFFSET 0).
+        AND NOT EXISTS (SELECT 1 FROM renewals r
+                         WHERE r.mailbox_id = m.id AND r.service = 'extra_inbox_space' AND r.period_ends_on = a.active_until OFFSET 0)
+      ORDER BY m.customer_id, a.active_until, m.id LIMIT $2
+      FOR UPDATE OF m, a SKIP LOCKED`,
+    [today.toString(), batchSizeMax],
+  );
+  if (!claimed.length) return counts;
+  const customerIds = [...new Set(claimed.map((m) => m.customer_id))];
+  const wallets = await tx.query<{ customer_id: string; balance_cents: number }>(
+    'SELECT customer_id, balance_cents FROM wallets WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE',
+    [customerIds],
+  );
+  const balance = new Map(wallets.map((w) => [w.customer_id, cents(Number(w.balance_cents))]));
+
+  const charges: ChargeEntry[] = [];
+  const records: { mailbox: string; period: string; outcome: string; amount: number; charge: number; activeUntil: string }[] = [];
+  const emails: OutgoingEmail[] = [];
+  for (const m of claimed) {
+    const plan = planAddonRenewal(mailboxFacts(m), balance.get(m.customer_id) ?? cents(0), ctx.catalogue);
+    balance.set(m.customer_id, plan.balanceAfterCents);
+    let charge = -1;
+    if (plan.outcome === 'renewed') {
+      charge = charges.length;
+      charges.push({
+        customerId: m.customer_id,
+        kind: 'renewal',
+        chargedCents: plan.chargedCents,
+        balanceAfterCents: plan.balanceAfterCents,
+        description: `Rinnovo Spazio Extra Inbox ${plan.quantityGb} GB per ${m.address} fino al ${plan.newActiveUntil}`,
+        revenue: [{ account: ACCOUNTS.revenueExtraSpace, amountCents: plan.chargedCents }],
+        orderId: null,
+        mailboxId: m.id,
+      });
+      counts.addonsRenewed++;
+    } else counts.addonsDeactivated++;
+    records.push({
+      mailbox: m.id,
+      period: plan.periodEndsOn.toString(),
+      outcome: plan.outcome,
+      amount: plan.chargedCents,
+      charge,
+      activeUntil: (plan.newActiveUntil ?? plan.periodEndsOn).toString(),
+    });
+    emails.push(addonEmail(ctx, m, plan));
+  }
+  const chargeIds = await writeCharges(tx, charges, now);
+  // Under the add-on's lock nobody else can have settled this period: a conflict is a bug and the
+  // primary key's violation rolls the batch back.
+  await tx.query(
+    `INSERT INTO renewals (mailbox_id, service, period_ends_on, outcome, amount_cents, ledger_transaction_id, created_at)
+     SELECT mid, 'extra_inbox_space', p, o, a, t, $6 FROM unnest($1::text[], $2::date[], $3::text[], $4::int8[], $5::text[]) AS v(mid, p, o, a, t)`,
+    [
+      records.map((r) => r.mailbox),
+      records.map((r) => r.period),
+      records.map((r) => r.outcome),
+      records.map((r) => r.amount),
+      records.map((r) => (r.charge < 0 ? null : chargeIds[r.charge]!)),
+      now,
+    ],
+  );
+  await tx.query(
+    `UPDATE addons a SET status = CASE WHEN v.o = 'renewed' THEN 'active' ELSE 'deactivated' END, active_until = v.u, updated_at = $4
+       FROM unnest($1::text[], $2::text[], $3::date[]) AS v(id, o, u) WHERE a.mailbox_id = v.id`,
+    [records.map((r) => r.mailbox), records.map((r) => r.outcome), records.map((r) => r.activeUntil), now],
+  );
+  await enqueueEmails(tx, emails, now);
+  return counts;
+}
+
+function addonEmail(ctx: ServiceContext, m: ClaimedRow, plan: AddonRenewalPlan): OutgoingEmail {
+  return {
+    customerId: m.customer_id,
+    kind: plan.outcome === 'renewed' ? 'renewal_completed' : 'addon_deactivated',
+    to: m.reference_email,
+    locale: m.locale,
+    content: addonRenewalOutcome(m.locale, {
+      address: m.address,
+      quantityGb: plan.quantityGb,
+      periodEndsOn: plan.periodEndsOn,
+      outcome: plan.outcome,
+      reason: plan.reason,
+      newActiveUntil: plan.newActiveUntil,
+      priceCents: plan.priceCents,
+      chargedCents: plan.chargedCents,
+      balanceCents: plan.balanceAfterCents,
+      missingCents: plan.missingCents,
+      mailboxUrl: `${ctx.publicUrl}/mailboxes/${m.id}`,
+      creditUrl: `${ctx.publicUrl}/credit`,
+    }),
+  };
+}
