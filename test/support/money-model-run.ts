@@ -79,8 +79,10 @@ async function setup(ctx: ServiceContext, start: Start): Promise<{ model: ModelB
     // Prefixes a, b: the addresses sort in the model's order (the daily job's tie-break).
     const row = await createMailbox(ctx, SYSTEM, { customerId: customer.id, address: uniqueAddress(`model${'ab'[i]}`), password: 'password-1234', type: m.type, expiresOn });
     mailboxIds.push(row.id);
-    mailboxes.push({ type: m.type, status: 'active', expiresOn, autoRenew: true, extraSpaceAutoRenew: true, addon: null });
+    mailboxes.push({ type: m.type, status: 'active', expiresOn, autoRenew: true, extraSpaceAutoRenew: true, addon: null, idRank: 0 });
   }
+  const idsSorted = [...mailboxIds].sort();
+  for (const [i, m] of mailboxes.entries()) m.idRank = idsSorted.indexOf(mailboxIds[i]!);
   if (start.creditCents > 0) await adjustCredit(ctx, SYSTEM, customer.id, start.creditCents, 'model test opening credit');
   const s: State = { nowMs, balance: start.creditCents, mailboxes, orders: [], lastDailyRunOn: null };
   return { model: { s }, real: { ctx, customerId: customer.id, mailboxIds, orderIds: [], trace: [`start ${startOn} ${JSON.stringify(start)}`] } };
@@ -355,8 +357,13 @@ async function mailboxProblems(s: State, r: Real): Promise<string[]> {
       extraSpaceAutoRenew: row.extra_space_auto_renew,
       addon: row.addon_status === null ? null : addonView(row.addon_status, row.addon_quantity_gb!, row.addon_active_until!),
     };
-    const expected = { ...m, type: undefined, addon: m.addon && addonView(m.addon.status, m.addon.gb, m.addon.until) };
-    delete expected.type;
+    const expected = {
+      status: m.status,
+      expiresOn: m.expiresOn,
+      autoRenew: m.autoRenew,
+      extraSpaceAutoRenew: m.extraSpaceAutoRenew,
+      addon: m.addon && addonView(m.addon.status, m.addon.gb, m.addon.until),
+    };
     if (JSON.stringify(real) !== JSON.stringify(expected)) problems.push(`mailbox ${i}: ${JSON.stringify(real)}, model ${JSON.stringify(expected)}`);
   }
   return problems;

@@ -16,6 +16,8 @@ export const PRICES = {
   renewalLeadDays: 90,
   orderWaitMs: 24 * 3_600_000,
   topupMin: 100,
+  /** DECISIONS (issue 12 item 2): the daily job catches up at most this many years of missed renewals. */
+  catchUpYearsMax: 2,
 };
 
 export type MailboxType = keyof typeof PRICES.mailbox;
@@ -35,6 +37,11 @@ export interface Mailbox {
   autoRenew: boolean;
   extraSpaceAutoRenew: boolean;
   addon: Addon | null;
+  /**
+   * The rank of the mailbox's id among the holder's: the daily job takes add-ons ending the same day
+   * in id order (the rules leave such ties open; the model follows the code's choice).
+   */
+  idRank: number;
 }
 
 export interface Order {
@@ -256,14 +263,14 @@ export function dailyJob(s0: State): Step {
 /**
  * R7.5: extra space ending before its (active) mailbox's E is renewed on its own date A from credit
  * (switch on, balance covers GB x 300: A moves a year) or deactivated. Rounds, so years missed are
- * each settled in turn; within a round, by A, then address.
+ * each settled in turn; within a round, by A, then mailbox id.
  */
 function renewSplitAddons(s: State, t: Day): void {
   for (;;) {
     const due = s.mailboxes
       .map((m, i) => ({ m, i }))
       .filter(({ m }) => m.status === 'active' && m.addon?.status === 'active' && m.addon.until <= t && m.addon.until < m.expiresOn)
-      .sort((a, b) => cmp(a.m.addon!.until, b.m.addon!.until) || a.i - b.i);
+      .sort((a, b) => cmp(a.m.addon!.until, b.m.addon!.until) || a.m.idRank - b.m.idRank);
     if (!due.length) return;
     for (const { m } of due) {
       const a = m.addon!;
@@ -278,7 +285,7 @@ function renewSplitAddons(s: State, t: Day): void {
 
 /**
  * R7.1-R7.3: each active mailbox with E <= today, by E then address: renewed from credit (switch on,
- * balance covers it) or expired; then its add-on ending at E: renewed with it (switch on, credit) or
+ * balance covers it, not overdue past the catch-up bound) or expired; then its add-on ending at E: renewed with it (switch on, credit) or
  * deactivated; an expired mailbox's extra space is deactivated (R7.2). A mailbox still due after a
  * renewal is taken again in the next round.
  */
@@ -291,7 +298,9 @@ function renewDueMailboxes(s: State, t: Day): void {
     if (!due.length) return;
     for (const { m } of due) {
       const price = PRICES.mailbox[m.type];
-      const renewed = m.autoRenew && s.balance >= price;
+      // Overdue by more than the catch-up bound: expired, not charged for every year missed.
+      const tooLate = m.expiresOn < addYears(date(t), -PRICES.catchUpYearsMax).toString();
+      const renewed = m.autoRenew && !tooLate && s.balance >= price;
       const oldE = m.expiresOn;
       if (renewed) {
         s.balance -= price;
