@@ -285,6 +285,26 @@ class MoveClock extends Action {
   }
 }
 
+/**
+ * Hours: a waiting order lives 24 hours, so only a move shorter than a day lets one cross midnight
+ * and meet a new date (a renewal window opening, an expiry) before a top-up settles it.
+ */
+class MoveClockHours extends Action {
+  constructor(readonly hours: number) {
+    super();
+  }
+  protected override when(s: State): number {
+    return s.nowMs + this.hours * 60 * MINUTE_MS;
+  }
+  expect(s: State) {
+    return model.moveClock(s, s.nowMs);
+  }
+  async act() {}
+  toString() {
+    return `move the clock ${this.hours} hours`;
+  }
+}
+
 class DailyJob extends Action {
   expect(s: State) {
     return model.dailyJob(s);
@@ -328,6 +348,7 @@ const commandArbs: fc.Arbitrary<Action>[] = [
   fc.oneof(fc.integer({ min: 1, max: 10_000 }).map((c) => new Adjust(c, 0)), fc.double({ min: 0, max: 1, noNaN: true }).map((share) => new Adjust(null, share))),
   days.map((d) => new MoveClock(d)),
   fc.integer({ min: 1, max: 10 }).map((d) => new MoveClock(d)),
+  fc.integer({ min: 1, max: 23 }).map((h) => new MoveClockHours(h)),
   daily,
   daily,
 ];
