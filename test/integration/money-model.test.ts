@@ -7,7 +7,7 @@ import { runMoneyModel } from '../support/money-model-run.ts';
 
 forEachEngine('money model', (use) => {
   test('random holder and operator actions keep balances, ledger, extra space coverage and state as the model says', async () => {
-    const report = await runMoneyModel(use().ctx, { numRuns: 20, seed: 1212 });
+    const report = await runMoneyModel(use().ctx, { numRuns: 40, seed: 1212 });
     assert.ok(report.ok, report.failure ?? undefined);
   });
 });
