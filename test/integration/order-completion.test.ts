@@ -8,7 +8,8 @@ import { forEachEngine } from '../support/engines.ts';
 import { holderWithMailbox, outboxOf } from '../support/fixtures.ts';
 import { placeExtraSpaceOrder, placeRenewalOrder, readOrder } from '../../src/services/orders.ts';
 import { applyPaymentOutcome, createTopup } from '../../src/services/topups.ts';
-import { runDailyJob } from '../../src/services/daily.ts';
+import { forecastRenewals, runDailyJob } from '../../src/services/daily.ts';
+import { date } from '../../src/domain/calendar.ts';
 import { readBalance, readMailbox } from '../../src/services/rows.ts';
 import { mailboxView } from '../../src/services/views.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
@@ -43,6 +44,10 @@ forEachEngine('completing orders charges for exactly what they extend', (use) =>
     assert.deepEqual(await extraSpace(mailbox.id), { expiresOn: '2027-12-01', extraGb: 50, addons: [[50, 'active', '2026-12-01']] });
     assert.equal(await readBalance(ctx.db, customer.id), 0);
 
+    // The forecast of 1 December says what is coming, with the credit that is missing for it.
+    const forecast = await forecastRenewals(ctx, date('2026-12-01'));
+    const item = forecast.items.find((i) => i.mailboxId === mailbox.id)!;
+    assert.deepEqual([item.mailbox, item.addon, item.missingCents], [null, 'deactivated', 15_000]);
     // On 1 December, with no credit, they end; the mailbox, paid until 2027, is left as it is.
     clock.setRome('2026-12-01T00:30');
     await runDailyJob(ctx);
