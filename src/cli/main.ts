@@ -84,7 +84,7 @@ const commands: Record<string, Command> = {
     console.log(`  addebiti:                   ${money(f.chargedCents, 'it')}`);
     console.log(`  credito mancante:           ${money(f.missingCents, 'it')}`);
     for (const i of f.items.filter((x) => x.missingCents > 0)) {
-      console.log(`  ${i.address} (${i.expiresOn}): casella ${i.mailbox}, spazio extra ${i.addon}, mancano ${money(i.missingCents, 'it')}`);
+      console.log(`  ${i.address} (${i.expiresOn}): casella ${i.mailbox ?? 'non in scadenza'}, spazio extra ${i.addon}, mancano ${money(i.missingCents, 'it')}`);
     }
     if (f.itemsTruncated) console.log('  (elenco troncato)');
     return 0;

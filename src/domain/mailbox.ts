@@ -1,5 +1,5 @@
 // Mailbox states, grace and the manual-renewal window (R8, R9).
-import { addDays, compareDates, isBefore, type CalendarDate } from './calendar.ts';
+import { addDays, addYears, compareDates, isBefore, parseDate, type CalendarDate } from './calendar.ts';
 import type { Catalogue, MailboxType } from './catalogue.ts';
 
 export type MailboxStatus = 'active' | 'expired' | 'terminated';
@@ -72,3 +72,21 @@ export function manualRenewalWindow(
 
 /** The manual renewal window opens with the first alert: 90 days by default. */
 export const manualRenewalLeadDays = (c: Catalogue): number => Math.max(90, c.alertMilestonesDays[0] ?? 90);
+
+/**
+ * How far from today an operator may set a new mailbox's expiry date: a year back (a mailbox moved
+ * from another platform shortly after its expiry) to ten years ahead. Beyond that a date is a typo,
+ * and "0001-01-01" would have the daily job renew it year after year from the holder's credit.
+ */
+export const PROVISIONED_EXPIRY_YEARS_BACK_MAX = 1;
+export const PROVISIONED_EXPIRY_YEARS_AHEAD_MAX = 10;
+
+/** Why an expiry date cannot be given to a new mailbox today, or null when it can. */
+export function provisionedExpiryProblem(text: string, today: CalendarDate): string | null {
+  const expiresOn = parseDate(text);
+  if (!expiresOn) return 'must be a date YYYY-MM-DD';
+  const earliest = addYears(today, -PROVISIONED_EXPIRY_YEARS_BACK_MAX);
+  const latest = addYears(today, PROVISIONED_EXPIRY_YEARS_AHEAD_MAX);
+  if (isBefore(expiresOn, earliest) || isBefore(latest, expiresOn)) return `must be between ${earliest} and ${latest}`;
+  return null;
+}

@@ -1,5 +1,5 @@
 // Operators create holders and mailboxes (R12: operators act with their own credentials).
-import { parseDate } from '../domain/calendar.ts';
+import { provisionedExpiryProblem } from '../domain/mailbox.ts';
 import { MAILBOX_TYPES, type MailboxType } from '../domain/catalogue.ts';
 import { newId } from '../ids.ts';
 import { clock } from '../clock.ts';
@@ -59,7 +59,8 @@ export async function createMailbox(ctx: ServiceContext, actor: Actor, input: Ne
   const pw = passwordProblem(input.password);
   if (pw) fields.password = pw;
   if (!MAILBOX_TYPES.includes(input.type)) fields.type = `must be one of ${MAILBOX_TYPES.join(', ')}`;
-  if (!parseDate(input.expiresOn)) fields.expiresOn = 'must be a date YYYY-MM-DD';
+  const expiryProblem = provisionedExpiryProblem(input.expiresOn, clock.today());
+  if (expiryProblem) fields.expiresOn = expiryProblem;
   if (input.usedBytes !== undefined && !(Number.isSafeInteger(input.usedBytes) && input.usedBytes >= 0)) {
     fields.usedBytes = 'must be a whole number of bytes >= 0';
   }

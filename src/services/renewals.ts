@@ -7,7 +7,7 @@ import { addDays, type CalendarDate } from '../domain/calendar.ts';
 import { baseBytes, BYTES_PER_GB } from '../domain/catalogue.ts';
 import { graceEndsOn } from '../domain/mailbox.ts';
 import { cents, type Cents } from '../domain/money.ts';
-import { planRenewal, type RenewalPlan } from '../domain/renewal.ts';
+import { planAddonRenewal, planRenewal, type RenewalPlan } from '../domain/renewal.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
 import { writeCharges, type ChargeEntry } from '../ledger/journal.ts';
 import { renewalMailKind, renewalOutcome } from '../mail/templates.ts';
@@ -251,7 +251,8 @@ export interface RenewalForecastItem {
   mailboxId: string;
   address: string;
   expiresOn: string;
-  mailbox: 'renewed' | 'expired';
+  /** null for extra space renewed on its own end (R7.5), its mailbox not being due. */
+  mailbox: 'renewed' | 'expired' | null;
   addon: 'renewed' | 'deactivated' | 'none';
   chargedCents: Cents;
   missingCents: Cents;
@@ -294,6 +295,9 @@ export async function forecastRenewals(
     items: [],
     itemsTruncated: false,
   };
+  // As the job does: extra space ending before its mailbox first (R7.5; rare, so its holders'
+  // balances after it fit in memory), then the mailboxes, each holder's in E order.
+  const balanceAfterAddons = await forecastAddonsEndingBeforeMailbox(ctx, onDate, f, itemsMax);
   let after: [string, string, string] = ['', '0001-01-01', ''];
   let customer = '';
   let balance = 0;
@@ -308,7 +312,7 @@ export async function forecastRenewals(
     for (const m of rows) {
       if (m.customer_id !== customer) {
         customer = m.customer_id;
-        balance = Number(m.balance_cents ?? 0);
+        balance = balanceAfterAddons.get(customer) ?? Number(m.balance_cents ?? 0);
       }
       const plan = planRenewal(mailboxFacts(m), cents(balance), ctx.catalogue, onDate);
       balance = plan.balanceAfterCents;
@@ -335,4 +339,36 @@ export async function forecastRenewals(
     const last = rows.at(-1)!;
     after = [last.customer_id, last.expires_on, last.id];
   }
+}
+
+/** The forecast's part for extra space ending before its mailbox and due by onDate; each holder's balance after it. */
+async function forecastAddonsEndingBeforeMailbox(ctx: ServiceContext, onDate: CalendarDate, f: RenewalForecast, itemsMax: number): Promise<Map<string, number>> {
+  const balance = new Map<string, number>();
+  const rows = await ctx.db.query<MailboxRow & { balance_cents: number | null }>(
+    `SELECT ${MAILBOX_COLUMNS}, w.balance_cents
+       FROM addons a JOIN mailboxes m ON m.id = a.mailbox_id LEFT JOIN wallets w ON w.customer_id = m.customer_id
+      WHERE a.status = 'active' AND a.active_until <= $1 AND a.active_until < m.expires_on AND m.status = 'active'
+      ORDER BY m.customer_id, a.active_until, m.id`,
+    [onDate.toString()],
+  );
+  for (const m of rows) {
+    const plan = planAddonRenewal(mailboxFacts(m), cents(balance.get(m.customer_id) ?? Number(m.balance_cents ?? 0)), ctx.catalogue);
+    balance.set(m.customer_id, plan.balanceAfterCents);
+    if (plan.outcome === 'renewed') f.addonsRenewed++;
+    else f.deactivated++;
+    f.chargedCents = cents(f.chargedCents + plan.chargedCents);
+    f.missingCents = cents(f.missingCents + plan.missingCents);
+    if (f.items.length < itemsMax) {
+      f.items.push({
+        mailboxId: m.id,
+        address: m.address,
+        expiresOn: plan.periodEndsOn.toString(),
+        mailbox: null,
+        addon: plan.outcome,
+        chargedCents: plan.chargedCents,
+        missingCents: plan.missingCents,
+      });
+    } else f.itemsTruncated = true;
+  }
+  return balance;
 }

@@ -141,8 +141,10 @@ forEachEngine('daily job', (use) => {
 
   test('R7 catch-up: a mailbox years overdue is renewed year by year while credit lasts', async () => {
     const { ctx } = use();
+    clock.setRome('2025-06-10T10:00');
     const { customer, mailbox } = await holderWithMailbox(ctx, { creditCents: 1200, expiresOn: '2024-12-01' });
-    await runDailyJob(ctx); // today 2026-06-10
+    clock.setRome('2026-06-10T10:00'); // the job did not run for a year
+    await runDailyJob(ctx);
     const m = (await readMailbox(ctx.db, mailbox.id, null))!;
     assert.deepEqual([m.status, m.expires_on], ['active', '2026-12-01']);
     assert.equal(await readBalance(ctx.db, customer.id), 200);
@@ -150,6 +152,20 @@ forEachEngine('daily job', (use) => {
       '2024-12-01:renewed',
       '2025-12-01:renewed',
     ]);
+    assert.ok((await verifyLedger(ctx.db)).ok);
+  });
+
+  test('catch-up is bounded: a mailbox more than two years overdue expires, nothing charged, with the reason told', async () => {
+    const { ctx } = use();
+    const { customer, mailbox } = await holderWithMailbox(ctx, { creditCents: 100_000 });
+    // Provisioning refuses such a date (issue 12, item 2): only data from elsewhere can hold one.
+    await ctx.db.query(`UPDATE mailboxes SET expires_on = '0001-01-01' WHERE id = $1`, [mailbox.id]);
+    await runDailyJob(ctx);
+    assert.equal(await readBalance(ctx.db, customer.id), 100_000);
+    assert.deepEqual((await renewalsOf(ctx, mailbox.id)).map((r) => `${r.period_ends_on}:${r.outcome}`), ['0001-01-01:expired']);
+    const mails = await outboxOf(ctx, customer.id);
+    assert.match(mails.at(-1)!.subject, /^Casella scaduta: /);
+    assert.match(mails.at(-1)!.text_body, /più di due anni/);
     assert.ok((await verifyLedger(ctx.db)).ok);
   });
 
