@@ -4,6 +4,8 @@ import { Temporal } from 'temporal-polyfill';
 import { dateInRome, type CalendarDate } from './domain/calendar.ts';
 
 let fixedEpochMs: number | null = null;
+/** Tests only: how far the security timers' time is moved from the machine's. */
+let wallOffsetMs = 0;
 
 export const clock = {
   nowMs(): number {
@@ -22,7 +24,14 @@ export const clock = {
    * test moves business time by a year.
    */
   wallMs(): number {
-    return Date.now();
+    return Date.now() + wallOffsetMs;
+  },
+  /**
+   * Tests only: moves the time security timers see by this much from the machine's (0 follows the
+   * machine again), so a 12-hour session lifetime is testable without waiting 12 hours.
+   */
+  setWallOffset(ms: number): void {
+    wallOffsetMs = ms;
   },
   isFixed(): boolean {
     return fixedEpochMs !== null;

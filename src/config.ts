@@ -13,6 +13,8 @@ export interface AppConfig {
   smtpUrl: string | undefined;
   mailFrom: string;
   operatorToken: string | undefined;
+  /** R12: a session ends this long after login, however busy. */
+  sessionLifetimeMs: number;
   testClock: boolean;
   paymentGateway: GatewayName;
   stripeSecretKey: string | undefined;
@@ -24,6 +26,30 @@ export interface AppConfig {
 }
 
 export class ConfigError extends Error {}
+
+const SESSION_LIFETIME_HOURS_DEFAULT = 12;
+const SESSION_LIFETIME_HOURS_MAX = 720;
+/** API.md: operator tokens have at least 32 characters, of those a Bearer header can carry. */
+const OPERATOR_TOKEN = /^[A-Za-z0-9._~+/=-]{32,200}$/;
+
+function sessionLifetimeHours(value: string | undefined): number {
+  if (value === undefined || value === '') return SESSION_LIFETIME_HOURS_DEFAULT;
+  const hours = Number(value);
+  if (!/^\d+$/.test(value) || hours < 1 || hours > SESSION_LIFETIME_HOURS_MAX) {
+    throw new ConfigError(`CASELLA_SESSION_LIFETIME_HOURS must be a whole number of hours from 1 to ${SESSION_LIFETIME_HOURS_MAX}, not "${value}"`);
+  }
+  return hours;
+}
+
+function operatorToken(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!OPERATOR_TOKEN.test(value)) {
+    throw new ConfigError(
+      `CASELLA_OPERATOR_TOKEN must have at least 32 characters (A-Z a-z 0-9 . _ ~ + / = -); it has ${value.length}: make one with "openssl rand -hex 32"`,
+    );
+  }
+  return value;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const production = env.NODE_ENV === 'production';
@@ -61,7 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicUrl,
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? 'Casella <noreply@localhost>',
-    operatorToken: env.CASELLA_OPERATOR_TOKEN || undefined,
+    operatorToken: operatorToken(env.CASELLA_OPERATOR_TOKEN),
+    sessionLifetimeMs: sessionLifetimeHours(env.CASELLA_SESSION_LIFETIME_HOURS) * 3600_000,
     testClock,
     paymentGateway: gateway,
     stripeSecretKey: env.STRIPE_SECRET_KEY,

@@ -6,6 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import { findSession } from '../services/sessions.ts';
 import { operatorByToken } from '../services/operators.ts';
+import { countAttempt, waitSeconds, type ThrottleKey } from '../services/throttle.ts';
+import { DomainError } from '../services/errors.ts';
+import { clock } from '../clock.ts';
 import type { Actor } from '../services/audit.ts';
 import { ApiError } from './errors.ts';
 import { SESSION_COOKIE } from './cookies.ts';
@@ -61,11 +64,29 @@ export async function operatorOf(app: App, req: FastifyRequest): Promise<{ id: s
   return m ? operatorByToken(app.db, m[1]!) : null;
 }
 
+/**
+ * R12, API.md: wrong bearer tokens are throttled per client. Only failures are counted (a busy
+ * operator's parallel requests must not count against it); a client over the limit is refused even
+ * with a right token, or guessing would go on. The few guesses in flight when the limit is reached
+ * still get their answer, which against 32 characters and more is no help.
+ */
+const OPERATOR_THROTTLE_FAILURES_MAX = 20;
+const operatorThrottleKey = (req: FastifyRequest): ThrottleKey => ({ key: `operator:${req.ip}`, attemptsMax: OPERATOR_THROTTLE_FAILURES_MAX });
+const tooManyTokens = (seconds: number) => new DomainError('rate_limited', 'Too many wrong operator tokens: try again later', undefined, seconds);
+
 /** onRequest hook for the operator API: a bearer token, never a holder's cookie. */
 export function requireOperator(app: App) {
   return async (req: FastifyRequest) => {
+    if (req.headers.authorization === undefined) throw new ApiError('unauthenticated', 'An operator bearer token is required');
+    const key = operatorThrottleKey(req);
+    const blockedSeconds = await waitSeconds(app.db, [key], clock.wallMs());
+    if (blockedSeconds > 0) throw tooManyTokens(blockedSeconds);
     const operator = await operatorOf(app, req);
-    if (!operator) throw new ApiError('unauthenticated', 'An operator bearer token is required');
+    if (!operator) {
+      const waitAfterThis = await countAttempt(app.db, [key], clock.wallMs());
+      if (waitAfterThis > 0) throw tooManyTokens(waitAfterThis);
+      throw new ApiError('unauthenticated', 'An operator bearer token is required');
+    }
     req.operator = operator;
   };
 }

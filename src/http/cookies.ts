@@ -15,3 +15,11 @@ export function sessionCookieOptions(publicUrl: string): CookieSerializeOptions 
     maxAge: Math.floor(SESSION_IDLE_MS / 1000) * 48, // the server-side idle timeout is what ends a session
   };
 }
+
+/** R12: the device cookie of a browser that logged in before (services/device-cookies.ts). */
+export const DEVICE_COOKIE = 'casella_device';
+const DEVICE_COOKIE_MAX_AGE_S = 180 * 24 * 3600;
+
+export function deviceCookieOptions(publicUrl: string): CookieSerializeOptions {
+  return { httpOnly: true, sameSite: 'lax', path: '/', secure: publicUrl.startsWith('https:'), maxAge: DEVICE_COOKIE_MAX_AGE_S };
+}

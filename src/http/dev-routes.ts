@@ -1,15 +1,25 @@
 // /dev/mail: without SMTP_URL (and never in production) e-mails stay in the outbox; this page shows
-// them, newest first, so a developer can read what holders would receive.
+// them, newest first, so a developer can read what holders would receive. It shows every holder's
+// e-mails (reset links included), so it answers only the machine itself: a developer's browser on
+// loopback, never a client on the network, to which it does not exist.
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
 import { listOutbox } from '../mail/delivery.ts';
+import { ApiError } from './errors.ts';
 import { html } from '../web/html.ts';
 import { page } from '../web/layout.ts';
 
 const SHOWN_MAX = 200;
 
+/** 127.0.0.0/8, ::1, and IPv4 loopback as an IPv6 socket reports it. */
+const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|::1|::ffff:127(?:\.\d{1,3}){3})$/i;
+export const isLoopback = (ip: string): boolean => LOOPBACK.test(ip);
+
 export async function devRoutes(server: FastifyInstance, opts: { app: App }) {
   const { app } = opts;
+  server.addHook('onRequest', async (req) => {
+    if (!isLoopback(req.socket.remoteAddress ?? '')) throw new ApiError('not_found', 'Not found');
+  });
   server.get('/dev/mail.json', { schema: { hide: true } }, async () => ({ emails: await listOutbox(app.db, SHOWN_MAX) }));
   server.get('/dev/mail', { schema: { hide: true } }, async (_req, reply) => {
     const emails = await listOutbox(app.db, SHOWN_MAX);

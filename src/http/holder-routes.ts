@@ -18,7 +18,8 @@ import { notFound } from '../services/errors.ts';
 import { csrfOk, requireHolder, sessionOf } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { idempotent } from './idempotency.ts';
-import { SESSION_COOKIE, sessionCookieOptions } from './cookies.ts';
+import { DEVICE_COOKIE, SESSION_COOKIE, deviceCookieOptions, sessionCookieOptions } from './cookies.ts';
+import { fromAnotherSite } from './same-origin.ts';
 import * as S from './schemas.ts';
 
 const holderOf = (req: FastifyRequest) => req.holder!;
@@ -40,10 +41,12 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
   // Logging in and out: the only holder routes without a session.
   r.post(
     '/api/session',
-    { schema: { tags, body: S.LoginBody, response: { 200: Type.Object({ customer: S.Customer, csrfToken: Type.String() }), ...S.errors(401, 422, 429) } } },
+    { schema: { tags, body: S.LoginBody, response: { 200: Type.Object({ customer: S.Customer, csrfToken: Type.String() }), ...S.errors(401, 403, 422, 429) } } },
     async (req, reply) => {
-      const opened = await login(ctx, req.body.address, req.body.password, req.ip);
+      if (fromAnotherSite(req, ctx.publicUrl)) throw new ApiError('csrf_failed', 'Logging in from a page of another site is refused');
+      const opened = await login(ctx, req.body.address, req.body.password, req.ip, req.cookies[DEVICE_COOKIE]);
       reply.setCookie(SESSION_COOKIE, opened.token, sessionCookieOptions(ctx.publicUrl));
+      reply.setCookie(DEVICE_COOKIE, opened.deviceCookie, deviceCookieOptions(ctx.publicUrl));
       return { customer: customerView(opened.customer), csrfToken: opened.csrfToken };
     },
   );

@@ -6,4 +6,6 @@ export interface ServiceContext {
   db: Database;
   catalogue: Catalogue;
   publicUrl: string;
+  /** R12: how long a session lives at most, however busy (CASELLA_SESSION_LIFETIME_HOURS); 12 h unless set. */
+  sessionLifetimeMs?: number;
 }

@@ -8,6 +8,7 @@ import { audit, type Actor } from './audit.ts';
 import type { ServiceContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { hashPassword } from './passwords.ts';
+import { endSessionsOf } from './sessions.ts';
 import { lockMailbox, readCustomer, readMailbox, type CustomerRow, type MailboxRow } from './rows.ts';
 import { checkUsage } from './usage.ts';
 
@@ -110,6 +111,7 @@ export async function updateMailboxAsOperator(
         WHERE id = $1`,
       [mailboxId, change.usedBytes ?? null, passwordHash, now],
     );
+    if (passwordHash !== null) await endSessionsOf(tx, before.customer_id);
     const after = (await readMailbox(tx, mailboxId, null))!;
     await audit(
       tx,

@@ -1,7 +1,8 @@
 // R12: holders log in with a PEC address and that mailbox's password; sessions live in the database
-// (only a hash of the cookie value is stored), expire after 30 idle minutes, and carry a CSRF token.
-// Failed logins are throttled per address and per client, with counters in the database so every
-// process sees them.
+// (only a hash of the cookie value is stored), expire after 30 idle minutes or at the end of their
+// lifetime however busy, end when a password of the holder changes, and carry a CSRF token. Login
+// attempts are throttled per address and per client, or per device cookie for a browser that logged
+// in to the address before.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
 import { clock } from '../clock.ts';
@@ -9,18 +10,22 @@ import type { ServiceContext } from './context.ts';
 import { DomainError } from './errors.ts';
 import { UNUSABLE_HASH, verifyPassword } from './passwords.ts';
 import { readCustomer, type CustomerRow } from './rows.ts';
+import { countAttempt, forgetAttempts, uncountAttempt, THROTTLE_WINDOW_MS, type ThrottleKey } from './throttle.ts';
+import { issueDeviceCookie, trustedDevice } from './device-cookies.ts';
 
 export const SESSION_IDLE_MS = 30 * 60_000;
+export const SESSION_LIFETIME_MS_DEFAULT = 12 * 3600_000;
 /** Session rows are touched at most once a minute, so reads stay reads. */
 const SESSION_TOUCH_MS = 60_000;
 
 export const THROTTLE = {
-  windowMs: 15 * 60_000,
-  /** Failures allowed per address within the window before it is blocked. */
+  windowMs: THROTTLE_WINDOW_MS,
+  /** Attempts allowed per address within the window to clients without its device cookie. */
   perAddressMax: 5,
-  /** Failures allowed per client (IP) within the window. */
+  /** Attempts allowed per client (IP) within the window, across addresses. */
   perClientMax: 20,
-  blockMs: 15 * 60_000,
+  /** Attempts allowed per device cookie within the window: its own allowance. */
+  perDeviceMax: 5,
 } as const;
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
@@ -30,6 +35,8 @@ export interface OpenedSession {
   token: string;
   csrfToken: string;
   customer: CustomerRow;
+  /** A new device cookie for this browser and address (it replaces the one sent). */
+  deviceCookie: string;
 }
 
 export interface SessionInfo {
@@ -37,50 +44,48 @@ export interface SessionInfo {
   csrfToken: string;
 }
 
-async function blockedSeconds(db: Queryable, keys: string[], nowMs: number): Promise<number> {
-  const rows = await db.query<{ blocked_until: Date | null }>('SELECT blocked_until FROM login_throttle WHERE key = ANY($1)', [keys]);
-  const until = Math.max(0, ...rows.map((r) => r.blocked_until?.getTime() ?? 0));
-  return until > nowMs ? Math.ceil((until - nowMs) / 1000) : 0;
-}
-
-async function recordFailure(db: Queryable, key: string, limit: number, nowMs: number): Promise<void> {
-  const now = new Date(nowMs);
-  // A window older than windowMs starts over; reaching the limit blocks the key for blockMs.
-  await db.query(
-    `INSERT INTO login_throttle (key, failures, window_start, blocked_until) VALUES ($1, 1, $2, NULL)
-     ON CONFLICT (key) DO UPDATE SET
-       failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END,
-       window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END,
-       blocked_until = CASE
-         WHEN (CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END) >= $4 THEN $5
-         ELSE login_throttle.blocked_until END`,
-    [key, now, new Date(nowMs - THROTTLE.windowMs), limit, new Date(nowMs + THROTTLE.blockMs)],
-  );
-}
-
 const rateLimited = (seconds: number) =>
   new DomainError('rate_limited', 'Too many failed logins: try again later', undefined, seconds);
 
-/** clientKey: the client's address as the server sees it. */
-export async function login(ctx: ServiceContext, address: string, password: string, clientKey: string): Promise<OpenedSession> {
+/**
+ * Whose allowance an attempt uses: the device cookie's own when the browser logged in to this
+ * address before, else the address's and the client's. Address before client: see countAttempt.
+ */
+function throttleKeysFor(address: string, clientKey: string, deviceNonce: string | null): ThrottleKey[] {
+  if (deviceNonce) return [{ key: `device:${deviceNonce}`, attemptsMax: THROTTLE.perDeviceMax }];
+  return [
+    { key: `address:${address}`, attemptsMax: THROTTLE.perAddressMax },
+    { key: `client:${clientKey}`, attemptsMax: THROTTLE.perClientMax },
+  ];
+}
+
+/** After a right password: the address (or device) starts afresh, and the client is not charged for it. */
+async function forgiveAttempt(db: Queryable, keys: ThrottleKey[]): Promise<void> {
+  for (const { key } of keys) {
+    if (key.startsWith('client:')) await uncountAttempt(db, key);
+    else await forgetAttempts(db, key);
+  }
+}
+
+/**
+ * clientKey: the client's address as the server sees it; deviceCookie: the browser's device cookie,
+ * if any. The attempt is counted before the password is checked, so no burst outruns the limits.
+ */
+export async function login(ctx: ServiceContext, address: string, password: string, clientKey: string, deviceCookie?: string): Promise<OpenedSession> {
   const nowMs = clock.wallMs();
-  const addressKey = `address:${address.trim().toLowerCase()}`;
-  const clientThrottleKey = `client:${clientKey}`;
-  const waitSeconds = await blockedSeconds(ctx.db, [addressKey, clientThrottleKey], nowMs);
+  const normalised = address.trim().toLowerCase();
+  const keys = throttleKeysFor(normalised, clientKey, await trustedDevice(ctx.db, normalised, deviceCookie));
+  const waitSeconds = await countAttempt(ctx.db, keys, nowMs);
   if (waitSeconds > 0) throw rateLimited(waitSeconds);
 
   const [mailbox] = await ctx.db.query<{ customer_id: string; password_hash: string; status: string }>(
     'SELECT customer_id, password_hash, status FROM mailboxes WHERE lower(address) = $1',
-    [address.trim().toLowerCase()],
+    [normalised],
   );
   // The hash is checked even for unknown addresses, so response time does not reveal which exist.
   const passwordOk = await verifyPassword(password, mailbox?.password_hash ?? UNUSABLE_HASH);
-  if (!mailbox || !passwordOk) {
-    await recordFailure(ctx.db, addressKey, THROTTLE.perAddressMax, nowMs);
-    await recordFailure(ctx.db, clientThrottleKey, THROTTLE.perClientMax, nowMs);
-    throw new DomainError('invalid_credentials', 'Wrong PEC address or password');
-  }
-  await ctx.db.query('DELETE FROM login_throttle WHERE key = $1', [addressKey]);
+  if (!mailbox || !passwordOk) throw new DomainError('invalid_credentials', 'Wrong PEC address or password');
+  await forgiveAttempt(ctx.db, keys);
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const now = new Date(nowMs);
@@ -88,21 +93,27 @@ export async function login(ctx: ServiceContext, address: string, password: stri
     'INSERT INTO sessions (id_hash, customer_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)',
     [sha256(token), mailbox.customer_id, csrfToken, now],
   );
-  return { token, csrfToken, customer: (await readCustomer(ctx.db, mailbox.customer_id))! };
+  return {
+    token,
+    csrfToken,
+    customer: (await readCustomer(ctx.db, mailbox.customer_id))!,
+    deviceCookie: await issueDeviceCookie(ctx.db, normalised),
+  };
 }
 
-/** The live session for a cookie value, or null (unknown or idle for 30 minutes). */
+/** The live session for a cookie value, or null (unknown, idle for 30 minutes, or past its lifetime). */
 export async function findSession(ctx: ServiceContext, token: string): Promise<SessionInfo | null> {
   if (!token || token.length > 200) return null;
   const nowMs = clock.wallMs();
   const idHash = sha256(token);
-  const [row] = await ctx.db.query<{ customer_id: string; csrf_token: string; last_seen_at: Date }>(
-    'SELECT customer_id, csrf_token, last_seen_at FROM sessions WHERE id_hash = $1',
+  const [row] = await ctx.db.query<{ customer_id: string; csrf_token: string; created_at: Date; last_seen_at: Date }>(
+    'SELECT customer_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = $1',
     [idHash],
   );
   if (!row) return null;
   const idleMs = nowMs - row.last_seen_at.getTime();
-  if (idleMs > SESSION_IDLE_MS) {
+  const ageMs = nowMs - row.created_at.getTime();
+  if (idleMs > SESSION_IDLE_MS || ageMs > (ctx.sessionLifetimeMs ?? SESSION_LIFETIME_MS_DEFAULT)) {
     await ctx.db.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
     return null;
   }
@@ -110,13 +121,22 @@ export async function findSession(ctx: ServiceContext, token: string): Promise<S
   return { customerId: row.customer_id, csrfToken: row.csrf_token };
 }
 
+/** R12: a password of the holder changed: whoever logged in with the old one is logged out. */
+export async function endSessionsOf(db: Queryable, customerId: string): Promise<void> {
+  await db.query('DELETE FROM sessions WHERE customer_id = $1', [customerId]);
+}
+
 export async function logout(ctx: ServiceContext, token: string): Promise<void> {
   await ctx.db.query('DELETE FROM sessions WHERE id_hash = $1', [sha256(token)]);
 }
 
-/** Removes sessions idle past the timeout (the daily job calls this). */
+/** Removes sessions idle past the timeout or past their lifetime (the daily job calls this). */
 export async function purgeIdleSessions(ctx: ServiceContext): Promise<number> {
-  const rows = await ctx.db.query('DELETE FROM sessions WHERE last_seen_at < $1 RETURNING 1', [new Date(clock.wallMs() - SESSION_IDLE_MS)]);
+  const nowMs = clock.wallMs();
+  const rows = await ctx.db.query('DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2 RETURNING 1', [
+    new Date(nowMs - SESSION_IDLE_MS),
+    new Date(nowMs - (ctx.sessionLifetimeMs ?? SESSION_LIFETIME_MS_DEFAULT)),
+  ]);
   return rows.length;
 }
 

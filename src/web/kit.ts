@@ -60,7 +60,8 @@ export function webKit(app: App, gateway: PaymentGateway) {
       const path = req.url.split('?')[0]!;
       back = /^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path) ? path : path === '/credit/topups' ? '/credit' : '/';
     }
-    return { label: DICTIONARY[L].switchTo, lang: other, href: `/lang/${other}?next=${encodeURIComponent(safeNext(back))}` };
+    const next = safeNext(back);
+    return { label: DICTIONARY[L].switchTo, lang: other, href: `/lang/${other}?next=${encodeURIComponent(next)}`, next };
   };
 
   const nav = (h: Holder, current: string): Html => {

@@ -11,8 +11,18 @@ export interface PageFrame {
   scripts?: readonly string[];
   /** The session's CSRF token, for scripts that call the JSON API. */
   csrfToken?: string | null;
-  /** The link to the other language: its text and address. */
-  langSwitch?: { label: string; href: string; lang: 'it' | 'en' } | null;
+  /** The switch to the other language: its text, its address, and the page to come back to. */
+  langSwitch?: { label: string; href: string; lang: 'it' | 'en'; next: string } | null;
+}
+
+/**
+ * Before login, a link that sets this browser's preference. After login the choice is the holder's
+ * (their e-mails follow it), so it is stored only by a form post carrying the CSRF token: a link
+ * sent from another site must not change it.
+ */
+function languageSwitch(sw: NonNullable<PageFrame['langSwitch']>, csrfToken: string | null | undefined): Html {
+  if (!csrfToken) return html`<a class="lang" href="${sw.href}" lang="${sw.lang}" hreflang="${sw.lang}">${sw.label}</a>`;
+  return html`<form method="post" action="/lang/${sw.lang}" class="inline lang-form"><input type="hidden" name="_csrf" value="${csrfToken}"><input type="hidden" name="next" value="${sw.next}"><button type="submit" class="linklike lang" lang="${sw.lang}">${sw.label}</button></form>`;
 }
 
 export function page(f: PageFrame): string {
@@ -31,7 +41,7 @@ ${(f.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
 </head>
 <body>
 <a class="skip" href="#main">${skip}</a>
-<header class="top"><div class="wrap top-row"><span class="brand">Casella <span class="brand-sub">PEC</span></span>${sw ? html`<a class="lang" href="${sw.href}" lang="${sw.lang}" hreflang="${sw.lang}">${sw.label}</a>` : ''}</div>${f.nav ?? ''}</header>
+<header class="top"><div class="wrap top-row"><span class="brand">Casella <span class="brand-sub">PEC</span></span>${sw ? languageSwitch(sw, f.csrfToken) : ''}</div>${f.nav ?? ''}</header>
 <main id="main" class="wrap" tabindex="-1">
 ${f.body}
 </main>

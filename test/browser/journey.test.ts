@@ -305,7 +305,7 @@ test('English switch and back', opts, async () => {
 
     await logIn(page, mailbox.address, password);
     assert.match(await mainText(page), /12,34 €/);
-    await page.getByRole('link', { name: 'English', exact: true }).click();
+    await page.getByRole('button', { name: 'English', exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/');
     const en = await mainText(page);
     assert.match(en, /Remaining credit/);
@@ -321,7 +321,7 @@ test('English switch and back', opts, async () => {
     const again = await op.get(`/api/admin/customers/${customer.id}`);
     assert.equal(again.body.customer.locale, 'en');
 
-    await page.getByRole('link', { name: 'Italiano', exact: true }).click();
+    await page.getByRole('button', { name: 'Italiano', exact: true }).click();
     await page.waitForURL((u) => u.pathname === `/mailboxes/${mailbox.id}`);
     const it = await mainText(page);
     assert.match(it, /Data di scadenza/);
@@ -390,7 +390,7 @@ test('axe-core finds no serious or critical violation on any page', opts, async 
     await axe(page, 'orders');
     await page.goto('/mailboxes/nope');
     await axe(page, 'not-found');
-    await page.getByRole('link', { name: 'English', exact: true }).click();
+    await page.getByRole('button', { name: 'English', exact: true }).click();
     await axe(page, 'en-not-found');
     await page.goto(`/mailboxes/${mailbox.id}`);
     await axe(page, 'en-mailbox-card');

@@ -34,7 +34,7 @@ async function serve(env: Record<string, string>, token: string): Promise<Served
 for (const engine of engineNames()) {
   test(`SIGKILL during a burst of purchases, restart: acknowledged purchases kept, every order whole or absent [${engine}]`, async () => {
     const stored = await storedDatabase(engine);
-    const token = `cop_${randomBytes(8).toString('hex')}`;
+    const token = `cop_${randomBytes(16).toString('hex')}`;
     try {
       const first = await serve(stored.env, token);
       const op = new Client(first.baseUrl, token);

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 /** `casella serve` on a free loopback port over the stored database `env` names, with a test clock. */
-export function spawnServe(env: Record<string, string>, operatorToken = `cop_${randomBytes(8).toString('hex')}`): ChildProcess {
+export function spawnServe(env: Record<string, string>, operatorToken = `cop_${randomBytes(16).toString('hex')}`): ChildProcess {
   return spawn(process.execPath, ['bin/casella.js', 'serve'], {
     env: { ...process.env, ...env, PORT: '0', CASELLA_TEST_CLOCK: '1', NODE_ENV: '', SMTP_URL: '', CASELLA_OPERATOR_TOKEN: operatorToken },
     stdio: ['ignore', 'pipe', 'pipe'],

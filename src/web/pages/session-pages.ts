@@ -1,7 +1,8 @@
 // Logging in and out, and the language switch.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sessionOf } from '../../http/auth.ts';
-import { LANG_COOKIE, SESSION_COOKIE, sessionCookieOptions } from '../../http/cookies.ts';
+import { DEVICE_COOKIE, LANG_COOKIE, SESSION_COOKIE, deviceCookieOptions, sessionCookieOptions } from '../../http/cookies.ts';
+import { fromAnotherSite } from '../../http/same-origin.ts';
 import { login, logout, setLocale } from '../../services/sessions.ts';
 import { DomainError } from '../../services/errors.ts';
 import { isLocale, type Locale } from '../../i18n/format.ts';
@@ -47,10 +48,12 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''
     const address = text(f, 'address').slice(0, 320);
     const password = text(f, 'password').slice(0, 1024);
     const L = loginLocale(req);
+    if (fromAnotherSite(req, app.config.publicUrl)) return loginPage(req, reply, 403, '', tr(L, 'loginCrossSite'));
     if (!address.trim() || !password) return loginPage(req, reply, 422, address, tr(L, 'loginMissing'));
     try {
-      const opened = await login(ctx, address, password, req.ip);
+      const opened = await login(ctx, address, password, req.ip, req.cookies[DEVICE_COOKIE]);
       reply.setCookie(SESSION_COOKIE, opened.token, sessionCookieOptions(app.config.publicUrl));
+      reply.setCookie(DEVICE_COOKIE, opened.deviceCookie, deviceCookieOptions(app.config.publicUrl));
       return reply.redirect('/', 303);
     } catch (err) {
       if (err instanceof DomainError && err.code === 'invalid_credentials') return loginPage(req, reply, 401, address, tr(L, 'loginInvalid'));
@@ -73,10 +76,7 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''
     }),
   );
 
-  server.get('/lang/:lang', { schema: { hide: true } }, async (req, reply) => {
-    const lang = (req.params as { lang: string }).lang;
-    const next = safeNext(queryOf(req).next);
-    if (!isLocale(lang)) return reply.redirect(next, 303);
+  const setLangCookie = (reply: FastifyReply, lang: Locale) =>
     reply.setCookie(LANG_COOKIE, lang, {
       path: '/',
       sameSite: 'lax',
@@ -84,9 +84,29 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''
       secure: app.config.publicUrl.startsWith('https:'),
       maxAge: LANG_COOKIE_MAX_AGE_S,
     });
-    const auth = await sessionOf(app, req);
-    if (auth) await setLocale(ctx, auth.customerId, lang);
+
+  // A link anyone can send: it sets only this browser's preference (the pages before login).
+  server.get('/lang/:lang', { schema: { hide: true } }, async (req, reply) => {
+    const lang = (req.params as { lang: string }).lang;
+    const next = safeNext(queryOf(req).next);
+    if (!isLocale(lang)) return reply.redirect(next, 303);
+    setLangCookie(reply, lang);
     return reply.redirect(next, 303);
   });
 
+  // The holder's language, which their e-mails follow too: a form post with the CSRF token.
+  const storeLocale = holderRoute(async (req, reply, h) => {
+    const lang = (req.params as { lang: string }).lang as Locale;
+    setLangCookie(reply, lang);
+    await setLocale(ctx, h.auth.customerId, lang);
+    return reply.redirect(safeNext(text(formOf(req), 'next')), 303);
+  });
+  server.post('/lang/:lang', { schema: { hide: true } }, async (req, reply) => {
+    const lang = (req.params as { lang: string }).lang;
+    const next = safeNext(text(formOf(req), 'next'));
+    if (!isLocale(lang)) return reply.redirect(next, 303);
+    if (await sessionOf(app, req)) return storeLocale(req, reply);
+    setLangCookie(reply, lang);
+    return reply.redirect(next, 303);
+  });
 }
