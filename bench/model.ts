@@ -10,10 +10,16 @@ import { runMoneyModel, modelRunDefaults } from '../test/support/money-model-run
 const USAGE = 'usage: casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]';
 
 export async function runModelBench(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { runs: { type: 'string' }, seed: { type: 'string' }, path: { type: 'string' }, 'replay-path': { type: 'string' }, 'max-commands': { type: 'string' }, engine: { type: 'string' } },
-  });
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { runs: { type: 'string' }, seed: { type: 'string' }, path: { type: 'string' }, 'replay-path': { type: 'string' }, 'max-commands': { type: 'string' }, engine: { type: 'string' } },
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
   const runs = Number(values.runs);
   const seed = values.seed === undefined ? (Math.random() * 2 ** 31) | 0 : Number(values.seed);
   const maxCommands = values['max-commands'] === undefined ? modelRunDefaults.maxCommands : Number(values['max-commands']);
