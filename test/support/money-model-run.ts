@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { Temporal } from 'temporal-polyfill';
 import { randomUUID } from 'node:crypto';
 import { clock } from '../../src/clock.ts';
-import { dateInRome } from '../../src/domain/calendar.ts';
+import { addMonths, dateInRome } from '../../src/domain/calendar.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { SYSTEM } from '../../src/services/audit.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
@@ -416,8 +416,9 @@ async function orderProblems(s: State, r: Real): Promise<string[]> {
  * R7.5, independently of the model's settlement: for each mailbox whose add-on the database says
  * is active, every day from today to its active_until has at least as many GB paid or granted as are
  * active. Paid or granted, as the database records it: completed extra-space orders (their GB from
- * the day they completed to the period end they were priced for), completed renewal orders and the
- * daily job's renewals of extra space (the GB renewed, for a year from the period end renewed).
+ * the day they completed to the period end they were priced for; a free one only if R4 allowed it),
+ * completed renewal orders and the daily job's renewals of extra space (the GB renewed, for a year
+ * from the period end renewed).
  * Once the daily job has run today, extra space still active must also cover today itself: the job
  * renews or deactivates it on its date.
  */
@@ -436,8 +437,9 @@ async function coverageProblems(s: State, r: Real): Promise<string[]> {
 }
 
 async function entitlementsOf(r: Real, mailboxId: string): Promise<Entitlement[]> {
-  const orders = await r.ctx.db.query<{ kind: string; quantity_gb: number; period_ends_on: string; completed_at: Date }>(
-    `SELECT kind, quantity_gb, period_ends_on, completed_at FROM orders WHERE mailbox_id = $1 AND status = 'completed' AND quantity_gb > 0`,
+  const orders = await r.ctx.db.query<{ kind: string; quantity_gb: number; amount_cents: number; period_ends_on: string; created_at: Date; completed_at: Date }>(
+    `SELECT kind, quantity_gb, amount_cents, period_ends_on, created_at, completed_at FROM orders
+      WHERE mailbox_id = $1 AND status = 'completed' AND quantity_gb > 0`,
     [mailboxId],
   );
   // Manual renewals write a record too (with their order): counted once, through the order.
@@ -447,13 +449,23 @@ async function entitlementsOf(r: Real, mailboxId: string): Promise<Entitlement[]
     [mailboxId],
   );
   return [
-    ...orders.map((o) =>
+    ...orders.filter(paidOrGrantedFree).map((o) =>
       o.kind === 'renewal'
         ? { gb: o.quantity_gb, from: o.period_ends_on, to: model.yearAfter(o.period_ends_on) }
         : { gb: o.quantity_gb, from: dateInRome(o.completed_at.getTime()).toString(), to: o.period_ends_on },
     ),
     ...renewals.map((x) => ({ gb: x.amount_cents / model.PRICES.gbYear, from: x.period_ends_on, to: model.yearAfter(x.period_ends_on) })),
   ];
+}
+
+/**
+ * R4: extra space counts as paid when its order charged the full year, or as granted when it was
+ * ordered within three months of the end it was priced on; a free order outside that grants nothing.
+ */
+function paidOrGrantedFree(o: { kind: string; quantity_gb: number; amount_cents: number; period_ends_on: string; created_at: Date }): boolean {
+  if (o.kind === 'renewal' || o.amount_cents >= o.quantity_gb * model.PRICES.gbYear) return true;
+  const orderedOn = dateInRome(o.created_at.getTime());
+  return !(addMonths(orderedOn, 3).toString() < o.period_ends_on);
 }
 
 // ---- The runner ----
