@@ -66,8 +66,26 @@ export function sendError(reply: FastifyReply, code: ApiErrorCode, message: stri
   return reply.code(STATUS[code]).type('application/json; charset=utf-8').send(errorBody(code, message, fields));
 }
 
+/**
+ * The unique constraints that two requests racing on the same input can hit, and the field API.md
+ * names for each: the service checks first, but only the constraint decides between concurrent ones.
+ */
+const UNIQUE_CONSTRAINT_FIELDS: Record<string, Record<string, string>> = {
+  mailboxes_address_key: { address: 'is already taken' },
+};
+
+/** An error that is a refusal of the request (API.md's 4xx), as a DomainError; undefined if it is not one. */
+export function refusalOf(err: unknown): DomainError | undefined {
+  if (err instanceof DomainError) return err;
+  const { code, constraint } = err as { code?: unknown; constraint?: unknown };
+  // PostgreSQL's unique_violation, as both engines report it, with the constraint's name.
+  const fields = code === '23505' && typeof constraint === 'string' ? UNIQUE_CONSTRAINT_FIELDS[constraint] : undefined;
+  return fields ? new DomainError('validation_failed', 'Some fields are not valid', fields) : undefined;
+}
+
 export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof DomainError) return sendError(reply, err.code, err.message, err.fields, err.retryAfterSeconds);
+  const refusal = refusalOf(err);
+  if (refusal) return sendError(reply, refusal.code, refusal.message, refusal.fields, refusal.retryAfterSeconds);
   if (err instanceof ApiError) return sendError(reply, err.code, err.message, err.fields);
   const fe = err as FastifyError;
   // A malformed id in a path names nothing: as if it did not exist (R12).
