@@ -1,8 +1,22 @@
 // The one place that turns errors into the status codes and body of API.md "Conventions".
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../services/errors.ts';
+import { securityHeaders, securityHeaderValues } from './security-headers.ts';
 
-export type ApiErrorCode = ErrorCode | 'invalid_signature' | 'request_in_progress' | 'clock_backwards' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error';
+export type ApiErrorCode =
+  | ErrorCode
+  | 'invalid_signature'
+  | 'request_in_progress'
+  | 'clock_backwards'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'internal_error'
+  // Requests that are not HTTP Casella can read: answered before any route is found.
+  | 'bad_request'
+  | 'headers_too_large'
+  | 'request_timeout';
 
 export const STATUS: Record<ApiErrorCode, number> = {
   invalid_credentials: 401,
@@ -23,6 +37,9 @@ export const STATUS: Record<ApiErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,
+  bad_request: 400,
+  headers_too_large: 431,
+  request_timeout: 408,
 };
 
 export interface ErrorBody {
@@ -99,4 +116,44 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
   if (status >= 400 && status < 500) return sendError(reply, 'validation_failed', fe.message || 'The request is not valid', {});
   req.log.error({ err }, 'unhandled error');
   return sendError(reply, 'internal_error', 'Something went wrong on our side');
+}
+
+/**
+ * Errors Fastify meets before it has a route (a path whose percent-encoding does not decode): they
+ * would get Fastify's own body and none of the security headers. A path that cannot be read names
+ * nothing, as a malformed id does.
+ */
+export function frameworkErrorHandler(publicUrl: string) {
+  const addSecurityHeaders = securityHeaders(publicUrl);
+  return async (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    await addSecurityHeaders(req, reply);
+    if (err.code === 'FST_ERR_BAD_URL') return sendError(reply, 'not_found', 'Not found');
+    return handleError(err, req, reply);
+  };
+}
+
+/**
+ * Requests Node's HTTP parser refuses (headers too large, bytes that are not HTTP) never reach
+ * Fastify: the answer is written to the socket, in API.md's shape and with the security headers.
+ */
+export function clientErrorHandler(publicUrl: string) {
+  const securityHeaderLines = Object.entries(securityHeaderValues(publicUrl)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [code, message]: [ApiErrorCode, string] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['headers_too_large', 'The request headers are too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? ['request_timeout', 'The request took too long to arrive']
+          : ['bad_request', 'The request is not valid HTTP'];
+    const body = JSON.stringify(errorBody(code, message));
+    const status = STATUS[code];
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${securityHeaderLines}content-type: application/json; charset=utf-8\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(err);
+  };
 }
