@@ -76,6 +76,32 @@ function enclosingTx(db: Database): Tx | undefined {
   return e && e.db === db && e.open ? e.tx : undefined;
 }
 
+let savepointSeq = 0;
+
+/**
+ * A transaction opened inside an enclosing one is a savepoint of it, so it stays all or nothing: a
+ * service that throws after some of its writes (a refusal, a plan found stale) leaves none of them
+ * behind, and a deadlock or serialization failure is retried from the savepoint as a transaction
+ * of its own would be from BEGIN.
+ */
+async function nestedTransaction<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const name = `nested_${++savepointSeq}`;
+  for (let attempt = 1; ; attempt++) {
+    await tx.exec(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(tx);
+      await tx.exec(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (err) {
+      await tx.exec(`ROLLBACK TO SAVEPOINT ${name}`);
+      await tx.exec(`RELEASE SAVEPOINT ${name}`);
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < transactionAttemptsMax) continue;
+      throw err;
+    }
+  }
+}
+
 function runEnclosing<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
     const scope: Enclosing = { db, tx, open: true };
@@ -104,7 +130,7 @@ class PostgresDatabase implements Database {
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const joined = enclosingTx(this);
-    if (joined) return fn(joined);
+    if (joined) return nestedTransaction(joined, fn);
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken = false;
@@ -243,7 +269,7 @@ class PgliteDatabase implements Database {
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const joined = enclosingTx(this);
-    if (joined) return fn(joined);
+    if (joined) return nestedTransaction(joined, fn);
     return this.#lock.run(async () => {
       await this.pg.exec('BEGIN');
       try {

@@ -193,5 +193,21 @@ for (const engine of engineNames()) {
       const credit = (await c.get('/api/credit')).body;
       assert.equal(credit.balanceCents, 10_000 - orders[0].amountCents);
     });
+
+    test('keyed purchases racing on one mailbox: each buys its GB once, even when the first plan saw the add-on stale and was redone', async () => {
+      const h = await provisionHolder(op, { creditCents: 20 * 300, expiresOn: '2026-12-01' });
+      const c = new Client(s.baseUrl);
+      assert.equal((await c.login(h.mailbox.address, h.password)).status, 200);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => c.post(`/api/mailboxes/${h.mailbox.id}/extra-space/orders`, { quantityGb: 1 }, { 'idempotency-key': `race-${process.pid}-${i}` })),
+      );
+      assert.deepEqual(results.map((r) => [r.status, r.body.order?.status]), Array(20).fill([201, 'completed']));
+      const mailbox = (await c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox;
+      assert.equal(mailbox.space.extraGb, 20);
+      const credit = (await c.get('/api/credit')).body;
+      assert.equal(credit.balanceCents, 0);
+      assert.equal(credit.transactions.filter((t: { kind: string }) => t.kind === 'purchase').length, 20);
+      assert.equal((await op.get('/api/admin/ledger/verify')).body.ok, true);
+    });
   });
 }
