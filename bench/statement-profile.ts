@@ -31,6 +31,7 @@ export function profileStatements(inner: Database): StatementProfile {
     engine: inner.engine,
     query: timed(inner),
     transaction: (fn) => inner.transaction((tx) => fn({ query: timed(tx), exec: (sql) => tx.exec(sql) } satisfies Tx)),
+    enclosingTransaction: (fn) => inner.enclosingTransaction((tx) => fn({ query: timed(tx), exec: (sql) => tx.exec(sql) } satisfies Tx)),
     exec: (sql) => inner.exec(sql),
     whileHoldingLock: (key, fn) => inner.whileHoldingLock(key, fn),
     close: () => inner.close(),

@@ -1,5 +1,6 @@
 // One SQL dialect (PostgreSQL) on two engines: PGlite embedded in the process, or a PostgreSQL
 // server through a pool. Services see only `Database` and `Tx`.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -17,6 +18,12 @@ export interface Database extends Queryable {
   readonly engine: 'pglite' | 'postgres';
   /** Runs fn in one transaction (READ COMMITTED; services lock what they change). */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction that every query and transaction made on this database while fn runs
+   * joins instead of running on its own: a caller can make a service's effect and its own record of
+   * that effect (an idempotency key) commit or vanish together, without the service knowing.
+   */
+  enclosingTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   /**
@@ -56,15 +63,74 @@ function prepared(text: string, params: readonly unknown[]): pg.QueryConfig {
   return name ? { name, text, values } : { text, values };
 }
 
+/** The transaction that work started inside `enclosingTransaction` joins, while it is open. */
+interface Enclosing {
+  db: Database;
+  tx: Tx;
+  open: boolean;
+}
+const enclosing = new AsyncLocalStorage<Enclosing>();
+
+function enclosingTx(db: Database): Tx | undefined {
+  const e = enclosing.getStore();
+  return e && e.db === db && e.open ? e.tx : undefined;
+}
+
+let savepointSeq = 0;
+
+/**
+ * A transaction opened inside an enclosing one is a savepoint of it, so it stays all or nothing: a
+ * service that throws after some of its writes (a refusal, a plan found stale) leaves none of them
+ * behind, and a deadlock or serialization failure is retried from the savepoint as a transaction
+ * of its own would be from BEGIN.
+ */
+async function nestedTransaction<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const name = `nested_${++savepointSeq}`;
+  for (let attempt = 1; ; attempt++) {
+    await tx.exec(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(tx);
+      await tx.exec(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (err) {
+      await tx.exec(`ROLLBACK TO SAVEPOINT ${name}`);
+      await tx.exec(`RELEASE SAVEPOINT ${name}`);
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < transactionAttemptsMax) continue;
+      throw err;
+    }
+  }
+}
+
+function runEnclosing<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    const scope: Enclosing = { db, tx, open: true };
+    try {
+      return await enclosing.run(scope, () => fn(tx));
+    } finally {
+      // Work that outlives the transaction (none is expected) must not use its finished connection.
+      scope.open = false;
+    }
+  });
+}
+
 class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   constructor(readonly pool: pg.Pool) {}
 
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    const joined = enclosingTx(this);
+    if (joined) return joined.query<R>(sql, params);
     return (await this.pool.query(prepared(sql, params))).rows as R[];
   }
 
+  enclosingTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return runEnclosing(this, fn);
+  }
+
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const joined = enclosingTx(this);
+    if (joined) return nestedTransaction(joined, fn);
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken = false;
@@ -95,6 +161,8 @@ class PostgresDatabase implements Database {
   }
 
   async exec(sql: string): Promise<void> {
+    const joined = enclosingTx(this);
+    if (joined) return joined.exec(sql);
     await this.pool.query(sql);
   }
 
@@ -187,11 +255,21 @@ class PgliteDatabase implements Database {
   #raw = async <R>(sql: string, params: readonly unknown[] = []): Promise<R[]> =>
     (await this.pg.query<R>(sql, params as unknown[])).rows;
 
+  // Inside an enclosing transaction the connection is already this caller's: waiting for the lock
+  // would wait for itself.
   query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    const joined = enclosingTx(this);
+    if (joined) return joined.query<R>(sql, params);
     return this.#lock.run(() => this.#raw<R>(sql, params));
   }
 
+  enclosingTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return runEnclosing(this, fn);
+  }
+
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const joined = enclosingTx(this);
+    if (joined) return nestedTransaction(joined, fn);
     return this.#lock.run(async () => {
       await this.pg.exec('BEGIN');
       try {
@@ -211,6 +289,8 @@ class PgliteDatabase implements Database {
   }
 
   exec(sql: string): Promise<void> {
+    const joined = enclosingTx(this);
+    if (joined) return joined.exec(sql);
     return this.#lock.run(async () => {
       await this.pg.exec(sql);
     });

@@ -1,8 +1,22 @@
 // The one place that turns errors into the status codes and body of API.md "Conventions".
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../services/errors.ts';
+import { securityHeaders, securityHeaderValues } from './security-headers.ts';
 
-export type ApiErrorCode = ErrorCode | 'invalid_signature' | 'request_in_progress' | 'clock_backwards' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error';
+export type ApiErrorCode =
+  | ErrorCode
+  | 'invalid_signature'
+  | 'request_in_progress'
+  | 'clock_backwards'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'internal_error'
+  // Requests that are not HTTP Casella can read: answered before any route is found.
+  | 'bad_request'
+  | 'headers_too_large'
+  | 'request_timeout';
 
 export const STATUS: Record<ApiErrorCode, number> = {
   invalid_credentials: 401,
@@ -23,6 +37,9 @@ export const STATUS: Record<ApiErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,
+  bad_request: 400,
+  headers_too_large: 431,
+  request_timeout: 408,
 };
 
 export interface ErrorBody {
@@ -66,8 +83,26 @@ export function sendError(reply: FastifyReply, code: ApiErrorCode, message: stri
   return reply.code(STATUS[code]).type('application/json; charset=utf-8').send(errorBody(code, message, fields));
 }
 
+/**
+ * The unique constraints that two requests racing on the same input can hit, and the field API.md
+ * names for each: the service checks first, but only the constraint decides between concurrent ones.
+ */
+const UNIQUE_CONSTRAINT_FIELDS: Record<string, Record<string, string>> = {
+  mailboxes_address_key: { address: 'is already taken' },
+};
+
+/** An error that is a refusal of the request (API.md's 4xx), as a DomainError; undefined if it is not one. */
+export function refusalOf(err: unknown): DomainError | undefined {
+  if (err instanceof DomainError) return err;
+  const { code, constraint } = err as { code?: unknown; constraint?: unknown };
+  // PostgreSQL's unique_violation, as both engines report it, with the constraint's name.
+  const fields = code === '23505' && typeof constraint === 'string' ? UNIQUE_CONSTRAINT_FIELDS[constraint] : undefined;
+  return fields ? new DomainError('validation_failed', 'Some fields are not valid', fields) : undefined;
+}
+
 export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof DomainError) return sendError(reply, err.code, err.message, err.fields, err.retryAfterSeconds);
+  const refusal = refusalOf(err);
+  if (refusal) return sendError(reply, refusal.code, refusal.message, refusal.fields, refusal.retryAfterSeconds);
   if (err instanceof ApiError) return sendError(reply, err.code, err.message, err.fields);
   const fe = err as FastifyError;
   // A malformed id in a path names nothing: as if it did not exist (R12).
@@ -81,4 +116,44 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
   if (status >= 400 && status < 500) return sendError(reply, 'validation_failed', fe.message || 'The request is not valid', {});
   req.log.error({ err }, 'unhandled error');
   return sendError(reply, 'internal_error', 'Something went wrong on our side');
+}
+
+/**
+ * Errors Fastify meets before it has a route (a path whose percent-encoding does not decode): they
+ * would get Fastify's own body and none of the security headers. A path that cannot be read names
+ * nothing, as a malformed id does.
+ */
+export function frameworkErrorHandler(publicUrl: string) {
+  const addSecurityHeaders = securityHeaders(publicUrl);
+  return async (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    await addSecurityHeaders(req, reply);
+    if (err.code === 'FST_ERR_BAD_URL') return sendError(reply, 'not_found', 'Not found');
+    return handleError(err, req, reply);
+  };
+}
+
+/**
+ * Requests Node's HTTP parser refuses (headers too large, bytes that are not HTTP) never reach
+ * Fastify: the answer is written to the socket, in API.md's shape and with the security headers.
+ */
+export function clientErrorHandler(publicUrl: string) {
+  const securityHeaderLines = Object.entries(securityHeaderValues(publicUrl)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [code, message]: [ApiErrorCode, string] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['headers_too_large', 'The request headers are too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? ['request_timeout', 'The request took too long to arrive']
+          : ['bad_request', 'The request is not valid HTTP'];
+    const body = JSON.stringify(errorBody(code, message));
+    const status = STATUS[code];
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${securityHeaderLines}content-type: application/json; charset=utf-8\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(err);
+  };
 }

@@ -120,11 +120,13 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
       const order = await readOrder(ctx, customerId, req.params.id);
       return orderJson(order, await readBalance(ctx.db, customerId));
     });
-    h.post('/api/orders/:id/cancel', { schema: { tags, params: S.IdParams, body: Type.Optional(S.EmptyBody), response: orderResponse } }, async (req) => {
-      const { customerId } = holderOf(req);
-      const order = await cancelOrder(ctx, customerId, req.params.id);
-      return orderJson(order, await readBalance(ctx.db, customerId));
-    });
+    h.post('/api/orders/:id/cancel', { schema: { tags, params: S.IdParams, body: Type.Optional(S.EmptyBody), response: orderResponse } }, async (req, reply) =>
+      idempotent(app, req, reply, scopeOf(req), async () => {
+        const { customerId } = holderOf(req);
+        const order = await cancelOrder(ctx, customerId, req.params.id);
+        return { status: 200, body: orderJson(order, await readBalance(ctx.db, customerId)) };
+      }),
+    );
 
     h.get(
       '/api/credit',

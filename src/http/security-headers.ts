@@ -16,16 +16,26 @@ const CSP = [
   "form-action 'self' https://checkout.stripe.com",
 ].join('; ');
 
+/** The headers every response carries, also those written straight to the socket (clientErrorHandler). */
+export function securityHeaderValues(publicUrl: string): Record<string, string> {
+  return {
+    'content-security-policy': CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
+    'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+    ...(publicUrl.startsWith('https:') ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+    'cache-control': 'no-store',
+  };
+}
+
+/** A route's own policy (the API docs) and caching rule win. */
+const KEPT_WHEN_SET = new Set(['content-security-policy', 'cache-control']);
+
 export function securityHeaders(publicUrl: string) {
-  const https = publicUrl.startsWith('https:');
+  const values = Object.entries(securityHeaderValues(publicUrl));
   return async (_req: FastifyRequest, reply: FastifyReply) => {
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'same-origin');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-    if (https) reply.header('strict-transport-security', 'max-age=31536000');
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    for (const [name, value] of values) if (!(KEPT_WHEN_SET.has(name) && reply.hasHeader(name))) reply.header(name, value);
   };
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { App } from '../app.ts';
 import { gatewayFor } from '../payments/registry.ts';
-import { ApiError, handleError, sendError } from './errors.ts';
+import { ApiError, clientErrorHandler, frameworkErrorHandler, handleError, sendError } from './errors.ts';
 import { holderRoutes } from './holder-routes.ts';
 import { operatorRoutes } from './operator-routes.ts';
 import { paymentRoutes } from './payment-routes.ts';
@@ -53,6 +53,9 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
     },
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
+    // What fails before a route is found goes through the same error mapper, with the same headers.
+    frameworkErrors: frameworkErrorHandler(app.config.publicUrl),
+    clientErrorHandler: clientErrorHandler(app.config.publicUrl),
   });
   const gateway = gatewayFor(app.config);
 

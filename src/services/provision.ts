@@ -1,4 +1,5 @@
 // Operators create holders and mailboxes (R12: operators act with their own credentials).
+import { normaliseAddress } from '../domain/address.ts';
 import { provisionedExpiryProblem } from '../domain/mailbox.ts';
 import { MAILBOX_TYPES, type MailboxType } from '../domain/catalogue.ts';
 import { newId } from '../ids.ts';
@@ -19,24 +20,22 @@ export interface NewCustomer {
   locale?: Locale;
 }
 
-const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
-export const isEmailAddress = (s: string): boolean => s.length <= 254 && EMAIL.test(s);
-
 export const passwordProblem = (p: string): string | null =>
   p.length < 8 ? 'must be at least 8 characters' : p.length > 200 ? 'must be at most 200 characters' : null;
 
 export async function createCustomer(ctx: ServiceContext, actor: Actor, input: NewCustomer): Promise<CustomerRow> {
   const fields: Record<string, string> = {};
   if (!input.name.trim()) fields.name = 'must not be empty';
-  if (!isEmailAddress(input.referenceEmail)) fields.referenceEmail = 'must be an e-mail address';
-  if (Object.keys(fields).length) throw invalid(fields);
+  const referenceEmail = normaliseAddress(input.referenceEmail);
+  if (!referenceEmail.ok) fields.referenceEmail = referenceEmail.error;
+  if (Object.keys(fields).length || !referenceEmail.ok) throw invalid(fields);
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
     const id = newId('cus');
     const [row] = await tx.query<CustomerRow>(
       `INSERT INTO customers (id, name, tax_code, reference_email, locale, created_at)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-      [id, input.name.trim(), input.taxCode?.trim() || null, input.referenceEmail, input.locale ?? 'it', now],
+      [id, input.name.trim(), input.taxCode?.trim() || null, referenceEmail.value, input.locale ?? 'it', now],
     );
     await tx.query('INSERT INTO wallets (customer_id, balance_cents, updated_at) VALUES ($1, 0, $2)', [id, now]);
     await audit(tx, actor, { action: 'customer.create', entityKind: 'customer', entityId: id, after: row }, now);
@@ -55,8 +54,9 @@ export interface NewMailbox {
 
 export async function createMailbox(ctx: ServiceContext, actor: Actor, input: NewMailbox): Promise<MailboxRow> {
   const fields: Record<string, string> = {};
-  const address = input.address.trim().toLowerCase();
-  if (!isEmailAddress(address)) fields.address = 'must be a mailbox address like nome@pec.example.it';
+  const normalised = normaliseAddress(input.address);
+  if (!normalised.ok) fields.address = normalised.error;
+  const address = normalised.ok ? normalised.value : '';
   const pw = passwordProblem(input.password);
   if (pw) fields.password = pw;
   if (!MAILBOX_TYPES.includes(input.type)) fields.type = `must be one of ${MAILBOX_TYPES.join(', ')}`;

@@ -2,6 +2,7 @@
 // killed with SIGKILL in the middle of its work.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 
 /** `casella serve` on a free loopback port over the stored database `env` names, with a test clock. */
 export function spawnServe(env: Record<string, string>, operatorToken = `cop_${randomBytes(16).toString('hex')}`): ChildProcess {
@@ -25,4 +26,18 @@ export function waitForLog(child: ChildProcess, pattern: RegExp): Promise<RegExp
     });
     child.once('exit', () => reject(new Error(`the server exited before logging ${pattern}: ${buffer.slice(-1500)} ${stderr.slice(-1500)}`)));
   });
+}
+
+export interface Served {
+  child: ChildProcess;
+  baseUrl: string;
+  exited: Promise<unknown>;
+}
+
+/** spawnServe, once it listens. */
+export async function serveProcess(env: Record<string, string>, operatorToken: string): Promise<Served> {
+  const child = spawnServe(env, operatorToken);
+  const exited = once(child, 'exit');
+  const [, baseUrl] = await waitForLog(child, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  return { child, baseUrl: baseUrl!, exited };
 }
