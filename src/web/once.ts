@@ -28,7 +28,8 @@ const scopeOf = (h: Holder) => `holder-web:${h.auth.customerId}`;
 
 type Outcome =
   | { kind: 'answered'; status: number; body: { redirect?: string } & Partial<ErrorBody> }
-  | { kind: 'in_progress' | 'reused' };
+  | { kind: 'in_progress' }
+  | { kind: 'reused' };
 
 async function runOnce(app: App, req: FastifyRequest, h: Holder, token: string, work: () => Promise<Answer>): Promise<Outcome> {
   const keyed = Object.create(req, { headers: { value: { ...req.headers, 'idempotency-key': token } } }) as FastifyRequest;
@@ -65,18 +66,15 @@ export type Refusal = (req: FastifyRequest, reply: FastifyReply, h: Holder, erro
  * Runs a money form's work once per form token and shows its outcome: the redirect it chose, or its
  * refusal through `refused`. A form without a token (a page from before tokens, or not ours) does nothing.
  */
-export function submitOnce(kit: WebKit, req: FastifyRequest, reply: FastifyReply, h: Holder, work: () => Promise<Answer>, refused: Refusal) {
+export async function submitOnce(kit: WebKit, req: FastifyRequest, reply: FastifyReply, h: Holder, work: () => Promise<Answer>, refused: Refusal) {
   const token = text(formOf(req), ONCE_FIELD);
   if (!isFormToken(token)) return formProblem(kit, req, reply, h, 422, 'formExpired');
-  return runOnce(kit.app, req, h, token, work).then((o) => {
-    if (o.kind !== 'answered') {
-      const inProgress = o.kind === 'in_progress';
-      return formProblem(kit, req, reply, h, inProgress ? 409 : 422, inProgress ? 'formInProgress' : 'formReused');
-    }
-    if (o.body.redirect) return reply.redirect(o.body.redirect, 303);
-    if (o.body.error) return refused(req, reply, h, o.body.error);
-    throw new Error(`a money form answered neither a redirect nor a refusal (${o.status})`);
-  });
+  const o = await runOnce(kit.app, req, h, token, work);
+  if (o.kind === 'in_progress') return formProblem(kit, req, reply, h, 409, 'formInProgress');
+  if (o.kind === 'reused') return formProblem(kit, req, reply, h, 422, 'formReused');
+  if (o.body.redirect) return reply.redirect(o.body.redirect, 303);
+  if (o.body.error) return refused(req, reply, h, o.body.error);
+  throw new Error(`a money form answered neither a redirect nor a refusal (${o.status})`);
 }
 
 function formProblem(kit: WebKit, req: FastifyRequest, reply: FastifyReply, h: Holder, status: number, key: 'formExpired' | 'formInProgress' | 'formReused') {
