@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type AppConfig } from '../config.ts';
 import { CatalogueError } from '../domain/catalogue.ts';
 import { openApp, type App } from '../app.ts';
+import { DataDirInUseError } from '../db/database.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { createOperator, ensureOperatorToken } from '../services/operators.ts';
 import { seedDemo, type DemoLogin } from '../services/demo.ts';
@@ -129,6 +130,24 @@ const commands: Record<string, Command> = {
   },
 };
 
+/** While the server holds it, what each command can do instead: the operator API does the same work. */
+const WHILE_SERVING: Record<string, string> = {
+  daily: 'stop it first, or run the job through the operator API: POST /api/admin/jobs/daily',
+  forecast: 'stop it first, or use the operator API: GET /api/admin/forecast?on=YYYY-MM-DD',
+  ledger: 'stop it first, or use the operator API: GET /api/admin/ledger/verify',
+  operator: 'stop it first, or restart it with CASELLA_OPERATOR_TOKEN set (it creates that operator at start)',
+  seed: 'stop it first (serve itself creates the demo holder outside production)',
+  migrate: 'stop it first (serve migrates the database when it starts)',
+  serve: 'only one server can use an embedded database (or set DATABASE_URL to use PostgreSQL)',
+};
+
+/** One line, no stack trace: the usual cause is `npm start` running in another terminal. */
+export function dataDirInUseLine(command: string, err: DataDirInUseError): string {
+  const by = err.ownerPid ? `process ${err.ownerPid} (casella serve, as npm start runs it, or another casella command)` : 'another casella process';
+  const instead = WHILE_SERVING[command] ?? 'stop it first, or set DATABASE_URL to use PostgreSQL';
+  return `casella ${command}: the embedded database in ${err.dataDir} is in use by ${by}; ${instead}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help') {
@@ -152,7 +171,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const app = await openApp(config);
+  let app: App;
+  try {
+    app = await openApp(config);
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError)) throw err;
+    console.error(dataDirInUseLine(name, err));
+    return 1;
+  }
   try {
     return await command(app, args);
   } finally {

@@ -201,7 +201,15 @@ class Mutex {
   }
 }
 
-export class DataDirInUseError extends Error {}
+export class DataDirInUseError extends Error {
+  constructor(
+    message: string,
+    readonly dataDir: string,
+    readonly ownerPid: number | null,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * PGlite has no lock of its own: two processes on one data directory would corrupt it. A lock file
@@ -227,12 +235,14 @@ function lockDataDir(dataDir: string): () => void {
       if (owner && owner !== process.pid && isAlive(owner)) {
         throw new DataDirInUseError(
           `the embedded database in ${dataDir} is in use by process ${owner}; stop it first, or use DATABASE_URL`,
+          dataDir,
+          owner,
         );
       }
       unlinkSync(path); // its owner is gone
     }
   }
-  throw new DataDirInUseError(`could not lock ${dataDir}`);
+  throw new DataDirInUseError(`could not lock ${dataDir}`, dataDir, null);
 }
 
 function isAlive(pid: number): boolean {

@@ -8,11 +8,13 @@ import { adjustCredit } from '../services/credit.ts';
 import { readBalance, readCustomer, readMailboxes } from '../services/rows.ts';
 import { customerView, mailboxView, transactionView } from '../services/views.ts';
 import { notFound } from '../services/errors.ts';
-import { runDailyJob } from '../services/daily.ts';
+import { forecastRenewals, runDailyJob } from '../services/daily.ts';
+import { parseDate } from '../domain/calendar.ts';
 import { audit } from '../services/audit.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { clock } from '../clock.ts';
 import { operatorActor, requireOperator } from './auth.ts';
+import { ApiError } from './errors.ts';
 import { idempotent } from './idempotency.ts';
 import * as S from './schemas.ts';
 
@@ -101,6 +103,18 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
         audit(tx, operatorActor(req), { action: 'job.daily', entityKind: 'job', entityId: `daily:${today}`, after: summary }, clock.now()),
       );
       return { summary };
+    },
+  );
+
+  // What `casella forecast --on` prints, for when the CLI cannot open the embedded database because
+  // this server holds it.
+  r.get(
+    '/api/admin/forecast',
+    { schema: { tags, security, querystring: S.ForecastQuery, response: { 200: S.RenewalForecast, ...S.errors(401, 422) } } },
+    async (req) => {
+      const on = parseDate(req.query.on);
+      if (!on) throw new ApiError('validation_failed', 'on is not a calendar date', { on: 'is not a calendar date (YYYY-MM-DD)' });
+      return forecastRenewals(ctx, on);
     },
   );
 

@@ -133,6 +133,30 @@ export const DailySummary = Type.Object({
   ordersExpired: Type.Integer(),
 });
 
+/** What `casella forecast --on` prints (--json), reachable while `casella serve` holds the embedded database. */
+export const RenewalForecast = Type.Object({
+  onDate: DateString,
+  mailboxes: Type.Integer(),
+  renewed: Type.Integer(),
+  expired: Type.Integer(),
+  addonsRenewed: Type.Integer(),
+  deactivated: Type.Integer(),
+  chargedCents: Type.Integer(),
+  missingCents: Type.Integer(),
+  items: Type.Array(
+    Type.Object({
+      mailboxId: Type.String(),
+      address: Type.String(),
+      expiresOn: DateString,
+      mailbox: Nullable(Type.Union([Type.Literal('renewed'), Type.Literal('expired')], { description: 'null for extra space renewed or ended on its own end (R7.5) while its mailbox is not due' })),
+      addon: Type.Union([Type.Literal('renewed'), Type.Literal('deactivated'), Type.Literal('none')]),
+      chargedCents: Type.Integer(),
+      missingCents: Type.Integer(),
+    }),
+  ),
+  itemsTruncated: Type.Boolean(),
+});
+
 // Requests. Numbers are not coerced from strings, and nothing unknown passes (API.md "Conventions").
 export const IdParams = Type.Object({ id: Id }, strict);
 export const LoginBody = Type.Object({ address: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 200 }) }, strict);
@@ -174,6 +198,7 @@ export const AdjustmentBody = Type.Object(
   { amountCents: Type.Integer(), reason: Type.String({ maxLength: 500 }) },
   strict,
 );
+export const ForecastQuery = Type.Object({ on: DateString }, strict);
 export const ClockBody = Type.Object({ now: Type.String({ maxLength: 64 }) }, strict);
 
 export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));

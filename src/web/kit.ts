@@ -137,14 +137,14 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
 
   const idOf = (req: FastifyRequest): string => (req.params as { id: string }).id;
 
-  /** The card payment of a new top-up: the gateway's page, or the top-up's own page when it has none. */
-  const toCheckout = (reply: FastifyReply, topup: TopupRow) =>
-    reply.redirect(gateway.checkoutUrl(topup) ?? `/credit/topups/${encodeURIComponent(topup.id)}`, 303);
+  /** Where the card payment of a new top-up happens: the gateway's page, or the top-up's own page when it has none. */
+  const checkoutLocation = (topup: TopupRow): string => gateway.checkoutUrl(topup) ?? `/credit/topups/${encodeURIComponent(topup.id)}`;
 
-  const payForOrder = async (reply: FastifyReply, h: Holder, o: OrderView) => {
+  /** Starts the top-up that completes an order waiting for credit; where to pay it. */
+  const topupForOrder = async (h: Holder, o: OrderView): Promise<string> => {
     const amount = maxCents(cents(o.topupRequiredCents), cat.topupMinCents);
-    return toCheckout(reply, await startTopup(ctx, gateway, h.auth.customerId, amount, o.id));
+    return checkoutLocation(await startTopup(ctx, gateway, h.auth.customerId, amount, o.id));
   };
 
-  return { app, ctx, cat, gateway, withVat, day, instantDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, toCheckout, payForOrder };
+  return { app, ctx, cat, gateway, withVat, day, instantDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, checkoutLocation, topupForOrder };
 }

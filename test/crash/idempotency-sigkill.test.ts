@@ -27,7 +27,7 @@ interface Sent {
 for (const engine of engineNames()) {
   test(`idempotency keys stuck after a crash: SIGKILL during keyed purchases, every retry answers the committed order or buys once [${engine}]`, async () => {
     const stored = await storedDatabase(engine);
-    const token = `cop_${randomBytes(8).toString('hex')}`;
+    const token = `cop_${randomBytes(16).toString('hex')}`;
     try {
       const first = await serveProcess(stored.env, token);
       const op = new Client(first.baseUrl, token);

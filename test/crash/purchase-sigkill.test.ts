@@ -4,39 +4,24 @@
 // one for one, and the ledger verifies. The restarted server goes on selling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { openDatabase } from '../../src/db/database.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { engineNames } from '../support/engines.ts';
 import { Client, provisionHolder, storedDatabase } from '../support/http.ts';
-import { spawnServe, waitForLog } from '../support/serve-process.ts';
+import { serveProcess } from '../support/serve-process.ts';
 
 const HOLDERS = 4;
 const BUYERS_PER_HOLDER = 2;
 const CREDIT_CENTS = 100_000;
 const KILL_AFTER = 40; // acknowledged purchases before the kill
 
-interface Served {
-  child: ChildProcess;
-  baseUrl: string;
-  exited: Promise<unknown>;
-}
-
-async function serve(env: Record<string, string>, token: string): Promise<Served> {
-  const child = spawnServe(env, token);
-  const exited = once(child, 'exit');
-  const [, baseUrl] = await waitForLog(child, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
-  return { child, baseUrl: baseUrl!, exited };
-}
-
 for (const engine of engineNames()) {
   test(`SIGKILL during a burst of purchases, restart: acknowledged purchases kept, every order whole or absent [${engine}]`, async () => {
     const stored = await storedDatabase(engine);
     const token = `cop_${randomBytes(16).toString('hex')}`;
     try {
-      const first = await serve(stored.env, token);
+      const first = await serveProcess(stored.env, token);
       const op = new Client(first.baseUrl, token);
       assert.equal((await op.put('/api/test/clock', { now: '2027-01-15T10:00:00+01:00' })).status, 200);
       const holders: Awaited<ReturnType<typeof provisionHolder>>[] = [];
@@ -83,7 +68,7 @@ for (const engine of engineNames()) {
       await first.exited;
       assert.ok(inFlightAtKill > 0, 'the kill came with no purchase in flight');
 
-      const second = await serve(stored.env, token);
+      const second = await serveProcess(stored.env, token);
       try {
         // The server sells again after the crash, on the sessions it had.
         const again = new Client(second.baseUrl);

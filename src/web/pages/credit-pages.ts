@@ -12,9 +12,10 @@ import { parseEuros } from '../forms.ts';
 import { html, type Html } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';
 import { formOf, text, type Holder, type WebKit } from '../kit.ts';
+import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function creditPages(server: FastifyInstance, kit: WebKit): void {
-  const { ctx, cat, gateway, instantDay, pct, csrfField, holderPage, notice, holderRoute, idOf, toCheckout } = kit;
+  const { ctx, cat, gateway, instantDay, pct, csrfField, holderPage, notice, holderRoute, idOf } = kit;
   const creditPage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, amountText = '', error: string | null = null) => {
     const L = h.L;
     const st = await readStatement(ctx, h.auth.customerId);
@@ -28,7 +29,7 @@ ${notice(L, req)}
 </section>
 <section class="card" aria-labelledby="topup-h">
 <h2 id="topup-h">${tr(L, 'topupTitle')}</h2>
-<form method="post" action="/credit/topups" novalidate>${csrfField(h)}
+<form method="post" action="/credit/topups" novalidate>${csrfField(h)}${onceField()}
 <div class="field${error ? ' has-error' : ''}"><label for="amount">${tr(L, 'topupAmount')}</label>
 <input id="amount" name="amount" type="text" inputmode="decimal" autocomplete="off" required value="${amountText}"${invalid}>
 <p class="muted small" id="amount-hint">${tr(L, 'topupHint', { ...range, vat: pct(cat.vatRateBasisPoints) })}</p>
@@ -59,12 +60,20 @@ ${st.transactions.length === 0
     { schema: { hide: true } },
     holderRoute(async (req, reply, h) => {
       const amountText = text(formOf(req), 'amount').slice(0, 40);
-      const amount = parseEuros(amountText);
-      if (amount === null || amount < cat.topupMinCents || amount > cat.topupMaxCents) {
-        const msg = tr(h.L, 'topupInvalid', { min: money(cat.topupMinCents, h.L), max: money(cat.topupMaxCents, h.L) });
-        return creditPage(req, reply, h, 422, amountText, msg);
-      }
-      return toCheckout(reply, await startTopup(ctx, gateway, h.auth.customerId, amount, null));
+      const amount = parseEuros(amountText, h.L);
+      const invalidAmount = () => tr(h.L, 'topupInvalid', { min: money(cat.topupMinCents, h.L), max: money(cat.topupMaxCents, h.L) });
+      if (amount === null || amount < cat.topupMinCents || amount > cat.topupMaxCents) return creditPage(req, reply, h, 422, amountText, invalidAmount());
+      return submitOnce(
+        kit,
+        req,
+        reply,
+        h,
+        async () => goTo(kit.checkoutLocation(await startTopup(ctx, gateway, h.auth.customerId, amount, null))),
+        async (rq, rp, hh, error) => {
+          if (error.code === 'validation_failed') return creditPage(rq, rp, hh, 422, amountText, invalidAmount());
+          throw refusalError(error);
+        },
+      );
     }),
   );
 

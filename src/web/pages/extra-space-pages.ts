@@ -11,18 +11,22 @@ import { parseQuantity } from '../forms.ts';
 import { html, raw, type Html } from '../html.ts';
 import { DICTIONARY, tr } from '../i18n.ts';
 import { formOf, queryOf, text, type Holder, type WebKit } from '../kit.ts';
+import { goTo, isFormToken, newFormToken, onceField, refusalError, submitOnce, ONCE_FIELD } from '../once.ts';
+import type { ErrorBody } from '../../http/errors.ts';
 
 export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
-  const { ctx, cat, withVat, day, csrfField, holderPage, notFoundPage, holderRoute, idOf, payForOrder } = kit;
-  const quoteError = (err: unknown, L: Locale): { status: number; message: string } | null => {
-    if (!(err instanceof DomainError)) return null;
-    if (err.code === 'validation_failed') return { status: 422, message: tr(L, 'quantityInvalid') };
-    if (err.code === 'limit_exceeded') return { status: 422, message: tr(L, 'limitExceeded', { max: cat.extraSpace.maxGbPerMailbox }) };
-    if (err.code === 'mailbox_not_active') return { status: 409, message: tr(L, 'notActive') };
+  const { ctx, cat, withVat, day, csrfField, holderPage, notFoundPage, holderRoute, idOf } = kit;
+  const refusalOf = (code: string, L: Locale): { status: number; message: string } | null => {
+    if (code === 'validation_failed') return { status: 422, message: tr(L, 'quantityInvalid') };
+    if (code === 'limit_exceeded') return { status: 422, message: tr(L, 'limitExceeded', { max: cat.extraSpace.maxGbPerMailbox }) };
+    if (code === 'mailbox_not_active') return { status: 409, message: tr(L, 'notActive') };
     return null;
   };
+  const quoteError = (err: unknown, L: Locale) => (err instanceof DomainError ? refusalOf(err.code, L) : null);
 
-  const quoteSection = (h: Holder, mailboxId: string, q: QuoteView | null): Html => {
+  // The confirm form's token comes from the page's URL when the quote form put one there: Back to
+  // this page then shows the same form, and confirming it again only shows the first outcome.
+  const quoteSection = (h: Holder, mailboxId: string, q: QuoteView | null, token: string): Html => {
     const L = h.L;
     const d = DICTIONARY[L];
     const rule = q ? tr(L, q.rule === 'full_year' ? 'ruleFullYear' : q.rule === 'free_until_expiry' ? 'ruleFree' : 'ruleRemaining') : '';
@@ -54,7 +58,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
         })
       : ''}</p>
 </div>
-<form method="post" action="/mailboxes/${encodeURIComponent(mailboxId)}/extra-space" id="confirm-form">${csrfField(h)}
+<form method="post" action="/mailboxes/${encodeURIComponent(mailboxId)}/extra-space" id="confirm-form">${csrfField(h)}${onceField(token)}
 <input type="hidden" name="quantityGb" id="q-quantity" value="${q ? q.quantityGb : ''}">
 <input type="hidden" name="withTopup" id="q-withtopup" value="1"${short ? '' : raw(' disabled')}>
 <button type="submit" class="primary" id="q-submit">${short ? d.topupAndComplete : d.confirm}</button>
@@ -68,6 +72,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
     h: Holder,
     quantityText: string | null,
     forced: { status: number; message: string } | null = null,
+    formToken: unknown = null,
   ) => {
     const L = h.L;
     const row = await readMailbox(ctx.db, idOf(req), h.auth.customerId);
@@ -90,21 +95,24 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
     }
     const invalid = problem ? html` aria-invalid="true" aria-describedby="quantity-error quantity-hint"` : html` aria-describedby="quantity-hint"`;
     const id = encodeURIComponent(m.id);
+    // A text field, not type="number": a number field silently rewrites what it cannot read (Chromium
+    // sends "2,5" as 25 and "+3" as 3), and the holder would buy what they did not type.
     const body = html`<p class="crumb"><a href="/mailboxes/${id}">${m.address}</a></p>
 <h1>${tr(L, 'buyTitle')}</h1>
 <p>${tr(L, 'buyFor', { address: m.address, date: day(m.expiresOn, L) })}</p>
 <section class="card" aria-labelledby="extra-h">
 <h2 id="extra-h">${tr(L, 'extraSpace')}</h2>
 <form method="get" action="/mailboxes/${id}/extra-space" id="quote-form" data-mailbox="${m.id}" novalidate>
+<input type="hidden" name="${ONCE_FIELD}" value="${newFormToken()}">
 <div class="field${problem ? ' has-error' : ''}"><label for="quantityGb">${tr(L, 'quantity')}</label>
-<input id="quantityGb" name="quantityGb" type="number" inputmode="numeric" min="1" max="${cat.extraSpace.maxGbPerMailbox}" step="1" required value="${quantityText ?? ''}"${invalid}>
+<input id="quantityGb" name="quantityGb" type="text" inputmode="numeric" autocomplete="off" required value="${quantityText ?? ''}"${invalid}>
 <p class="muted small" id="quantity-hint">${tr(L, 'quantityHint', { unit: withVat(cat.extraSpace.pricePerGbYearCents, L) })}</p>
 <p class="error" id="quantity-error"${problem ? '' : raw(' hidden')}>${problem?.message ?? ''}</p>
 </div>
 <button type="submit">${tr(L, 'showPrice')}</button>
 </form>
 </section>
-${quoteSection(h, m.id, quote)}`;
+${quoteSection(h, m.id, quote, isFormToken(formToken) ? formToken : newFormToken())}`;
     return holderPage(req, reply, h, {
       status: problem?.status ?? 200,
       title: tr(L, 'buyTitle'),
@@ -118,8 +126,9 @@ ${quoteSection(h, m.id, quote)}`;
     '/mailboxes/:id/extra-space',
     { schema: { hide: true } },
     holderRoute(async (req, reply, h) => {
-      const q = queryOf(req).quantityGb;
-      return extraSpacePage(req, reply, h, typeof q === 'string' ? q : null);
+      const query = queryOf(req);
+      const q = query.quantityGb;
+      return extraSpacePage(req, reply, h, typeof q === 'string' ? q : null, null, query[ONCE_FIELD]);
     }),
   );
 
@@ -132,17 +141,24 @@ ${quoteSection(h, m.id, quote)}`;
       const quantity = parseQuantity(qText);
       if (quantity === null) return extraSpacePage(req, reply, h, qText, { status: 422, message: tr(h.L, 'quantityInvalid') });
       const mailboxId = idOf(req);
-      let placed;
-      try {
-        placed = await placeExtraSpaceOrder(ctx, h.auth.customerId, mailboxId, quantity);
-      } catch (err) {
-        const problem = quoteError(err, h.L);
-        if (!problem) throw err;
-        return extraSpacePage(req, reply, h, qText, problem);
-      }
-      if (placed.order.status === 'completed') return reply.redirect(`/mailboxes/${encodeURIComponent(mailboxId)}?msg=purchaseDone`, 303);
-      if (text(f, 'withTopup') === '1') return payForOrder(reply, h, orderView(placed.order, placed.balanceCents, clock.nowMs(), cat));
-      return reply.redirect('/orders?msg=orderWaiting', 303);
+      const refused = async (rq: FastifyRequest, rp: FastifyReply, hh: Holder, error: ErrorBody['error']) => {
+        const problem = refusalOf(error.code, hh.L);
+        if (!problem) throw refusalError(error);
+        return extraSpacePage(rq, rp, hh, qText, problem);
+      };
+      return submitOnce(
+        kit,
+        req,
+        reply,
+        h,
+        async () => {
+          const placed = await placeExtraSpaceOrder(ctx, h.auth.customerId, mailboxId, quantity);
+          if (placed.order.status === 'completed') return goTo(`/mailboxes/${encodeURIComponent(mailboxId)}?msg=purchaseDone`);
+          if (text(f, 'withTopup') === '1') return goTo(await kit.topupForOrder(h, orderView(placed.order, placed.balanceCents, clock.nowMs(), cat)));
+          return goTo('/orders?msg=orderWaiting');
+        },
+        refused,
+      );
     }),
   );
 

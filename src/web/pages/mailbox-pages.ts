@@ -5,12 +5,12 @@ import { mailboxFacts, readBalance, readMailbox, readMailboxes } from '../../ser
 import { mailboxView } from '../../services/views.ts';
 import { placeRenewalOrder } from '../../services/orders.ts';
 import { setRenewalSwitches } from '../../services/mailbox-settings.ts';
-import { DomainError } from '../../services/errors.ts';
 import { longDate, money } from '../../i18n/format.ts';
 import { manualRenewalWindow } from '../../domain/mailbox.ts';
 import { html, raw } from '../html.ts';
 import { tr } from '../i18n.ts';
 import { formOf, gb, type Holder, type WebKit } from '../kit.ts';
+import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function mailboxPages(server: FastifyInstance, kit: WebKit): void {
   const { ctx, cat, withVat, day, statusLabel, typeLabel, csrfField, holderPage, notice, notFoundPage, holderRoute, idOf } = kit;
@@ -109,7 +109,7 @@ ${m.renewal
 </dl>`
   : html`<p>${tr(L, 'noRenewal')}</p>`}
 ${window.allowed
-  ? html`<h3>${tr(L, 'manualRenewal')}</h3><form method="post" action="/mailboxes/${id}/renewal">${csrfField(h)}<button type="submit">${tr(L, 'renewNow')}</button></form>`
+  ? html`<h3>${tr(L, 'manualRenewal')}</h3><form method="post" action="/mailboxes/${id}/renewal">${csrfField(h)}${onceField()}<button type="submit">${tr(L, 'renewNow')}</button></form>`
   : window.reason === 'too_early' && window.opensOn
     ? html`<p class="muted">${tr(L, 'renewalClosed', { date: longDate(window.opensOn, L) })}</p>`
     : ''}
@@ -145,18 +145,23 @@ ${m.status !== 'terminated'
   server.post(
     '/mailboxes/:id/renewal',
     { schema: { hide: true } },
-    holderRoute(async (req, reply, h) => {
-      try {
-        const placed = await placeRenewalOrder(ctx, h.auth.customerId, idOf(req));
-        if (placed.order.status === 'completed') return reply.redirect(`/mailboxes/${encodeURIComponent(idOf(req))}?msg=renewalDone`, 303);
-        return reply.redirect('/orders?msg=orderWaiting', 303);
-      } catch (err) {
-        if (err instanceof DomainError && (err.code === 'not_renewable' || err.code === 'mailbox_not_active')) {
-          return mailboxCard(req, reply, h, 409, tr(h.L, 'notRenewable'));
-        }
-        throw err;
-      }
-    }),
+    holderRoute(async (req, reply, h) =>
+      submitOnce(
+        kit,
+        req,
+        reply,
+        h,
+        async () => {
+          const placed = await placeRenewalOrder(ctx, h.auth.customerId, idOf(req));
+          if (placed.order.status === 'completed') return goTo(`/mailboxes/${encodeURIComponent(idOf(req))}?msg=renewalDone`);
+          return goTo('/orders?msg=orderWaiting');
+        },
+        async (rq, rp, hh, error) => {
+          if (error.code === 'not_renewable' || error.code === 'mailbox_not_active') return mailboxCard(rq, rp, hh, 409, tr(hh.L, 'notRenewable'));
+          throw refusalError(error);
+        },
+      ),
+    ),
   );
 
 }

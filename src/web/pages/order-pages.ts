@@ -1,17 +1,18 @@
 // The holder's orders: cancel or pay the ones waiting for a top-up.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorBody } from '../../http/errors.ts';
 import { clock } from '../../clock.ts';
 import { readBalance, readMailboxes } from '../../services/rows.ts';
 import { orderView } from '../../services/views.ts';
 import { cancelOrder, readOrder, readOrders } from '../../services/orders.ts';
-import { DomainError } from '../../services/errors.ts';
 import { money } from '../../i18n/format.ts';
 import { html } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';
 import type { WebKit } from '../kit.ts';
+import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function orderPages(server: FastifyInstance, kit: WebKit): void {
-  const { ctx, cat, instantDay, csrfField, holderPage, notice, holderRoute, idOf, payForOrder } = kit;
+  const { ctx, cat, instantDay, csrfField, holderPage, notice, holderRoute, idOf } = kit;
   server.get(
     '/orders',
     { schema: { hide: true } },
@@ -38,42 +39,55 @@ ${views.length === 0
 <td class="num">${money(o.amountCents, L)}</td>
 <td>${tr(L, `order_${o.status}` as Key)}</td>
 <td>${o.status === 'awaiting_topup'
-        ? html`<form method="post" action="/orders/${oid}/pay" class="inline">${csrfField(h)}<button type="submit" class="primary">${tr(L, 'topupAndComplete')}</button></form>
-<form method="post" action="/orders/${oid}/cancel" class="inline">${csrfField(h)}<button type="submit">${tr(L, 'cancelOrder')}</button></form>`
+        ? html`<form method="post" action="/orders/${oid}/pay" class="inline">${csrfField(h)}${onceField()}<button type="submit" class="primary">${tr(L, 'topupAndComplete')}</button></form>
+<form method="post" action="/orders/${oid}/cancel" class="inline">${csrfField(h)}${onceField()}<button type="submit">${tr(L, 'cancelOrder')}</button></form>`
         : ''}</td></tr>`;
     })}</tbody></table></div>`}`;
       return holderPage(req, reply, h, { title: tr(L, 'ordersTitle'), current: '/orders', body });
     }),
   );
 
+  const notPendingOrThrow = async (_req: FastifyRequest, reply: FastifyReply, _h: unknown, error: ErrorBody['error']) => {
+    if (error.code === 'order_not_pending') return reply.redirect('/orders?msg=orderNotPending', 303);
+    throw refusalError(error);
+  };
+
   server.post(
     '/orders/:id/cancel',
     { schema: { hide: true } },
-    holderRoute(async (req, reply, h) => {
-      try {
-        await cancelOrder(ctx, h.auth.customerId, idOf(req));
-        return reply.redirect('/orders?msg=orderCancelled', 303);
-      } catch (err) {
-        if (err instanceof DomainError && err.code === 'order_not_pending') return reply.redirect('/orders?msg=orderNotPending', 303);
-        throw err;
-      }
-    }),
+    holderRoute(async (req, reply, h) =>
+      submitOnce(
+        kit,
+        req,
+        reply,
+        h,
+        async () => {
+          await cancelOrder(ctx, h.auth.customerId, idOf(req));
+          return goTo('/orders?msg=orderCancelled');
+        },
+        notPendingOrThrow,
+      ),
+    ),
   );
 
   server.post(
     '/orders/:id/pay',
     { schema: { hide: true } },
-    holderRoute(async (req, reply, h) => {
-      const order = await readOrder(ctx, h.auth.customerId, idOf(req));
-      const view = orderView(order, await readBalance(ctx.db, h.auth.customerId), clock.nowMs(), cat);
-      if (view.status !== 'awaiting_topup') return reply.redirect('/orders?msg=orderNotPending', 303);
-      try {
-        return await payForOrder(reply, h, view);
-      } catch (err) {
-        if (err instanceof DomainError && err.code === 'order_not_pending') return reply.redirect('/orders?msg=orderNotPending', 303);
-        throw err;
-      }
-    }),
+    holderRoute(async (req, reply, h) =>
+      submitOnce(
+        kit,
+        req,
+        reply,
+        h,
+        async () => {
+          const order = await readOrder(ctx, h.auth.customerId, idOf(req));
+          const view = orderView(order, await readBalance(ctx.db, h.auth.customerId), clock.nowMs(), cat);
+          if (view.status !== 'awaiting_topup') return goTo('/orders?msg=orderNotPending');
+          return goTo(await kit.topupForOrder(h, view));
+        },
+        notPendingOrThrow,
+      ),
+    ),
   );
 
 }
