@@ -40,7 +40,18 @@ export async function idempotent(app: App, req: FastifyRequest, reply: FastifyRe
     throw new ApiError('validation_failed', 'Idempotency-Key must be 1 to 255 characters', { 'Idempotency-Key': 'length' });
   }
   const requestHash = createHash('sha256').update(`${req.method} ${req.routeOptions.url} ${req.url} ${canonical(req.body)}`).digest('base64url');
-  const { answer, replayed } = await app.db.enclosingTransaction(async (tx) => {
+  const { answer, replayed } = await answerOnce(app, scope, key, requestHash, run);
+  if (replayed) reply.header('idempotent-replayed', 'true');
+  return reply.code(answer.status).send(answer.body);
+}
+
+/**
+ * The answer of the request named by (scope, key): the stored one when the key was answered before
+ * (`replayed`), else what `run` answers now, stored with its effect in one transaction. Throws
+ * idempotency_conflict when the key was used for a request of another hash.
+ */
+export async function answerOnce(app: App, scope: string, key: string, requestHash: string, run: () => Promise<Answer>): Promise<{ answer: Answer; replayed: boolean }> {
+  return app.db.enclosingTransaction(async (tx) => {
     if (!(await claimKey(tx, scope, key, requestHash))) return { answer: await storedAnswer(tx, scope, key, requestHash), replayed: true };
     const fresh = await runOrRefuse(tx, run);
     await tx.query('UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE scope = $1 AND key = $2', [
@@ -51,8 +62,6 @@ export async function idempotent(app: App, req: FastifyRequest, reply: FastifyRe
     ]);
     return { answer: fresh, replayed: false };
   });
-  if (replayed) reply.header('idempotent-replayed', 'true');
-  return reply.code(answer.status).send(answer.body);
 }
 
 /** Inserts the key, or takes over one older than the window; false when a live one is there. */

@@ -1,14 +1,13 @@
 // The forms that move money (purchase, renewal, top-up, paying or cancelling an order) carry a
 // one-time token, used as the Idempotency-Key of the call behind them through the API's own
-// `idempotent` (src/http/idempotency.ts): a form posted twice, by a double click, a reload or Back
-// and confirm again, gets the first outcome and changes nothing. This adapter gives `idempotent` the
-// token as the header it reads and catches the answer it would send, so a page can show it as HTML.
-import { randomBytes } from 'node:crypto';
+// `answerOnce` (src/http/idempotency.ts): a form posted twice, by a double click, a reload or Back
+// and confirm again, gets the first outcome and changes nothing; the page shows it as HTML.
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import { DomainError, type ErrorCode } from '../services/errors.ts';
 import { ApiError, type ErrorBody } from '../http/errors.ts';
-import { idempotent, type Answer } from '../http/idempotency.ts';
+import { answerOnce, type Answer } from '../http/idempotency.ts';
 import { html, type Html } from './html.ts';
 import { tr } from './i18n.ts';
 import { formOf, text, type Holder, type WebKit } from './kit.ts';
@@ -26,35 +25,23 @@ export const goTo = (location: string): Answer => ({ status: 303, body: { redire
 /** Holder forms have a scope of their own: a form token can never meet an API client's key. */
 const scopeOf = (h: Holder) => `holder-web:${h.auth.customerId}`;
 
+type AnsweredBody = { redirect?: string } & Partial<ErrorBody>;
 type Outcome =
-  | { kind: 'answered'; status: number; body: { redirect?: string } & Partial<ErrorBody> }
+  | { kind: 'answered'; status: number; body: AnsweredBody }
   | { kind: 'in_progress' }
   | { kind: 'reused' };
 
 async function runOnce(app: App, req: FastifyRequest, h: Holder, token: string, work: () => Promise<Answer>): Promise<Outcome> {
-  const keyed = Object.create(req, { headers: { value: { ...req.headers, 'idempotency-key': token } } }) as FastifyRequest;
-  const caught = { status: 200, body: {} as Record<string, unknown> };
-  const reply = {
-    code(status: number) {
-      caught.status = status;
-      return this;
-    },
-    header() {
-      return this;
-    },
-    send(body: unknown) {
-      caught.body = (body ?? {}) as Record<string, unknown>;
-      return this;
-    },
-  } as unknown as FastifyReply;
+  // The same form posted again has the same path and fields; the token alone keys it.
+  const requestHash = createHash('sha256').update(`${req.method} ${req.url} ${JSON.stringify(formOf(req))}`).digest('base64url');
   try {
-    await idempotent(app, keyed, reply, scopeOf(h), work);
+    const { answer } = await answerOnce(app, scopeOf(h), token, requestHash, work);
+    return { kind: 'answered', status: answer.status, body: (answer.body ?? {}) as AnsweredBody };
   } catch (err) {
     if (err instanceof ApiError && err.code === 'request_in_progress') return { kind: 'in_progress' };
     if (err instanceof DomainError && err.code === 'idempotency_conflict') return { kind: 'reused' };
     throw err;
   }
-  return { kind: 'answered', status: caught.status, body: caught.body };
 }
 
 /** A refusal the page has no message for goes to the usual error handling (not_found → the 404 page). */
