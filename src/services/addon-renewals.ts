@@ -26,14 +26,16 @@ type ClaimedRow = MailboxRow & { reference_email: string; locale: Locale };
 /** Every add-on ending before its mailbox and due by today, in bounded batches, one transaction each. */
 export async function renewAddonsEndingBeforeMailbox(ctx: ServiceContext, today: CalendarDate, batchSizeMax: number): Promise<AddonRenewalCounts> {
   const total: AddonRenewalCounts = { addonsRenewed: 0, addonsDeactivated: 0 };
-  // Each add-on is settled once per period end, and a renewal moves its end to its mailbox's E, so
-  // it is never claimed again in this run: the batches cannot outnumber the add-ons claimed.
+  // Each add-on is settled once per period end (R7.3), and a renewal moves its end a year on, so a
+  // batch that settles nothing ends the run. An add-on still due after its renewal (the job did
+  // not run for a year while its mailbox was renewed by hand twice) is claimed again, once per year
+  // it is behind; its mailbox's E, at most a year and 90 days ahead of today, bounds that.
   for (;;) {
     const now = clock.now();
     const r = await ctx.db.transaction((tx) => renewAddonBatch(ctx, tx, today, batchSizeMax, now));
     total.addonsRenewed += r.addonsRenewed;
     total.addonsDeactivated += r.addonsDeactivated;
-    if (r.addonsRenewed + r.addonsDeactivated < batchSizeMax) return total;
+    if (r.addonsRenewed + r.addonsDeactivated === 0) return total;
   }
 }
 

@@ -152,4 +152,25 @@ forEachEngine('completing orders charges for exactly what they extend', (use) =>
     assert.deepEqual(await extraSpace(mailbox.id), { expiresOn: '2027-12-01', extraGb: 0, addons: [[2, 'deactivated', '2026-12-01']] });
     assert.ok((await verifyLedger(ctx.db)).ok);
   });
+
+  test('R7.5: extra space a year behind its mailbox (the job stopped, two renewals by hand) is caught up in one run, year by year', async () => {
+    const { ctx } = use();
+    clock.setRome('2026-06-01T10:00');
+    const { customer, mailbox } = await holderWithMailbox(ctx, { expiresOn: '2026-07-10' });
+    const first = await placeRenewalOrder(ctx, customer.id, mailbox.id);
+    await placeExtraSpaceOrder(ctx, customer.id, mailbox.id, 5);
+    await topUp(ctx, customer.id, 500, first.order.id);
+    assert.deepEqual(await extraSpace(mailbox.id), { expiresOn: '2027-07-10', extraGb: 5, addons: [[5, 'active', '2026-07-10']] });
+    // No daily job for a year; the mailbox is renewed by hand again.
+    clock.setRome('2027-05-01T10:00');
+    const second = await placeRenewalOrder(ctx, customer.id, mailbox.id);
+    await topUp(ctx, customer.id, 500 + 3000, second.order.id);
+    assert.deepEqual(await extraSpace(mailbox.id), { expiresOn: '2028-07-10', extraGb: 5, addons: [[5, 'active', '2026-07-10']] });
+    clock.setRome('2027-07-15T00:30');
+    await runDailyJob(ctx);
+    // Both missed years of the 5 GB are paid in the one run, and they end with the mailbox again.
+    assert.deepEqual(await extraSpace(mailbox.id), { expiresOn: '2028-07-10', extraGb: 5, addons: [[5, 'active', '2028-07-10']] });
+    assert.equal(await readBalance(ctx.db, customer.id), 0);
+    assert.ok((await verifyLedger(ctx.db)).ok);
+  });
 });
