@@ -1,6 +1,6 @@
 // The attacks of issue 12 on logins, sessions, the language switch, operator tokens and /dev/mail,
 // over real HTTP on each engine: each test is named after the attack it shows failing.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,8 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { clock } from '../../src/clock.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { THROTTLE } from '../../src/services/sessions.ts';
-import { engineNames } from '../support/engines.ts';
-import { Client, provisionHolder, startTestServer, type TestServer } from '../support/http.ts';
+import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 
 const EVIL = 'https://evil.example';
 const HOUR_MS = 3600_000;
@@ -25,208 +24,198 @@ function setCookie(res: Response, name: string): string | undefined {
   return undefined;
 }
 
-for (const engine of engineNames()) {
-  describe(`security: logins, sessions, language, operator tokens, /dev/mail [${engine}]`, () => {
-    let s: TestServer;
-    let op: Client;
-    before(async () => {
-      clock.setRome('2026-06-10T10:00');
-      s = await startTestServer(engine);
-      op = new Client(s.baseUrl, s.operatorToken);
-    });
-    after(async () => s.close());
-    // Every request of these tests comes from 127.0.0.1: one test's throttling must not leak into the next.
-    afterEach(async () => {
-      clock.setWallOffset(0);
-      await s.app.db.query('DELETE FROM login_throttle');
-    });
-
-    const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(s.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), redirect: 'manual' });
-    const postForm = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-      fetch(s.baseUrl + path, { method: 'POST', headers, body: new URLSearchParams(fields), redirect: 'manual' });
-    const logIn = (address: string, password: string, deviceCookie?: string) =>
-      postJson('/api/session', { address, password }, deviceCookie ? { cookie: `casella_device=${deviceCookie}` } : {});
-    const localeOf = async (customerId: string) => (await op.get(`/api/admin/customers/${customerId}`)).body.customer.locale;
-
-    test('login throttle: a parallel burst of 60 wrong passwords is counted before any password is checked, and the right password sent during it is refused', async () => {
-      const h = await provisionHolder(op);
-      let rightAnswer: Promise<Response> | undefined;
-      const burst = Array.from({ length: 60 }, (_, i) =>
-        logIn(h.mailbox.address, `wrong-${i}`).then((res) => {
-          // The first refusal proves the limit was reached: the right password now must not pass.
-          if (res.status === 429) rightAnswer ??= logIn(h.mailbox.address, h.password);
-          return res;
-        }),
-      );
-      const statuses = (await Promise.all(burst)).map((r) => r.status);
-      const right = await (rightAnswer ?? logIn(h.mailbox.address, h.password));
-      const checked = statuses.filter((x) => x === 401).length;
-      assert.ok(checked >= 1 && checked <= THROTTLE.perAddressMax, `passwords checked: ${checked} (${statuses.join()})`);
-      assert.equal(statuses.filter((x) => x === 429).length, 60 - checked);
-      assert.equal(right.status, 429);
-      assert.equal(setCookie(right, 'casella_session'), undefined);
-      assert.ok(Number(right.headers.get('retry-after')) > 0);
-    });
-
-    test('login lockout: strangers who lock an address out do not lock out its owner, whose browser has a device cookie with an allowance of its own', async () => {
-      const h = await provisionHolder(op);
-      const first = await logIn(h.mailbox.address, h.password);
-      assert.equal(first.status, 200);
-      const device = setCookie(first, 'casella_device');
-      assert.ok(device);
-
-      // The attacker, with no device cookie, locks the address.
-      for (let i = 0; i < THROTTLE.perAddressMax; i++) assert.equal((await logIn(h.mailbox.address, `guess-${i}`)).status, 401);
-      const stranger = await logIn(h.mailbox.address, h.password);
-      assert.equal(stranger.status, 429, 'an unknown client stays throttled, right password included');
-
-      // The owner's browser still logs in, by the API and by the web form.
-      const owner = await logIn(h.mailbox.address, h.password, device);
-      assert.equal(owner.status, 200);
-      const renewed = setCookie(owner, 'casella_device')!;
-      assert.ok(renewed);
-      const web = await postForm('/login', { address: h.mailbox.address, password: h.password }, { cookie: `casella_device=${renewed}` });
-      assert.equal(web.status, 303);
-      assert.equal(web.headers.get('location'), '/');
-      const device2 = setCookie(web, 'casella_device')!;
-
-      // A cookie made up, or issued for another address, is no device of this address.
-      const other = await provisionHolder(op);
-      const otherDevice = setCookie(await logIn(other.mailbox.address, other.password), 'casella_device')!;
-      assert.equal((await logIn(h.mailbox.address, h.password, otherDevice)).status, 429);
-      const [nonce] = device2.split('.');
-      assert.equal((await logIn(h.mailbox.address, h.password, `${nonce}.${'A'.repeat(43)}`)).status, 429);
-
-      // The device's own allowance is throttled too, after its own failures.
-      for (let i = 0; i < THROTTLE.perDeviceMax; i++) assert.equal((await logIn(h.mailbox.address, `typo-${i}`, device2)).status, 401);
-      const blocked = await logIn(h.mailbox.address, h.password, device2);
-      assert.equal(blocked.status, 429);
-      assert.ok(Number(blocked.headers.get('retry-after')) > 0);
-    });
-
-    test('sessions: an operator changing the password of one mailbox ends every session of its holder', async () => {
-      const h = await provisionHolder(op, { mailboxes: 2 });
-      const a = new Client(s.baseUrl);
-      const b = new Client(s.baseUrl);
-      assert.equal((await a.login(h.mailboxes[0].address, h.password)).status, 200);
-      assert.equal((await b.login(h.mailboxes[1].address, h.password)).status, 200);
-      // A usage report changes no password: sessions go on.
-      assert.equal((await op.patch(`/api/admin/mailboxes/${h.mailboxes[0].id}`, { usedBytes: 1000 })).status, 200);
-      assert.equal((await a.get('/api/me')).status, 200);
-
-      assert.equal((await op.patch(`/api/admin/mailboxes/${h.mailboxes[1].id}`, { password: 'nuova-segreta-casella-2' })).status, 200);
-      for (const c of [a, b]) {
-        const me = await c.get('/api/me');
-        assert.equal(me.status, 401);
-        assert.equal(me.body.error.code, 'unauthenticated');
-      }
-      assert.equal((await new Client(s.baseUrl).login(h.mailboxes[1].address, 'nuova-segreta-casella-2')).status, 200);
-    });
-
-    test('sessions: a session kept busy ends 12 hours after login (absolute lifetime)', async () => {
-      const h = await provisionHolder(op);
-      const c = new Client(s.baseUrl);
-      assert.equal((await c.login(h.mailbox.address, h.password)).status, 200);
-      // Used every 20 minutes (under the 30-minute idle timeout), it lives up to its lifetime...
-      for (let minutes = 20; minutes < 12 * 60; minutes += 20) {
-        clock.setWallOffset(minutes * 60_000);
-        assert.equal((await c.get('/api/me')).status, 200, `after ${minutes} minutes`);
-      }
-      // ...and not beyond.
-      clock.setWallOffset(12 * HOUR_MS + 60_000);
-      assert.equal((await c.get('/api/me')).status, 401);
-      assert.equal((await c.get('/api/me')).status, 401);
-    });
-
-    test('login CSRF: a cross-site form posting to /login or form-encoded to /api/session logs nobody in', async () => {
-      const h = await provisionHolder(op);
-      const fields = { address: h.mailbox.address, password: h.password };
-      const crossSite: Record<string, string>[] = [
-        { origin: EVIL, 'sec-fetch-site': 'cross-site' },
-        { 'sec-fetch-site': 'cross-site' },
-        { origin: EVIL },
-        { origin: 'null' },
-      ];
-      for (const headers of crossSite) {
-        const web = await postForm('/login', fields, headers);
-        assert.equal(web.status, 403, JSON.stringify(headers));
-        assert.equal(setCookie(web, 'casella_session'), undefined);
-        assert.match(await web.text(), /un altro sito/);
-        const api = await postForm('/api/session', fields, headers);
-        assert.equal(api.status, 403, JSON.stringify(headers));
-        assert.equal((await api.json()).error.code, 'csrf_failed');
-        assert.equal(setCookie(api, 'casella_session'), undefined);
-      }
-      // The site's own page, and API clients that are no browser, still log in.
-      const own = await postForm('/login', fields, { origin: s.baseUrl, 'sec-fetch-site': 'same-origin' });
-      assert.equal(own.status, 303);
-      assert.ok(setCookie(own, 'casella_session'));
-      const apiClient = await logIn(h.mailbox.address, h.password);
-      assert.equal(apiClient.status, 200);
-    });
-
-    test('language: a cross-site GET /lang/en link does not change the holder\'s language; only a POST with the CSRF token does', async () => {
-      const h = await provisionHolder(op, { locale: 'it' });
-      const c = new Client(s.baseUrl);
-      assert.equal((await c.login(h.mailbox.address, h.password)).status, 200);
-
-      const link = await fetch(`${s.baseUrl}/lang/en?next=/`, { headers: { cookie: c.cookie, 'sec-fetch-site': 'cross-site' }, redirect: 'manual' });
-      assert.equal(link.status, 303);
-      assert.equal(await localeOf(h.customer.id), 'it');
-
-      const forged = await postForm('/lang/en', { next: '/' }, { cookie: c.cookie });
-      assert.equal(forged.status, 403);
-      assert.equal(await localeOf(h.customer.id), 'it');
-
-      // The page's own switch: a form that posts the token, reachable by its name without JavaScript.
-      const dashboard = await (await fetch(`${s.baseUrl}/`, { headers: { cookie: c.cookie } })).text();
-      assert.match(dashboard, /<form method="post" action="\/lang\/en"[^>]*><input type="hidden" name="_csrf" value="[^"]+">.*<button[^>]*>English<\/button><\/form>/);
-      const posted = await postForm('/lang/en', { _csrf: c.csrfToken, next: '/mailboxes' }, { cookie: c.cookie });
-      assert.equal(posted.status, 303);
-      assert.equal(posted.headers.get('location'), '/mailboxes');
-      assert.equal(await localeOf(h.customer.id), 'en');
-
-      // Before login, the GET link still switches this browser's pages.
-      const anonymous = await fetch(`${s.baseUrl}/lang/en?next=/login`, { redirect: 'manual' });
-      assert.equal(anonymous.status, 303);
-      assert.equal(setCookie(anonymous, 'casella_lang'), 'en');
-      const login = await fetch(`${s.baseUrl}/login`, { headers: { cookie: 'casella_lang=en' } });
-      assert.match(await login.text(), /<html lang="en">/);
-    });
-
-    test('operator tokens: wrong bearer tokens from one client are throttled (429 with Retry-After), even before a right one', async () => {
-      const guesses: number[] = [];
-      for (let i = 0; i < 25; i++) guesses.push((await new Client(s.baseUrl, `cop_${randomBytes(24).toString('hex')}`).get('/api/admin/ledger/verify')).status);
-      assert.deepEqual(guesses.slice(0, 20), Array(20).fill(401));
-      assert.deepEqual(guesses.slice(20), Array(5).fill(429));
-      const refused = await op.get('/api/admin/ledger/verify');
-      assert.equal(refused.status, 429);
-      assert.equal(refused.body.error.code, 'rate_limited');
-      assert.ok(Number(refused.headers.get('retry-after')) > 0);
-      // Per client: an operator elsewhere is not locked out by this one.
-      const elsewhere = await s.server.inject({ method: 'GET', url: '/api/admin/ledger/verify', remoteAddress: '192.0.2.7', headers: { authorization: `Bearer ${s.operatorToken}` } });
-      assert.equal(elsewhere.statusCode, 200);
-      // The window passes: the right token works again.
-      clock.setWallOffset(15 * 60_000 + 1000);
-      assert.equal((await op.get('/api/admin/ledger/verify')).status, 200);
-    });
-
-    test('/dev/mail: every holder\'s e-mails are shown to loopback clients only', async () => {
-      for (const path of ['/dev/mail', '/dev/mail.json']) {
-        assert.equal((await fetch(s.baseUrl + path)).status, 200, path);
-        for (const remoteAddress of ['127.0.0.2', '::1', '::ffff:127.0.0.1']) {
-          assert.equal((await s.server.inject({ method: 'GET', url: path, remoteAddress })).statusCode, 200, `${path} from ${remoteAddress}`);
-        }
-        for (const remoteAddress of ['192.0.2.10', '10.0.0.5', '::ffff:192.0.2.10', '2001:db8::1', '128.0.0.1']) {
-          const res = await s.server.inject({ method: 'GET', url: path, remoteAddress });
-          assert.equal(res.statusCode, 404, `${path} from ${remoteAddress}`);
-          assert.equal(res.json().error.code, 'not_found');
-        }
-      }
-    });
+forEachServer('security: logins, sessions, language, operator tokens, /dev/mail', (t) => {
+  // Every request of these tests comes from 127.0.0.1: one test's throttling must not leak into the next.
+  afterEach(async () => {
+    clock.setWallOffset(0);
+    await t.s.app.db.query('DELETE FROM login_throttle');
   });
-}
+
+  const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(t.s.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), redirect: 'manual' });
+  const postForm = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(t.s.baseUrl + path, { method: 'POST', headers, body: new URLSearchParams(fields), redirect: 'manual' });
+  const logIn = (address: string, password: string, deviceCookie?: string) =>
+    postJson('/api/session', { address, password }, deviceCookie ? { cookie: `casella_device=${deviceCookie}` } : {});
+  const localeOf = async (customerId: string) => (await t.op.get(`/api/admin/customers/${customerId}`)).body.customer.locale;
+
+  test('login throttle: a parallel burst of 60 wrong passwords is counted before any password is checked, and the right password sent during it is refused', async () => {
+    const h = await provisionHolder(t.op);
+    let rightAnswer: Promise<Response> | undefined;
+    const burst = Array.from({ length: 60 }, (_, i) =>
+      logIn(h.mailbox.address, `wrong-${i}`).then((res) => {
+        // The first refusal proves the limit was reached: the right password now must not pass.
+        if (res.status === 429) rightAnswer ??= logIn(h.mailbox.address, h.password);
+        return res;
+      }),
+    );
+    const statuses = (await Promise.all(burst)).map((r) => r.status);
+    const right = await (rightAnswer ?? logIn(h.mailbox.address, h.password));
+    const checked = statuses.filter((x) => x === 401).length;
+    assert.ok(checked >= 1 && checked <= THROTTLE.perAddressMax, `passwords checked: ${checked} (${statuses.join()})`);
+    assert.equal(statuses.filter((x) => x === 429).length, 60 - checked);
+    assert.equal(right.status, 429);
+    assert.equal(setCookie(right, 'casella_session'), undefined);
+    assert.ok(Number(right.headers.get('retry-after')) > 0);
+  });
+
+  test('login lockout: strangers who lock an address out do not lock out its owner, whose browser has a device cookie with an allowance of its own', async () => {
+    const h = await provisionHolder(t.op);
+    const first = await logIn(h.mailbox.address, h.password);
+    assert.equal(first.status, 200);
+    const device = setCookie(first, 'casella_device');
+    assert.ok(device);
+
+    // The attacker, with no device cookie, locks the address.
+    for (let i = 0; i < THROTTLE.perAddressMax; i++) assert.equal((await logIn(h.mailbox.address, `guess-${i}`)).status, 401);
+    const stranger = await logIn(h.mailbox.address, h.password);
+    assert.equal(stranger.status, 429, 'an unknown client stays throttled, right password included');
+
+    // The owner's browser still logs in, by the API and by the web form.
+    const owner = await logIn(h.mailbox.address, h.password, device);
+    assert.equal(owner.status, 200);
+    const renewed = setCookie(owner, 'casella_device')!;
+    assert.ok(renewed);
+    const web = await postForm('/login', { address: h.mailbox.address, password: h.password }, { cookie: `casella_device=${renewed}` });
+    assert.equal(web.status, 303);
+    assert.equal(web.headers.get('location'), '/');
+    const device2 = setCookie(web, 'casella_device')!;
+
+    // A cookie made up, or issued for another address, is no device of this address.
+    const other = await provisionHolder(t.op);
+    const otherDevice = setCookie(await logIn(other.mailbox.address, other.password), 'casella_device')!;
+    assert.equal((await logIn(h.mailbox.address, h.password, otherDevice)).status, 429);
+    const [nonce] = device2.split('.');
+    assert.equal((await logIn(h.mailbox.address, h.password, `${nonce}.${'A'.repeat(43)}`)).status, 429);
+
+    // The device's own allowance is throttled too, after its own failures.
+    for (let i = 0; i < THROTTLE.perDeviceMax; i++) assert.equal((await logIn(h.mailbox.address, `typo-${i}`, device2)).status, 401);
+    const blocked = await logIn(h.mailbox.address, h.password, device2);
+    assert.equal(blocked.status, 429);
+    assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+  });
+
+  test('sessions: an operator changing the password of one mailbox ends every session of its holder', async () => {
+    const h = await provisionHolder(t.op, { mailboxes: 2 });
+    const a = new Client(t.s.baseUrl);
+    const b = new Client(t.s.baseUrl);
+    assert.equal((await a.login(h.mailboxes[0].address, h.password)).status, 200);
+    assert.equal((await b.login(h.mailboxes[1].address, h.password)).status, 200);
+    // A usage report changes no password: sessions go on.
+    assert.equal((await t.op.patch(`/api/admin/mailboxes/${h.mailboxes[0].id}`, { usedBytes: 1000 })).status, 200);
+    assert.equal((await a.get('/api/me')).status, 200);
+
+    assert.equal((await t.op.patch(`/api/admin/mailboxes/${h.mailboxes[1].id}`, { password: 'nuova-segreta-casella-2' })).status, 200);
+    for (const c of [a, b]) {
+      const me = await c.get('/api/me');
+      assert.equal(me.status, 401);
+      assert.equal(me.body.error.code, 'unauthenticated');
+    }
+    assert.equal((await new Client(t.s.baseUrl).login(h.mailboxes[1].address, 'nuova-segreta-casella-2')).status, 200);
+  });
+
+  test('sessions: a session kept busy ends 12 hours after login (absolute lifetime)', async () => {
+    const h = await provisionHolder(t.op);
+    const c = new Client(t.s.baseUrl);
+    assert.equal((await c.login(h.mailbox.address, h.password)).status, 200);
+    // Used every 20 minutes (under the 30-minute idle timeout), it lives up to its lifetime...
+    for (let minutes = 20; minutes < 12 * 60; minutes += 20) {
+      clock.setWallOffset(minutes * 60_000);
+      assert.equal((await c.get('/api/me')).status, 200, `after ${minutes} minutes`);
+    }
+    // ...and not beyond.
+    clock.setWallOffset(12 * HOUR_MS + 60_000);
+    assert.equal((await c.get('/api/me')).status, 401);
+    assert.equal((await c.get('/api/me')).status, 401);
+  });
+
+  test('login CSRF: a cross-site form posting to /login or form-encoded to /api/session logs nobody in', async () => {
+    const h = await provisionHolder(t.op);
+    const fields = { address: h.mailbox.address, password: h.password };
+    const crossSite: Record<string, string>[] = [
+      { origin: EVIL, 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: EVIL },
+      { origin: 'null' },
+    ];
+    for (const headers of crossSite) {
+      const web = await postForm('/login', fields, headers);
+      assert.equal(web.status, 403, JSON.stringify(headers));
+      assert.equal(setCookie(web, 'casella_session'), undefined);
+      assert.match(await web.text(), /un altro sito/);
+      const api = await postForm('/api/session', fields, headers);
+      assert.equal(api.status, 403, JSON.stringify(headers));
+      assert.equal((await api.json()).error.code, 'csrf_failed');
+      assert.equal(setCookie(api, 'casella_session'), undefined);
+    }
+    // The site's own page, and API clients that are no browser, still log in.
+    const own = await postForm('/login', fields, { origin: t.s.baseUrl, 'sec-fetch-site': 'same-origin' });
+    assert.equal(own.status, 303);
+    assert.ok(setCookie(own, 'casella_session'));
+    const apiClient = await logIn(h.mailbox.address, h.password);
+    assert.equal(apiClient.status, 200);
+  });
+
+  test('language: a cross-site GET /lang/en link does not change the holder\'s language; only a POST with the CSRF token does', async () => {
+    const h = await provisionHolder(t.op, { locale: 'it' });
+    const c = new Client(t.s.baseUrl);
+    assert.equal((await c.login(h.mailbox.address, h.password)).status, 200);
+
+    const link = await fetch(`${t.s.baseUrl}/lang/en?next=/`, { headers: { cookie: c.cookie, 'sec-fetch-site': 'cross-site' }, redirect: 'manual' });
+    assert.equal(link.status, 303);
+    assert.equal(await localeOf(h.customer.id), 'it');
+
+    const forged = await postForm('/lang/en', { next: '/' }, { cookie: c.cookie });
+    assert.equal(forged.status, 403);
+    assert.equal(await localeOf(h.customer.id), 'it');
+
+    // The page's own switch: a form that posts the token, reachable by its name without JavaScript.
+    const dashboard = await (await fetch(`${t.s.baseUrl}/`, { headers: { cookie: c.cookie } })).text();
+    assert.match(dashboard, /<form method="post" action="\/lang\/en"[^>]*><input type="hidden" name="_csrf" value="[^"]+">.*<button[^>]*>English<\/button><\/form>/);
+    const posted = await postForm('/lang/en', { _csrf: c.csrfToken, next: '/mailboxes' }, { cookie: c.cookie });
+    assert.equal(posted.status, 303);
+    assert.equal(posted.headers.get('location'), '/mailboxes');
+    assert.equal(await localeOf(h.customer.id), 'en');
+
+    // Before login, the GET link still switches this browser's pages.
+    const anonymous = await fetch(`${t.s.baseUrl}/lang/en?next=/login`, { redirect: 'manual' });
+    assert.equal(anonymous.status, 303);
+    assert.equal(setCookie(anonymous, 'casella_lang'), 'en');
+    const login = await fetch(`${t.s.baseUrl}/login`, { headers: { cookie: 'casella_lang=en' } });
+    assert.match(await login.text(), /<html lang="en">/);
+  });
+
+  test('operator tokens: wrong bearer tokens from one client are throttled (429 with Retry-After), even before a right one', async () => {
+    const guesses: number[] = [];
+    for (let i = 0; i < 25; i++) guesses.push((await new Client(t.s.baseUrl, `cop_${randomBytes(24).toString('hex')}`).get('/api/admin/ledger/verify')).status);
+    assert.deepEqual(guesses.slice(0, 20), Array(20).fill(401));
+    assert.deepEqual(guesses.slice(20), Array(5).fill(429));
+    const refused = await t.op.get('/api/admin/ledger/verify');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.error.code, 'rate_limited');
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    // Per client: an operator elsewhere is not locked out by this one.
+    const elsewhere = await t.s.server.inject({ method: 'GET', url: '/api/admin/ledger/verify', remoteAddress: '192.0.2.7', headers: { authorization: `Bearer ${t.s.operatorToken}` } });
+    assert.equal(elsewhere.statusCode, 200);
+    // The window passes: the right token works again.
+    clock.setWallOffset(15 * 60_000 + 1000);
+    assert.equal((await t.op.get('/api/admin/ledger/verify')).status, 200);
+  });
+
+  test('/dev/mail: every holder\'s e-mails are shown to loopback clients only', async () => {
+    for (const path of ['/dev/mail', '/dev/mail.json']) {
+      assert.equal((await fetch(t.s.baseUrl + path)).status, 200, path);
+      for (const remoteAddress of ['127.0.0.2', '::1', '::ffff:127.0.0.1']) {
+        assert.equal((await t.s.server.inject({ method: 'GET', url: path, remoteAddress })).statusCode, 200, `${path} from ${remoteAddress}`);
+      }
+      for (const remoteAddress of ['192.0.2.10', '10.0.0.5', '::ffff:192.0.2.10', '2001:db8::1', '128.0.0.1']) {
+        const res = await t.s.server.inject({ method: 'GET', url: path, remoteAddress });
+        assert.equal(res.statusCode, 404, `${path} from ${remoteAddress}`);
+        assert.equal(res.json().error.code, 'not_found');
+      }
+    }
+  });
+});
 
 describe('security: configuration refused at start', () => {
   const serveWith = (env: Record<string, string>) => {

@@ -9,7 +9,8 @@ import { loadConfig } from '../../src/config.ts';
 import { buildServer, type ServerOptions } from '../../src/http/server.ts';
 import { createOperator } from '../../src/services/operators.ts';
 import { clock } from '../../src/clock.ts';
-import { freshPostgresUrl, type EngineName } from './engines.ts';
+import { after, before, describe } from 'node:test';
+import { engineNames, freshPostgresUrl, type EngineName } from './engines.ts';
 
 export interface TestServer {
   app: App;
@@ -168,4 +169,40 @@ export async function provisionHolder(
     if (a.status !== 201) throw new Error(`credit: ${a.status} ${JSON.stringify(a.body)}`);
   }
   return { customer, mailboxes, mailbox: mailboxes[0], password };
+}
+
+export interface ServerUnderTest {
+  s: TestServer;
+  /** The operator's client. */
+  op: Client;
+}
+
+/**
+ * describe() once per engine around one real server, started with the clock at `startsAt` (Rome).
+ * The body gets `t`, whose `s` (the server) and `op` (the operator's client) are there inside tests.
+ */
+export function forEachServer(title: string, body: (t: ServerUnderTest) => void, startsAt = '2026-06-10T10:00'): void {
+  for (const engine of engineNames()) {
+    describe(`${title} [${engine}]`, () => {
+      let under: ServerUnderTest | undefined;
+      const started = (): ServerUnderTest => {
+        if (!under) throw new Error('server not started');
+        return under;
+      };
+      before(async () => {
+        clock.setRome(startsAt);
+        const s = await startTestServer(engine);
+        under = { s, op: new Client(s.baseUrl, s.operatorToken) };
+      });
+      after(async () => under?.s.close());
+      body({
+        get s() {
+          return started().s;
+        },
+        get op() {
+          return started().op;
+        },
+      });
+    });
+  }
 }
