@@ -316,30 +316,37 @@ export async function forecastRenewals(
       }
       const plan = planRenewal(mailboxFacts(m), cents(balance), ctx.catalogue, onDate);
       balance = plan.balanceAfterCents;
-      f.mailboxes++;
-      if (plan.mailbox.outcome === 'renewed') f.renewed++;
-      else f.expired++;
-      if (plan.addon.outcome === 'renewed') f.addonsRenewed++;
-      if (plan.addon.outcome === 'deactivated') f.deactivated++;
-      f.chargedCents = cents(f.chargedCents + plan.chargedCents);
-      f.missingCents = cents(f.missingCents + plan.missingCents);
-      if (f.items.length < itemsMax) {
-        f.items.push({
-          mailboxId: m.id,
-          address: m.address,
-          expiresOn: m.expires_on,
-          mailbox: plan.mailbox.outcome,
-          addon: plan.addon.outcome,
-          chargedCents: plan.chargedCents,
-          missingCents: plan.missingCents,
-        });
-      } else f.itemsTruncated = true;
+      tally(f, itemsMax, {
+        mailboxId: m.id,
+        address: m.address,
+        expiresOn: m.expires_on,
+        mailbox: plan.mailbox.outcome,
+        addon: plan.addon.outcome,
+        chargedCents: plan.chargedCents,
+        missingCents: plan.missingCents,
+      });
     }
     if (rows.length < batchSizeMax) return f;
     const last = rows.at(-1)!;
     after = [last.customer_id, last.expires_on, last.id];
   }
 }
+
+/** One outcome of the forecast: counted, summed, and listed while the list has room. */
+function tally(f: RenewalForecast, itemsMax: number, item: RenewalForecastItem): void {
+  if (item.mailbox !== null) f.mailboxes++;
+  if (item.mailbox === 'renewed') f.renewed++;
+  if (item.mailbox === 'expired') f.expired++;
+  if (item.addon === 'renewed') f.addonsRenewed++;
+  if (item.addon === 'deactivated') f.deactivated++;
+  f.chargedCents = cents(f.chargedCents + item.chargedCents);
+  f.missingCents = cents(f.missingCents + item.missingCents);
+  if (f.items.length < itemsMax) f.items.push(item);
+  else f.itemsTruncated = true;
+}
+
+/** Extra space ending before its mailbox is rare (R7.5); a forecast reads at most this many. */
+const forecastAddonsMax = 100_000;
 
 /** The forecast's part for extra space ending before its mailbox and due by onDate; each holder's balance after it. */
 async function forecastAddonsEndingBeforeMailbox(ctx: ServiceContext, onDate: CalendarDate, f: RenewalForecast, itemsMax: number): Promise<Map<string, number>> {
@@ -348,27 +355,22 @@ async function forecastAddonsEndingBeforeMailbox(ctx: ServiceContext, onDate: Ca
     `SELECT ${MAILBOX_COLUMNS}, w.balance_cents
        FROM addons a JOIN mailboxes m ON m.id = a.mailbox_id LEFT JOIN wallets w ON w.customer_id = m.customer_id
       WHERE a.status = 'active' AND a.active_until <= $1 AND a.active_until < m.expires_on AND m.status = 'active'
-      ORDER BY m.customer_id, a.active_until, m.id`,
-    [onDate.toString()],
+      ORDER BY m.customer_id, a.active_until, m.id LIMIT $2`,
+    [onDate.toString(), forecastAddonsMax],
   );
+  if (rows.length === forecastAddonsMax) f.itemsTruncated = true;
   for (const m of rows) {
     const plan = planAddonRenewal(mailboxFacts(m), cents(balance.get(m.customer_id) ?? Number(m.balance_cents ?? 0)), ctx.catalogue);
     balance.set(m.customer_id, plan.balanceAfterCents);
-    if (plan.outcome === 'renewed') f.addonsRenewed++;
-    else f.deactivated++;
-    f.chargedCents = cents(f.chargedCents + plan.chargedCents);
-    f.missingCents = cents(f.missingCents + plan.missingCents);
-    if (f.items.length < itemsMax) {
-      f.items.push({
-        mailboxId: m.id,
-        address: m.address,
-        expiresOn: plan.periodEndsOn.toString(),
-        mailbox: null,
-        addon: plan.outcome,
-        chargedCents: plan.chargedCents,
-        missingCents: plan.missingCents,
-      });
-    } else f.itemsTruncated = true;
+    tally(f, itemsMax, {
+      mailboxId: m.id,
+      address: m.address,
+      expiresOn: plan.periodEndsOn.toString(),
+      mailbox: null,
+      addon: plan.outcome,
+      chargedCents: plan.chargedCents,
+      missingCents: plan.missingCents,
+    });
   }
   return balance;
 }
