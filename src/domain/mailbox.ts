@@ -39,6 +39,13 @@ export const addonEndsWithMailbox = (m: Pick<MailboxFacts, 'expiresOn' | 'addon'
 export const extraGbRenewedWithMailbox = (m: Pick<MailboxFacts, 'status' | 'expiresOn' | 'addon'>): number =>
   m.status === 'active' && addonEndsWithMailbox(m) ? m.addon!.quantityGb : 0;
 
+/**
+ * R7.2, R9: the GB a manual renewal renews with the mailbox: those ending with it, unless the holder
+ * switched their renewal off (then they end on their own day, as the daily job would end them).
+ */
+export const extraGbInManualRenewal = (m: Pick<MailboxFacts, 'status' | 'expiresOn' | 'addon' | 'extraSpaceAutoRenew'>): number =>
+  m.extraSpaceAutoRenew ? extraGbRenewedWithMailbox(m) : 0;
+
 /** TIGER_STYLE: an add-on never runs past its mailbox's period; if it does, a plan was wrong. */
 export function assertAddonWithinPeriod(m: Pick<MailboxFacts, 'expiresOn' | 'addon'>): void {
   if (m.addon?.status === 'active' && compareDates(m.addon.activeUntil, m.expiresOn) > 0) {

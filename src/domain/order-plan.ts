@@ -6,7 +6,7 @@
 import { addYears, compareDates, isBefore, type CalendarDate } from './calendar.ts';
 import type { Catalogue } from './catalogue.ts';
 import { cents, minCents, subCents, type Cents } from './money.ts';
-import { activeExtraGb, extraGbRenewedWithMailbox, manualRenewalWindow, type MailboxFacts } from './mailbox.ts';
+import { activeExtraGb, extraGbInManualRenewal, manualRenewalWindow, type MailboxFacts } from './mailbox.ts';
 import { addonRenewalPrice, manualRenewalAmount } from './renewal.ts';
 import { fail, ok, type Result } from './result.ts';
 
@@ -94,9 +94,10 @@ function planExtraSpaceCompletion(order: OrderTerms, m: MailboxFacts, today: Cal
 function planRenewalCompletion(order: OrderTerms, m: MailboxFacts, today: CalendarDate, c: Catalogue): Result<CompletionPlan, CompletionRefusal> {
   if (compareDates(m.expiresOn, order.periodEndsOn) !== 0) return fail('period_already_renewed');
   if (!manualRenewalWindow(m, today, c).allowed) return fail('not_renewable');
-  // Extra space the renewal was priced with must still be exactly what renews with the mailbox;
-  // extra space bought after it was priced is not touched and keeps its own end (R7.5).
-  if (order.quantityGb > 0 && extraGbRenewedWithMailbox(m) !== order.quantityGb) return fail('extra_space_changed');
+  // Extra space the renewal was priced with must still be exactly what renews with the mailbox (its
+  // renewal still switched on); extra space bought after it was priced, or left out of it, is not
+  // touched and keeps its own end (R7.5).
+  if (order.quantityGb > 0 && extraGbInManualRenewal(m) !== order.quantityGb) return fail('extra_space_changed');
   const newExpiresOn = addYears(m.expiresOn, 1);
   // The order keeps the price of its day (R5); the add-on's share is its price, the rest the mailbox's.
   const extraSpaceCents = minCents(order.amountCents, addonRenewalPrice(order.quantityGb, c));

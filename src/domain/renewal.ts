@@ -3,7 +3,7 @@
 import { addYears, compareDates, isBefore, type CalendarDate } from './calendar.ts';
 import type { Catalogue } from './catalogue.ts';
 import { addCents, cents, subCents, timesQuantity, type Cents } from './money.ts';
-import { addonEndsWithMailbox, assertAddonWithinPeriod, extraGbRenewedWithMailbox, type MailboxFacts } from './mailbox.ts';
+import { addonEndsWithMailbox, assertAddonWithinPeriod, extraGbInManualRenewal, type MailboxFacts } from './mailbox.ts';
 
 export type MailboxRenewalOutcome = 'renewed' | 'expired';
 export type AddonRenewalOutcome = 'renewed' | 'deactivated' | 'none';
@@ -123,11 +123,12 @@ export function planAddonRenewal(m: MailboxFacts, balance: Cents, c: Catalogue):
 }
 
 /**
- * R9: a manual renewal charges the mailbox and, with it, the extra space that ends with it (R8: an
- * expired mailbox's extra space is already deactivated and must be bought again).
+ * R9: a manual renewal charges the mailbox and, with it, the extra space that ends with it, unless
+ * its renewal is switched off (R7.2; R8: an expired mailbox's extra space is already deactivated
+ * and must be bought again).
  */
 export function manualRenewalAmount(m: MailboxFacts, c: Catalogue): { mailboxCents: Cents; addonCents: Cents; totalCents: Cents; quantityGb: number } {
-  const quantityGb = extraGbRenewedWithMailbox(m);
+  const quantityGb = extraGbInManualRenewal(m);
   const mailboxCents = mailboxRenewalPrice(m, c);
   const addonCents = addonRenewalPrice(quantityGb, c);
   return { mailboxCents, addonCents, totalCents: addCents(mailboxCents, addonCents), quantityGb };

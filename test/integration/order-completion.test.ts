@@ -7,6 +7,7 @@ import { clock } from '../../src/clock.ts';
 import { forEachEngine } from '../support/engines.ts';
 import { holderWithMailbox, outboxOf } from '../support/fixtures.ts';
 import { placeExtraSpaceOrder, placeRenewalOrder, readOrder } from '../../src/services/orders.ts';
+import { setRenewalSwitches } from '../../src/services/mailbox-settings.ts';
 import { applyPaymentOutcome, createTopup } from '../../src/services/topups.ts';
 import { forecastRenewals, runDailyJob } from '../../src/services/daily.ts';
 import { date } from '../../src/domain/calendar.ts';
@@ -172,5 +173,22 @@ forEachEngine('completing orders charges for exactly what they extend', (use) =>
     assert.deepEqual(await extraSpace(mailbox.id), { expiresOn: '2028-07-10', extraGb: 5, addons: [[5, 'active', '2028-07-10']] });
     assert.equal(await readBalance(ctx.db, customer.id), 0);
     assert.ok((await verifyLedger(ctx.db)).ok);
+  });
+
+  test('R7.2: a manual renewal leaves out extra space whose renewal the holder switched off, at the price the card shows', async () => {
+    const { ctx } = use();
+    clock.setRome('2026-12-01T10:00');
+    const { customer, mailbox } = await holderWithMailbox(ctx, { expiresOn: '2027-01-15', creditCents: 5000 });
+    await placeExtraSpaceOrder(ctx, customer.id, mailbox.id, 10);
+    await setRenewalSwitches(ctx, { kind: 'holder', id: customer.id }, customer.id, mailbox.id, { extraSpaceAutoRenew: false });
+    assert.equal((await mailboxOf(mailbox.id)).renewal!.totalCents, 500);
+    const renewal = await placeRenewalOrder(ctx, customer.id, mailbox.id);
+    assert.deepEqual([renewal.order.amount_cents, renewal.order.quantity_gb, renewal.order.status], [500, 0, 'completed']);
+    assert.equal(await readBalance(ctx.db, customer.id), 4500);
+    // The 10 GB end on their own day, as the holder asked.
+    clock.setRome('2027-01-15T00:30');
+    await runDailyJob(ctx);
+    assert.deepEqual(await extraSpace(mailbox.id), { expiresOn: '2028-01-15', extraGb: 0, addons: [[10, 'deactivated', '2027-01-15']] });
+    assert.equal(await readBalance(ctx.db, customer.id), 4500);
   });
 });

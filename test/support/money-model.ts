@@ -101,9 +101,12 @@ export function renewalWindowOpen(m: Mailbox, day: Day): boolean {
   return true;
 }
 
-/** R9: the GB a manual renewal renews with the mailbox: only an add-on that ends at E. */
+/**
+ * R9: the GB a manual renewal renews with the mailbox: only an add-on that ends at E, and only while
+ * the holder has not switched its renewal off (R7.2).
+ */
 export function renewableGb(m: Mailbox): number {
-  return m.status === 'active' && m.addon?.status === 'active' && m.addon.until === m.expiresOn ? m.addon.gb : 0;
+  return m.extraSpaceAutoRenew && m.status === 'active' && m.addon?.status === 'active' && m.addon.until === m.expiresOn ? m.addon.gb : 0;
 }
 
 // ---- R5: settlement ----

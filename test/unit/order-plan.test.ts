@@ -43,6 +43,11 @@ describe('placing a manual renewal (R9)', () => {
     assert.ok(t.ok);
     assert.deepEqual([t.value.quantityGb, t.value.amountCents], [0, 500]);
   });
+  test('extra space whose renewal the holder switched off is left out, as the mailbox card’s total leaves it out (R7.2)', () => {
+    const t = planRenewalOrder(mailbox({ addon: addon(10), extraSpaceAutoRenew: false }), today, C);
+    assert.ok(t.ok);
+    assert.deepEqual([t.value.quantityGb, t.value.amountCents], [0, 500]);
+  });
   test('before the window opens it is refused with the opening day', () => {
     const t = planRenewalOrder(mailbox(), date('2026-09-01'), C);
     assert.deepEqual(t, { ok: false, error: { code: 'too_early', opensOn: date('2026-09-02') } });
@@ -74,6 +79,12 @@ describe('completing a renewal that waited for a top-up (R5, R7.5, R9)', () => {
       ['mailbox', '2026-12-01', 500],
       ['extra_inbox_space', '2026-12-01', 600],
     ]);
+  });
+  test('priced with 10 GB, their renewal switched off since: refused, not charged for space the holder let go', () => {
+    assert.deepEqual(planOrderCompletion(renewal(10, 3500), mailbox({ addon: addon(10), extraSpaceAutoRenew: false }), today, C), {
+      ok: false,
+      error: 'extra_space_changed',
+    });
   });
   test('the period was renewed meanwhile: refused', () => {
     assert.deepEqual(planOrderCompletion(renewal(0, 500), mailbox({ expiresOn: E1 }), today, C), { ok: false, error: 'period_already_renewed' });
