@@ -37,6 +37,7 @@ export const STATUS: Record<ApiErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,
+  quote_changed: 409,
   bad_request: 400,
   headers_too_large: 431,
   request_timeout: 408,

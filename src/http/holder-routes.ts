@@ -96,9 +96,9 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
     );
 
     const orderCreated = { 201: Type.Object({ order: S.Order }), ...S.errors(401, 403, 404, 409, 422) };
-    h.post('/api/mailboxes/:id/extra-space/orders', { schema: { tags, params: S.IdParams, body: S.QuantityBody, response: orderCreated } }, async (req, reply) =>
+    h.post('/api/mailboxes/:id/extra-space/orders', { schema: { tags, params: S.IdParams, body: S.ExtraSpaceOrderBody, response: orderCreated } }, async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req), async () => {
-        const placed = await placeExtraSpaceOrder(ctx, holderOf(req).customerId, req.params.id, req.body.quantityGb);
+        const placed = await placeExtraSpaceOrder(ctx, holderOf(req).customerId, req.params.id, req.body.quantityGb, req.body.expectedAmountCents);
         return { status: 201, body: orderJson(placed.order, placed.balanceCents) };
       }),
     );

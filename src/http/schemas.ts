@@ -161,6 +161,18 @@ export const RenewalForecast = Type.Object({
 export const IdParams = Type.Object({ id: Id }, strict);
 export const LoginBody = Type.Object({ address: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 200 }) }, strict);
 export const QuantityBody = Type.Object({ quantityGb: Type.Integer({ minimum: 1 }) }, strict);
+export const ExtraSpaceOrderBody = Type.Object(
+  {
+    quantityGb: Type.Integer({ minimum: 1 }),
+    expectedAmountCents: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'The amount the buyer was shown (the quote\'s amountCents): if today\'s price differs, 409 quote_changed and nothing is bought',
+      }),
+    ),
+  },
+  strict,
+);
 export const MailboxSettingsBody = Type.Object(
   { autoRenew: Type.Optional(Type.Boolean()), extraSpaceAutoRenew: Type.Optional(Type.Boolean()) },
   strict,

@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'order_not_pending'
   | 'limit_exceeded'
   | 'idempotency_conflict'
-  | 'rate_limited';
+  | 'rate_limited'
+  /** The price the caller confirmed is no longer the price (Casella's addition). */
+  | 'quote_changed';
 
 export class DomainError extends Error {
   constructor(

@@ -98,6 +98,8 @@ export async function placeExtraSpaceOrder(
   customerId: string,
   mailboxId: string,
   quantityGb: number,
+  /** The amount the buyer was shown, when known: a purchase never charges other than what was shown. */
+  expectedAmountCents?: number,
 ): Promise<PlacedOrder> {
   const now = clock.now();
   const today = clock.today();
@@ -106,6 +108,13 @@ export async function placeExtraSpaceOrder(
     if (!locked) throw notFound('mailbox');
     const quote = quoteExtraSpace(mailboxFacts(locked.mailbox), quantityGb, today, ctx.catalogue);
     if (!quote.ok) throw refusalError(quote.error);
+    // The mailbox may have changed since the quote (a renewal in another tab, the daily job, the
+    // date): the three-month rule can then turn a free quote into a full year.
+    if (expectedAmountCents !== undefined && quote.value.amountCents !== expectedAmountCents) {
+      throw new DomainError('quote_changed', `The price is now ${quote.value.amountCents} cents, not the ${expectedAmountCents} shown: quote again`, {
+        expectedAmountCents: `the price is now ${quote.value.amountCents}`,
+      });
+    }
     const order = newOrder(
       {
         customer_id: customerId,

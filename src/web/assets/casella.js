@@ -66,6 +66,7 @@
     }
     sf.hidden = !short;
     document.getElementById('q-quantity').value = String(q.quantityGb);
+    document.getElementById('q-amount').value = String(q.amountCents);
     document.getElementById('q-withtopup').disabled = !short;
     document.getElementById('q-submit').textContent = short ? d.tTopup : d.tConfirm;
     section.hidden = false;

@@ -20,6 +20,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
     if (code === 'validation_failed') return { status: 422, message: tr(L, 'quantityInvalid') };
     if (code === 'limit_exceeded') return { status: 422, message: tr(L, 'limitExceeded', { max: cat.extraSpace.maxGbPerMailbox }) };
     if (code === 'mailbox_not_active') return { status: 409, message: tr(L, 'notActive') };
+    if (code === 'quote_changed') return { status: 409, message: tr(L, 'quoteChanged') };
     return null;
   };
   const quoteError = (err: unknown, L: Locale) => (err instanceof DomainError ? refusalOf(err.code, L) : null);
@@ -60,6 +61,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
 </div>
 <form method="post" action="/mailboxes/${encodeURIComponent(mailboxId)}/extra-space" id="confirm-form">${csrfField(h)}${onceField(token)}
 <input type="hidden" name="quantityGb" id="q-quantity" value="${q ? q.quantityGb : ''}">
+<input type="hidden" name="expectedAmountCents" id="q-amount" value="${q ? q.amountCents : ''}">
 <input type="hidden" name="withTopup" id="q-withtopup" value="1"${short ? '' : raw(' disabled')}>
 <button type="submit" class="primary" id="q-submit">${short ? d.topupAndComplete : d.confirm}</button>
 </form>
@@ -79,17 +81,19 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
     if (!row) return notFoundPage(req, reply, h);
     const m = mailboxView(row, cat);
     let quote: QuoteView | null = null;
+    // A refused confirmation (`forced`) still shows today's quote, so a changed price is seen at once.
     let problem = forced;
-    if (!problem && quantityText !== null) {
+    if (quantityText !== null) {
       const q = parseQuantity(quantityText);
-      if (q === null) problem = { status: 422, message: tr(L, 'quantityInvalid') };
+      if (q === null) problem ??= { status: 422, message: tr(L, 'quantityInvalid') };
       else {
         try {
           const r = await quoteExtraSpaceFor(ctx, h.auth.customerId, m.id, q);
           quote = quoteView(r.quote, r.balanceCents);
         } catch (err) {
-          problem = quoteError(err, L);
-          if (!problem) throw err;
+          const refusal = quoteError(err, L);
+          if (!refusal) throw err;
+          problem ??= refusal;
         }
       }
     }
@@ -140,6 +144,8 @@ ${quoteSection(h, m.id, quote, isFormToken(formToken) ? formToken : newFormToken
       const qText = text(f, 'quantityGb');
       const quantity = parseQuantity(qText);
       if (quantity === null) return extraSpacePage(req, reply, h, qText, { status: 422, message: tr(h.L, 'quantityInvalid') });
+      // The price the page showed; the purchase is refused if it is no longer the price.
+      const shown = /^\d{1,12}$/.test(text(f, 'expectedAmountCents')) ? Number(text(f, 'expectedAmountCents')) : undefined;
       const mailboxId = idOf(req);
       const refused = async (rq: FastifyRequest, rp: FastifyReply, hh: Holder, error: ErrorBody['error']) => {
         const problem = refusalOf(error.code, hh.L);
@@ -152,7 +158,7 @@ ${quoteSection(h, m.id, quote, isFormToken(formToken) ? formToken : newFormToken
         reply,
         h,
         async () => {
-          const placed = await placeExtraSpaceOrder(ctx, h.auth.customerId, mailboxId, quantity);
+          const placed = await placeExtraSpaceOrder(ctx, h.auth.customerId, mailboxId, quantity, shown);
           if (placed.order.status === 'completed') return goTo(`/mailboxes/${encodeURIComponent(mailboxId)}?msg=purchaseDone`);
           if (text(f, 'withTopup') === '1') return goTo(await kit.topupForOrder(h, orderView(placed.order, placed.balanceCents, clock.nowMs(), cat)));
           return goTo('/orders?msg=orderWaiting');
