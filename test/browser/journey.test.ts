@@ -3,17 +3,15 @@
 // purchase near expiry, the language switch, and axe-core on every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { browserTestOptions, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { clock } from '../../src/clock.ts';
 import { Client, provisionHolder, startTestServer, type TestServer } from '../support/http.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = 'Chromium not found at /usr/bin/chromium: browser tests skipped (.ci/run installs it)';
-const available = existsSync(CHROMIUM);
-if (!available) console.log(SKIP);
-const opts = available ? {} : { skip: SKIP };
+const available = chromiumAvailable;
+const opts = browserTestOptions;
 
 const SHOTS = 'test-output/screenshots';
 const require = createRequire(import.meta.url);
@@ -29,10 +27,7 @@ before(async () => {
   server = await startTestServer('pglite');
   op = new Client(server.baseUrl, server.operatorToken);
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -3,16 +3,13 @@
 // Back and confirm again bought twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { browserTestOptions, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { clock } from '../../src/clock.ts';
 import { Client, provisionHolder, startTestServer, type TestServer } from '../support/http.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = 'Chromium not found at /usr/bin/chromium: browser tests skipped (.ci/run installs it)';
-const available = existsSync(CHROMIUM);
-if (!available) console.log(SKIP);
-const opts = available ? {} : { skip: SKIP };
+const available = chromiumAvailable;
+const opts = browserTestOptions;
 
 let server: TestServer;
 let op: Client;
@@ -23,10 +20,7 @@ before(async () => {
   clock.setRome('2026-06-10T10:00');
   server = await startTestServer('pglite');
   op = new Client(server.baseUrl, server.operatorToken);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -8,8 +8,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { openDatabase } from '../../src/db/database.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { engineNames } from '../support/engines.ts';
-import { Client, provisionHolder, storedDatabase } from '../support/http.ts';
-import { serveProcess } from '../support/serve-process.ts';
+import { Client, storedDatabase } from '../support/http.ts';
+import { serveProcess, servedWithHolders } from '../support/serve-process.ts';
 
 const HOLDERS = 3;
 const BUYERS_PER_HOLDER = 3;
@@ -29,11 +29,7 @@ for (const engine of engineNames()) {
     const stored = await storedDatabase(engine);
     const token = `cop_${randomBytes(16).toString('hex')}`;
     try {
-      const first = await serveProcess(stored.env, token);
-      const op = new Client(first.baseUrl, token);
-      assert.equal((await op.put('/api/test/clock', { now: '2027-01-15T10:00:00+01:00' })).status, 200);
-      const holders: Awaited<ReturnType<typeof provisionHolder>>[] = [];
-      for (let i = 0; i < HOLDERS; i++) holders.push(await provisionHolder(op, { creditCents: CREDIT_CENTS, expiresOn: '2027-12-01' }));
+      const { served: first, holders } = await servedWithHolders(stored.env, token, HOLDERS, CREDIT_CENTS);
       const clients = await Promise.all(
         holders.map(async (h) => {
           const c = new Client(first.baseUrl);

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { Client, provisionHolder } from './http.ts';
 
 /** `casella serve` on a free loopback port over the stored database `env` names, with a test clock. */
 export function spawnServe(env: Record<string, string>, operatorToken = `cop_${randomBytes(16).toString('hex')}`): ChildProcess {
@@ -40,4 +41,18 @@ export async function serveProcess(env: Record<string, string>, operatorToken: s
   const exited = once(child, 'exit');
   const [, baseUrl] = await waitForLog(child, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
   return { child, baseUrl: baseUrl!, exited };
+}
+
+/**
+ * A crash test's starting point: `casella serve` listening, the test clock at 15 January 2027, and
+ * `holders` holders with one mailbox (E 1 December 2027) and `creditCents` each, made by the operator.
+ */
+export async function servedWithHolders(env: Record<string, string>, operatorToken: string, holders: number, creditCents: number) {
+  const served = await serveProcess(env, operatorToken);
+  const op = new Client(served.baseUrl, operatorToken);
+  const clockSet = await op.put('/api/test/clock', { now: '2027-01-15T10:00:00+01:00' });
+  if (clockSet.status !== 200) throw new Error(`test clock: ${clockSet.status}`);
+  const made: Awaited<ReturnType<typeof provisionHolder>>[] = [];
+  for (let i = 0; i < holders; i++) made.push(await provisionHolder(op, { creditCents, expiresOn: '2027-12-01' }));
+  return { served, op, holders: made };
 }
