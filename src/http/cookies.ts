@@ -1,6 +1,7 @@
 // The holder's session cookie, shared by the JSON API and the web pages (R12).
 import type { CookieSerializeOptions } from '@fastify/cookie';
-import { SESSION_IDLE_MS } from '../services/sessions.ts';
+import type { FastifyReply } from 'fastify';
+import { SESSION_IDLE_MS, type OpenedSession } from '../services/sessions.ts';
 
 export const SESSION_COOKIE = 'casella_session';
 /** The language chosen before logging in (after login it is the holder's `locale`). */
@@ -22,4 +23,10 @@ const DEVICE_COOKIE_MAX_AGE_S = 180 * 24 * 3600;
 
 export function deviceCookieOptions(publicUrl: string): CookieSerializeOptions {
   return { httpOnly: true, sameSite: 'lax', path: '/', secure: publicUrl.startsWith('https:'), maxAge: DEVICE_COOKIE_MAX_AGE_S };
+}
+
+/** A login's cookies, the same for the JSON API and the login form: the session, and this browser's device cookie. */
+export function setLoginCookies(reply: FastifyReply, opened: OpenedSession, publicUrl: string): void {
+  reply.setCookie(SESSION_COOKIE, opened.token, sessionCookieOptions(publicUrl));
+  reply.setCookie(DEVICE_COOKIE, opened.deviceCookie, deviceCookieOptions(publicUrl));
 }

@@ -18,7 +18,7 @@ import { notFound } from '../services/errors.ts';
 import { csrfOk, requireHolder, sessionOf } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { idempotent } from './idempotency.ts';
-import { DEVICE_COOKIE, SESSION_COOKIE, deviceCookieOptions, sessionCookieOptions } from './cookies.ts';
+import { DEVICE_COOKIE, SESSION_COOKIE, setLoginCookies } from './cookies.ts';
 import { fromAnotherSite } from './same-origin.ts';
 import * as S from './schemas.ts';
 
@@ -45,8 +45,7 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
     async (req, reply) => {
       if (fromAnotherSite(req, ctx.publicUrl)) throw new ApiError('csrf_failed', 'Logging in from a page of another site is refused');
       const opened = await login(ctx, req.body.address, req.body.password, req.ip, req.cookies[DEVICE_COOKIE]);
-      reply.setCookie(SESSION_COOKIE, opened.token, sessionCookieOptions(ctx.publicUrl));
-      reply.setCookie(DEVICE_COOKIE, opened.deviceCookie, deviceCookieOptions(ctx.publicUrl));
+      setLoginCookies(reply, opened, ctx.publicUrl);
       return { customer: customerView(opened.customer), csrfToken: opened.csrfToken };
     },
   );

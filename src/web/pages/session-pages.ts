@@ -1,7 +1,7 @@
 // Logging in and out, and the language switch.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sessionOf } from '../../http/auth.ts';
-import { DEVICE_COOKIE, LANG_COOKIE, SESSION_COOKIE, deviceCookieOptions, sessionCookieOptions } from '../../http/cookies.ts';
+import { DEVICE_COOKIE, LANG_COOKIE, SESSION_COOKIE, setLoginCookies } from '../../http/cookies.ts';
 import { fromAnotherSite } from '../../http/same-origin.ts';
 import { login, logout, setLocale } from '../../services/sessions.ts';
 import { DomainError } from '../../services/errors.ts';
@@ -52,8 +52,7 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''
     if (!address.trim() || !password) return loginPage(req, reply, 422, address, tr(L, 'loginMissing'));
     try {
       const opened = await login(ctx, address, password, req.ip, req.cookies[DEVICE_COOKIE]);
-      reply.setCookie(SESSION_COOKIE, opened.token, sessionCookieOptions(app.config.publicUrl));
-      reply.setCookie(DEVICE_COOKIE, opened.deviceCookie, deviceCookieOptions(app.config.publicUrl));
+      setLoginCookies(reply, opened, app.config.publicUrl);
       return reply.redirect('/', 303);
     } catch (err) {
       if (err instanceof DomainError && err.code === 'invalid_credentials') return loginPage(req, reply, 401, address, tr(L, 'loginInvalid'));
