@@ -14,7 +14,7 @@ import { addonRenewalOutcome } from '../mail/templates.ts';
 import type { Locale } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
-import { MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
+import { lockWallets, MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
 
 export interface AddonRenewalCounts {
   addonsRenewed: number;
@@ -53,12 +53,7 @@ async function renewAddonBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate,
     [today.toString(), batchSizeMax],
   );
   if (!claimed.length) return counts;
-  const customerIds = [...new Set(claimed.map((m) => m.customer_id))];
-  const wallets = await tx.query<{ customer_id: string; balance_cents: number }>(
-    'SELECT customer_id, balance_cents FROM wallets WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE',
-    [customerIds],
-  );
-  const balance = new Map(wallets.map((w) => [w.customer_id, cents(Number(w.balance_cents))]));
+  const balance = await lockWallets(tx, claimed.map((m) => m.customer_id));
 
   const charges: ChargeEntry[] = [];
   const records: { mailbox: string; period: string; outcome: string; amount: number; charge: number; activeUntil: string }[] = [];

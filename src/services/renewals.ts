@@ -15,7 +15,7 @@ import type { Locale } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { enqueueEmails, type OutgoingEmail } from '../mail/outbox.ts';
-import { MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
+import { lockWallets, MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
 
 export interface RenewalCounts {
   mailboxesRenewed: number;
@@ -106,13 +106,7 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
   // Each holder's mailboxes draw on one running balance, in expiry order.
   const rows = [...claimed].sort((a, b) => cmp(a.customer_id, b.customer_id) || cmp(a.expires_on, b.expires_on) || cmp(a.address, b.address));
 
-  // Wallets locked in one consistent order, so concurrent runs never deadlock on each other.
-  const customerIds = [...new Set(rows.map((m) => m.customer_id))];
-  const wallets = await tx.query<{ customer_id: string; balance_cents: number }>(
-    'SELECT customer_id, balance_cents FROM wallets WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE',
-    [customerIds],
-  );
-  const balance = new Map(wallets.map((w) => [w.customer_id, Number(w.balance_cents)]));
+  const balance = await lockWallets(tx, rows.map((m) => m.customer_id));
 
   const charges: ChargeEntry[] = [];
   const ren = { mailbox: [] as string[], service: [] as string[], period: [] as string[], outcome: [] as string[], amount: [] as number[], charge: [] as number[] };

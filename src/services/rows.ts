@@ -156,6 +156,18 @@ export async function lockHolderMailbox(
   return { balance: balance_cents, holder: { id: customerId, reference_email, locale }, mailbox };
 }
 
+/**
+ * Locks the wallets of these holders, in one consistent order so that concurrent batches never
+ * deadlock on each other; each holder's balance.
+ */
+export async function lockWallets(tx: Tx, customerIds: readonly string[]): Promise<Map<string, Cents>> {
+  const rows = await tx.query<{ customer_id: string; balance_cents: number }>(
+    'SELECT customer_id, balance_cents FROM wallets WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE',
+    [[...new Set(customerIds)]],
+  );
+  return new Map(rows.map((w) => [w.customer_id, Number(w.balance_cents) as Cents]));
+}
+
 /** Locks the holder's wallet: every change of money or space for a holder starts here (R5). */
 export async function lockWallet(tx: Tx, customerId: string): Promise<Cents | null> {
   const rows = await tx.query<{ balance_cents: Cents }>('SELECT balance_cents FROM wallets WHERE customer_id = $1 FOR UPDATE', [customerId]);
