@@ -5,6 +5,7 @@ import { migrate } from './db/migrate.ts';
 import { clock } from './clock.ts';
 import type { AppConfig } from './config.ts';
 import type { ServiceContext } from './services/context.ts';
+import { syncMailboxTypeSpace } from './mail-platform/type-space.ts';
 
 export interface App {
   config: AppConfig;
@@ -15,6 +16,7 @@ export interface App {
 export async function openApp(config: AppConfig, opts: { poolSizeMax?: number } = {}): Promise<App> {
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSizeMax: opts.poolSizeMax ?? 10 });
   await migrate(db);
+  await syncMailboxTypeSpace(db, config.catalogue);
   if (config.testClock) await restoreTestClock(db);
   if (!config.testGatewaySecret) config.testGatewaySecret = await testGatewaySecret(db);
   return { config, db, ctx: { db, catalogue: config.catalogue, publicUrl: config.publicUrl, sessionLifetimeMs: config.sessionLifetimeMs } };

@@ -6,6 +6,7 @@ import { clock } from './clock.ts';
 import type { CalendarDate } from './domain/calendar.ts';
 import { runDailyJob, type DailySummary } from './services/daily.ts';
 import { startDeliveryLoop, type DeliveryLoop } from './mail/delivery.ts';
+import { checkChangedUsage } from './services/usage.ts';
 
 export const DAILY_JOB_LOCK_KEY = 7_300_002;
 const DAY_CHECK_INTERVAL_MS = 60_000;
@@ -54,8 +55,28 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
     })();
   };
 
+  // R11 with usage reported continuously by the mail server (R14): warnings go out within a minute
+  // of the report, not at the next daily run. The pass costs what changed since it last ran.
+  let usageRunning: Promise<void> | null = null;
+  const runUsagePass = () => {
+    if (stopped || running || usageRunning) return;
+    usageRunning = (async () => {
+      try {
+        if ((await checkChangedUsage(app.ctx, 1000)) > 0) delivery?.kick();
+      } catch (err) {
+        log.error({ err }, 'usage pass failed');
+      } finally {
+        usageRunning = null;
+      }
+    })();
+  };
+  const tick = () => {
+    runIfNewDay();
+    runUsagePass();
+  };
+
   runIfNewDay();
-  const timer = setInterval(runIfNewDay, opts.dayCheckIntervalMs ?? DAY_CHECK_INTERVAL_MS);
+  const timer = setInterval(tick, opts.dayCheckIntervalMs ?? DAY_CHECK_INTERVAL_MS);
   timer.unref();
 
   return {
@@ -64,6 +85,7 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
       stopped = true;
       clearInterval(timer);
       await running;
+      await usageRunning;
       await delivery?.stop();
     },
   };

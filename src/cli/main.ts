@@ -14,6 +14,7 @@ import { parseDate } from '../domain/calendar.ts';
 import { money } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import { progress } from './progress.ts';
+import { dovecotConfigCommand, EMBEDDED_REFUSAL } from '../mail-platform/dovecot-cli.ts';
 
 const USAGE = `casella — PEC customer area and billing engine
 
@@ -24,6 +25,8 @@ const USAGE = `casella — PEC customer area and billing engine
   casella forecast --on YYYY-MM-DD   what that day's renewals would do with today's balances
   casella ledger verify              check every wallet against the ledger
   casella operator create --name N   create an operator and print its token
+  casella dovecot-config --out DIR [--standalone --imap-port N --lmtp-port N --submission-port N]
+                                     Dovecot configuration reading this database (docs/MAIL-PLATFORM.md)
   casella bench renewals --mailboxes N [--workers W] [--profile] [--json]
   casella bench purchase --seconds S --concurrency C [--url URL] [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--json]
   casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]
@@ -109,6 +112,7 @@ const commands: Record<string, Command> = {
     console.log(`operator ${id} (${values.name.trim()})\ntoken: ${token}`);
     return 0;
   },
+  'dovecot-config': dovecotConfigCommand,
   async serve(app) {
     if (app.config.operatorToken) await ensureOperatorToken(app.db, app.config.operatorToken);
     if (!app.config.production) {
@@ -156,6 +160,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The purchase benchmark talks HTTP to a running server and must not open its embedded database.
   if (name === 'bench') return (await import('./bench.ts')).runBench(args);
+  // Run by Dovecot at each login of a mailbox with an old hash: only a database connection, no app.
+  if (name === 'dovecot-checkpassword') return (await import('../mail-platform/checkpassword.ts')).checkpasswordMain(args, process.env);
   const command = commands[name];
   if (!command) {
     console.error(`unknown command "${name}"\n\n${USAGE}`);
@@ -170,6 +176,10 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     throw err;
+  }
+  if (name === 'dovecot-config' && !config.databaseUrl) {
+    console.error(EMBEDDED_REFUSAL);
+    return 2;
   }
   let app: App;
   try {

@@ -44,6 +44,8 @@ const MailboxTypeOverride = Type.Object(
   {
     renewalPriceCents: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
     baseInboxGb: Type.Optional(PositiveInt(10_000)),
+    // Overrides baseInboxGb: small quotas for tests against a real mail server.
+    baseInboxMb: Type.Optional(PositiveInt(10_000 * 1024)),
   },
   { additionalProperties: false },
 );
@@ -83,6 +85,14 @@ export type CatalogueOverride = Static<typeof CatalogueOverrideSchema>;
 
 export class CatalogueError extends Error {}
 
+/** A type's base inbox in GB, fractional when given in MB. */
+function baseInboxGbOf(o: { baseInboxGb?: number; baseInboxMb?: number } | undefined): number | undefined {
+  if (o?.baseInboxMb !== undefined && o.baseInboxGb !== undefined) {
+    throw new CatalogueError('invalid catalogue configuration: give a mailbox type baseInboxGb or baseInboxMb, not both');
+  }
+  return o?.baseInboxMb !== undefined ? o.baseInboxMb / 1024 : o?.baseInboxGb;
+}
+
 /** Applies an override to the defaults; throws CatalogueError naming each bad key. */
 export function buildCatalogue(override: unknown, base: Catalogue = DEFAULT_CATALOGUE): Catalogue {
   if (!Value.Check(CatalogueOverrideSchema, override)) {
@@ -94,7 +104,7 @@ export function buildCatalogue(override: unknown, base: Catalogue = DEFAULT_CATA
   const o = override as CatalogueOverride;
   const type = (t: MailboxType) => ({
     renewalPriceCents: cents(o.mailboxTypes?.[t]?.renewalPriceCents ?? base.mailboxTypes[t].renewalPriceCents),
-    baseInboxGb: o.mailboxTypes?.[t]?.baseInboxGb ?? base.mailboxTypes[t].baseInboxGb,
+    baseInboxGb: baseInboxGbOf(o.mailboxTypes?.[t]) ?? base.mailboxTypes[t].baseInboxGb,
   });
   const catalogue: Catalogue = {
     mailboxTypes: { standard: type('standard'), pro: type('pro') },
@@ -122,4 +132,4 @@ export function buildCatalogue(override: unknown, base: Catalogue = DEFAULT_CATA
   return Object.freeze(catalogue);
 }
 
-export const baseBytes = (c: Catalogue, t: MailboxType): number => c.mailboxTypes[t].baseInboxGb * BYTES_PER_GB;
+export const baseBytes = (c: Catalogue, t: MailboxType): number => Math.round(c.mailboxTypes[t].baseInboxGb * BYTES_PER_GB);

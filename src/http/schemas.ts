@@ -36,9 +36,9 @@ export const Mailbox = Type.Object({
   autoRenew: Type.Boolean(),
   extraSpaceAutoRenew: Type.Boolean(),
   space: Type.Object({
-    baseGb: Type.Integer(),
+    baseGb: Type.Number(),
     extraGb: Type.Integer(),
-    totalGb: Type.Integer(),
+    totalGb: Type.Number(),
     usedBytes: Type.Integer(),
     totalBytes: Type.Integer(),
   }),

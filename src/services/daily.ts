@@ -8,7 +8,7 @@ import type { ServiceContext } from './context.ts';
 import { expireWaitingOrders } from './orders.ts';
 import { renewAddonsEndingBeforeMailbox } from './addon-renewals.ts';
 import { renewDueMailboxes, terminatePastGrace } from './renewals.ts';
-import { checkAllUsage } from './usage.ts';
+import { checkChangedUsage } from './usage.ts';
 
 export { forecastRenewals } from './renewals.ts';
 
@@ -58,7 +58,7 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
   progress('terminations', mailboxesTerminated);
   const alertsQueued = await queueExpiryAlerts(ctx, today, batchSizeMax);
   progress('alerts', alertsQueued);
-  const usageWarningsQueued = await checkAllUsage(ctx, batchSizeMax);
+  const usageWarningsQueued = await checkChangedUsage(ctx, batchSizeMax);
   progress('usage', usageWarningsQueued);
 
   return {

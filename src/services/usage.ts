@@ -1,7 +1,6 @@
 // R11: usage warnings at the catalogue's thresholds (80 % and 95 % by default), one e-mail per
 // threshold crossing, re-armed when usage falls back under the threshold or the space grows.
 import type { Tx } from '../db/database.ts';
-import { baseBytes, BYTES_PER_GB } from '../domain/catalogue.ts';
 import { evaluateUsage } from '../domain/usage.ts';
 import { usageWarning } from '../mail/templates.ts';
 import { clock } from '../clock.ts';
@@ -32,30 +31,31 @@ export async function checkUsage(tx: Tx, ctx: ServiceContext, row: MailboxRow): 
 }
 
 /**
- * The daily job's pass over usage (R11): active mailboxes at or over the lowest threshold, or with
- * a recorded warning (which may need re-arming). Keyset batches, each one transaction; mailboxes
- * locked by somebody else right now are skipped (whoever changes them checks usage themselves).
+ * The pass over usage (R11), run by the daily job and every minute by the scheduler: it looks only
+ * at mailboxes whose usage, space or state changed since it last ran (usage_changes, filled by
+ * triggers whoever makes the change), so it costs what changed, not the size of the book. Keyset
+ * batches, each one transaction; a mailbox locked by somebody else right now stays noted for the
+ * next run.
  */
-export async function checkAllUsage(ctx: ServiceContext, batchSizeMax: number): Promise<number> {
-  const c = ctx.catalogue;
-  const minPercent = Math.min(...c.usageWarningThresholdsPercent);
+export async function checkChangedUsage(ctx: ServiceContext, batchSizeMax: number): Promise<number> {
   let after = '';
   let queued = 0;
   for (;;) {
     const now = clock.now();
     const { n, last } = await ctx.db.transaction(async (tx) => {
+      const noted = await tx.query<{ mailbox_id: string }>(
+        'SELECT mailbox_id FROM usage_changes WHERE mailbox_id > $1 ORDER BY mailbox_id LIMIT $2 FOR UPDATE SKIP LOCKED',
+        [after, batchSizeMax],
+      );
+      if (!noted.length) return { n: 0, last: null };
       const rows = await tx.query<UsageRow>(
         `SELECT ${MAILBOX_COLUMNS}, c.reference_email, c.locale, ${WARNED_SQL}
-           FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id JOIN customers c ON c.id = m.customer_id
-          WHERE m.id > $1 AND (
-            (m.status = 'active' AND m.used_bytes * 100 >= $3::int8 * (
-               (CASE m.type WHEN 'standard' THEN $4::int8 ELSE $5::int8 END)
-               + (CASE WHEN a.status = 'active' THEN a.quantity_gb ELSE 0 END)::int8 * $6::int8))
-            OR EXISTS (SELECT 1 FROM usage_warnings u WHERE u.mailbox_id = m.id))
-          ORDER BY m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
-        [after, batchSizeMax, minPercent, baseBytes(c, 'standard'), baseBytes(c, 'pro'), BYTES_PER_GB],
+           FROM mailboxes m JOIN customers c ON c.id = m.customer_id LEFT JOIN addons a ON a.mailbox_id = m.id
+          WHERE m.id = ANY($1::text[]) FOR UPDATE OF m SKIP LOCKED`,
+        [noted.map((r) => r.mailbox_id)],
       );
-      return { n: await applyUsage(tx, ctx, rows, now), last: rows.length ? rows.at(-1)!.id : null };
+      await tx.query('DELETE FROM usage_changes WHERE mailbox_id = ANY($1::text[])', [rows.map((r) => r.id)]);
+      return { n: await applyUsage(tx, ctx, rows, now), last: noted.at(-1)!.mailbox_id };
     });
     queued += n;
     if (last === null) return queued;
