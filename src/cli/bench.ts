@@ -6,7 +6,8 @@ export async function runBench(args: string[]): Promise<number> {
   const [which, ...rest] = args;
   if (which === 'renewals') return (await import('../../bench/renewals.ts')).runRenewalBench(loadConfig(), rest);
   if (which === 'purchase') return (await import('../../bench/purchase.ts')).runPurchaseBench(rest);
+  if (which === 'imap-logins') return (await import('../../bench/imap-logins.ts')).runImapLoginBench(rest);
   if (which === 'model') return (await import('../../bench/model.ts')).runModelBench(rest);
-  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]\n       casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]');
+  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]\n       casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]\n       casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]');
   return 2;
 }

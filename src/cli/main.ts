@@ -29,6 +29,7 @@ const USAGE = `casella — PEC customer area and billing engine
                                      Dovecot configuration reading this database (docs/MAIL-PLATFORM.md)
   casella bench renewals --mailboxes N [--workers W] [--profile] [--json]
   casella bench purchase --seconds S --concurrency C [--url URL] [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--json]
+  casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]
   casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]
 `;
 

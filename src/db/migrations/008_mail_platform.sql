@@ -72,8 +72,10 @@ BEGIN
 END $$;
 CREATE TRIGGER mailboxes_usage_inserted AFTER INSERT ON mailboxes
   FOR EACH ROW WHEN (NEW.used_bytes > 0) EXECUTE FUNCTION note_mailbox_usage_change();
+-- Only active mailboxes warn: a mailbox leaving that state needs no look, one coming back does.
 CREATE TRIGGER mailboxes_usage_changed AFTER UPDATE OF used_bytes, status ON mailboxes
-  FOR EACH ROW WHEN (OLD.used_bytes IS DISTINCT FROM NEW.used_bytes OR OLD.status IS DISTINCT FROM NEW.status)
+  FOR EACH ROW WHEN (OLD.used_bytes IS DISTINCT FROM NEW.used_bytes
+                     OR (OLD.status IS DISTINCT FROM NEW.status AND NEW.status = 'active'))
   EXECUTE FUNCTION note_mailbox_usage_change();
 CREATE TRIGGER addons_space_inserted AFTER INSERT ON addons
   FOR EACH ROW EXECUTE FUNCTION note_addon_space_change();
