@@ -97,7 +97,7 @@ describe('R14: Dovecot provisioned from Casella\'s database', dovecotTestOptions
   });
   after(async () => {
     await d?.stop();
-    await new Promise((resolve) => relay?.close(resolve));
+    await new Promise<void>((resolve) => (relay ? relay.close(() => resolve()) : resolve()));
     await s?.close();
     rmSync(configDir, { recursive: true, force: true });
   });
