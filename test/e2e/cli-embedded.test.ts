@@ -103,3 +103,15 @@ for (const engine of engineNames()) {
     }
   });
 }
+
+test('dovecot-config on the embedded engine refuses in one line: the mail server needs PostgreSQL', async () => {
+  const stored = await storedDatabase('pglite');
+  try {
+    const run = await casella(['dovecot-config', '--out', '/tmp/casella-never-written'], { ...stored.env, DATABASE_URL: '' });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /PostgreSQL.*DATABASE_URL.*embedded demo runs without a mail server/s);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    await stored.drop();
+  }
+});

@@ -27,6 +27,8 @@ forEachEngine('R14: the dovecot schema', (use) => {
     const { order } = await placeExtraSpaceOrder(ctx, customer.id, mailbox.id, 2);
     assert.equal(order.status, 'completed');
     assert.equal(Number((await quota())!.quota_bytes), 3 * GiB, 'the purchase is the quota at the next lookup');
+    await db.query(`UPDATE addons SET status = 'deactivated' WHERE mailbox_id = $1`, [mailbox.id]);
+    assert.equal(Number((await quota())!.quota_bytes), 1 * GiB, 'deactivated extra space is no longer enforced');
 
     await db.query(`UPDATE mailboxes SET status = 'expired' WHERE id = $1`, [mailbox.id]);
     assert.equal((await pass())!.can_send, false, 'in grace: reads, cannot send');
