@@ -129,6 +129,8 @@ auth_username_format = %Lu
 auth_cache_size = ${o.authCacheTtlSeconds > 0 ? '10M' : '0'}
 auth_cache_ttl = ${Math.max(o.authCacheTtlSeconds, 1)} s
 auth_cache_negative_ttl = ${Math.max(o.authCacheTtlSeconds, 1)} s
+# A cached entry's Argon2id is verified by the auth workers, on every core, not by the auth process.
+auth_cache_verify_password_with_worker = ${o.authCacheTtlSeconds > 0 ? 'yes' : 'no'}
 
 passdb {
   driver = sql
