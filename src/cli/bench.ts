@@ -1,5 +1,5 @@
-// `casella bench renewals …` and `casella bench purchase …` (issue: performance evidence), and
-// `casella bench model …`, the model-based test of the money rules for many runs (issue 12).
+// `casella bench renewals …`, `casella bench purchase …` and `casella bench logins …` (performance
+// evidence), and `casella bench model …`, the model-based test of the money rules for many runs (issue 12).
 import { loadConfig } from '../config.ts';
 
 export async function runBench(args: string[]): Promise<number> {
@@ -7,7 +7,8 @@ export async function runBench(args: string[]): Promise<number> {
   if (which === 'renewals') return (await import('../../bench/renewals.ts')).runRenewalBench(loadConfig(), rest);
   if (which === 'purchase') return (await import('../../bench/purchase.ts')).runPurchaseBench(rest);
   if (which === 'imap-logins') return (await import('../../bench/imap-logins.ts')).runImapLoginBench(rest);
+  if (which === 'logins') return (await import('../../bench/logins.ts')).runLoginBench(rest);
   if (which === 'model') return (await import('../../bench/model.ts')).runModelBench(rest);
-  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]\n       casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]\n       casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]');
+  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]\n       casella bench logins --seconds S --concurrency C --holders N [--json]\n       casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]\n       casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]');
   return 2;
 }

@@ -15,6 +15,8 @@ import { SESSION_COOKIE } from './cookies.ts';
 
 export interface HolderAuth {
   customerId: string;
+  /** The mailbox whose password opened the session. */
+  mailboxId: string;
   csrfToken: string;
   sessionToken: string;
 }

@@ -14,6 +14,7 @@ import { readStatement } from '../services/credit.ts';
 import { readTopup } from '../services/topups.ts';
 import { startTopup } from '../payments/checkout.ts';
 import { setRenewalSwitches } from '../services/mailbox-settings.ts';
+import { changeMailboxPassword } from '../services/password-change.ts';
 import { notFound } from '../services/errors.ts';
 import { csrfOk, requireHolder, sessionOf } from './auth.ts';
 import { ApiError } from './errors.ts';
@@ -68,6 +69,20 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
       const { customerId, csrfToken } = holderOf(req);
       const customer = (await readCustomer(ctx.db, customerId))!;
       return { customer: customerView(customer), csrfToken, credit: { balanceCents: await readBalance(ctx.db, customerId), currency: 'EUR' as const } };
+    });
+
+    // The password of the mailbox the session logged in with; the other sessions of the holder end.
+    // No Idempotency-Key: the request would be stored keyed by a fast hash of both passwords. A retry
+    // after a success answers 204 all the same (see changeMailboxPassword).
+    h.put('/api/me/password', { schema: { tags, body: S.PasswordChangeBody, response: { 204: Type.Null(), ...S.errors(401, 403, 422, 429) } } }, async (req, reply) => {
+      const { customerId, mailboxId, sessionToken } = holderOf(req);
+      await changeMailboxPassword(
+        ctx,
+        { customerId, mailboxId, sessionToken, clientKey: req.ip, deviceCookie: req.cookies[DEVICE_COOKIE] },
+        req.body.currentPassword,
+        req.body.newPassword,
+      );
+      return reply.code(204).send(null);
     });
 
     h.get('/api/mailboxes', { schema: { tags, response: { 200: Type.Object({ mailboxes: Type.Array(S.Mailbox) }), ...auth } } }, async (req) => {

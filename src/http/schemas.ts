@@ -160,6 +160,16 @@ export const RenewalForecast = Type.Object({
 // Requests. Numbers are not coerced from strings, and nothing unknown passes (API.md "Conventions").
 export const IdParams = Type.Object({ id: Id }, strict);
 export const LoginBody = Type.Object({ address: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 200 }) }, strict);
+export const PasswordChangeBody = Type.Object(
+  {
+    currentPassword: Type.String({ maxLength: 200 }),
+    newPassword: Type.String({
+      maxLength: 1024,
+      description: 'At least 10 and at most 128 printable ASCII characters, of at least two kinds (lower case, upper case, digits, symbols), without the mailbox address, unlike the current password; a weak one gets 422 validation_failed naming newPassword',
+    }),
+  },
+  strict,
+);
 export const QuantityBody = Type.Object({ quantityGb: Type.Integer({ minimum: 1 }) }, strict);
 export const ExtraSpaceOrderBody = Type.Object(
   {

@@ -6,7 +6,7 @@
 import { readSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
-import { hashPassword, isLegacyHash, verifyPassword } from '../services/passwords.ts';
+import { isLegacyHash, upgradeLegacyHashIfNeeded, verifyPassword } from '../services/passwords.ts';
 
 const AUTH_FAILED = 1;
 const TEMPORARY_FAILURE = 111;
@@ -47,12 +47,8 @@ export async function checkpasswordMain(argv: string[], env: NodeJS.ProcessEnv):
     if (!m || m.status === 'terminated' || !isLegacyHash(m.password_hash)) return AUTH_FAILED;
     if (m.status !== 'active' && env.SERVICE === 'submission') return AUTH_FAILED;
     if (!(await verifyPassword(creds.password, m.password_hash))) return AUTH_FAILED;
-    // Only if nobody changed it meanwhile: a new password set by the holder wins.
-    await db.query('UPDATE mailboxes SET password_hash = $1 WHERE id = $2 AND password_hash = $3', [
-      await hashPassword(creds.password),
-      m.id,
-      m.password_hash,
-    ]);
+    const queryable = { query: async <R,>(sql: string, params?: readonly unknown[]) => (await db.query(sql, params as unknown[])).rows as R[] };
+    await upgradeLegacyHashIfNeeded(queryable, m.id, creds.password, m.password_hash);
   } catch {
     return TEMPORARY_FAILURE;
   } finally {

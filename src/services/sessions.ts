@@ -8,7 +8,7 @@ import type { Queryable } from '../db/database.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { DomainError } from './errors.ts';
-import { UNUSABLE_HASH, verifyPassword } from './passwords.ts';
+import { UNUSABLE_HASH, upgradeLegacyHashIfNeeded, verifyPassword } from './passwords.ts';
 import { readCustomer, type CustomerRow } from './rows.ts';
 import { countAttempt, forgetAttempts, uncountAttempt, THROTTLE_WINDOW_MS, type ThrottleKey } from './throttle.ts';
 import { issueDeviceCookie, trustedDevice } from './device-cookies.ts';
@@ -41,6 +41,8 @@ export interface OpenedSession {
 
 export interface SessionInfo {
   customerId: string;
+  /** The mailbox whose address and password opened the session. */
+  mailboxId: string;
   csrfToken: string;
 }
 
@@ -59,8 +61,21 @@ function throttleKeysFor(address: string, clientKey: string, deviceNonce: string
   ];
 }
 
+/**
+ * Counts one guess of `address`'s password, as a login from this client and browser would, before
+ * the password is checked; throws rate_limited when the allowance is used up. Answers the keys, to
+ * forgive the attempt if the password turns out right.
+ */
+export async function countPasswordAttempt(db: Queryable, address: string, clientKey: string, deviceCookie: string | undefined): Promise<ThrottleKey[]> {
+  const normalised = address.trim().toLowerCase();
+  const keys = throttleKeysFor(normalised, clientKey, await trustedDevice(db, normalised, deviceCookie));
+  const waitSeconds = await countAttempt(db, keys, clock.wallMs());
+  if (waitSeconds > 0) throw rateLimited(waitSeconds);
+  return keys;
+}
+
 /** After a right password: the address (or device) starts afresh, and the client is not charged for it. */
-async function forgiveAttempt(db: Queryable, keys: ThrottleKey[]): Promise<void> {
+export async function forgiveAttempt(db: Queryable, keys: ThrottleKey[]): Promise<void> {
   for (const { key } of keys) {
     if (key.startsWith('client:')) await uncountAttempt(db, key);
     else await forgetAttempts(db, key);
@@ -74,31 +89,27 @@ async function forgiveAttempt(db: Queryable, keys: ThrottleKey[]): Promise<void>
 export async function login(ctx: ServiceContext, address: string, password: string, clientKey: string, deviceCookie?: string): Promise<OpenedSession> {
   const nowMs = clock.wallMs();
   const normalised = address.trim().toLowerCase();
-  const keys = throttleKeysFor(normalised, clientKey, await trustedDevice(ctx.db, normalised, deviceCookie));
-  const waitSeconds = await countAttempt(ctx.db, keys, nowMs);
-  if (waitSeconds > 0) throw rateLimited(waitSeconds);
+  const keys = await countPasswordAttempt(ctx.db, normalised, clientKey, deviceCookie);
 
-  const [mailbox] = await ctx.db.query<{ customer_id: string; password_hash: string; status: string }>(
-    'SELECT customer_id, password_hash, status FROM mailboxes WHERE lower(address) = $1',
+  const [mailbox] = await ctx.db.query<{ id: string; customer_id: string; password_hash: string }>(
+    'SELECT id, customer_id, password_hash FROM mailboxes WHERE lower(address) = $1',
     [normalised],
   );
   // The hash is checked even for unknown addresses, so response time does not reveal which exist.
   const passwordOk = await verifyPassword(password, mailbox?.password_hash ?? UNUSABLE_HASH);
   if (!mailbox || !passwordOk) throw new DomainError('invalid_credentials', 'Wrong PEC address or password');
-  await forgiveAttempt(ctx.db, keys);
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
-  const now = new Date(nowMs);
-  await ctx.db.query(
-    'INSERT INTO sessions (id_hash, customer_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)',
-    [sha256(token), mailbox.customer_id, csrfToken, now],
-  );
-  return {
-    token,
-    csrfToken,
-    customer: (await readCustomer(ctx.db, mailbox.customer_id))!,
-    deviceCookie: await issueDeviceCookie(ctx.db, normalised),
-  };
+  const customer = await ctx.db.transaction(async (tx) => {
+    await forgiveAttempt(tx, keys);
+    await upgradeLegacyHashIfNeeded(tx, mailbox.id, password, mailbox.password_hash);
+    await tx.query(
+      'INSERT INTO sessions (id_hash, customer_id, mailbox_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)',
+      [sha256(token), mailbox.customer_id, mailbox.id, csrfToken, new Date(nowMs)],
+    );
+    return (await readCustomer(tx, mailbox.customer_id))!;
+  });
+  return { token, csrfToken, customer, deviceCookie: await issueDeviceCookie(ctx.db, normalised) };
 }
 
 /** The live session for a cookie value, or null (unknown, idle for 30 minutes, or past its lifetime). */
@@ -106,8 +117,8 @@ export async function findSession(ctx: ServiceContext, token: string): Promise<S
   if (!token || token.length > 200) return null;
   const nowMs = clock.wallMs();
   const idHash = sha256(token);
-  const [row] = await ctx.db.query<{ customer_id: string; csrf_token: string; created_at: Date; last_seen_at: Date }>(
-    'SELECT customer_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = $1',
+  const [row] = await ctx.db.query<{ customer_id: string; mailbox_id: string; csrf_token: string; created_at: Date; last_seen_at: Date }>(
+    'SELECT customer_id, mailbox_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = $1',
     [idHash],
   );
   if (!row) return null;
@@ -118,12 +129,16 @@ export async function findSession(ctx: ServiceContext, token: string): Promise<S
     return null;
   }
   if (idleMs > SESSION_TOUCH_MS) await ctx.db.query('UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1', [idHash, new Date(nowMs)]);
-  return { customerId: row.customer_id, csrfToken: row.csrf_token };
+  return { customerId: row.customer_id, mailboxId: row.mailbox_id, csrfToken: row.csrf_token };
 }
 
-/** R12: a password of the holder changed: whoever logged in with the old one is logged out. */
-export async function endSessionsOf(db: Queryable, customerId: string): Promise<void> {
-  await db.query('DELETE FROM sessions WHERE customer_id = $1', [customerId]);
+/**
+ * R12: a password of the holder changed: whoever logged in with the old one is logged out; all but
+ * the session whose cookie is `keepToken`, when the holder changed it from there.
+ */
+export async function endSessionsOf(db: Queryable, customerId: string, keepToken?: string): Promise<void> {
+  if (keepToken === undefined) await db.query('DELETE FROM sessions WHERE customer_id = $1', [customerId]);
+  else await db.query('DELETE FROM sessions WHERE customer_id = $1 AND id_hash <> $2', [customerId, sha256(keepToken)]);
 }
 
 export async function logout(ctx: ServiceContext, token: string): Promise<void> {

@@ -141,6 +141,25 @@ const it = {
   errorTitle: 'Operazione non riuscita',
   notRenewable: 'La casella non si può rinnovare adesso.',
   errorSummary: 'Correggi l\'errore indicato.',
+  // The profile page and its `Cambia password` section (issue 13).
+  navProfile: 'Profilo',
+  profileTitle: 'Profilo',
+  passwordTitle: 'Cambia password',
+  passwordIntro: 'La password della casella {address}, con cui hai effettuato l\'accesso. Vale per l\'area clienti e per la posta (IMAP e invio) appena cambiata; le altre sessioni aperte vengono chiuse.',
+  currentPassword: 'Password attuale',
+  newPassword: 'Nuova password',
+  newPasswordHint: 'Da 10 a 128 caratteri, di almeno due tipi tra minuscole, maiuscole, cifre e simboli; solo lettere senza accenti, cifre, spazi e simboli della tastiera; senza l\'indirizzo della casella.',
+  passwordButton: 'Cambia password',
+  passwordChanged: 'Password cambiata. Vale già anche per la posta; le altre sessioni sono state chiuse.',
+  passwordCurrentMissing: 'Inserisci la password attuale.',
+  passwordCurrentWrong: 'La password attuale non è corretta.',
+  passwordRateLimited: 'Troppi tentativi non riusciti con questa casella. Riprova tra un quarto d\'ora.',
+  weak_too_short: 'La nuova password deve avere almeno 10 caratteri.',
+  weak_too_long: 'La nuova password può avere al massimo 128 caratteri.',
+  weak_not_printable_ascii: 'La nuova password può contenere solo lettere senza accenti, cifre, spazi e i simboli della tastiera (non à, è, ì, ò, ù né emoji): alcuni programmi di posta non li inviano correttamente.',
+  weak_one_kind_of_character: 'La nuova password deve mescolare almeno due tipi di caratteri tra minuscole, maiuscole, cifre e simboli.',
+  weak_contains_address: 'La nuova password non deve contenere l\'indirizzo della casella.',
+  weak_same_as_current: 'La nuova password deve essere diversa da quella attuale.',
 };
 
 export type Dict = typeof it;
@@ -285,6 +304,25 @@ const en: Dict = {
   errorTitle: 'Operation failed',
   notRenewable: 'The mailbox cannot be renewed now.',
   errorSummary: 'Fix the error shown.',
+  // The profile page and its `Cambia password` section (issue 13).
+  navProfile: 'Profile',
+  profileTitle: 'Profile',
+  passwordTitle: 'Change password',
+  passwordIntro: 'The password of the mailbox {address}, which you logged in with. Once changed it holds for the customer area and for mail (IMAP and sending); your other open sessions are closed.',
+  currentPassword: 'Current password',
+  newPassword: 'New password',
+  newPasswordHint: '10 to 128 characters, of at least two kinds among lower case, upper case, digits and symbols; only letters without accents, digits, spaces and keyboard symbols; without the mailbox address.',
+  passwordButton: 'Change password',
+  passwordChanged: 'Password changed. It already holds for mail too; your other sessions were closed.',
+  passwordCurrentMissing: 'Enter the current password.',
+  passwordCurrentWrong: 'The current password is wrong.',
+  passwordRateLimited: 'Too many failed attempts with this mailbox. Try again in a quarter of an hour.',
+  weak_too_short: 'The new password must have at least 10 characters.',
+  weak_too_long: 'The new password may have at most 128 characters.',
+  weak_not_printable_ascii: 'The new password may contain only letters without accents, digits, spaces and keyboard symbols (no à, è, ì, ò, ù or emoji): some mail programs do not send them correctly.',
+  weak_one_kind_of_character: 'The new password must mix at least two kinds of character among lower case, upper case, digits and symbols.',
+  weak_contains_address: 'The new password must not contain the mailbox address.',
+  weak_same_as_current: 'The new password must differ from the current one.',
 };
 
 export const DICTIONARY: Record<Locale, Dict> = { it, en };

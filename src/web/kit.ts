@@ -20,7 +20,7 @@ import { DICTIONARY, tr, type Key } from './i18n.ts';
 export const HTML_TYPE = 'text/html; charset=utf-8';
 
 /** Flash messages carried in ?msg= after a redirect: only these keys are shown. */
-const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending'] as const;
+const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'passwordChanged'] as const;
 type MessageKey = (typeof MESSAGES)[number];
 
 export interface Holder {
@@ -58,7 +58,7 @@ export function webKit(app: App, gateway: PaymentGateway) {
     let back = req.url;
     if (req.method !== 'GET') {
       const path = req.url.split('?')[0]!;
-      back = /^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path) ? path : path === '/credit/topups' ? '/credit' : '/';
+      back = /^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path) ? path : path === '/credit/topups' ? '/credit' : path.startsWith('/profilo/') ? '/profilo' : '/';
     }
     const next = safeNext(back);
     return { label: DICTIONARY[L].switchTo, lang: other, href: `/lang/${other}?next=${encodeURIComponent(next)}`, next };
@@ -69,7 +69,7 @@ export function webKit(app: App, gateway: PaymentGateway) {
     const item = (href: string, key: Key) =>
       html`<li><a href="${href}"${current === href ? raw(' aria-current="page"') : ''}>${tr(L, key)}</a></li>`;
     return html`<nav class="wrap" aria-label="${tr(L, 'navLabel')}"><ul class="nav">
-${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'navCredit')}${item('/orders', 'navOrders')}
+${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'navCredit')}${item('/orders', 'navOrders')}${item('/profilo', 'navProfile')}
 <li class="nav-end"><form method="post" action="/logout" class="inline">${csrfField(h)}<button type="submit" class="linklike">${tr(L, 'logout')}</button></form></li>
 </ul></nav>`;
   };

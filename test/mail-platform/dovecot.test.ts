@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { clock } from '../../src/clock.ts';
-import { legacyHashForTests } from '../../src/services/passwords.ts';
+import { legacyHashPassword } from '../../src/services/passwords.ts';
 import { SMTPServer } from 'smtp-server';
 import { Client, provisionHolder, startTestServer, type TestServer } from '../support/http.ts';
 import { dovecotTestOptions, startDovecot, type RunningDovecot } from '../support/dovecot.ts';
@@ -185,17 +185,25 @@ describe('R14: Dovecot provisioned from Casella\'s database', dovecotTestOptions
     assert.equal(kept.length, 1, 'the message received during the grace is still on disk');
   });
 
-  test('an operator\'s new password works for IMAP at once and the old one no longer does', async () => {
+  test('the holder changes the password in the customer area: IMAP and submission take the new one at once, not the old', async () => {
     const { mailbox, password } = await provisionHolder(op, { expiresOn: '2029-12-01' });
+    const holder = new Client(s.baseUrl);
+    await holder.login(mailbox.address, password);
     assert.notEqual(await imapQuota(d, mailbox.address, password), null);
-    assert.equal((await op.patch(`/api/admin/mailboxes/${mailbox.id}`, { password: 'un-altra-segreta-42' })).status, 200);
-    assert.equal(await imapQuota(d, mailbox.address, password), null);
-    assert.notEqual(await imapQuota(d, mailbox.address, 'un-altra-segreta-42'), null);
+    const changed = await holder.put('/api/me/password', { currentPassword: password, newPassword: 'Nuova-Segreta-2027' });
+    assert.equal(changed.status, 204, JSON.stringify(changed.body));
+    assert.equal(await imapQuota(d, mailbox.address, password), null, 'the old password no longer opens IMAP');
+    assert.notEqual(await imapQuota(d, mailbox.address, 'Nuova-Segreta-2027'), null, 'the new one does, at once');
+    assert.equal(await send(d, mailbox.address, 'Nuova-Segreta-2027'), true);
+    // An operator's reset (PATCH password) is the same column: it holds at once too.
+    assert.equal((await op.patch(`/api/admin/mailboxes/${mailbox.id}`, { password: 'Un-altra-segreta-42' })).status, 200);
+    assert.equal(await imapQuota(d, mailbox.address, 'Nuova-Segreta-2027'), null);
+    assert.notEqual(await imapQuota(d, mailbox.address, 'Un-altra-segreta-42'), null);
   });
 
   test('a password hashed before Argon2id still opens IMAP, through Casella, and is upgraded on the way', async () => {
     const { mailbox, password } = await provisionHolder(op, { expiresOn: '2029-12-01' });
-    await s.app.db.query('UPDATE mailboxes SET password_hash = $1 WHERE id = $2', [await legacyHashForTests(password), mailbox.id]);
+    await s.app.db.query('UPDATE mailboxes SET password_hash = $1 WHERE id = $2', [await legacyHashPassword(password), mailbox.id]);
     // A configuration written while old hashes exist sends them to Casella's checkpassword program.
     const withLegacy = await startDovecot(s.app.config.databaseUrl!, { env: { CASELLA_CONFIG: join(configDir, 'casella.json') } });
     try {
