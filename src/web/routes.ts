@@ -30,6 +30,10 @@ export async function webRoutes(server: FastifyInstance, opts: { app: App; gatew
   server.get('/assets/favicon.svg', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('cache-control', ASSET_CACHE).type('image/svg+xml').send(icon),
   );
+  const logo = opts.app.config.brand.logo;
+  if (logo) {
+    server.get(logo.path, { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', ASSET_CACHE).type(logo.contentType).send(logo.bytes));
+  }
   server.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/assets/favicon.svg', 301));
 
   const kit = webKit(opts.app, opts.gateway);

@@ -20,14 +20,20 @@ export function sessionPages(server: FastifyInstance, kit: WebKit): void {
     const c = req.cookies[LANG_COOKIE];
     return isLocale(c) ? c : 'it';
   };
+  /** Where to go after logging in: the page the holder was on when their session expired. */
+  const nextOf = (req: FastifyRequest): string => safeNext(req.method === 'GET' ? queryOf(req).next : formOf(req).next);
   const loginPage = (req: FastifyRequest, reply: FastifyReply, status: number, address = '', error: string | null = null) => {
     const L = loginLocale(req);
+    const next = nextOf(req);
+    const expired = req.method === 'GET' && text(queryOf(req), 'expired') === '1';
     const described = error ? html` aria-invalid="true" aria-describedby="login-error"` : html``;
     const body = html`<section class="card narrow">
 <h1>${tr(L, 'loginTitle')}</h1>
 <p class="muted">${tr(L, 'loginIntro')}</p>
+${expired && !error ? html`<p class="warning" role="status">${tr(L, 'sessionExpired')}</p>` : ''}
 ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''}
 <form method="post" action="/login" novalidate>
+${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
 <div class="field"><label for="address">${tr(L, 'address')}</label>
 <input id="address" name="address" type="email" autocomplete="username" required value="${address}"${described}></div>
 <div class="field"><label for="password">${tr(L, 'password')}</label>
@@ -35,11 +41,11 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''
 <button type="submit" class="primary">${tr(L, 'loginButton')}</button>
 </form>
 </section>`;
-    return send(reply, status, page({ lang: L, title: tr(L, 'loginTitle'), body, langSwitch: switchLink(L, req) }));
+    return send(reply, status, page({ lang: L, title: tr(L, 'loginTitle'), body, langSwitch: switchLink(L, req), brand: app.config.brand }));
   };
 
   server.get('/login', { schema: { hide: true } }, async (req, reply) => {
-    if (await sessionOf(app, req)) return reply.redirect('/', 303);
+    if (await sessionOf(app, req)) return reply.redirect(nextOf(req), 303);
     return loginPage(req, reply, 200);
   });
 
@@ -53,7 +59,7 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''
     try {
       const opened = await login(ctx, address, password, req.ip, req.cookies[DEVICE_COOKIE]);
       setLoginCookies(reply, opened, app.config.publicUrl);
-      return reply.redirect('/', 303);
+      return reply.redirect(nextOf(req), 303);
     } catch (err) {
       if (err instanceof DomainError && err.code === 'invalid_credentials') return loginPage(req, reply, 401, address, tr(L, 'loginInvalid'));
       if (err instanceof DomainError && err.code === 'rate_limited') {
