@@ -12,6 +12,7 @@ import { UNUSABLE_HASH, verifyPassword } from './passwords.ts';
 import { readCustomer, type CustomerRow } from './rows.ts';
 import { countAttempt, forgetAttempts, uncountAttempt, THROTTLE_WINDOW_MS, type ThrottleKey } from './throttle.ts';
 import { issueDeviceCookie, trustedDevice } from './device-cookies.ts';
+import { checkSecondStep, closeChallenge, openChallenge, takeChallengeTry } from './two-step.ts';
 
 export const SESSION_IDLE_MS = 30 * 60_000;
 export const SESSION_LIFETIME_MS_DEFAULT = 12 * 3600_000;
@@ -71,7 +72,14 @@ async function forgiveAttempt(db: Queryable, keys: ThrottleKey[]): Promise<void>
  * clientKey: the client's address as the server sees it; deviceCookie: the browser's device cookie,
  * if any. The attempt is counted before the password is checked, so no burst outruns the limits.
  */
-export async function login(ctx: ServiceContext, address: string, password: string, clientKey: string, deviceCookie?: string): Promise<OpenedSession> {
+export async function login(
+  ctx: ServiceContext,
+  address: string,
+  password: string,
+  clientKey: string,
+  deviceCookie?: string,
+  totpCode?: string,
+): Promise<OpenedSession> {
   const nowMs = clock.wallMs();
   const normalised = address.trim().toLowerCase();
   const keys = throttleKeysFor(normalised, clientKey, await trustedDevice(ctx.db, normalised, deviceCookie));
@@ -85,19 +93,55 @@ export async function login(ctx: ServiceContext, address: string, password: stri
   // The hash is checked even for unknown addresses, so response time does not reveal which exist.
   const passwordOk = await verifyPassword(password, mailbox?.password_hash ?? UNUSABLE_HASH);
   if (!mailbox || !passwordOk) throw new DomainError('invalid_credentials', 'Wrong PEC address or password');
+  // Two-step verification: a right password without a code is not a failed attempt (the code is
+  // asked next); a wrong code is, so guessing codes is throttled as guessing passwords is.
+  const second = await checkSecondStep(ctx.db, mailbox.customer_id, totpCode);
+  if (second === 'missing') await forgiveAttempt(ctx.db, keys);
+  if (second === 'missing' || second === 'wrong') {
+    throw new SecondStepRequired(await openChallenge(ctx.db, mailbox.customer_id, normalised), second === 'wrong');
+  }
   await forgiveAttempt(ctx.db, keys);
+  return openSession(ctx, mailbox.customer_id, normalised, nowMs);
+}
+
+/** Two-step verification is on and no valid code came with the password: the code is asked for, under this token (the login form's second step). */
+export class SecondStepRequired extends DomainError {
+  constructor(
+    readonly challengeToken: string,
+    readonly wrongCode: boolean,
+  ) {
+    super('totp_required', wrongCode ? 'Wrong or already used two-step verification code' : 'Two-step verification is on: send totpCode too');
+  }
+}
+
+/** The login form's second step: the code for a login whose password was right (openChallenge). */
+export async function loginSecondStep(ctx: ServiceContext, challengeToken: string, totpCode: string, clientKey: string, deviceCookie?: string): Promise<OpenedSession> {
+  const nowMs = clock.wallMs();
+  const challenge = await takeChallengeTry(ctx.db, challengeToken);
+  if (!challenge) throw new DomainError('invalid_credentials', 'The login took too long or had too many wrong codes: start again');
+  const keys = throttleKeysFor(challenge.address, clientKey, await trustedDevice(ctx.db, challenge.address, deviceCookie));
+  const waitSeconds = await countAttempt(ctx.db, keys, nowMs);
+  if (waitSeconds > 0) throw rateLimited(waitSeconds);
+  const second = await checkSecondStep(ctx.db, challenge.customerId, totpCode);
+  if (second === 'missing' || second === 'wrong') throw new SecondStepRequired(challengeToken, true);
+  await forgiveAttempt(ctx.db, keys);
+  await closeChallenge(ctx.db, challengeToken);
+  return openSession(ctx, challenge.customerId, challenge.address, nowMs);
+}
+
+async function openSession(ctx: ServiceContext, customerId: string, normalisedAddress: string, nowMs: number): Promise<OpenedSession> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const now = new Date(nowMs);
   await ctx.db.query(
     'INSERT INTO sessions (id_hash, customer_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)',
-    [sha256(token), mailbox.customer_id, csrfToken, now],
+    [sha256(token), customerId, csrfToken, now],
   );
   return {
     token,
     csrfToken,
-    customer: (await readCustomer(ctx.db, mailbox.customer_id))!,
-    deviceCookie: await issueDeviceCookie(ctx.db, normalised),
+    customer: (await readCustomer(ctx.db, customerId))!,
+    deviceCookie: await issueDeviceCookie(ctx.db, normalisedAddress),
   };
 }
 

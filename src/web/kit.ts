@@ -21,7 +21,7 @@ import { DICTIONARY, tr, type Key } from './i18n.ts';
 export const HTML_TYPE = 'text/html; charset=utf-8';
 
 /** Flash messages carried in ?msg= after a redirect: only these keys are shown. */
-const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending'] as const;
+const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'twoStepDisabled'] as const;
 type MessageKey = (typeof MESSAGES)[number];
 
 export interface Holder {
@@ -46,7 +46,11 @@ export const eurosText = (amount: number, L: Locale): string =>
 export function pageToComeBackTo(req: FastifyRequest): string {
   if (req.method === 'GET') return safeNext(req.url);
   const path = req.url.split('?')[0]!;
-  const formPage = /^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path) ? path : path === '/credit/topups' ? '/credit' : /^\/mailboxes\/[^/]+/.test(path) ? path.split('/').slice(0, 3).join('/') : '/';
+  let formPage = '/';
+  if (/^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path)) formPage = path;
+  else if (path === '/credit/topups') formPage = '/credit';
+  else if (path.startsWith('/profilo/due-passaggi/')) formPage = '/profilo/due-passaggi';
+  else if (/^\/mailboxes\/[^/]+/.test(path)) formPage = path.split('/').slice(0, 3).join('/');
   return safeNext(formPage);
 }
 

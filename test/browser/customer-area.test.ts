@@ -1,7 +1,8 @@
 // The customer area a holder expects (issue 15), in real Chromium: warnings where the holder looks,
 // every page at 375 and 1280 px (screenshots, nothing wider than the screen), the provider's brand
 // and legal footer on pages and e-mails, an expired session that brings the holder back, zero
-// axe-core violations (WCAG 2.1 AA) in both languages at both widths, and a keyboard-only journey.
+// axe-core violations (WCAG 2.1 AA) in both languages at both widths, a keyboard-only journey, and
+// two-step verification.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Secret, TOTP } from 'otpauth';
 import { browserTestOptions, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { clock } from '../../src/clock.ts';
 import { BYTES_PER_GB } from '../../src/domain/catalogue.ts';
@@ -434,6 +436,55 @@ test('item 8: purchase and top-up with the keyboard alone', opts, async () => {
     await page.waitForURL((u) => u.pathname.startsWith('/test-gateway/checkout/'));
     await pay();
     assert.match(await mainText(page), /Ricarica riuscita: 15,00 €/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('item 5: two-step verification turned on with the QR code and a first code, then asked at login', opts, async () => {
+  const { mailbox, password } = await provisionHolder(op, {});
+  const { context, page } = await newContext('it', 375);
+  const codeNow = (secret: string) => new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: clock.wallMs() });
+  try {
+    await logIn(page, mailbox.address, password);
+    await page.goto('/profilo/due-passaggi');
+    await check(page, 'it-375-two-step-off');
+    await page.getByRole('button', { name: 'Attiva la verifica in due passaggi', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/profilo/due-passaggi/attivazione');
+    const qr = page.getByRole('img', { name: "Codice QR da inquadrare con l'app di autenticazione", exact: true });
+    assert.equal(await qr.evaluate((img: HTMLImageElement) => img.naturalWidth > 100), true, 'the QR code is drawn');
+    await check(page, 'it-375-two-step-enrol');
+    const secret = (await page.locator('code.secret').innerText()).replace(/\s+/g, '');
+    await page.getByLabel('Codice di verifica', { exact: true }).fill('000000');
+    await page.getByRole('button', { name: 'Conferma e attiva', exact: true }).click();
+    assert.match(await page.locator('#code-error').innerText(), /Codice non valido/);
+    await page.getByLabel('Codice di verifica', { exact: true }).fill(codeNow(secret));
+    await page.getByRole('button', { name: 'Conferma e attiva', exact: true }).click();
+    const codes = await page.locator('ol.codes li').allInnerTexts();
+    assert.equal(codes.length, 10);
+    await check(page, 'it-375-two-step-codes');
+
+    await page.getByRole('button', { name: 'Esci', exact: true }).click();
+    await page.getByLabel('Indirizzo PEC', { exact: true }).fill(mailbox.address);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Accedi', exact: true }).click();
+    await page.getByLabel('Codice di verifica', { exact: true }).waitFor();
+    await check(page, 'it-375-login-code');
+    await page.getByLabel('Codice di verifica', { exact: true }).fill('999999');
+    await page.getByRole('button', { name: 'Verifica', exact: true }).click();
+    assert.match(await mainText(page), /Codice non valido o già usato/);
+    // A recovery code, as someone without their phone would.
+    await page.getByLabel('Codice di verifica', { exact: true }).fill(codes[0]!);
+    await page.getByRole('button', { name: 'Verifica', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/');
+
+    await page.goto('/profilo/due-passaggi');
+    assert.match(await mainText(page), /Codici di recupero non ancora usati: 9 su 10/);
+    await check(page, 'it-375-two-step-on');
+    await page.getByLabel('Codice di verifica', { exact: true }).fill(codes[1]!);
+    await page.getByRole('button', { name: 'Disattiva la verifica in due passaggi', exact: true }).click();
+    await page.waitForURL((u) => u.searchParams.get('msg') === 'twoStepDisabled');
+    assert.match(await mainText(page), /Verifica in due passaggi disattivata/);
   } finally {
     await context.close();
   }
