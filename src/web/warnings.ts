@@ -50,7 +50,6 @@ interface WarningContext {
 export function expiredBanner(m: MailboxView, facts: MailboxFacts, w: WarningContext): Html {
   const s = standingOf(m, w.cat);
   const L = w.L;
-  if (s.kind === 'terminated') return html`<p class="warning" role="note">${tr(L, 'terminatedNote')}</p>`;
   if (s.kind !== 'expired') return html``;
   const until = longDate(s.renewableUntil, L);
   const price = manualRenewalAmount(facts, w.cat).totalCents;

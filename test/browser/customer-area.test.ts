@@ -261,6 +261,18 @@ async function tour(lang: 'it' | 'en', width: number) {
     await page.getByRole('button', { name: 'Paga', exact: true }).click();
     await page.waitForURL((u) => u.pathname.startsWith('/credit/topups/'));
     await check(page, `${p}-topup-failed`);
+
+    await page.goto('/profilo/due-passaggi');
+    await check(page, `${p}-two-step-off`);
+    await page.getByRole('button', { name: lang === 'it' ? 'Attiva la verifica in due passaggi' : 'Turn on two-step verification', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/profilo/due-passaggi/attivazione');
+    await check(page, `${p}-two-step-enrol`);
+
+    // The session ends while the holder is away: the login page says so, and leads back.
+    await server.app.db.query(`UPDATE sessions SET last_seen_at = last_seen_at - interval '45 minutes' WHERE customer_id = $1`, [customer.id]);
+    await page.goto('/orders');
+    await page.waitForURL((u) => u.pathname === '/login');
+    await check(page, `${p}-login-session-expired`);
   } finally {
     await context.close();
   }

@@ -101,6 +101,7 @@ ${boxes.length === 0
 ${notice(L, req)}
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 ${expiredBanner(m, facts, w)}
+${standing.kind === 'terminated' ? html`<p class="warning">${tr(L, 'terminatedNote')}</p>` : ''}
 ${spaceWarning(m, w)}
 <section class="card">
 <dl class="facts">
