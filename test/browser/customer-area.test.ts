@@ -202,6 +202,8 @@ test('item 1: orders waiting for a top-up are added to the one-click top-up, sin
   }
 });
 
+const totpNow = (secret: string) => new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: clock.wallMs() });
+
 /** Every page of a holder with each kind of warning, in one language at one width. */
 async function tour(lang: 'it' | 'en', width: number) {
   const { customer, mailbox, password } = await provisionHolder(op, {
@@ -267,12 +269,28 @@ async function tour(lang: 'it' | 'en', width: number) {
     await page.getByRole('button', { name: lang === 'it' ? 'Attiva la verifica in due passaggi' : 'Turn on two-step verification', exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/profilo/due-passaggi/attivazione');
     await check(page, `${p}-two-step-enrol`);
+    const secret = (await page.locator('code.secret').innerText()).replace(/\s+/g, '');
+    await page.getByLabel(lang === 'it' ? 'Codice di verifica' : 'Verification code', { exact: true }).fill(totpNow(secret));
+    await page.getByRole('button', { name: lang === 'it' ? 'Conferma e attiva' : 'Confirm and turn on', exact: true }).click();
+    const recovery = await page.locator('ol.codes li').allInnerTexts();
+    await check(page, `${p}-two-step-codes`);
 
     // The session ends while the holder is away: the login page says so, and leads back.
     await server.app.db.query(`UPDATE sessions SET last_seen_at = last_seen_at - interval '45 minutes' WHERE customer_id = $1`, [customer.id]);
     await page.goto('/orders');
     await page.waitForURL((u) => u.pathname === '/login');
     await check(page, `${p}-login-session-expired`);
+    await page.getByLabel(lang === 'it' ? 'Indirizzo PEC' : 'PEC address', { exact: true }).fill(mailbox.address);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: lang === 'it' ? 'Accedi' : 'Log in', exact: true }).click();
+    const code = page.getByLabel(lang === 'it' ? 'Codice di verifica' : 'Verification code', { exact: true });
+    await code.waitFor();
+    await check(page, `${p}-login-code`);
+    await code.fill(recovery[0]!);
+    await page.getByRole('button', { name: lang === 'it' ? 'Verifica' : 'Verify', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/orders');
+    await page.goto('/profilo/due-passaggi');
+    await check(page, `${p}-two-step-on`);
   } finally {
     await context.close();
   }
@@ -456,7 +474,6 @@ test('item 8: purchase and top-up with the keyboard alone', opts, async () => {
 test('item 5: two-step verification turned on with the QR code and a first code, then asked at login', opts, async () => {
   const { mailbox, password } = await provisionHolder(op, {});
   const { context, page } = await newContext('it', 375);
-  const codeNow = (secret: string) => new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: clock.wallMs() });
   try {
     await logIn(page, mailbox.address, password);
     await page.goto('/profilo/due-passaggi');
@@ -470,7 +487,7 @@ test('item 5: two-step verification turned on with the QR code and a first code,
     await page.getByLabel('Codice di verifica', { exact: true }).fill('000000');
     await page.getByRole('button', { name: 'Conferma e attiva', exact: true }).click();
     assert.match(await page.locator('#code-error').innerText(), /Codice non valido/);
-    await page.getByLabel('Codice di verifica', { exact: true }).fill(codeNow(secret));
+    await page.getByLabel('Codice di verifica', { exact: true }).fill(totpNow(secret));
     await page.getByRole('button', { name: 'Conferma e attiva', exact: true }).click();
     const codes = await page.locator('ol.codes li').allInnerTexts();
     assert.equal(codes.length, 10);
