@@ -367,7 +367,7 @@ test('item 7: an expired session says so, and logging in again goes back to the 
     {
       await page.reload();
       await page.waitForURL((u) => u.pathname === '/login');
-      assert.match(await mainText(page), /La sessione è scaduta per inattività/);
+      assert.match(await mainText(page), /La sessione è scaduta: accedi di nuovo per tornare alla pagina dove eri/);
       await check(page, 'it-375-login-session-expired');
       await page.getByLabel('Indirizzo PEC', { exact: true }).fill(mailbox.address);
       await page.getByLabel('Password', { exact: true }).fill(password);
