@@ -2,6 +2,7 @@
 // Content-Security-Policy allows only 'self'), a skip link and the main landmark.
 import { DEFAULT_BRAND, type Brand } from '../brand.ts';
 import { html, type Html } from './html.ts';
+import { tr } from './i18n.ts';
 
 export interface PageFrame {
   lang: 'it' | 'en';
@@ -21,9 +22,9 @@ export interface PageFrame {
 /** The provider's legal data and where to get help, at the foot of every page. */
 function footer(brand: Brand, lang: 'it' | 'en'): Html {
   const legal = brand.legal;
-  const office = legal?.office ? `${lang === 'en' ? 'Registered office' : 'Sede legale'}: ${legal.office}` : null;
+  const office = legal?.office ? tr(lang, 'footerOffice', { office: legal.office }) : null;
   const help = brand.supportEmail
-    ? html`<p>${lang === 'en' ? 'Support' : 'Assistenza'}: <a href="mailto:${brand.supportEmail}">${brand.supportEmail}</a></p>`
+    ? html`<p>${tr(lang, 'footerSupport')}: <a href="mailto:${brand.supportEmail}">${brand.supportEmail}</a></p>`
     : '';
   const lines = [legal?.companyName ?? brand.name, legal?.ids, office].filter((l): l is string => Boolean(l));
   return html`<footer class="site-footer"><div class="wrap"><p>${lines.map((l, i) => html`${i ? html`<span aria-hidden="true"> · </span>` : ''}<span class="legal-part">${l}</span>`)}</p>${help}</div></footer>`;

@@ -17,13 +17,23 @@ forEachServer('two-step verification', (t) => {
     await t.s.app.db.query('DELETE FROM login_throttle');
   });
 
+  /** A holder who turned two-step verification on through the API, as a client would. */
   const enrolled = async () => {
     const h = await provisionHolder(t.op, {});
-    const e = await enrolment(t.s.app.ctx, h.customer.id, 'Casella', h.customer.referenceEmail);
-    assert.match(e.otpauthUri, /^otpauth:\/\/totp\/Casella:.*\?.*secret=[A-Z2-7]+/);
-    assert.match(e.qrDataUrl, /^data:image\/png;base64,/);
-    const codes = await confirmEnrolment(t.s.app.ctx, h.customer.id, codeAt(e.secret, clock.wallMs()));
-    return { ...h, secret: e.secret, codes };
+    const api = new Client(t.s.baseUrl);
+    await api.login(h.mailbox.address, h.password);
+    const e = await api.post('/api/me/two-step/enrolment');
+    assert.equal(e.status, 200);
+    assert.match(e.body.otpauthUri, /^otpauth:\/\/totp\/Casella:.*\?.*secret=[A-Z2-7]+/);
+    assert.match(e.body.qrDataUrl, /^data:image\/png;base64,/);
+    const wrong = await api.post('/api/me/two-step/confirmation', { totpCode: '000000' });
+    assert.equal(wrong.status, 422);
+    assert.ok(wrong.body.error.fields.totpCode);
+    const confirmed = await api.post('/api/me/two-step/confirmation', { totpCode: codeAt(e.body.secret, clock.wallMs()) });
+    assert.equal(confirmed.status, 200);
+    assert.equal((await api.get('/api/me/two-step')).body.twoStep.recoveryCodesLeft, 10);
+    assert.equal((await api.post('/api/me/two-step/enrolment')).status, 422, 'already on');
+    return { ...h, api, secret: e.body.secret as string, codes: confirmed.body.recoveryCodes as string[] };
   };
   const logIn = (address: string, password: string, totpCode?: string) =>
     new Client(t.s.baseUrl).post('/api/session', { address, password, ...(totpCode === undefined ? {} : { totpCode }) });
@@ -78,9 +88,10 @@ forEachServer('two-step verification', (t) => {
   test('turning it off needs a valid code; then the password alone logs in again', async () => {
     const h = await enrolled();
     await assert.rejects(disableTwoStep(t.s.app.ctx, h.customer.id, '000000'), /wrong or has expired/);
+    assert.equal((await h.api.post('/api/me/two-step/disable', { totpCode: '000000' })).status, 422);
     assert.equal((await twoStepStatus(t.s.app.db, h.customer.id)).enabled, true);
     clock.setWallOffset(STEP_MS);
-    await disableTwoStep(t.s.app.ctx, h.customer.id, codeAt(h.secret, clock.wallMs()));
+    assert.equal((await h.api.post('/api/me/two-step/disable', { totpCode: codeAt(h.secret, clock.wallMs()) })).status, 204);
     assert.equal((await logIn(h.mailbox.address, h.password)).status, 200);
   });
 
