@@ -1,6 +1,7 @@
 // The environment of API.md "Configuration", read and checked once at start.
 import { readFileSync } from 'node:fs';
 import { buildCatalogue, DEFAULT_CATALOGUE, type Catalogue } from './domain/catalogue.ts';
+import { BrandError, DEFAULT_BRAND, readBrand, type Brand } from './brand.ts';
 
 export type GatewayName = 'test' | 'stripe';
 
@@ -21,6 +22,8 @@ export interface AppConfig {
   stripeWebhookSecret: string | undefined;
   production: boolean;
   catalogue: Catalogue;
+  /** CASELLA_CONFIG `brand` (name, logo) and the legal footer from `seller`. */
+  brand: Brand;
   /** Signs the test gateway's notifications; random per data directory unless set. */
   testGatewaySecret: string;
 }
@@ -70,12 +73,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`PUBLIC_URL is not a URL: "${publicUrl}"`);
   }
   let catalogue = DEFAULT_CATALOGUE;
+  let brand = DEFAULT_BRAND;
   if (env.CASELLA_CONFIG) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(readFileSync(env.CASELLA_CONFIG, 'utf8'));
     } catch (err) {
       throw new ConfigError(`CASELLA_CONFIG ${env.CASELLA_CONFIG}: ${(err as Error).message}`);
+    }
+    // Brand: the provider's name, logo and legal footer (src/brand.ts), beside the catalogue.
+    // `seller` (the provider's fiscal data) gives the footer; neither belongs to the catalogue.
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      try {
+        brand = readBrand(parsed as Record<string, unknown>, env.CASELLA_CONFIG);
+      } catch (err) {
+        if (err instanceof BrandError) throw new ConfigError(`CASELLA_CONFIG ${env.CASELLA_CONFIG}: ${err.message}`);
+        throw err;
+      }
+      const { brand: _brand, seller: _seller, ...rest } = parsed as Record<string, unknown>;
+      parsed = rest;
     }
     catalogue = buildCatalogue(parsed);
   }
@@ -95,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
     production,
     catalogue,
+    brand,
     testGatewaySecret: env.CASELLA_TEST_GATEWAY_SECRET ?? '',
   };
 }

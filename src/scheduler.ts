@@ -5,6 +5,7 @@ import type { App } from './app.ts';
 import { clock } from './clock.ts';
 import type { CalendarDate } from './domain/calendar.ts';
 import { runDailyJob, type DailySummary } from './services/daily.ts';
+import { emailBrandOf } from './brand.ts';
 import { startDeliveryLoop, type DeliveryLoop } from './mail/delivery.ts';
 import { checkChangedUsage } from './services/usage.ts';
 
@@ -29,7 +30,7 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
   let stopped = false;
 
   const delivery = app.config.smtpUrl
-    ? startDeliveryLoop(app.db, { smtpUrl: app.config.smtpUrl, mailFrom: app.config.mailFrom, logger: log })
+    ? startDeliveryLoop(app.db, { smtpUrl: app.config.smtpUrl, mailFrom: app.config.mailFrom, logger: log, brand: emailBrandOf(app.config.brand, app.config.publicUrl) })
     : null;
 
   const runIfNewDay = () => {

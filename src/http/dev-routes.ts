@@ -4,6 +4,7 @@
 // loopback, never a client on the network, to which it does not exist.
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
+import { emailBrandOf } from '../brand.ts';
 import { listOutbox } from '../mail/delivery.ts';
 import { ApiError } from './errors.ts';
 import { html } from '../web/html.ts';
@@ -17,12 +18,14 @@ export const isLoopback = (ip: string): boolean => LOOPBACK.test(ip);
 
 export async function devRoutes(server: FastifyInstance, opts: { app: App }) {
   const { app } = opts;
+  // Read per request: the public URL may be settled after the routes are (a test server's port).
+  const brand = () => emailBrandOf(app.config.brand, app.config.publicUrl);
   server.addHook('onRequest', async (req) => {
     if (!isLoopback(req.socket.remoteAddress ?? '')) throw new ApiError('not_found', 'Not found');
   });
-  server.get('/dev/mail.json', { schema: { hide: true } }, async () => ({ emails: await listOutbox(app.db, SHOWN_MAX) }));
+  server.get('/dev/mail.json', { schema: { hide: true } }, async () => ({ emails: await listOutbox(app.db, SHOWN_MAX, brand()) }));
   server.get('/dev/mail', { schema: { hide: true } }, async (_req, reply) => {
-    const emails = await listOutbox(app.db, SHOWN_MAX);
+    const emails = await listOutbox(app.db, SHOWN_MAX, brand());
     const body = html`<h1>Posta in uscita (sviluppo)</h1>
 <p class="muted">SMTP_URL non è impostato: le e-mail restano qui. Le più recenti per prime (al massimo ${SHOWN_MAX}).</p>
 ${emails.length === 0 ? html`<p>Nessuna e-mail.</p>` : ''}
@@ -33,6 +36,6 @@ ${emails.map(
   <pre>${e.text_body}</pre>
 </article>`,
 )}`;
-    return reply.type('text/html; charset=utf-8').send(page({ lang: 'it', title: 'Posta in uscita', body }));
+    return reply.type('text/html; charset=utf-8').send(page({ lang: 'it', title: 'Posta in uscita', body, brand: app.config.brand }));
   });
 }

@@ -31,6 +31,7 @@ export const STATUS: Record<ApiErrorCode, number> = {
   limit_exceeded: 422,
   idempotency_conflict: 422,
   rate_limited: 429,
+  totp_required: 401,
   invalid_signature: 400,
   request_in_progress: 409,
   clock_backwards: 409,

@@ -45,7 +45,7 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
     { schema: { tags, body: S.LoginBody, response: { 200: Type.Object({ customer: S.Customer, csrfToken: Type.String() }), ...S.errors(401, 403, 422, 429) } } },
     async (req, reply) => {
       if (fromAnotherSite(req, ctx.publicUrl)) throw new ApiError('csrf_failed', 'Logging in from a page of another site is refused');
-      const opened = await login(ctx, req.body.address, req.body.password, req.ip, req.cookies[DEVICE_COOKIE]);
+      const opened = await login(ctx, req.body.address, req.body.password, req.ip, req.cookies[DEVICE_COOKIE], req.body.totpCode);
       setLoginCookies(reply, opened, ctx.publicUrl);
       return { customer: customerView(opened.customer), csrfToken: opened.csrfToken };
     },

@@ -159,7 +159,14 @@ export const RenewalForecast = Type.Object({
 
 // Requests. Numbers are not coerced from strings, and nothing unknown passes (API.md "Conventions").
 export const IdParams = Type.Object({ id: Id }, strict);
-export const LoginBody = Type.Object({ address: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 200 }) }, strict);
+export const LoginBody = Type.Object(
+  {
+    address: Type.String({ maxLength: 254 }),
+    password: Type.String({ maxLength: 200 }),
+    totpCode: Type.Optional(Type.String({ maxLength: 64, description: 'the six-digit code of the authenticator app, or a recovery code, when two-step verification is on' })),
+  },
+  strict,
+);
 export const PasswordChangeBody = Type.Object(
   {
     currentPassword: Type.String({ maxLength: 200 }),

@@ -15,6 +15,7 @@ import { paymentRoutes } from './payment-routes.ts';
 import { testClockRoutes } from './test-clock-routes.ts';
 import { securityHeaders } from './security-headers.ts';
 import { webRoutes } from '../web/routes.ts';
+import { twoStepRoutes } from './two-step-routes.ts';
 import { devRoutes } from './dev-routes.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
@@ -111,6 +112,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   });
 
   await server.register(holderRoutes, { app, gateway });
+  await server.register(twoStepRoutes, { app });
   await server.register(operatorRoutes, { app });
   await server.register(paymentRoutes, { app, gateway });
   if (app.config.testClock) await server.register(testClockRoutes, { app });

@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import type { Database } from '../db/database.ts';
 import { clock } from '../clock.ts';
 import { OUTBOX_BODY_COLUMNS, renderedEmail, type StoredBodies } from './outbox.ts';
+import type { EmailBrand } from './message.ts';
 
 export interface DeliveryOptions {
   smtpUrl: string;
@@ -17,6 +18,8 @@ export interface DeliveryOptions {
   smtpTimeoutMs?: number;
   /** How long a claimed row stays invisible to other workers; must exceed a batch's sending time. */
   leaseMs?: number;
+  /** The provider's name, logo and legal footer in every e-mail (CASELLA_CONFIG `brand`, `seller`). */
+  brand?: EmailBrand;
 }
 
 export interface OutgoingMessage {
@@ -155,7 +158,7 @@ export async function deliverDueEmails(
         continue;
       }
       try {
-        const mail = renderedEmail(row);
+        const mail = renderedEmail(row, opts.brand);
         await smtp.sendMail({
           from: opts.mailFrom,
           to: row.to_address,
@@ -204,7 +207,7 @@ export async function retryFailedEmail(db: Database, id: string): Promise<boolea
 }
 
 /** Newest first, for the /dev/mail page and operators. */
-export async function listOutbox(db: Database, limit = 100): Promise<OutboxRow[]> {
+export async function listOutbox(db: Database, limit = 100, brand?: EmailBrand): Promise<OutboxRow[]> {
   const bounded = Math.max(1, Math.min(1000, Math.trunc(limit) || 1));
   const rows = await db.query<Omit<OutboxRow, 'text_body' | 'html_body'> & StoredBodies>(
     `SELECT id, to_address, ${OUTBOX_BODY_COLUMNS}, status, attempts, last_error, created_at, sent_at
@@ -212,7 +215,7 @@ export async function listOutbox(db: Database, limit = 100): Promise<OutboxRow[]
     [bounded],
   );
   return rows.map((r) => {
-    const mail = renderedEmail(r);
+    const mail = renderedEmail(r, brand);
     return {
       id: r.id,
       to_address: r.to_address,

@@ -5,7 +5,7 @@ import type { Tx } from '../db/database.ts';
 import { newId } from '../ids.ts';
 import { SqlParams } from '../db/sql-params.ts';
 import type { Locale } from '../i18n/format.ts';
-import { renderEmail, type EmailContent, type RenderedEmail } from './message.ts';
+import { renderEmail, PLAIN_BRAND, type EmailBrand, type EmailContent, type RenderedEmail } from './message.ts';
 
 export interface OutgoingEmail {
   customerId: string | null;
@@ -62,7 +62,7 @@ export interface StoredBodies {
   html_body: string | null;
 }
 
-export function renderedEmail(row: StoredBodies): RenderedEmail {
-  if (row.content && row.locale) return renderEmail({ subject: row.subject, blocks: row.content }, row.locale);
+export function renderedEmail(row: StoredBodies, brand: EmailBrand = PLAIN_BRAND): RenderedEmail {
+  if (row.content && row.locale) return renderEmail({ subject: row.subject, blocks: row.content }, row.locale, brand);
   return { subject: row.subject, text: row.text_body ?? '', html: row.html_body ?? '' };
 }

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'limit_exceeded'
   | 'idempotency_conflict'
   | 'rate_limited'
+  /** Two-step verification is on and no valid code was given (POST /api/session needs totpCode). */
+  | 'totp_required'
   /** The price the caller confirmed is no longer the price (Casella's addition). */
   | 'quote_changed';
 

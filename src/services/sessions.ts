@@ -12,6 +12,7 @@ import { UNUSABLE_HASH, upgradeLegacyHashIfNeeded, verifyPassword } from './pass
 import { readCustomer, type CustomerRow } from './rows.ts';
 import { countAttempt, forgetAttempts, uncountAttempt, THROTTLE_WINDOW_MS, type ThrottleKey } from './throttle.ts';
 import { issueDeviceCookie, trustedDevice } from './device-cookies.ts';
+import { checkSecondStep, closeChallenge, openChallenge, takeChallengeTry } from './two-step.ts';
 
 export const SESSION_IDLE_MS = 30 * 60_000;
 export const SESSION_LIFETIME_MS_DEFAULT = 12 * 3600_000;
@@ -86,7 +87,14 @@ export async function forgiveAttempt(db: Queryable, keys: ThrottleKey[]): Promis
  * clientKey: the client's address as the server sees it; deviceCookie: the browser's device cookie,
  * if any. The attempt is counted before the password is checked, so no burst outruns the limits.
  */
-export async function login(ctx: ServiceContext, address: string, password: string, clientKey: string, deviceCookie?: string): Promise<OpenedSession> {
+export async function login(
+  ctx: ServiceContext,
+  address: string,
+  password: string,
+  clientKey: string,
+  deviceCookie?: string,
+  totpCode?: string,
+): Promise<OpenedSession> {
   const nowMs = clock.wallMs();
   const normalised = address.trim().toLowerCase();
   const keys = await countPasswordAttempt(ctx.db, normalised, clientKey, deviceCookie);
@@ -98,18 +106,65 @@ export async function login(ctx: ServiceContext, address: string, password: stri
   // The hash is checked even for unknown addresses, so response time does not reveal which exist.
   const passwordOk = await verifyPassword(password, mailbox?.password_hash ?? UNUSABLE_HASH);
   if (!mailbox || !passwordOk) throw new DomainError('invalid_credentials', 'Wrong PEC address or password');
+  // The password is right: a hash made before Argon2id is rewritten now (R14), code or no code.
+  await upgradeLegacyHashIfNeeded(ctx.db, mailbox.id, password, mailbox.password_hash);
+  // Two-step verification: a right password without a code is not a failed attempt (the code is
+  // asked next); a wrong code is, so guessing codes is throttled as guessing passwords is.
+  const second = await checkSecondStep(ctx.db, mailbox.customer_id, totpCode);
+  if (second === 'missing') await forgiveAttempt(ctx.db, keys);
+  if (second === 'missing' || second === 'wrong') {
+    throw new SecondStepRequired(await openChallenge(ctx.db, mailbox.customer_id, normalised), second === 'wrong');
+  }
+  return openSession(ctx, keys, mailbox.customer_id, mailbox.id, normalised, nowMs);
+}
+
+/** Two-step verification is on and no valid code came with the password: the code is asked for, under this token (the login form's second step). */
+export class SecondStepRequired extends DomainError {
+  constructor(
+    readonly challengeToken: string,
+    readonly wrongCode: boolean,
+  ) {
+    super('totp_required', wrongCode ? 'Wrong or already used two-step verification code' : 'Two-step verification is on: send totpCode too');
+  }
+}
+
+/** The login form's second step: the code for a login whose password was right (openChallenge). */
+export async function loginSecondStep(ctx: ServiceContext, challengeToken: string, totpCode: string, clientKey: string, deviceCookie?: string): Promise<OpenedSession> {
+  const nowMs = clock.wallMs();
+  const challenge = await takeChallengeTry(ctx.db, challengeToken);
+  if (!challenge) throw new DomainError('invalid_credentials', 'The login took too long or had too many wrong codes: start again');
+  const keys = await countPasswordAttempt(ctx.db, challenge.address, clientKey, deviceCookie);
+  const second = await checkSecondStep(ctx.db, challenge.customerId, totpCode);
+  if (second === 'missing' || second === 'wrong') throw new SecondStepRequired(challengeToken, true);
+  const [mailbox] = await ctx.db.query<{ id: string }>('SELECT id FROM mailboxes WHERE lower(address) = $1 AND customer_id = $2', [
+    challenge.address,
+    challenge.customerId,
+  ]);
+  if (!mailbox) throw new DomainError('invalid_credentials', 'The login took too long or had too many wrong codes: start again');
+  await closeChallenge(ctx.db, challengeToken);
+  return openSession(ctx, keys, challenge.customerId, mailbox.id, challenge.address, nowMs);
+}
+
+/** A new session for the mailbox logged in with (its password is the one `PUT /api/me/password` changes). */
+async function openSession(
+  ctx: ServiceContext,
+  keys: ThrottleKey[],
+  customerId: string,
+  mailboxId: string,
+  normalisedAddress: string,
+  nowMs: number,
+): Promise<OpenedSession> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const customer = await ctx.db.transaction(async (tx) => {
     await forgiveAttempt(tx, keys);
-    await upgradeLegacyHashIfNeeded(tx, mailbox.id, password, mailbox.password_hash);
     await tx.query(
       'INSERT INTO sessions (id_hash, customer_id, mailbox_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)',
-      [sha256(token), mailbox.customer_id, mailbox.id, csrfToken, new Date(nowMs)],
+      [sha256(token), customerId, mailboxId, csrfToken, new Date(nowMs)],
     );
-    return (await readCustomer(tx, mailbox.customer_id))!;
+    return (await readCustomer(tx, customerId))!;
   });
-  return { token, csrfToken, customer, deviceCookie: await issueDeviceCookie(ctx.db, normalised) };
+  return { token, csrfToken, customer, deviceCookie: await issueDeviceCookie(ctx.db, normalisedAddress) };
 }
 
 /** The live session for a cookie value, or null (unknown, idle for 30 minutes, or past its lifetime). */

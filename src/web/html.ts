@@ -28,3 +28,9 @@ export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
 }
 
 export const raw = (s: string): Html => new Html(s);
+
+/**
+ * An e-mail address that wraps where it reads well on a narrow screen: before the @ and before each
+ * dot, never inside a name (CSS overflow-wrap only breaks a part longer than the line).
+ */
+export const wrappableAddress = (address: string): Html => raw(address.split(/(?=[@.])/).map(escapeHtml).join('<wbr>'));

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
 import { csrfOk, sessionOf, type HolderAuth } from '../http/auth.ts';
+import { SESSION_COOKIE } from '../http/cookies.ts';
 import { startTopup } from '../payments/checkout.ts';
 import { readCustomer, type CustomerRow, type TopupRow } from '../services/rows.ts';
 import { type MailboxView, type OrderView } from '../services/views.ts';
@@ -20,7 +21,7 @@ import { DICTIONARY, tr, type Key } from './i18n.ts';
 export const HTML_TYPE = 'text/html; charset=utf-8';
 
 /** Flash messages carried in ?msg= after a redirect: only these keys are shown. */
-const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'passwordChanged'] as const;
+const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'passwordChanged', 'twoStepDisabled'] as const;
 type MessageKey = (typeof MESSAGES)[number];
 
 export interface Holder {
@@ -36,6 +37,23 @@ export const text = (f: Form, k: string): string => (typeof f[k] === 'string' ? 
 
 export const gb = (bytes: number, L: Locale): string =>
   (bytes / BYTES_PER_GB).toLocaleString(L === 'it' ? 'it-IT' : 'en-GB', { maximumFractionDigits: 2 });
+
+/** Cents written as the top-up field reads them in this language (parseEuros): "25,50" or "25.50". */
+export const eurosText = (amount: number, L: Locale): string =>
+  `${Math.trunc(amount / 100)}${L === 'it' ? ',' : '.'}${String(amount % 100).padStart(2, '0')}`;
+
+/** The page a request was made from, to come back to: after a form post, the form's own page (a page that can be fetched). */
+export function pageToComeBackTo(req: FastifyRequest): string {
+  if (req.method === 'GET') return safeNext(req.url);
+  const path = req.url.split('?')[0]!;
+  let formPage = '/';
+  if (/^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path)) formPage = path;
+  else if (path === '/credit/topups') formPage = '/credit';
+  else if (path.startsWith('/profilo/due-passaggi/')) formPage = '/profilo/due-passaggi';
+  else if (path.startsWith('/profilo/')) formPage = '/profilo';
+  else if (/^\/mailboxes\/[^/]+/.test(path)) formPage = path.split('/').slice(0, 3).join('/');
+  return safeNext(formPage);
+}
 
 export type WebKit = ReturnType<typeof webKit>;
 
@@ -54,13 +72,7 @@ export function webKit(app: App, gateway: PaymentGateway) {
 
   const switchLink = (L: Locale, req: FastifyRequest) => {
     const other: Locale = L === 'it' ? 'en' : 'it';
-    // After a form post, come back to a page that can be fetched: the form's own page.
-    let back = req.url;
-    if (req.method !== 'GET') {
-      const path = req.url.split('?')[0]!;
-      back = /^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path) ? path : path === '/credit/topups' ? '/credit' : path.startsWith('/profilo/') ? '/profilo' : '/';
-    }
-    const next = safeNext(back);
+    const next = pageToComeBackTo(req);
     return { label: DICTIONARY[L].switchTo, lang: other, href: `/lang/${other}?next=${encodeURIComponent(next)}`, next };
   };
 
@@ -93,6 +105,7 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
         body: o.body,
         csrfToken: h.auth.csrfToken,
         langSwitch: switchLink(h.L, req),
+        brand: app.config.brand,
         ...(o.scripts ? { scripts: o.scripts } : {}),
       }),
     );
@@ -117,7 +130,14 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
     async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       const auth = await sessionOf(app, req);
       const customer = auth ? await readCustomer(ctx.db, auth.customerId) : null;
-      if (!auth || !customer) return reply.redirect('/login', 303);
+      if (!auth || !customer) {
+        // An expired session says so, and the login brings the holder back to where they were.
+        const expired = Boolean(req.cookies[SESSION_COOKIE]);
+        if (expired) reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        const next = pageToComeBackTo(req);
+        const query = [expired ? 'expired=1' : '', next !== '/' ? `next=${encodeURIComponent(next)}` : ''].filter(Boolean).join('&');
+        return reply.redirect(query ? `/login?${query}` : '/login', 303);
+      }
       const h: Holder = { auth, customer, L: customer.locale };
       if (req.method === 'POST' && !csrfOk(req, auth, text(formOf(req), '_csrf') || '\u0000no-token')) {
         return holderPage(req, reply, h, {

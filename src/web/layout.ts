@@ -1,6 +1,8 @@
 // The frame of every page: language, title, the stylesheet (no inline style or script: the
 // Content-Security-Policy allows only 'self'), a skip link and the main landmark.
+import { DEFAULT_BRAND, type Brand } from '../brand.ts';
 import { html, type Html } from './html.ts';
+import { tr } from './i18n.ts';
 
 export interface PageFrame {
   lang: 'it' | 'en';
@@ -13,6 +15,19 @@ export interface PageFrame {
   csrfToken?: string | null;
   /** The switch to the other language: its text, its address, and the page to come back to. */
   langSwitch?: { label: string; href: string; lang: 'it' | 'en'; next: string } | null;
+  /** The provider's name, logo and legal footer (CASELLA_CONFIG `brand`, `seller`). */
+  brand?: Brand;
+}
+
+/** The provider's legal data and where to get help, at the foot of every page. */
+function footer(brand: Brand, lang: 'it' | 'en'): Html {
+  const legal = brand.legal;
+  const office = legal?.office ? tr(lang, 'footerOffice', { office: legal.office }) : null;
+  const help = brand.supportEmail
+    ? html`<p>${tr(lang, 'footerSupport')}: <a href="mailto:${brand.supportEmail}">${brand.supportEmail}</a></p>`
+    : '';
+  const lines = [legal?.companyName ?? brand.name, legal?.ids, office].filter((l): l is string => Boolean(l));
+  return html`<footer class="site-footer"><div class="wrap"><p>${lines.map((l, i) => html`${i ? html`<span aria-hidden="true"> · </span>` : ''}<span class="legal-part">${l}</span>`)}</p>${help}</div></footer>`;
 }
 
 /**
@@ -28,12 +43,14 @@ function languageSwitch(sw: NonNullable<PageFrame['langSwitch']>, csrfToken: str
 export function page(f: PageFrame): string {
   const skip = f.lang === 'en' ? 'Skip to content' : 'Vai al contenuto';
   const sw = f.langSwitch;
+  const brand = f.brand ?? DEFAULT_BRAND;
+  const logo = brand.logo ? html`<img class="brand-logo" src="${brand.logo.path}" alt="" height="32">` : '';
   return html`<!doctype html>
 <html lang="${f.lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${f.title} — Casella</title>
+<title>${f.title} — ${brand.name}</title>
 ${f.csrfToken ? html`<meta name="csrf-token" content="${f.csrfToken}">` : ''}
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/casella.css">
@@ -41,10 +58,11 @@ ${(f.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
 </head>
 <body>
 <a class="skip" href="#main">${skip}</a>
-<header class="top"><div class="wrap top-row"><span class="brand">Casella <span class="brand-sub">PEC</span></span>${sw ? languageSwitch(sw, f.csrfToken) : ''}</div>${f.nav ?? ''}</header>
+<header class="top"><div class="wrap top-row"><span class="brand">${logo}<span class="brand-name">${brand.name}</span> <span class="brand-sub">PEC</span></span>${sw ? languageSwitch(sw, f.csrfToken) : ''}</div>${f.nav ?? ''}</header>
 <main id="main" class="wrap" tabindex="-1">
 ${f.body}
 </main>
+${footer(brand, f.lang)}
 </body>
 </html>`.value;
 }

@@ -12,6 +12,7 @@ import { extraSpacePages } from './pages/extra-space-pages.ts';
 import { orderPages } from './pages/order-pages.ts';
 import { creditPages } from './pages/credit-pages.ts';
 import { profilePages } from './pages/profile-pages.ts';
+import { twoStepPages } from './pages/two-step-pages.ts';
 
 const ASSET_CACHE = 'public, max-age=3600';
 const asset = (name: string): string => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
@@ -31,6 +32,10 @@ export async function webRoutes(server: FastifyInstance, opts: { app: App; gatew
   server.get('/assets/favicon.svg', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('cache-control', ASSET_CACHE).type('image/svg+xml').send(icon),
   );
+  const logo = opts.app.config.brand.logo;
+  if (logo) {
+    server.get(logo.path, { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', ASSET_CACHE).type(logo.contentType).send(logo.bytes));
+  }
   server.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/assets/favicon.svg', 301));
 
   const kit = webKit(opts.app, opts.gateway);
@@ -40,4 +45,5 @@ export async function webRoutes(server: FastifyInstance, opts: { app: App; gatew
   orderPages(server, kit);
   creditPages(server, kit);
   profilePages(server, kit);
+  twoStepPages(server, kit);
 }

@@ -42,12 +42,12 @@ ${error ? html`<p class="error" id="amount-error">${error}</p>` : ''}
 <h2 id="mov-h">${tr(L, 'movements')}</h2>
 ${st.transactions.length === 0
   ? html`<p>${tr(L, 'noMovements')}</p>`
-  : html`<div class="table-wrap"><table>
+  : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${tr(L, 'colDate')}</th><th scope="col">${tr(L, 'colDescription')}</th><th scope="col" class="num">${tr(L, 'colAmount')}</th><th scope="col" class="num">${tr(L, 'colBalanceAfter')}</th></tr></thead>
 <tbody>${st.transactions.map(
-      (t) => html`<tr><td>${instantDay(t.created_at, L)}</td><td>${t.description}</td>
-<td class="num ${t.wallet_amount_cents < 0 ? 'neg' : 'pos'}">${t.wallet_amount_cents > 0 ? '+' : ''}${money(t.wallet_amount_cents, L)}</td>
-<td class="num">${money(t.balance_after_cents, L)}</td></tr>`,
+      (t) => html`<tr><td data-label="${tr(L, 'colDate')}">${instantDay(t.created_at, L)}</td><td data-label="${tr(L, 'colDescription')}">${t.description}</td>
+<td class="num ${t.wallet_amount_cents < 0 ? 'neg' : 'pos'}" data-label="${tr(L, 'colAmount')}">${t.wallet_amount_cents > 0 ? '+' : ''}${money(t.wallet_amount_cents, L)}</td>
+<td class="num" data-label="${tr(L, 'colBalanceAfter')}">${money(t.balance_after_cents, L)}</td></tr>`,
     )}</tbody></table></div>`}
 </section>`;
     return holderPage(req, reply, h, { status, title: tr(L, 'creditTitle'), current: '/credit', body });

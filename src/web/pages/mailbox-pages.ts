@@ -2,28 +2,44 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
 import { mailboxFacts, readBalance, readMailbox, readMailboxes } from '../../services/rows.ts';
-import { mailboxView } from '../../services/views.ts';
-import { placeRenewalOrder } from '../../services/orders.ts';
+import { mailboxView, orderView } from '../../services/views.ts';
+import { cents } from '../../domain/money.ts';
+import { badge, creditWarning, expiredBanner, expiryText, holderOutlook, spaceWarning, standingOf } from '../warnings.ts';
+import { placeRenewalOrder, readOrders } from '../../services/orders.ts';
 import { setRenewalSwitches } from '../../services/mailbox-settings.ts';
 import { longDate, money } from '../../i18n/format.ts';
 import { manualRenewalWindow } from '../../domain/mailbox.ts';
-import { html, raw } from '../html.ts';
+import { html, raw, wrappableAddress } from '../html.ts';
 import { tr } from '../i18n.ts';
-import { formOf, gb, type Holder, type WebKit } from '../kit.ts';
+import { eurosText, formOf, gb, type Holder, type WebKit } from '../kit.ts';
 import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function mailboxPages(server: FastifyInstance, kit: WebKit): void {
-  const { ctx, cat, withVat, day, statusLabel, typeLabel, csrfField, holderPage, notice, notFoundPage, holderRoute, idOf } = kit;
+  const { ctx, cat, withVat, day, typeLabel, csrfField, holderPage, notice, notFoundPage, holderRoute, idOf } = kit;
+  const warningContext = (h: Holder) => ({ L: h.L, cat, csrfField: csrfField(h), withVat });
   server.get(
     '/',
     { schema: { hide: true } },
     holderRoute(async (req, reply, h) => {
       const L = h.L;
-      const [rows, balance] = await Promise.all([readMailboxes(ctx.db, h.auth.customerId), readBalance(ctx.db, h.auth.customerId)]);
+      const [rows, balance, orders] = await Promise.all([
+        readMailboxes(ctx.db, h.auth.customerId),
+        readBalance(ctx.db, h.auth.customerId),
+        readOrders(ctx, h.auth.customerId),
+      ]);
       const boxes = rows.map((r) => mailboxView(r, cat));
+      const nowMs = clock.nowMs();
+      const waiting = cents(
+        orders.map((o) => orderView(o, balance, nowMs, cat)).filter((o) => o.status === 'awaiting_topup').reduce((sum, o) => sum + o.amountCents, 0),
+      );
+      const w = warningContext(h);
+      const outlook = holderOutlook(rows.map(mailboxFacts), balance, waiting, cat);
       const body = html`<h1>${tr(L, 'dashboardTitle')}</h1>
 ${notice(L, req)}
 <p>${tr(L, 'welcome', { name: h.customer.name })}</p>
+${creditWarning(outlook, balance, waiting, w, (c) => eurosText(c, L))}
+${boxes.map((b, i) => expiredBanner(b, mailboxFacts(rows[i]!), w))}
+${boxes.map((b) => spaceWarning(b, w))}
 <section class="card" aria-labelledby="balance-h">
 <h2 id="balance-h">${tr(L, 'balance')}</h2>
 <p class="big" id="balance">${money(balance, L)}</p>
@@ -33,9 +49,10 @@ ${notice(L, req)}
 <h2 id="boxes-h">${tr(L, 'yourMailboxes')}</h2>
 ${boxes.length === 0
   ? html`<p>${tr(L, 'noMailboxes')}</p>`
-  : html`<ul class="plain">${boxes.map(
-      (b) => html`<li><strong class="addr">${b.address}</strong> — ${statusLabel(b.status, L)}, ${tr(L, 'expiresOn').toLowerCase()}: ${day(b.expiresOn, L)}</li>`,
-    )}</ul>`}
+  : html`<ul class="plain boxes">${boxes.map((b) => {
+      const s = standingOf(b, cat);
+      return html`<li><a class="addr" href="/mailboxes/${encodeURIComponent(b.id)}">${wrappableAddress(b.address)}</a> ${badge(s, L)}${s.kind === 'terminated' || s.kind === 'expired' ? '' : html` <span class="expiry">${expiryText(s, b.expiresOn, L)}</span>`}</li>`;
+    })}</ul>`}
 <p><a href="/mailboxes">${tr(L, 'mailboxListLink')}</a></p>
 </section>`;
       return holderPage(req, reply, h, { title: tr(L, 'dashboardTitle'), current: '/', body });
@@ -55,11 +72,15 @@ ${boxes.length === 0
       const body = html`<h1>${tr(L, 'mailboxesTitle')}</h1>
 ${boxes.length === 0
   ? html`<p>${tr(L, 'noMailboxes')}</p>`
-  : html`<div class="table-wrap"><table>
+  : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${tr(L, 'colAddress')}</th><th scope="col">${tr(L, 'colStatus')}</th><th scope="col">${tr(L, 'colExpiry')}</th><th scope="col">${tr(L, 'colType')}</th><th scope="col">${tr(L, 'colDetails')}</th></tr></thead>
 <tbody>${boxes.map(
-      (b) => html`<tr><td class="addr">${b.address}</td><td>${statusLabel(b.status, L)}</td><td>${day(b.expiresOn, L)}</td><td>${typeLabel(b.type, L)}</td>
-<td><a class="icon-link" href="/mailboxes/${encodeURIComponent(b.id)}" aria-label="${tr(L, 'details', { address: b.address })}">${magnifier}</a></td></tr>`,
+      (b) => {
+        const s = standingOf(b, cat);
+        return html`<tr><td class="addr" data-label="${tr(L, 'colAddress')}">${wrappableAddress(b.address)}</td><td data-label="${tr(L, 'colStatus')}">${badge(s, L)}</td>
+<td data-label="${tr(L, 'colExpiry')}"><span>${day(b.expiresOn, L)}${s.kind === 'expiring' ? html`<br><span class="small">${expiryText(s, b.expiresOn, L)}</span>` : ''}</span></td><td data-label="${tr(L, 'colType')}">${typeLabel(b.type, L)}</td>
+<td class="cell-action"><a class="icon-link" href="/mailboxes/${encodeURIComponent(b.id)}" aria-label="${tr(L, 'details', { address: b.address })}">${magnifier}</a></td></tr>`;
+      },
     )}</tbody></table></div>`}`;
       return holderPage(req, reply, h, { title: tr(L, 'mailboxesTitle'), current: '/mailboxes', body });
     }),
@@ -70,16 +91,22 @@ ${boxes.length === 0
     const row = await readMailbox(ctx.db, idOf(req), h.auth.customerId);
     if (!row) return notFoundPage(req, reply, h);
     const m = mailboxView(row, cat);
-    const window = manualRenewalWindow(mailboxFacts(row), clock.today(), cat);
+    const facts = mailboxFacts(row);
+    const standing = standingOf(m, cat);
+    const w = warningContext(h);
+    const window = manualRenewalWindow(facts, clock.today(), cat);
     const usedPct = m.space.totalBytes > 0 ? Math.min(100, Math.round((m.space.usedBytes / m.space.totalBytes) * 100)) : 0;
     const id = encodeURIComponent(m.id);
-    const body = html`<h1 class="addr">${m.address}</h1>
+    const body = html`<h1 class="addr">${wrappableAddress(m.address)}</h1>
 ${notice(L, req)}
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+${expiredBanner(m, facts, w)}
+${standing.kind === 'terminated' ? html`<p class="warning">${tr(L, 'terminatedNote')}</p>` : ''}
+${spaceWarning(m, w)}
 <section class="card">
 <dl class="facts">
-<div><dt>${tr(L, 'status')}</dt><dd>${statusLabel(m.status, L)}</dd></div>
-<div><dt>${tr(L, 'expiresOn')}</dt><dd>${day(m.expiresOn, L)}</dd></div>
+<div><dt>${tr(L, 'status')}</dt><dd>${badge(standing, L)}</dd></div>
+<div><dt>${tr(L, 'expiresOn')}</dt><dd>${day(m.expiresOn, L)}${standing.kind === 'expiring' ? html` <span class="small">(${expiryText(standing, m.expiresOn, L)})</span>` : ''}</dd></div>
 <div><dt>${tr(L, 'type')}</dt><dd>${typeLabel(m.type, L)}</dd></div>
 <div><dt id="space-label">${tr(L, 'inboxSpace')}</dt><dd><span id="space-text">${tr(L, 'spaceUsed', { used: gb(m.space.usedBytes, L), total: m.space.totalGb })}</span>
 <progress class="space" max="${m.space.totalBytes}" value="${Math.min(m.space.usedBytes, m.space.totalBytes)}" aria-labelledby="space-label" aria-describedby="space-text">${usedPct}%</progress></dd></div>
@@ -108,9 +135,9 @@ ${m.renewal
 <div><dt>${tr(L, 'renewalTotal')}</dt><dd><strong>${withVat(m.renewal.totalCents, L)}</strong></dd></div>
 </dl>`
   : html`<p>${tr(L, 'noRenewal')}</p>`}
-${window.allowed
+${window.allowed && m.status === 'active'
   ? html`<h3>${tr(L, 'manualRenewal')}</h3><form method="post" action="/mailboxes/${id}/renewal">${csrfField(h)}${onceField()}<button type="submit">${tr(L, 'renewNow')}</button></form>`
-  : window.reason === 'too_early' && window.opensOn
+  : !window.allowed && window.reason === 'too_early' && window.opensOn
     ? html`<p class="muted">${tr(L, 'renewalClosed', { date: longDate(window.opensOn, L) })}</p>`
     : ''}
 </section>

@@ -6,7 +6,7 @@ import { readBalance, readMailboxes } from '../../services/rows.ts';
 import { orderView } from '../../services/views.ts';
 import { cancelOrder, readOrder, readOrders } from '../../services/orders.ts';
 import { money } from '../../i18n/format.ts';
-import { html } from '../html.ts';
+import { html, wrappableAddress } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';
 import type { WebKit } from '../kit.ts';
 import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
@@ -29,16 +29,16 @@ export function orderPages(server: FastifyInstance, kit: WebKit): void {
 ${notice(L, req)}
 ${views.length === 0
   ? html`<p>${tr(L, 'noOrders')}</p>`
-  : html`<div class="table-wrap"><table>
+  : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${tr(L, 'colDate')}</th><th scope="col">${tr(L, 'colOrder')}</th><th scope="col">${tr(L, 'colMailbox')}</th><th scope="col" class="num">${tr(L, 'colAmount')}</th><th scope="col">${tr(L, 'colStatus')}</th><th scope="col">${tr(L, 'colActions')}</th></tr></thead>
 <tbody>${views.map((o) => {
       const oid = encodeURIComponent(o.id);
-      return html`<tr><td>${instantDay(o.createdAt, L)}</td>
-<td>${o.kind === 'renewal' ? tr(L, 'orderRenewal') : tr(L, 'orderExtra', { gb: o.quantityGb })}</td>
-<td class="addr">${address.get(o.mailboxId) ?? ''}</td>
-<td class="num">${money(o.amountCents, L)}</td>
-<td>${tr(L, `order_${o.status}` as Key)}</td>
-<td>${o.status === 'awaiting_topup'
+      return html`<tr><td data-label="${tr(L, 'colDate')}">${instantDay(o.createdAt, L)}</td>
+<td data-label="${tr(L, 'colOrder')}">${o.kind === 'renewal' ? tr(L, 'orderRenewal') : tr(L, 'orderExtra', { gb: o.quantityGb })}</td>
+<td class="addr" data-label="${tr(L, 'colMailbox')}">${wrappableAddress(address.get(o.mailboxId) ?? '')}</td>
+<td class="num" data-label="${tr(L, 'colAmount')}">${money(o.amountCents, L)}</td>
+<td data-label="${tr(L, 'colStatus')}">${tr(L, `order_${o.status}` as Key)}</td>
+<td class="cell-action">${o.status === 'awaiting_topup'
         ? html`<form method="post" action="/orders/${oid}/pay" class="inline">${csrfField(h)}${onceField()}<button type="submit" class="primary">${tr(L, 'topupAndComplete')}</button></form>
 <form method="post" action="/orders/${oid}/cancel" class="inline">${csrfField(h)}${onceField()}<button type="submit">${tr(L, 'cancelOrder')}</button></form>`
         : ''}</td></tr>`;

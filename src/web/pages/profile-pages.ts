@@ -5,6 +5,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { passwordWeakness, type PasswordWeakness } from '../../domain/password-strength.ts';
 import { DEVICE_COOKIE } from '../../http/cookies.ts';
 import { changeMailboxPassword, sessionMailboxAddress } from '../../services/password-change.ts';
+import { twoStepStatus } from '../../services/two-step.ts';
+import { dateInRome } from '../../domain/calendar.ts';
+import { longDate } from '../../i18n/format.ts';
 import { html, type Html } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';
 import { formOf, text, type Holder, type WebKit } from '../kit.ts';
@@ -43,8 +46,19 @@ ${field({ id: 'new-password', name: 'newPassword', label: tr(L, 'newPassword'), 
 </section>`;
   };
 
+  /** Two-step verification has its own page; here, whether it is on, and the way there. */
+  const twoStepSection = async (h: Holder): Promise<Html> => {
+    const L = h.L;
+    const s = await twoStepStatus(ctx.db, h.auth.customerId);
+    return html`<section class="card" id="two-step" aria-labelledby="two-step-h">
+<h2 id="two-step-h">${tr(L, 'twoStepTitle')}</h2>
+<p>${s.enabled ? tr(L, 'twoStepOn', { date: longDate(dateInRome(s.enabledAt!.getTime()), L), left: s.recoveryCodesLeft }) : tr(L, 'twoStepOff')}</p>
+<p><a href="/profilo/due-passaggi">${s.enabled ? tr(L, 'twoStepManage') : tr(L, 'twoStepStart')}</a></p>
+</section>`;
+  };
+
   /** The page's sections in order; a section refused shows its errors, the others show as they are. */
-  const sections: ((h: Holder, errors: FieldErrors) => Promise<Html>)[] = [passwordSection];
+  const sections: ((h: Holder, errors: FieldErrors) => Promise<Html>)[] = [passwordSection, twoStepSection];
 
   const profilePage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, errors: FieldErrors = {}) => {
     const L = h.L;

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sessionOf } from '../../http/auth.ts';
 import { DEVICE_COOKIE, LANG_COOKIE, SESSION_COOKIE, setLoginCookies } from '../../http/cookies.ts';
 import { fromAnotherSite } from '../../http/same-origin.ts';
-import { login, logout, setLocale } from '../../services/sessions.ts';
+import { login, loginSecondStep, logout, SecondStepRequired, setLocale } from '../../services/sessions.ts';
 import { DomainError } from '../../services/errors.ts';
 import { isLocale, type Locale } from '../../i18n/format.ts';
 import { safeNext } from '../forms.ts';
@@ -20,14 +20,20 @@ export function sessionPages(server: FastifyInstance, kit: WebKit): void {
     const c = req.cookies[LANG_COOKIE];
     return isLocale(c) ? c : 'it';
   };
+  /** Where to go after logging in: the page the holder was on when their session expired. */
+  const nextOf = (req: FastifyRequest): string => safeNext(req.method === 'GET' ? queryOf(req).next : formOf(req).next);
   const loginPage = (req: FastifyRequest, reply: FastifyReply, status: number, address = '', error: string | null = null) => {
     const L = loginLocale(req);
+    const next = nextOf(req);
+    const expired = req.method === 'GET' && text(queryOf(req), 'expired') === '1';
     const described = error ? html` aria-invalid="true" aria-describedby="login-error"` : html``;
     const body = html`<section class="card narrow">
 <h1>${tr(L, 'loginTitle')}</h1>
 <p class="muted">${tr(L, 'loginIntro')}</p>
+${expired && !error ? html`<p class="warning" role="status">${tr(L, 'sessionExpired')}</p>` : ''}
 ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''}
 <form method="post" action="/login" novalidate>
+${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
 <div class="field"><label for="address">${tr(L, 'address')}</label>
 <input id="address" name="address" type="email" autocomplete="username" required value="${address}"${described}></div>
 <div class="field"><label for="password">${tr(L, 'password')}</label>
@@ -35,11 +41,52 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''
 <button type="submit" class="primary">${tr(L, 'loginButton')}</button>
 </form>
 </section>`;
-    return send(reply, status, page({ lang: L, title: tr(L, 'loginTitle'), body, langSwitch: switchLink(L, req) }));
+    return send(reply, status, page({ lang: L, title: tr(L, 'loginTitle'), body, langSwitch: switchLink(L, req), brand: app.config.brand }));
   };
 
+  /** The login's second step: the code, under the token that stands for the right password. */
+  const codePage = (req: FastifyRequest, reply: FastifyReply, status: number, challenge: string, error: string | null) => {
+    const L = loginLocale(req);
+    const next = nextOf(req);
+    const described = error ? html` aria-invalid="true" aria-describedby="code-error code-hint"` : html` aria-describedby="code-hint"`;
+    const body = html`<section class="card narrow">
+<h1>${tr(L, 'codeTitle')}</h1>
+<p class="muted" id="code-hint">${tr(L, 'codeIntro')}</p>
+${error ? html`<p class="error" id="code-error" role="alert">${error}</p>` : ''}
+<form method="post" action="/login/code" novalidate>
+<input type="hidden" name="challenge" value="${challenge}">
+${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
+<div class="field"><label for="totpCode">${tr(L, 'codeLabel')}</label>
+<input id="totpCode" name="totpCode" type="text" inputmode="numeric" autocomplete="one-time-code" required autofocus${described}></div>
+<button type="submit" class="primary">${tr(L, 'codeButton')}</button>
+</form>
+</section>`;
+    return send(reply, status, page({ lang: L, title: tr(L, 'codeTitle'), body, langSwitch: null, brand: app.config.brand }));
+  };
+
+  server.post('/login/code', { schema: { hide: true } }, async (req, reply) => {
+    const f = formOf(req);
+    const challenge = text(f, 'challenge').slice(0, 100);
+    const L = loginLocale(req);
+    if (fromAnotherSite(req, app.config.publicUrl)) return loginPage(req, reply, 403, '', tr(L, 'loginCrossSite'));
+    try {
+      const opened = await loginSecondStep(ctx, challenge, text(f, 'totpCode').slice(0, 64), req.ip, req.cookies[DEVICE_COOKIE]);
+      setLoginCookies(reply, opened, app.config.publicUrl);
+      return reply.redirect(nextOf(req), 303);
+    } catch (err) {
+      if (err instanceof SecondStepRequired) return codePage(req, reply, 401, challenge, tr(L, 'codeWrong'));
+      if (err instanceof DomainError && err.code === 'invalid_credentials') return loginPage(req, reply, 401, '', tr(L, 'codeExpired'));
+      if (err instanceof DomainError && err.code === 'rate_limited') {
+        const s = err.retryAfterSeconds ?? 60;
+        reply.header('retry-after', String(s));
+        return codePage(req, reply, 429, challenge, tr(L, 'loginRateLimited', { minutes: Math.max(1, Math.ceil(s / 60)) }));
+      }
+      throw err;
+    }
+  });
+
   server.get('/login', { schema: { hide: true } }, async (req, reply) => {
-    if (await sessionOf(app, req)) return reply.redirect('/', 303);
+    if (await sessionOf(app, req)) return reply.redirect(nextOf(req), 303);
     return loginPage(req, reply, 200);
   });
 
@@ -53,8 +100,9 @@ ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''
     try {
       const opened = await login(ctx, address, password, req.ip, req.cookies[DEVICE_COOKIE]);
       setLoginCookies(reply, opened, app.config.publicUrl);
-      return reply.redirect('/', 303);
+      return reply.redirect(nextOf(req), 303);
     } catch (err) {
+      if (err instanceof SecondStepRequired) return codePage(req, reply, 401, err.challengeToken, null);
       if (err instanceof DomainError && err.code === 'invalid_credentials') return loginPage(req, reply, 401, address, tr(L, 'loginInvalid'));
       if (err instanceof DomainError && err.code === 'rate_limited') {
         const s = err.retryAfterSeconds ?? 60;
