@@ -65,9 +65,9 @@ test('Cambia password without JavaScript: from the Profilo link, a wrong current
     await page.waitForURL((u) => u.pathname === '/profilo' && u.search === '?msg=passwordChanged');
     assert.match(await page.getByRole('status').innerText(), /Password cambiata/);
 
-    // The page with JavaScript was another session: it ended.
+    // The page with JavaScript was another session: it ended, and the login says so and comes back here.
     await checked.goto('/profilo');
-    assert.match(checked.url(), /\/login$/);
+    assert.match(checked.url(), /\/login\?expired=1&next=%2Fprofilo$/);
     assert.equal((await new Client(server.baseUrl).login(mailbox.address, NEW_PASSWORD)).status, 200);
   } finally {
     await browser.close();
