@@ -120,6 +120,7 @@ export const Topup = Type.Object({
   orderId: Nullable(Type.String()),
   settledOrderIds: Type.Array(Type.String()),
   createdAt: Instant,
+  invoiceId: Nullable(Type.String({ description: 'R15: the invoice of a succeeded top-up' })),
 });
 
 export const DailySummary = Type.Object({

@@ -109,6 +109,7 @@ export const topupView = (t: TopupRow, checkoutUrl: string | null) => ({
   orderId: t.order_id,
   settledOrderIds: t.settled_order_ids,
   createdAt: t.created_at.toISOString(),
+  invoiceId: t.invoice_id ?? null,
 });
 export type TopupView = ReturnType<typeof topupView>;
 
