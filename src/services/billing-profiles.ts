@@ -4,6 +4,7 @@ import { validateBillingProfile, type BillingProfile } from '../domain/billing-p
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { DomainError, invalid } from './errors.ts';
+import { audit, type Actor } from './audit.ts';
 
 export interface StoredBillingProfile {
   profile: BillingProfile;
@@ -18,18 +19,22 @@ export async function readBillingProfile(db: Queryable, customerId: string): Pro
   return row ? { profile: row.profile, updatedAt: row.updated_at } : null;
 }
 
-/** Checks and stores the holder's billing data; 422 naming each wrong field. */
-export async function saveBillingProfile(ctx: ServiceContext, customerId: string, input: Record<string, unknown>): Promise<StoredBillingProfile> {
+/** Checks and stores the holder's billing data (audited, before and after); 422 naming each wrong field. */
+export async function saveBillingProfile(ctx: ServiceContext, actor: Actor, customerId: string, input: Record<string, unknown>): Promise<StoredBillingProfile> {
   const checked = validateBillingProfile(input);
   if (!checked.ok) throw invalid(checked.fields, 'Some billing data are not valid');
   const now = clock.now();
-  const [row] = await ctx.db.query<{ updated_at: Date }>(
-    `INSERT INTO billing_profiles (customer_id, profile, updated_at) VALUES ($1, $2, $3)
-     ON CONFLICT (customer_id) DO UPDATE SET profile = EXCLUDED.profile, updated_at = EXCLUDED.updated_at
-     RETURNING updated_at`,
-    [customerId, JSON.stringify(checked.value), now],
-  );
-  return { profile: checked.value, updatedAt: row!.updated_at };
+  return ctx.db.transaction(async (tx) => {
+    const before = await readBillingProfile(tx, customerId);
+    const [row] = await tx.query<{ updated_at: Date }>(
+      `INSERT INTO billing_profiles (customer_id, profile, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (customer_id) DO UPDATE SET profile = EXCLUDED.profile, updated_at = EXCLUDED.updated_at
+       RETURNING updated_at`,
+      [customerId, JSON.stringify(checked.value), now],
+    );
+    await audit(tx, actor, { action: 'billing_profile.save', entityKind: 'customer', entityId: customerId, before: before?.profile ?? null, after: checked.value }, now);
+    return { profile: checked.value, updatedAt: row!.updated_at };
+  });
 }
 
 export const billingProfileRequired = (): DomainError =>

@@ -8,6 +8,7 @@ import { DOCUMENT_TYPE, invoiceAmounts, invoiceFileName, type InvoiceDocument, t
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { DomainError, invalid, notFound } from './errors.ts';
+import { audit, type Actor } from './audit.ts';
 
 export type SdiStatus = 'issued' | 'sent' | 'delivered' | 'rejected' | 'not_delivered';
 
@@ -190,7 +191,7 @@ export async function invoiceEvents(db: Queryable, invoiceId: string): Promise<I
  * Operators: a rejected invoice, its buyer data corrected if given, goes out again with the same
  * number and date under a new file name (SdI refuses a file name it has seen).
  */
-export async function resendInvoice(ctx: ServiceContext, invoiceId: string, buyerInput: Record<string, unknown> | null): Promise<InvoiceRow> {
+export async function resendInvoice(ctx: ServiceContext, actor: Actor, invoiceId: string, buyerInput: Record<string, unknown> | null): Promise<InvoiceRow> {
   let buyer: BillingProfile | null = null;
   if (buyerInput) {
     const checked = validateBillingProfile(buyerInput);
@@ -216,6 +217,7 @@ export async function resendInvoice(ctx: ServiceContext, invoiceId: string, buye
       fileName,
       buyer ? 'corretto e reinviato' : 'reinviato',
     ]);
+    await audit(tx, actor, { action: 'invoice.resend', entityKind: 'invoice', entityId: invoiceId, before: { fileName: row.file_name, buyer: row.buyer }, after: { fileName, buyer: updated!.buyer } }, now);
     return updated!;
   });
 }
@@ -240,12 +242,14 @@ export async function recordSdiOutcome(tx: Queryable, fileName: string, outcome:
 }
 
 /** Operators, for channels that bring no answers (directory): SdI's outcome as the intermediary reported it. */
-export async function recordOutcomeByOperator(ctx: ServiceContext, invoiceId: string, outcome: SdiOutcome): Promise<InvoiceRow> {
+export async function recordOutcomeByOperator(ctx: ServiceContext, actor: Actor, invoiceId: string, outcome: SdiOutcome): Promise<InvoiceRow> {
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx.query<InvoiceRow>('SELECT * FROM invoices WHERE id = $1 FOR UPDATE', [invoiceId]);
     if (!row) throw notFound('invoice');
     if (row.sdi_status !== 'sent') throw new DomainError('invoice_not_sent', `Only an invoice sent to SdI can get an outcome; this one is ${row.sdi_status}`);
-    await recordSdiOutcome(tx, row.file_name, outcome, clock.now());
+    const now = clock.now();
+    await recordSdiOutcome(tx, row.file_name, outcome, now);
+    await audit(tx, actor, { action: 'invoice.outcome', entityKind: 'invoice', entityId: invoiceId, before: { sdiStatus: row.sdi_status }, after: outcome }, now);
     return (await tx.query<InvoiceRow>('SELECT * FROM invoices WHERE id = $1', [invoiceId]))[0]!;
   });
 }
