@@ -11,6 +11,7 @@ import { mailboxPages } from './pages/mailbox-pages.ts';
 import { extraSpacePages } from './pages/extra-space-pages.ts';
 import { orderPages } from './pages/order-pages.ts';
 import { creditPages } from './pages/credit-pages.ts';
+import { invoicePages } from './pages/invoice-pages.ts';
 
 const ASSET_CACHE = 'public, max-age=3600';
 const asset = (name: string): string => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
@@ -38,4 +39,5 @@ export async function webRoutes(server: FastifyInstance, opts: { app: App; gatew
   extraSpacePages(server, kit);
   orderPages(server, kit);
   creditPages(server, kit);
+  invoicePages(server, kit);
 }

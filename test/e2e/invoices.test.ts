@@ -107,7 +107,7 @@ forEachServer('R15 invoices over HTTP', (t) => {
     const notDelivered = await holder({ billingProfile: false });
     assert.equal((await rejected.c.put('/api/me/billing-profile', { ...BUSINESS_WITH_CODE, sdiCode: SIMULATOR_REJECTED_CODE })).status, 200);
     assert.equal((await notDelivered.c.put('/api/me/billing-profile', { ...BUSINESS_WITH_PEC, sdiPec: null, sdiCode: SIMULATOR_NOT_DELIVERED_CODE })).status, 200);
-    const ids = [];
+    const ids: string[] = [];
     for (const h of [delivered, rejected, notDelivered]) ids.push((await paidTopup(h.c, 2000)).invoiceId);
 
     await sdiRound(t.s.app.db, simulator());
