@@ -36,7 +36,7 @@ interface Holder {
  * The load generator shares the machine with the server and PostgreSQL, so it should cost them as
  * little CPU as it can: node:http with kept-alive sockets took about half the CPU of fetch here.
  */
-class Api {
+export class Api {
   readonly #agent = new http.Agent({ keepAlive: true });
   constructor(readonly base: string, readonly token: string) {}
   call(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
@@ -78,7 +78,7 @@ class Api {
   }
 }
 
-const percentile = (sorted: number[], p: number): number =>
+export const percentile = (sorted: number[], p: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : 0;
 
 async function provision(api: Api, concurrency: number, mailboxesPerHolder: number, runId: string): Promise<Holder[]> {

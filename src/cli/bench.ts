@@ -1,5 +1,7 @@
 // `casella bench renewals …` and `casella bench purchase …` (issue: performance evidence), and
-// `casella bench model …`, the model-based test of the money rules for many runs (issue 12).
+// `casella bench model …`, the model-based test of the money rules for many runs (issue 12),
+// `casella bench topups …` and `casella bench register …` (R15: what invoicing costs a payment, and
+// the VAT register of a large month in flat memory).
 import { loadConfig } from '../config.ts';
 
 export async function runBench(args: string[]): Promise<number> {
@@ -7,6 +9,8 @@ export async function runBench(args: string[]): Promise<number> {
   if (which === 'renewals') return (await import('../../bench/renewals.ts')).runRenewalBench(loadConfig(), rest);
   if (which === 'purchase') return (await import('../../bench/purchase.ts')).runPurchaseBench(rest);
   if (which === 'model') return (await import('../../bench/model.ts')).runModelBench(rest);
-  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]\n       casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]');
+  if (which === 'topups') return (await import('../../bench/topups.ts')).runTopupBench(rest);
+  if (which === 'register') return (await import('../../bench/register.ts')).runRegisterBench(rest);
+  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]\n       casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]\n       casella bench topups --seconds S --concurrency C [--json]\n       casella bench register --invoices N [--json]');
   return 2;
 }

@@ -25,20 +25,24 @@ export function monthRange(month: string): MonthRange | null {
   return { from: first.toString(), until: first.add({ months: 1 }).toString() };
 }
 
-/** The month's invoices in number order, a batch at a time (keyset pagination: no OFFSET, no cursor). */
-async function* invoicesOfMonth<R extends { year: number; sequence: number }>(db: Queryable, range: MonthRange, columns: string): AsyncGenerator<R[]> {
-  let after = { year: 0, sequence: 0 };
+/**
+ * The month's invoices by date and number, a batch at a time: keyset pagination on the index
+ * (issued_on, year, sequence), so each batch is a range scan however large the month (no OFFSET,
+ * no sort, no cursor held open). Numbers follow dates, so this is also number order.
+ */
+async function* invoicesOfMonth<R extends { issued_on: string; year: number; sequence: number }>(db: Queryable, range: MonthRange, columns: string): AsyncGenerator<R[]> {
+  let after = { issuedOn: range.from, year: 0, sequence: 0 };
   for (;;) {
     const batch = await db.query<R>(
       `SELECT ${columns} FROM invoices
-        WHERE issued_on >= $1 AND issued_on < $2 AND (year, sequence) > ($3, $4)
-        ORDER BY year, sequence LIMIT $5`,
-      [range.from, range.until, after.year, after.sequence, BATCH_SIZE_MAX],
+        WHERE (issued_on, year, sequence) > ($1::date, $2::int, $3::int) AND issued_on < $4
+        ORDER BY issued_on, year, sequence LIMIT $5`,
+      [after.issuedOn, after.year, after.sequence, range.until, BATCH_SIZE_MAX],
     );
     if (!batch.length) return;
     yield batch;
     const last = batch[batch.length - 1]!;
-    after = { year: last.year, sequence: last.sequence };
+    after = { issuedOn: last.issued_on, year: last.year, sequence: last.sequence };
     if (batch.length < BATCH_SIZE_MAX) return;
   }
 }
