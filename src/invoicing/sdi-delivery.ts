@@ -43,13 +43,15 @@ export async function sendDueInvoices(db: Database, channel: SdiChannel, opts: S
   const leaseMs = opts.leaseMs ?? defaults.leaseMs;
   const nowMs = clock.wallMs();
   const leaseUntil = new Date(nowMs + leaseMs);
-  // Never tried (attempts = 0): due at once, whatever business time wrote into next_attempt_at.
+  // Never claimed (still next_attempt_at = created_at, as the payment wrote it): due at once,
+  // whatever business time the test clock gave it. A claim moves next_attempt_at to the lease's
+  // end, so a row being sent by another worker no longer matches.
   const claimed = await db.transaction((tx) =>
     tx.query<InvoiceRow>(
       `UPDATE invoices SET next_attempt_at = $2
         WHERE sdi_status = 'issued' AND id IN (
           SELECT id FROM invoices
-           WHERE sdi_status = 'issued' AND (next_attempt_at <= $1 OR attempts = 0)
+           WHERE sdi_status = 'issued' AND (next_attempt_at <= $1 OR (attempts = 0 AND next_attempt_at = created_at))
            ORDER BY year, sequence
            LIMIT $3
            FOR UPDATE SKIP LOCKED)

@@ -209,7 +209,8 @@ export async function resendInvoice(ctx: ServiceContext, actor: Actor, invoiceId
       `UPDATE invoices SET buyer = COALESCE($2::jsonb, buyer), transmission_seq = $3, file_name = $4, sdi_status = 'issued',
               sdi_message = NULL, attempts = 0, last_error = NULL, next_attempt_at = $5, sent_at = NULL, outcome_at = NULL
         WHERE id = $1 RETURNING *`,
-      [invoiceId, buyer ? JSON.stringify(buyer) : null, seq!.n, fileName, now],
+      // Due now by the machine's clock, which the SdI worker's retries follow.
+      [invoiceId, buyer ? JSON.stringify(buyer) : null, seq!.n, fileName, new Date(clock.wallMs())],
     );
     await tx.query(`INSERT INTO invoice_events (invoice_id, at, file_name, status, message) VALUES ($1, $2, $3, 'issued', $4)`, [
       invoiceId,

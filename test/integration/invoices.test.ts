@@ -121,6 +121,31 @@ forEachEngine('R15 invoices', (use) => {
     }
   });
 
+  test('R15.4: two SdI workers at once hand each invoice over once', async () => {
+    const { ctx, db } = use();
+    clock.setRome('2034-07-01T09:00');
+    await sendDueInvoices(db, simulatorChannel(db, 0), { batchSizeMax: 1000 }); // the earlier tests' invoices
+    const { customer } = await holderNow(ctx);
+    for (let i = 0; i < 6; i++) {
+      const topup = await createTopup(ctx, customer.id, 300 + i, null, 'test');
+      await applyPaymentOutcome(ctx, pay(topup.id, `evt-two-${i}`));
+    }
+    const handed: string[] = [];
+    const recording: SdiChannel = {
+      name: 'simulator',
+      async send(file) {
+        handed.push(file.fileName);
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+      takeAnswers: async () => [],
+    };
+    const results = await Promise.all([sendDueInvoices(db, recording, { batchSizeMax: 2 }), sendDueInvoices(db, recording, { batchSizeMax: 2 }), sendDueInvoices(db, recording, { batchSizeMax: 2 })]);
+    await sendDueInvoices(db, recording, { batchSizeMax: 10 });
+    assert.equal(handed.length, 6);
+    assert.equal(new Set(handed).size, 6);
+    assert.equal(results.reduce((n, r) => n + r.sent, 0), 6);
+  });
+
   test('R15.4: the directory channel writes each file whole, under its SdI name, and nothing else', async () => {
     const { ctx, db } = use();
     clock.setRome('2035-02-03T12:00');
