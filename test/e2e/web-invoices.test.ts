@@ -106,3 +106,29 @@ test('R15.1: the saved billing data show in the form again, and the page is reac
   assert.match((await h.client.get<string>('/profilo/fatturazione?saved=1')).body, /Dati di fatturazione salvati\./);
   assert.equal((await h.client.get('/api/me/billing-profile')).body.billingProfile.vatNumber, '00488410010');
 });
+
+test('R15.1: "Ricarica e completa l\'ordine" without billing data goes to them first, then back to the orders', async () => {
+  const h = await holder(false);
+  const placed = await h.client.post(`/api/mailboxes/${h.mailbox.id}/extra-space/orders`, { quantityGb: 2 });
+  assert.equal(placed.body.order.status, 'awaiting_topup');
+  const { res } = await submitPageForm(h.client, '/orders', `/orders/${placed.body.order.id}/pay`);
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get('location'), '/profilo/fatturazione?next=%2Forders');
+  assert.equal((await s.app.db.query('SELECT 1 FROM topups WHERE customer_id = $1', [h.customer.id])).length, 0);
+  const page = await h.client.get<string>(res.headers.get('location')!);
+  const saved = await postForm(h.client, '/profilo/fatturazione', {
+    ...formFields(page.body, '/profilo/fatturazione'),
+    kind: 'business',
+    companyName: 'Rossi S.r.l.',
+    vatNumber: '00488410010',
+    'address.street': 'Via Roma',
+    'address.postalCode': '00184',
+    'address.city': 'Roma',
+    'address.province': 'RM',
+  });
+  assert.equal(saved.status, 303, saved.body);
+  assert.equal(saved.headers.get('location'), '/orders');
+  const paying = await submitPageForm(h.client, '/orders', `/orders/${placed.body.order.id}/pay`);
+  assert.equal(paying.res.status, 303);
+  assert.match(paying.res.headers.get('location')!, /\/test-gateway\/checkout\//);
+});
