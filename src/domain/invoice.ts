@@ -27,7 +27,7 @@ export interface Seller {
   /** Regime fiscale, e.g. RF01 (ordinario). */
   taxRegime: string;
   address: SellerAddress;
-  /** Who transmits to SdI (IdTrasmittente): the seller itself unless an intermediary is named. */
+  /** Who transmits to SdI (IdTrasmittente): the seller itself (its partita IVA) unless an intermediary is named. */
   transmitter?: { country: string; code: string } | null;
 }
 
@@ -120,7 +120,7 @@ export function progressive(transmissionSeq: number): string {
   }
   return transmissionSeq.toString(PROGRESSIVE_BASE).toUpperCase().padStart(PROGRESSIVE_LENGTH, '0');
 }
-export const transmitterOf = (seller: Seller): { country: string; code: string } => seller.transmitter ?? { country: 'IT', code: seller.taxCode };
+export const transmitterOf = (seller: Seller): { country: string; code: string } => seller.transmitter ?? { country: 'IT', code: seller.vatNumber };
 export const invoiceFileName = (seller: Seller, transmissionSeq: number): string => {
   const t = transmitterOf(seller);
   return `${t.country}${t.code}_${progressive(transmissionSeq)}.xml`;
