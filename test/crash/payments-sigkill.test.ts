@@ -13,9 +13,9 @@ import { Client, storedDatabase } from '../support/http.ts';
 import { serveProcess, servedWithHolders } from '../support/serve-process.ts';
 
 const HOLDERS = 3;
-const TOPUPS_PER_HOLDER = 16;
+const TOPUPS_PER_HOLDER = 10;
 const NOTIFIERS = 8;
-const KILL_AFTER = 20; // acknowledged notifications before the kill
+const KILL_AFTER = 12; // acknowledged notifications before the kill
 
 async function notify(baseUrl: string, n: { body: string; signature: string }): Promise<number> {
   const res = await fetch(`${baseUrl}/api/payments/webhook/test`, {
