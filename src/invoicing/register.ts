@@ -48,6 +48,11 @@ async function* invoicesOfMonth<R extends { issued_on: string; year: number; seq
 }
 
 const csvField = (v: string): string => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+/**
+ * Text a holder typed (the buyer's name), made inert for spreadsheets: a cell starting with = + - @
+ * would be read as a formula when the accountant opens the register, so it gets a leading '.
+ */
+export const spreadsheetSafe = (v: string): string => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 const csvLine = (fields: readonly string[]): string => fields.map(csvField).join(',') + '\r\n';
 
 export const REGISTER_HEADER = ['numero', 'data', 'cliente', 'partita_iva_o_codice_fiscale', 'imponibile', 'aliquota_iva', 'iva', 'totale', 'stato_sdi'];
@@ -77,7 +82,7 @@ export async function* vatRegisterCsv(db: Database, range: MonthRange): AsyncGen
       chunk += csvLine([
         r.number,
         r.issued_on,
-        buyerName(r.buyer),
+        spreadsheetSafe(buyerName(r.buyer)),
         buyerFiscalId(r.buyer),
         decimalAmount(r.net_cents),
         ratePercent(r.vat_rate_basis_points),

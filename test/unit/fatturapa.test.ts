@@ -99,3 +99,13 @@ describe('file names and the seller', () => {
     ]);
   });
 });
+
+describe('the VAT register', () => {
+  test('a buyer\'s name that a spreadsheet would run as a formula is made inert', async () => {
+    const { spreadsheetSafe } = await import('../../src/invoicing/register.ts');
+    assert.equal(spreadsheetSafe('=HYPERLINK("http://x")'), '\'=HYPERLINK("http://x")');
+    assert.equal(spreadsheetSafe('@SUM(A1)'), "'@SUM(A1)");
+    assert.equal(spreadsheetSafe('-2+3'), "'-2+3");
+    assert.equal(spreadsheetSafe('Studio Rossi'), 'Studio Rossi');
+  });
+});
