@@ -1,9 +1,12 @@
 // The environment of API.md "Configuration", read and checked once at start.
 import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { buildCatalogue, DEFAULT_CATALOGUE, type Catalogue } from './domain/catalogue.ts';
 import { BrandError, DEFAULT_BRAND, readBrand, type Brand } from './brand.ts';
+import { DEMO_SELLER, sellerProblems, type Seller } from './domain/invoice.ts';
 
 export type GatewayName = 'test' | 'stripe';
+export type SdiChannelName = 'simulator' | 'directory';
 
 export interface AppConfig {
   port: number;
@@ -26,6 +29,16 @@ export interface AppConfig {
   brand: Brand;
   /** Signs the test gateway's notifications; random per data directory unless set. */
   testGatewaySecret: string;
+  /** R15: the provider's fiscal data on every invoice (CASELLA_CONFIG `seller`). */
+  seller: Seller;
+  /** True when no seller is configured and the demo seller stands in (never in production). */
+  sellerIsDemo: boolean;
+  /** R15: where invoices go (SDI_CHANNEL). */
+  sdiChannel: SdiChannelName;
+  /** SDI_OUTBOX_DIR, for the directory channel. */
+  sdiOutboxDir: string | undefined;
+  /** How long the SdI simulator takes to answer (SDI_SIMULATOR_DELAY_MS). */
+  sdiSimulatorDelayMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   let catalogue = DEFAULT_CATALOGUE;
   let brand = DEFAULT_BRAND;
+  let sellerConfig: unknown;
   if (env.CASELLA_CONFIG) {
     let parsed: unknown;
     try {
@@ -90,10 +104,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         if (err instanceof BrandError) throw new ConfigError(`CASELLA_CONFIG ${env.CASELLA_CONFIG}: ${err.message}`);
         throw err;
       }
-      const { brand: _brand, seller: _seller, ...rest } = parsed as Record<string, unknown>;
+      const { brand: _brand, seller, ...rest } = parsed as Record<string, unknown>;
+      sellerConfig = seller;
       parsed = rest;
     }
     catalogue = buildCatalogue(parsed);
+  }
+  const invoicing = invoicingConfig(env, production, sellerConfig);
+  if (catalogue.vatRateBasisPoints <= 0) {
+    throw new ConfigError('vatRatePercent must be above 0: invoices at 0 % would need a VAT exemption (Natura) Casella does not issue');
   }
   return {
     port,
@@ -113,5 +132,68 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     catalogue,
     brand,
     testGatewaySecret: env.CASELLA_TEST_GATEWAY_SECRET ?? '',
+    ...invoicing,
+  };
+}
+
+const SDI_SIMULATOR_DELAY_MS_DEFAULT = 3000;
+const SDI_SIMULATOR_DELAY_MS_MAX = 24 * 3600_000;
+
+/**
+ * R15: invoicing is always on. The seller must be complete when configured, and configured in
+ * production; elsewhere a demo seller stands in so that development and the demo need no setup.
+ */
+function invoicingConfig(env: NodeJS.ProcessEnv, production: boolean, sellerConfig: unknown) {
+  let seller: Seller = DEMO_SELLER;
+  const sellerIsDemo = sellerConfig === undefined;
+  if (sellerIsDemo && production) {
+    throw new ConfigError(
+      'CASELLA_CONFIG must give `seller` in production (companyName, vatNumber, taxCode, taxRegime, address: street, postalCode, city, province, country): every card payment issues an invoice',
+    );
+  }
+  if (!sellerIsDemo) {
+    const problems = sellerProblems(sellerConfig);
+    if (problems.length) throw new ConfigError(`CASELLA_CONFIG seller is incomplete: ${problems.join('; ')}`);
+    seller = normalisedSeller(sellerConfig as Seller);
+  }
+  const channel = (env.SDI_CHANNEL || (production ? '' : 'simulator')) as SdiChannelName;
+  if (channel !== 'simulator' && channel !== 'directory') {
+    throw new ConfigError(
+      production && !env.SDI_CHANNEL ? 'SDI_CHANNEL must be set in production: "directory" (with SDI_OUTBOX_DIR)' : `SDI_CHANNEL must be "simulator" or "directory", not "${env.SDI_CHANNEL}"`,
+    );
+  }
+  if (production && channel === 'simulator') throw new ConfigError('the SdI simulator is refused in production: use SDI_CHANNEL=directory');
+  const dir = env.SDI_OUTBOX_DIR || undefined;
+  if (channel === 'directory' && !dir) throw new ConfigError('SDI_CHANNEL=directory needs SDI_OUTBOX_DIR, the folder the invoice files are written to');
+  const delayText = env.SDI_SIMULATOR_DELAY_MS;
+  const delay = delayText === undefined || delayText === '' ? SDI_SIMULATOR_DELAY_MS_DEFAULT : Number(delayText);
+  if (!Number.isInteger(delay) || delay < 0 || delay > SDI_SIMULATOR_DELAY_MS_MAX) {
+    throw new ConfigError(`SDI_SIMULATOR_DELAY_MS must be a whole number of milliseconds from 0 to ${SDI_SIMULATOR_DELAY_MS_MAX}`);
+  }
+  return {
+    seller,
+    sellerIsDemo,
+    sdiChannel: channel,
+    sdiOutboxDir: dir ? (isAbsolute(dir) ? dir : resolve(dir)) : undefined,
+    sdiSimulatorDelayMs: delay,
+  };
+}
+
+function normalisedSeller(s: Seller): Seller {
+  const a = s.address;
+  return {
+    companyName: s.companyName.trim(),
+    vatNumber: s.vatNumber.trim(),
+    taxCode: s.taxCode.trim(),
+    taxRegime: s.taxRegime.trim(),
+    address: {
+      street: a.street.trim(),
+      streetNumber: a.streetNumber ?? null,
+      postalCode: a.postalCode.trim(),
+      city: a.city.trim(),
+      province: a.province ?? null,
+      country: a.country.trim(),
+    },
+    transmitter: s.transmitter ?? null,
   };
 }

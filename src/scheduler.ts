@@ -8,6 +8,8 @@ import { runDailyJob, type DailySummary } from './services/daily.ts';
 import { emailBrandOf } from './brand.ts';
 import { startDeliveryLoop, type DeliveryLoop } from './mail/delivery.ts';
 import { checkChangedUsage } from './services/usage.ts';
+import { startSdiLoop, type SdiLoop } from './invoicing/sdi-delivery.ts';
+import { channelOf } from './invoicing/channel-of.ts';
 
 export const DAILY_JOB_LOCK_KEY = 7_300_002;
 const DAY_CHECK_INTERVAL_MS = 60_000;
@@ -22,6 +24,8 @@ export interface Scheduler {
   stop(): Promise<void>;
   /** The delivery loop, to kick after e-mails are queued; null without SMTP_URL. */
   delivery: DeliveryLoop | null;
+  /** R15: sends invoices to SdI and collects its answers, all the time. */
+  sdi: SdiLoop;
 }
 
 export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckIntervalMs?: number } = {}): Scheduler {
@@ -32,6 +36,7 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
   const delivery = app.config.smtpUrl
     ? startDeliveryLoop(app.db, { smtpUrl: app.config.smtpUrl, mailFrom: app.config.mailFrom, logger: log, brand: emailBrandOf(app.config.brand, app.config.publicUrl) })
     : null;
+  const sdi = startSdiLoop(app.db, channelOf(app), { logger: log });
 
   const runIfNewDay = () => {
     if (stopped || running) return;
@@ -82,12 +87,14 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
 
   return {
     delivery,
+    sdi,
     async stop() {
       stopped = true;
       clearInterval(timer);
       await running;
       await usageRunning;
       await delivery?.stop();
+      await sdi.stop();
     },
   };
 }

@@ -124,6 +124,10 @@ const commands: Record<string, Command> = {
     const server = await buildServer(app, { logger: true });
     await server.listen({ port: app.config.port, host: app.config.host });
     if (!app.config.smtpUrl) server.log.info(`SMTP_URL is not set: e-mails stay in the outbox, readable at ${app.config.publicUrl}/dev/mail`);
+    if (app.config.sellerIsDemo) {
+      server.log.warn('CASELLA_CONFIG has no `seller`: invoices are issued by a demo seller (required in production; see README "Invoices")');
+    }
+    server.log.info(`invoices go to SdI through the ${app.config.sdiChannel} channel${app.config.sdiOutboxDir ? ` (${app.config.sdiOutboxDir})` : ''}`);
     const scheduler = startScheduler(app, server.log);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

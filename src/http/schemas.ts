@@ -120,6 +120,7 @@ export const Topup = Type.Object({
   orderId: Nullable(Type.String()),
   settledOrderIds: Type.Array(Type.String()),
   createdAt: Instant,
+  invoiceId: Nullable(Type.String({ description: 'R15: the invoice of a succeeded top-up' })),
 });
 
 export const DailySummary = Type.Object({
@@ -231,3 +232,94 @@ export const ForecastQuery = Type.Object({ on: DateString }, strict);
 export const ClockBody = Type.Object({ now: Type.String({ maxLength: 64 }) }, strict);
 
 export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
+
+// R15: billing data and invoices.
+const OptionalText = (maxLength: number) => Type.Optional(Nullable(Type.String({ maxLength })));
+export const BillingAddressBody = Type.Object(
+  {
+    street: OptionalText(200),
+    streetNumber: OptionalText(50),
+    postalCode: OptionalText(50),
+    city: OptionalText(200),
+    province: OptionalText(50),
+    country: OptionalText(10),
+  },
+  strict,
+);
+/** Every field optional here: the domain check names each missing or wrong one (API.md: 422 naming each field). */
+export const BillingProfileBody = Type.Object(
+  {
+    kind: Type.Optional(Type.String({ maxLength: 20, description: '"person" or "business"' })),
+    givenName: OptionalText(200),
+    familyName: OptionalText(200),
+    companyName: OptionalText(200),
+    taxCode: OptionalText(50),
+    vatNumber: OptionalText(50),
+    address: Type.Optional(BillingAddressBody),
+    sdiCode: OptionalText(20),
+    sdiPec: OptionalText(300),
+  },
+  strict,
+);
+export const BillingProfile = Type.Object({
+  kind: Type.Union([Type.Literal('person'), Type.Literal('business')]),
+  givenName: Nullable(Type.String()),
+  familyName: Nullable(Type.String()),
+  companyName: Nullable(Type.String()),
+  taxCode: Nullable(Type.String()),
+  vatNumber: Nullable(Type.String()),
+  address: Type.Object({
+    street: Type.String(),
+    streetNumber: Nullable(Type.String()),
+    postalCode: Type.String(),
+    city: Type.String(),
+    province: Nullable(Type.String()),
+    country: Type.String(),
+  }),
+  sdiCode: Type.String(),
+  sdiPec: Nullable(Type.String()),
+  updatedAt: Nullable(Instant),
+});
+const SdiStatus = Type.Union([Type.Literal('issued'), Type.Literal('sent'), Type.Literal('delivered'), Type.Literal('rejected'), Type.Literal('not_delivered')]);
+export const Invoice = Type.Object({
+  id: Type.String(),
+  number: Type.String({ description: 'year/sequence, e.g. 2026/000042' }),
+  year: Type.Integer(),
+  sequence: Type.Integer({ description: 'the number within its year: 1, 2, 3 … with no gap' }),
+  issuedOn: DateString,
+  documentType: Type.String(),
+  netCents: Type.Integer(),
+  vatCents: Type.Integer(),
+  totalCents: Type.Integer(),
+  vatRatePercent: Type.Number(),
+  topupId: Type.String(),
+  fileName: Type.String(),
+  sdiStatus: SdiStatus,
+  sdiMessage: Nullable(Type.String()),
+});
+export const AdminInvoice = Type.Object({
+  ...Invoice.properties,
+  customerId: Type.String(),
+  buyerName: Type.String(),
+  buyerFiscalId: Type.String(),
+  attempts: Type.Integer(),
+  lastError: Nullable(Type.String()),
+  sentAt: Nullable(Instant),
+  outcomeAt: Nullable(Instant),
+});
+export const InvoiceEvent = Type.Object({ at: Instant, fileName: Type.String(), status: Type.String(), message: Nullable(Type.String()) });
+export const InvoicePeriodQuery = Type.Object(
+  { from: DateString, to: DateString, status: Type.Optional(SdiStatus) },
+  strict,
+);
+export const MonthQuery = Type.Object({ month: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' }) }, strict);
+export const ResendInvoiceBody = Type.Union([Type.Object({ buyer: Type.Optional(BillingProfileBody) }, strict), Type.Null()]);
+export const InvoiceOutcomeBody = Type.Object(
+  {
+    status: Type.Union([Type.Literal('delivered'), Type.Literal('rejected'), Type.Literal('not_delivered')]),
+    message: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
+  },
+  strict,
+);
+/** A file download (zip, CSV, XML, PDF): documented as binary, sent as a stream or buffer. */
+export const FileResponse = Type.Unsafe<unknown>({ type: 'string', format: 'binary' });

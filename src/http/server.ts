@@ -11,6 +11,8 @@ import { gatewayFor } from '../payments/registry.ts';
 import { ApiError, clientErrorHandler, frameworkErrorHandler, handleError, sendError } from './errors.ts';
 import { holderRoutes } from './holder-routes.ts';
 import { operatorRoutes } from './operator-routes.ts';
+import { invoiceRoutes } from './invoice-routes.ts';
+import { invoiceAdminRoutes } from './invoice-admin-routes.ts';
 import { paymentRoutes } from './payment-routes.ts';
 import { testClockRoutes } from './test-clock-routes.ts';
 import { securityHeaders } from './security-headers.ts';
@@ -114,6 +116,8 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(holderRoutes, { app, gateway });
   await server.register(twoStepRoutes, { app });
   await server.register(operatorRoutes, { app });
+  await server.register(invoiceRoutes, { app });
+  await server.register(invoiceAdminRoutes, { app });
   await server.register(paymentRoutes, { app, gateway });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
   await server.register(webRoutes, { app, gateway });

@@ -8,7 +8,7 @@ const t = (locale: Locale, it: string, en: string): string => (locale === 'en' ?
 
 export function topupReceipt(
   locale: Locale,
-  d: { amountCents: Cents; vatCents: Cents; chargeCents: Cents; balanceCents: Cents; creditUrl: string },
+  d: { amountCents: Cents; vatCents: Cents; chargeCents: Cents; balanceCents: Cents; creditUrl: string; invoicePdfUrl: string },
 ): EmailContent {
   return {
     subject: t(locale, `Ricarica effettuata: ${money(d.amountCents, 'it')}`, `Top-up completed: ${money(d.amountCents, 'en')}`),
@@ -23,6 +23,8 @@ export function topupReceipt(
         ],
       },
       { link: t(locale, 'Movimenti del credito', 'Credit movements'), href: d.creditUrl },
+      // R15: the invoice goes to SdI; the holder gets its courtesy copy here.
+      { link: t(locale, 'Fattura (copia di cortesia, PDF)', 'Invoice (courtesy copy, PDF)'), href: d.invoicePdfUrl },
     ],
   };
 }

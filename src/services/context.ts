@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
+import type { Seller } from '../domain/invoice.ts';
 
 /** What every service needs: the database, the catalogue, and where links in e-mails point. */
 export interface ServiceContext {
@@ -8,4 +9,6 @@ export interface ServiceContext {
   publicUrl: string;
   /** R12: how long a session lives at most, however busy (CASELLA_SESSION_LIFETIME_HOURS); 12 h unless set. */
   sessionLifetimeMs?: number;
+  /** R15: who issues the invoices (CASELLA_CONFIG `seller`); the demo seller when absent, outside production only. */
+  seller?: Seller;
 }

@@ -15,7 +15,13 @@ export type ErrorCode =
   /** Two-step verification is on and no valid code was given (POST /api/session needs totpCode). */
   | 'totp_required'
   /** The price the caller confirmed is no longer the price (Casella's addition). */
-  | 'quote_changed';
+  | 'quote_changed'
+  /** R15: no billing data yet, so no card payment. */
+  | 'billing_profile_required'
+  /** Only a rejected invoice can be corrected and sent again (Casella's addition). */
+  | 'invoice_not_rejected'
+  /** An SdI outcome can be recorded only for an invoice sent and waiting for one (Casella's addition). */
+  | 'invoice_not_sent';
 
 export class DomainError extends Error {
   constructor(

@@ -61,6 +61,10 @@ export interface TopupRow {
   settled_order_ids: string[];
   /** A hosted checkout page the gateway gave (Stripe); null for the test gateway. */
   checkout_url: string | null;
+  /** The VAT rate vat_cents was computed at; null for top-ups made before it was recorded. */
+  vat_rate_basis_points: number | null;
+  /** R15: the invoice of a succeeded top-up, when the query joins it. */
+  invoice_id?: string | null;
   created_at: Date;
 }
 

@@ -6,6 +6,9 @@ import { topupPostings } from '../ledger/postings.ts';
 import { enqueueEmail } from '../mail/outbox.ts';
 import { topupReceipt } from '../mail/templates.ts';
 import { newId } from '../ids.ts';
+import { DEMO_SELLER } from '../domain/invoice.ts';
+import { issueInvoice } from './invoices.ts';
+import { requireBillingProfile } from './billing-profiles.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { DomainError, invalid, notFound } from './errors.ts';
@@ -31,6 +34,7 @@ export async function createTopup(
   const now = clock.now();
   const split = addVat(cents(amountCents), ctx.catalogue.vatRateBasisPoints);
   return ctx.db.transaction(async (tx) => {
+    await requireBillingProfile(tx, customerId);
     if (orderId !== null) {
       const [order] = await tx.query<OrderRow>('SELECT * FROM orders WHERE id = $1 AND customer_id = $2', [orderId, customerId]);
       if (!order) throw notFound('order');
@@ -39,16 +43,19 @@ export async function createTopup(
       }
     }
     const [row] = await tx.query<TopupRow>(
-      `INSERT INTO topups (id, customer_id, amount_cents, vat_cents, charge_cents, status, gateway, order_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8) RETURNING *`,
-      [newId('top'), customerId, split.netCents, split.vatCents, split.grossCents, gateway, orderId, now],
+      `INSERT INTO topups (id, customer_id, amount_cents, vat_cents, charge_cents, status, gateway, order_id, created_at, vat_rate_basis_points)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9) RETURNING *`,
+      [newId('top'), customerId, split.netCents, split.vatCents, split.grossCents, gateway, orderId, now, ctx.catalogue.vatRateBasisPoints],
     );
     return row!;
   });
 }
 
 export async function readTopup(ctx: ServiceContext, customerId: string | null, topupId: string): Promise<TopupRow> {
-  const [row] = await ctx.db.query<TopupRow>('SELECT * FROM topups WHERE id = $1 AND ($2::text IS NULL OR customer_id = $2)', [
+  const [row] = await ctx.db.query<TopupRow>(
+    `SELECT t.*, i.id AS invoice_id FROM topups t LEFT JOIN invoices i ON i.topup_id = t.id
+      WHERE t.id = $1 AND ($2::text IS NULL OR t.customer_id = $2)`,
+    [
     topupId,
     customerId,
   ]);
@@ -98,6 +105,9 @@ export async function applyPaymentOutcome(ctx: ServiceContext, n: PaymentOutcome
       at: now,
     });
     const customer = (await readCustomer(tx, topup.customer_id))!;
+    // R15: the invoice's id is known now, so the receipt can link its courtesy copy; the invoice
+    // itself is written last (below), to hold its year's counter for as short a time as possible.
+    const invoiceId = newId('inv');
     await enqueueEmail(
       tx,
       {
@@ -111,6 +121,7 @@ export async function applyPaymentOutcome(ctx: ServiceContext, n: PaymentOutcome
           chargeCents: topup.charge_cents,
           balanceCents: credited.balanceAfterCents,
           creditUrl: `${ctx.publicUrl}/credit`,
+          invoicePdfUrl: `${ctx.publicUrl}/fatture/${invoiceId}/pdf`,
         }),
       },
       now,
@@ -120,7 +131,15 @@ export async function applyPaymentOutcome(ctx: ServiceContext, n: PaymentOutcome
       `UPDATE topups SET status = 'succeeded', gateway_reference = $2, decided_at = $3, settled_order_ids = $4 WHERE id = $1 RETURNING *`,
       [topup.id, n.gatewayReference ?? null, now, settled],
     );
-    return { result: 'applied', topup: succeeded! };
+    await issueInvoice(tx, {
+      invoiceId,
+      customerId: topup.customer_id,
+      topup,
+      seller: ctx.seller ?? DEMO_SELLER,
+      vatRateBasisPoints: ctx.catalogue.vatRateBasisPoints,
+      at: now,
+    });
+    return { result: 'applied', topup: { ...succeeded!, invoice_id: invoiceId } };
   });
 }
 

@@ -4,6 +4,9 @@ import { activeExtraGb, extraGbRenewedWithMailbox } from '../domain/mailbox.ts';
 import { cents, maxCents, subCents, type Cents } from '../domain/money.ts';
 import { addonRenewalPrice, mailboxRenewalPrice } from '../domain/renewal.ts';
 import type { ExtraSpaceQuote } from '../domain/pricing.ts';
+import { buyerFiscalId, buyerName } from '../domain/billing-profile.ts';
+import type { InvoiceRow } from './invoices.ts';
+import type { StoredBillingProfile } from './billing-profiles.ts';
 import { mailboxFacts, type CustomerRow, type MailboxRow, type OrderRow, type TopupRow } from './rows.ts';
 
 export const customerView = (c: CustomerRow) => ({
@@ -109,6 +112,7 @@ export const topupView = (t: TopupRow, checkoutUrl: string | null) => ({
   orderId: t.order_id,
   settledOrderIds: t.settled_order_ids,
   createdAt: t.created_at.toISOString(),
+  invoiceId: t.invoice_id ?? null,
 });
 export type TopupView = ReturnType<typeof topupView>;
 
@@ -135,3 +139,35 @@ export const transactionView = (t: TransactionRow) => ({
 });
 export type TransactionView = ReturnType<typeof transactionView>;
 
+
+// R15
+
+export const billingProfileView = (s: StoredBillingProfile) => ({ ...s.profile, updatedAt: s.updatedAt.toISOString() });
+
+export const invoiceView = (r: InvoiceRow) => ({
+  id: r.id,
+  number: r.number,
+  year: r.year,
+  sequence: r.sequence,
+  issuedOn: r.issued_on,
+  documentType: r.document_type,
+  netCents: r.net_cents,
+  vatCents: r.vat_cents,
+  totalCents: r.total_cents,
+  vatRatePercent: r.vat_rate_basis_points / 100,
+  topupId: r.topup_id,
+  fileName: r.file_name,
+  sdiStatus: r.sdi_status,
+  sdiMessage: r.sdi_message,
+});
+
+export const adminInvoiceView = (r: InvoiceRow) => ({
+  ...invoiceView(r),
+  customerId: r.customer_id,
+  buyerName: buyerName(r.buyer),
+  buyerFiscalId: buyerFiscalId(r.buyer),
+  attempts: r.attempts,
+  lastError: r.last_error,
+  sentAt: r.sent_at ? r.sent_at.toISOString() : null,
+  outcomeAt: r.outcome_at ? r.outcome_at.toISOString() : null,
+});

@@ -81,7 +81,7 @@ export function webKit(app: App, gateway: PaymentGateway) {
     const item = (href: string, key: Key) =>
       html`<li><a href="${href}"${current === href ? raw(' aria-current="page"') : ''}>${tr(L, key)}</a></li>`;
     return html`<nav class="wrap" aria-label="${tr(L, 'navLabel')}"><ul class="nav">
-${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'navCredit')}${item('/orders', 'navOrders')}${item('/profilo', 'navProfile')}
+${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'navCredit')}${item('/orders', 'navOrders')}${item('/fatture', 'navInvoices')}${item('/profilo', 'navProfile')}
 <li class="nav-end"><form method="post" action="/logout" class="inline">${csrfField(h)}<button type="submit" class="linklike">${tr(L, 'logout')}</button></form></li>
 </ul></nav>`;
   };
@@ -160,11 +160,16 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
   /** Where the card payment of a new top-up happens: the gateway's page, or the top-up's own page when it has none. */
   const checkoutLocation = (topup: TopupRow): string => gateway.checkoutUrl(topup) ?? `/credit/topups/${encodeURIComponent(topup.id)}`;
 
-  /** Starts the top-up that completes an order waiting for credit; where to pay it. */
+  /** R15: whether the holder has billing data, which a card payment needs first. */
+  const hasBillingProfile = async (h: Holder): Promise<boolean> =>
+    (await ctx.db.query('SELECT 1 FROM billing_profiles WHERE customer_id = $1', [h.auth.customerId])).length > 0;
+
+  /** Starts the top-up that completes an order waiting for credit; where to pay it (or, first, the billing data). */
   const topupForOrder = async (h: Holder, o: OrderView): Promise<string> => {
+    if (!(await hasBillingProfile(h))) return `/profilo/fatturazione?next=${encodeURIComponent('/orders')}`;
     const amount = maxCents(cents(o.topupRequiredCents), cat.topupMinCents);
     return checkoutLocation(await startTopup(ctx, gateway, h.auth.customerId, amount, o.id));
   };
 
-  return { app, ctx, cat, gateway, withVat, day, instantDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, checkoutLocation, topupForOrder };
+  return { app, ctx, cat, gateway, withVat, day, instantDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, checkoutLocation, topupForOrder, hasBillingProfile };
 }

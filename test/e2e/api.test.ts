@@ -366,7 +366,7 @@ for (const engine of engineNames()) {
 
     test('operator API: validation, taken address, usage, adjustments below zero refused, audit log, daily job, ledger', async () => {
       assert.equal((await op.post('/api/admin/customers', { name: 'X', referenceEmail: 'not-an-email' })).body.error.fields.referenceEmail !== undefined, true);
-      const h = await provisionHolder(op, { creditCents: 500 });
+      const h = await provisionHolder(op, { creditCents: 500, billingProfile: false });
       const taken = await op.post('/api/admin/mailboxes', { customerId: h.customer.id, address: h.mailbox.address, password: 'abcdefgh12', type: 'standard', expiresOn: '2027-01-01' });
       assert.equal(taken.status, 422);
       assert.equal(taken.body.error.code, 'validation_failed');

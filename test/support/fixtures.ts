@@ -4,6 +4,8 @@ import type { ServiceContext } from '../../src/services/context.ts';
 import { createCustomer, createMailbox } from '../../src/services/provision.ts';
 import { adjustCredit } from '../../src/services/credit.ts';
 import type { MailboxType } from '../../src/domain/catalogue.ts';
+import { saveBillingProfile } from '../../src/services/billing-profiles.ts';
+import { PERSON_PROFILE } from './billing.ts';
 import { OUTBOX_BODY_COLUMNS, renderedEmail, type StoredBodies } from '../../src/mail/outbox.ts';
 
 let counter = 0;
@@ -11,7 +13,7 @@ export const uniqueAddress = (prefix = 'box'): string => `${prefix}${++counter}.
 
 export async function holderWithMailbox(
   ctx: ServiceContext,
-  opts: { creditCents?: number; expiresOn?: string; type?: MailboxType; locale?: 'it' | 'en'; usedBytes?: number; password?: string } = {},
+  opts: { creditCents?: number; expiresOn?: string; type?: MailboxType; locale?: 'it' | 'en'; usedBytes?: number; password?: string; billingProfile?: boolean } = {},
 ) {
   const customer = await createCustomer(ctx, SYSTEM, {
     name: 'Studio Bianchi',
@@ -27,6 +29,8 @@ export async function holderWithMailbox(
     usedBytes: opts.usedBytes ?? 0,
   });
   if (opts.creditCents) await adjustCredit(ctx, SYSTEM, customer.id, opts.creditCents, 'test credit');
+  // R15: billing data come before the first card payment; a test about their absence says so.
+  if (opts.billingProfile !== false) await saveBillingProfile(ctx, SYSTEM, customer.id, PERSON_PROFILE);
   return { customer, mailbox };
 }
 

@@ -11,6 +11,7 @@ import { createOperator } from '../../src/services/operators.ts';
 import { clock } from '../../src/clock.ts';
 import { after, before, describe } from 'node:test';
 import { engineNames, freshPostgresUrl, type EngineName } from './engines.ts';
+import { PERSON_PROFILE } from './billing.ts';
 
 export interface TestServer {
   app: App;
@@ -140,7 +141,7 @@ let seq = 0;
 /** A holder with one mailbox (and optional credit), provisioned through the operator API. */
 export async function provisionHolder(
   op: Client,
-  opts: { expiresOn?: string; creditCents?: number; type?: 'standard' | 'pro'; locale?: 'it' | 'en'; usedBytes?: number; mailboxes?: number } = {},
+  opts: { expiresOn?: string; creditCents?: number; type?: 'standard' | 'pro'; locale?: 'it' | 'en'; usedBytes?: number; mailboxes?: number; billingProfile?: boolean } = {},
 ) {
   const n = ++seq;
   const c = await op.post('/api/admin/customers', {
@@ -167,6 +168,11 @@ export async function provisionHolder(
   if (opts.creditCents) {
     const a = await op.post(`/api/admin/customers/${customer.id}/credit-adjustments`, { amountCents: opts.creditCents, reason: 'credito iniziale' });
     if (a.status !== 201) throw new Error(`credit: ${a.status} ${JSON.stringify(a.body)}`);
+  }
+  // R15: billing data come before the first card payment; a test about their absence says so.
+  if (opts.billingProfile !== false) {
+    const b = await op.put(`/api/admin/customers/${customer.id}/billing-profile`, PERSON_PROFILE);
+    if (b.status !== 200) throw new Error(`billing profile: ${b.status} ${JSON.stringify(b.body)}`);
   }
   return { customer, mailboxes, mailbox: mailboxes[0], password };
 }

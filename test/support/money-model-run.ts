@@ -20,6 +20,8 @@ import { cancelOrder, placeExtraSpaceOrder, placeRenewalOrder } from '../../src/
 import { createCustomer, createMailbox } from '../../src/services/provision.ts';
 import { readBalance, readMailbox } from '../../src/services/rows.ts';
 import { applyPaymentOutcome, createTopup } from '../../src/services/topups.ts';
+import { saveBillingProfile } from '../../src/services/billing-profiles.ts';
+import { PERSON_PROFILE } from './billing.ts';
 import { uniqueAddress } from './fixtures.ts';
 import * as model from './money-model.ts';
 import type { Day, Entitlement, MailboxType, Outcome, State, Step } from './money-model.ts';
@@ -70,6 +72,7 @@ async function setup(ctx: ServiceContext, start: Start): Promise<{ model: ModelB
   const nowMs = romeMs(startOn, '10:00');
   clock.set(nowMs);
   const customer = await createCustomer(ctx, SYSTEM, { name: 'Studio Modello', referenceEmail: `model-${randomUUID()}@example.com` });
+  await saveBillingProfile(ctx, SYSTEM, customer.id, PERSON_PROFILE);
   // Earlier runs' holders are left alone by the daily job from now on, so each run costs the same.
   await ctx.db.query(`UPDATE mailboxes SET status = 'terminated' WHERE customer_id <> $1 AND status <> 'terminated'`, [customer.id]);
   const mailboxIds: string[] = [];

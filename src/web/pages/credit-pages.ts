@@ -11,7 +11,8 @@ import { money } from '../../i18n/format.ts';
 import { parseEuros } from '../forms.ts';
 import { html, type Html } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';
-import { formOf, text, type Holder, type WebKit } from '../kit.ts';
+import { formOf, queryOf, text, type Holder, type WebKit } from '../kit.ts';
+import { billingFirst } from './invoice-pages.ts';
 import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function creditPages(server: FastifyInstance, kit: WebKit): void {
@@ -53,7 +54,8 @@ ${st.transactions.length === 0
     return holderPage(req, reply, h, { status, title: tr(L, 'creditTitle'), current: '/credit', body });
   };
 
-  server.get('/credit', { schema: { hide: true } }, holderRoute(async (req, reply, h) => creditPage(req, reply, h)));
+  // ?amount= comes back from the billing data page (R15), which the first payment passes through.
+  server.get('/credit', { schema: { hide: true } }, holderRoute(async (req, reply, h) => creditPage(req, reply, h, 200, text(queryOf(req), 'amount').slice(0, 40))));
 
   server.post(
     '/credit/topups',
@@ -63,6 +65,8 @@ ${st.transactions.length === 0
       const amount = parseEuros(amountText, h.L);
       const invalidAmount = () => tr(h.L, 'topupInvalid', { min: money(cat.topupMinCents, h.L), max: money(cat.topupMaxCents, h.L) });
       if (amount === null || amount < cat.topupMinCents || amount > cat.topupMaxCents) return creditPage(req, reply, h, 422, amountText, invalidAmount());
+      // R15: the billing data first, then back here with the amount typed.
+      if (!(await kit.hasBillingProfile(h))) return reply.redirect(billingFirst(`/credit?amount=${encodeURIComponent(amountText)}`), 303);
       return submitOnce(
         kit,
         req,

@@ -1,0 +1,138 @@
+// R15: the FatturaPA 1.2.2 file (format FPR12, invoices between private parties) of one invoice.
+// Built by hand with one escaping function: the document is small and fixed in shape, and every
+// text passes through `text()`, which escapes XML and brings it into the schema's Latin-1 range.
+import type { BillingProfile } from '../domain/billing-profile.ts';
+import { NO_SDI_CODE } from '../domain/billing-profile.ts';
+import { decimalAmount, LINE_DESCRIPTION, progressive, ratePercent, transmitterOf, type InvoiceDocument, type SellerAddress } from '../domain/invoice.ts';
+import { toLatin1 } from '../domain/latin1.ts';
+
+export const FATTURAPA_NAMESPACE = 'http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2';
+/** ModalitaPagamento MP08: carta di pagamento. CondizioniPagamento TP02: pagamento completo. */
+const CARD_PAYMENT = 'MP08';
+const FULL_PAYMENT = 'TP02';
+/** Sede of a buyer abroad: SdI wants CAP 00000 and no provincia. */
+const FOREIGN_CAP = '00000';
+
+const escapeXml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+
+/** Text for a Latin-1 field, at most `max` characters. Billing data is checked on input, so null here is a bug. */
+function text(value: string, max: number): string {
+  const latin = toLatin1(value.trim());
+  if (latin === null) throw new Error(`text an e-invoice cannot carry: ${JSON.stringify(value)}`);
+  return escapeXml(latin.slice(0, max));
+}
+
+type Node = string | null | undefined | false;
+const el = (name: string, ...children: Node[]): string => {
+  const inner = children.filter((c): c is string => typeof c === 'string' && c !== '').join('');
+  return `<${name}>${inner}</${name}>`;
+};
+const leaf = (name: string, value: string | null | undefined): string | null => (value == null || value === '' ? null : `<${name}>${value}</${name}>`);
+
+function sede(a: SellerAddress): string {
+  const italian = a.country === 'IT';
+  return el(
+    'Sede',
+    leaf('Indirizzo', text(a.street, 60)),
+    a.streetNumber ? leaf('NumeroCivico', escapeXml(a.streetNumber.slice(0, 8))) : null,
+    leaf('CAP', italian ? a.postalCode : FOREIGN_CAP),
+    leaf('Comune', text(italian ? a.city : `${a.city} ${a.postalCode}`, 60)),
+    italian && a.province ? leaf('Provincia', a.province) : null,
+    leaf('Nazione', a.country),
+  );
+}
+
+function anagrafica(p: { companyName: string | null; givenName: string | null; familyName: string | null }): string {
+  if (p.companyName) return el('Anagrafica', leaf('Denominazione', text(p.companyName, 80)));
+  return el('Anagrafica', leaf('Nome', text(p.givenName ?? '', 60)), leaf('Cognome', text(p.familyName ?? '', 60)));
+}
+
+function cessionario(b: BillingProfile): string {
+  const foreignPerson = b.kind === 'person' && b.address.country !== 'IT';
+  const idFiscale =
+    b.kind === 'business'
+      ? el('IdFiscaleIVA', leaf('IdPaese', b.address.country), leaf('IdCodice', b.vatNumber))
+      : foreignPerson
+        ? el('IdFiscaleIVA', leaf('IdPaese', b.address.country), leaf('IdCodice', b.taxCode))
+        : null;
+  const codiceFiscale = b.address.country === 'IT' && b.taxCode ? leaf('CodiceFiscale', b.taxCode) : null;
+  return el('CessionarioCommittente', el('DatiAnagrafici', idFiscale, codiceFiscale, anagrafica(b)), sede(b.address));
+}
+
+/** The FatturaPA XML of an invoice, for its transmission number `transmissionSeq` (the file's progressive). */
+export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): string {
+  const { seller, buyer } = doc;
+  const transmitter = transmitterOf(seller);
+  const usesPec = buyer.sdiPec !== null && buyer.sdiCode === NO_SDI_CODE;
+  const rate = ratePercent(doc.vatRateBasisPoints);
+  const header = el(
+    'FatturaElettronicaHeader',
+    el(
+      'DatiTrasmissione',
+      el('IdTrasmittente', leaf('IdPaese', transmitter.country), leaf('IdCodice', escapeXml(transmitter.code))),
+      leaf('ProgressivoInvio', progressive(transmissionSeq)),
+      leaf('FormatoTrasmissione', 'FPR12'),
+      leaf('CodiceDestinatario', buyer.sdiCode),
+      usesPec ? leaf('PECDestinatario', escapeXml(buyer.sdiPec!)) : null,
+    ),
+    el(
+      'CedentePrestatore',
+      el(
+        'DatiAnagrafici',
+        el('IdFiscaleIVA', leaf('IdPaese', 'IT'), leaf('IdCodice', seller.vatNumber)),
+        leaf('CodiceFiscale', seller.taxCode),
+        anagrafica({ companyName: seller.companyName, givenName: null, familyName: null }),
+        leaf('RegimeFiscale', seller.taxRegime),
+      ),
+      sede(seller.address),
+    ),
+    cessionario(buyer),
+  );
+  const body = el(
+    'FatturaElettronicaBody',
+    el(
+      'DatiGenerali',
+      el(
+        'DatiGeneraliDocumento',
+        leaf('TipoDocumento', doc.documentType),
+        leaf('Divisa', 'EUR'),
+        leaf('Data', doc.issuedOn),
+        leaf('Numero', escapeXml(doc.number)),
+        leaf('ImportoTotaleDocumento', decimalAmount(doc.totalCents)),
+        leaf('Causale', text(`Pagata con carta di pagamento il ${doc.issuedOn} (rif. ${doc.paymentReference})`, 200)),
+      ),
+    ),
+    el(
+      'DatiBeniServizi',
+      el(
+        'DettaglioLinee',
+        leaf('NumeroLinea', '1'),
+        leaf('Descrizione', text(LINE_DESCRIPTION, 1000)),
+        leaf('Quantita', '1.00'),
+        leaf('PrezzoUnitario', decimalAmount(doc.netCents)),
+        leaf('PrezzoTotale', decimalAmount(doc.netCents)),
+        leaf('AliquotaIVA', rate),
+      ),
+      el(
+        'DatiRiepilogo',
+        leaf('AliquotaIVA', rate),
+        leaf('ImponibileImporto', decimalAmount(doc.netCents)),
+        leaf('Imposta', decimalAmount(doc.vatCents)),
+        leaf('EsigibilitaIVA', 'I'),
+      ),
+    ),
+    el(
+      'DatiPagamento',
+      leaf('CondizioniPagamento', FULL_PAYMENT),
+      el('DettaglioPagamento', leaf('ModalitaPagamento', CARD_PAYMENT), leaf('DataScadenzaPagamento', doc.issuedOn), leaf('ImportoPagamento', decimalAmount(doc.totalCents))),
+    ),
+  );
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<p:FatturaElettronica xmlns:p="${FATTURAPA_NAMESPACE}" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" versione="FPR12">` +
+    header +
+    body +
+    '</p:FatturaElettronica>\n'
+  );
+}

@@ -1,0 +1,93 @@
+// R15 in a real browser: the first card top-up asks for "Dati di fatturazione" and carries on to the
+// card page; "Fatture" lists the invoice with "Scarica XML" and "Scarica PDF"; axe-core finds no
+// serious or critical violation on either page, the form with errors included.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Browser, Page } from 'playwright-core';
+import { browserTestOptions, chromiumAvailable, launchChromium } from '../support/browser.ts';
+import { clock } from '../../src/clock.ts';
+import { Client, provisionHolder, startTestServer, type TestServer } from '../support/http.ts';
+
+const SHOTS = 'test-output/screenshots';
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+let server: TestServer;
+let browser: Browser;
+
+before(async () => {
+  if (!chromiumAvailable) return;
+  clock.setRome('2026-06-10T10:00');
+  server = await startTestServer('pglite');
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  if (!chromiumAvailable) return;
+  await browser?.close();
+  await server?.close();
+});
+
+async function axe(page: Page, name: string) {
+  await page.evaluate(AXE_SOURCE);
+  const result = (await page.evaluate(() => (window as any).axe.run())) as { violations: { id: string; impact: string | null; help: string }[] };
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help}`), []);
+  await page.screenshot({ path: `${SHOTS}/invoices-${name}.png`, fullPage: true });
+}
+
+test('R15: billing data asked on the way to the first card payment, then "Fatture" with "Scarica XML" and "Scarica PDF" ', browserTestOptions, async () => {
+  const op = new Client(server.baseUrl, server.operatorToken);
+  const { mailbox, password } = await provisionHolder(op, { billingProfile: false });
+  const context = await browser.newContext({ baseURL: server.baseUrl }); // axe-core runs as a script in the page
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  try {
+    await page.goto('/login');
+    await page.getByLabel('Indirizzo PEC', { exact: true }).fill(mailbox.address);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Accedi', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/');
+    await page.goto('/credit');
+    await page.getByLabel('Importo da ricaricare').fill('20');
+    await page.getByRole('button', { name: 'Ricarica', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/profilo/fatturazione');
+    await page.getByRole('heading', { name: 'Dati di fatturazione' }).waitFor();
+
+    await page.getByLabel('Nome', { exact: true }).fill('Mario');
+    await page.getByLabel('Cognome', { exact: true }).fill('Rossi');
+    await page.getByLabel('Codice fiscale', { exact: true }).fill('RSSMRA85T10A562X');
+    await page.getByRole('button', { name: 'Salva i dati di fatturazione' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /da correggere/);
+    await axe(page, 'billing-errors');
+
+    await page.getByLabel('Codice fiscale', { exact: true }).fill('RSSMRA85T10A562S');
+    await page.getByLabel('Indirizzo (via o piazza)').fill('Via Roma');
+    await page.getByLabel('CAP', { exact: true }).fill('00184');
+    await page.getByLabel('Comune', { exact: true }).fill('Roma');
+    await page.getByLabel('Provincia (sigla, es. RM)').fill('RM');
+    await page.getByRole('button', { name: 'Salva i dati di fatturazione' }).click();
+    await page.waitForURL((u) => u.pathname === '/credit');
+    assert.equal(await page.getByLabel('Importo da ricaricare').inputValue(), '20');
+    await page.getByRole('button', { name: 'Ricarica', exact: true }).click();
+    await page.getByLabel('Numero carta').fill('4242424242424242');
+    await page.getByLabel('Scadenza').fill('12/34');
+    await page.getByLabel('CVC').fill('123');
+    await page.getByRole('button', { name: 'Paga' }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/credit/topups/'));
+
+    await page.getByRole('link', { name: 'Fatture', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/fatture');
+    assert.equal(await page.getByRole('link', { name: 'Scarica XML' }).count(), 1);
+    assert.equal(await page.getByRole('link', { name: 'Scarica PDF' }).count(), 1);
+    await axe(page, 'list');
+    await page.goto('/profilo/fatturazione');
+    await axe(page, 'billing');
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,111 @@
+// R15: every FatturaPA file Casella writes is valid against the official 1.2.2 schema (checked by
+// libxml2's validator), for a person, a business with a Codice Destinatario, one with a PEC address
+// and a buyer abroad, and its totals add up.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateBillingProfile, type BillingProfile } from '../../src/domain/billing-profile.ts';
+import { DEMO_SELLER, invoiceFileName, invoiceNumber, progressive, sellerProblems, type InvoiceDocument } from '../../src/domain/invoice.ts';
+import { addVat, cents, type VatRateBasisPoints } from '../../src/domain/money.ts';
+import { fatturaPaXml } from '../../src/invoicing/fatturapa.ts';
+import { schemaErrors } from '../support/fatturapa-schema.ts';
+import { BUSINESS_WITH_CODE, BUSINESS_WITH_PEC, PERSON_PROFILE } from '../support/billing.ts';
+
+const profile = (input: Record<string, unknown>): BillingProfile => {
+  const r = validateBillingProfile(input);
+  if (!r.ok) throw new Error(JSON.stringify(r.fields));
+  return r.value;
+};
+
+function documentFor(buyer: BillingProfile, netCents = 1234): InvoiceDocument {
+  const split = addVat(cents(netCents), 2200 as VatRateBasisPoints);
+  return {
+    number: invoiceNumber(2026, 42),
+    issuedOn: '2026-06-10',
+    documentType: 'TD01',
+    netCents: split.netCents,
+    vatCents: split.vatCents,
+    totalCents: split.grossCents,
+    vatRateBasisPoints: 2200,
+    buyer,
+    seller: DEMO_SELLER,
+    paymentReference: 'top_abc',
+  };
+}
+
+const tag = (xml: string, name: string): string[] => [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]!);
+
+describe('FatturaPA files against the official schema', () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ['a private person', PERSON_PROFILE],
+    ['a business with a Codice Destinatario', BUSINESS_WITH_CODE],
+    ['a business (a professional, by name) with a PEC address', BUSINESS_WITH_PEC],
+    ['a business abroad', { kind: 'business', companyName: 'Müller GmbH', vatNumber: 'DE123456789', address: { street: 'Hauptstraße', postalCode: '10115', city: 'Berlin', country: 'DE' } }],
+  ];
+  for (const [who, input] of cases) {
+    test(`${who}: valid, with the buyer and the amounts`, async () => {
+      const doc = documentFor(profile(input));
+      const xml = fatturaPaXml(doc, 1);
+      assert.deepEqual(await schemaErrors(xml), []);
+      assert.deepEqual(tag(xml, 'FormatoTrasmissione'), ['FPR12']);
+      assert.deepEqual(tag(xml, 'TipoDocumento'), ['TD01']);
+      assert.deepEqual(tag(xml, 'ImponibileImporto'), ['12.34']);
+      assert.deepEqual(tag(xml, 'Imposta'), ['2.71']);
+      assert.deepEqual(tag(xml, 'ImportoTotaleDocumento'), ['15.05']);
+      assert.deepEqual(tag(xml, 'ImportoPagamento'), ['15.05']);
+      assert.deepEqual(tag(xml, 'ModalitaPagamento'), ['MP08']);
+      assert.deepEqual(tag(xml, 'AliquotaIVA'), ['22.00', '22.00']);
+      assert.deepEqual(tag(xml, 'Numero'), ['2026/000042']);
+    });
+  }
+
+  test('the addressee: code, or 0000000 with the PEC, or XXXXXXX abroad', () => {
+    assert.deepEqual(tag(fatturaPaXml(documentFor(profile(BUSINESS_WITH_CODE)), 1), 'CodiceDestinatario'), ['M5UXCR1']);
+    const pec = fatturaPaXml(documentFor(profile(BUSINESS_WITH_PEC)), 1);
+    assert.deepEqual(tag(pec, 'CodiceDestinatario'), ['0000000']);
+    assert.deepEqual(tag(pec, 'PECDestinatario'), ['giulia.verdi@pec.example.it']);
+    assert.deepEqual(tag(fatturaPaXml(documentFor(profile({ ...PERSON_PROFILE, taxCode: 'X123', address: { street: 'Rue', postalCode: '75001', city: 'Paris', country: 'FR' } })), 1), 'CodiceDestinatario'), ['XXXXXXX']);
+  });
+
+  test('text with XML characters and accents outside Latin-1 stays valid', async () => {
+    const buyer = profile({ ...BUSINESS_WITH_CODE, companyName: 'Ditta <Řezník> & “Figli” — Ştefan' });
+    const xml = fatturaPaXml(documentFor(buyer), 7);
+    assert.deepEqual(await schemaErrors(xml), []);
+    assert.deepEqual(tag(xml, 'Denominazione').slice(1), ['Ditta &lt;Rezník&gt; &amp; &quot;Figli&quot; - Stefan']);
+  });
+
+  test('the largest top-up is valid too', async () => {
+    assert.deepEqual(await schemaErrors(fatturaPaXml(documentFor(profile(PERSON_PROFILE), 500_000), 60_466_175)), []);
+  });
+});
+
+describe('file names and the seller', () => {
+  test('IT<id>_<progressive of 5 letters or digits>.xml', () => {
+    assert.equal(invoiceFileName(DEMO_SELLER, 1), 'IT01234567897_00001.xml');
+    assert.equal(invoiceFileName(DEMO_SELLER, 36), 'IT01234567897_00010.xml');
+    assert.equal(progressive(60_466_175), 'ZZZZZ');
+    assert.throws(() => progressive(60_466_176), RangeError);
+  });
+
+  test('an incomplete seller names what is missing', () => {
+    assert.deepEqual(sellerProblems(DEMO_SELLER), []);
+    const problems = sellerProblems({ companyName: 'Provider S.p.A.', vatNumber: '00488410011', address: { city: 'Roma' } });
+    assert.deepEqual(problems, [
+      'seller.vatNumber the check digit is wrong',
+      'seller.taxCode is missing',
+      'seller.taxRegime is missing',
+      'seller.address.street is missing',
+      'seller.address.postalCode is missing',
+      'seller.address.country is missing',
+    ]);
+  });
+});
+
+describe('the VAT register', () => {
+  test('a buyer\'s name that a spreadsheet would run as a formula is made inert', async () => {
+    const { spreadsheetSafe } = await import('../../src/invoicing/register.ts');
+    assert.equal(spreadsheetSafe('=HYPERLINK("http://x")'), '\'=HYPERLINK("http://x")');
+    assert.equal(spreadsheetSafe('@SUM(A1)'), "'@SUM(A1)");
+    assert.equal(spreadsheetSafe('-2+3'), "'-2+3");
+    assert.equal(spreadsheetSafe('Studio Rossi'), 'Studio Rossi');
+  });
+});
