@@ -6,6 +6,7 @@ import { passwordWeakness, type PasswordWeakness } from '../../domain/password-s
 import { DEVICE_COOKIE } from '../../http/cookies.ts';
 import { changeMailboxPassword, sessionMailboxAddress } from '../../services/password-change.ts';
 import { twoStepStatus } from '../../services/two-step.ts';
+import { readBillingProfile } from '../../services/billing-profiles.ts';
 import { dateInRome } from '../../domain/calendar.ts';
 import { longDate } from '../../i18n/format.ts';
 import { html, type Html } from '../html.ts';
@@ -57,8 +58,21 @@ ${field({ id: 'new-password', name: 'newPassword', label: tr(L, 'newPassword'), 
 </section>`;
   };
 
+  /** The billing data (R15) have their own form; here, who the invoices go to, and the way there. */
+  const billingSection = async (h: Holder): Promise<Html> => {
+    const L = h.L;
+    const stored = await readBillingProfile(ctx.db, h.auth.customerId);
+    const p = stored?.profile;
+    const who = p ? (p.companyName ?? [p.givenName, p.familyName].filter(Boolean).join(' ')) : null;
+    return html`<section class="card" id="billing" aria-labelledby="billing-h">
+<h2 id="billing-h">${tr(L, 'billingTitle')}</h2>
+<p>${who ? tr(L, 'billingProfileOf', { who, id: p!.vatNumber ?? p!.taxCode ?? '' }) : tr(L, 'billingProfileNone')}</p>
+<p><a href="/profilo/fatturazione">${tr(L, who ? 'billingProfileEdit' : 'billingProfileAdd')}</a></p>
+</section>`;
+  };
+
   /** The page's sections in order; a section refused shows its errors, the others show as they are. */
-  const sections: ((h: Holder, errors: FieldErrors) => Promise<Html>)[] = [passwordSection, twoStepSection];
+  const sections: ((h: Holder, errors: FieldErrors) => Promise<Html>)[] = [passwordSection, twoStepSection, billingSection];
 
   const profilePage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, errors: FieldErrors = {}) => {
     const L = h.L;
