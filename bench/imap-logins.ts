@@ -6,8 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { peakRssMb, progress } from '../src/cli/progress.ts';
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+import { percentile } from './purchase.ts';
 
 export async function runImapLoginBench(args: string[]): Promise<number> {
   const { values } = parseArgs({
