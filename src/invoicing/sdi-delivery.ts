@@ -3,6 +3,7 @@
 // sends each outside any transaction, then marks it sent or schedules a retry with back-off. SdI
 // being down delays invoices; retries never stop (an invoice cannot be dropped), and back-off is
 // capped at an hour. Retry timing uses wall time, not business time (the test clock must not flood SdI).
+import { startRoundLoop, type RoundLoop } from '../round-loop.ts';
 import type { Database } from '../db/database.ts';
 import { clock } from '../clock.ts';
 import { invoiceDocument, recordSdiOutcome, type InvoiceRow } from '../services/invoices.ts';
@@ -105,10 +106,7 @@ export async function sdiRound(db: Database, channel: SdiChannel, opts: SdiDeliv
   return { ...sent, answered };
 }
 
-export interface SdiLoop {
-  stop(): Promise<void>;
-  kick(): void;
-}
+export type SdiLoop = RoundLoop;
 
 export interface SdiLogger {
   info(obj: object, msg?: string): void;
@@ -117,53 +115,15 @@ export interface SdiLogger {
 
 /** Runs sdiRound every intervalMs and on kick(), one round at a time (as the e-mail delivery loop does). */
 export function startSdiLoop(db: Database, channel: SdiChannel, opts: SdiDeliveryOptions & { intervalMs?: number; logger?: SdiLogger } = {}): SdiLoop {
-  const intervalMs = Math.max(10, opts.intervalMs ?? 1000);
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
-  const schedule = (delayMs: number) => {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(run, delayMs);
-    timer.unref();
-  };
-  function run(): void {
-    timer = null;
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
+  return startRoundLoop(Math.max(10, opts.intervalMs ?? 1000), async () => {
+    try {
+      const r = await sdiRound(db, channel, opts);
+      if (r.sent + r.retried + r.answered > 0) opts.logger?.info({ sdi: r }, 'SdI round');
+      if (r.retried > 0) opts.logger?.warn({ retried: r.retried }, 'invoices could not be handed to SdI: retrying later');
+      return r.sent + r.retried >= (opts.batchSizeMax ?? defaults.batchSizeMax);
+    } catch (err) {
+      opts.logger?.warn({ err: errorText(err) }, 'SdI round failed');
+      return false;
     }
-    let busy = false;
-    running = (async () => {
-      try {
-        const r = await sdiRound(db, channel, opts);
-        busy = r.sent + r.retried >= (opts.batchSizeMax ?? defaults.batchSizeMax);
-        if (r.sent + r.retried + r.answered > 0) opts.logger?.info({ sdi: r }, 'SdI round');
-        if (r.retried > 0) opts.logger?.warn({ retried: r.retried }, 'invoices could not be handed to SdI: retrying later');
-      } catch (err) {
-        opts.logger?.warn({ err: errorText(err) }, 'SdI round failed');
-      }
-    })().finally(() => {
-      running = null;
-      const now = again || busy;
-      again = false;
-      schedule(now ? 0 : intervalMs);
-    });
-  }
-  schedule(0);
-  return {
-    kick() {
-      if (stopped) return;
-      if (running) again = true;
-      else schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running;
-    },
-  };
+  });
 }

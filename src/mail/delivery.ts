@@ -1,6 +1,7 @@
 // R13: delivers the e-mails that services wrote to the outbox, by SMTP, with retries and back-off.
 // Retry timing uses the machine's wall time, not business time: moving the test clock must neither
 // flood nor starve the mail server.
+import { startRoundLoop, type RoundLoop } from '../round-loop.ts';
 import nodemailer from 'nodemailer';
 import type { Database } from '../db/database.ts';
 import { clock } from '../clock.ts';
@@ -236,70 +237,25 @@ export interface DeliveryLogger {
   warn(obj: object, msg?: string): void;
 }
 
-export interface DeliveryLoop {
-  /** Stops scheduling; resolves when the round in progress (if any) has finished. */
-  stop(): Promise<void>;
-  /** Runs a round now (or right after the current one): call after enqueueing e-mails. */
-  kick(): void;
-}
+/** kick() after enqueueing e-mails. */
+export type DeliveryLoop = RoundLoop;
 
 /** Runs deliverDueEmails every intervalMs and on kick(), one round at a time. */
 export function startDeliveryLoop(
   db: Database,
   opts: DeliveryOptions & { intervalMs?: number; logger?: DeliveryLogger },
 ): DeliveryLoop {
-  const intervalMs = Math.max(10, opts.intervalMs ?? 1000);
   const batchSizeMax = opts.batchSizeMax ?? defaults.batchSizeMax;
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
-
-  const schedule = (delayMs: number) => {
-    if (stopped) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(run, delayMs);
-    timer.unref(); // the HTTP server, not this loop, keeps the process alive
-  };
-
-  function run(): void {
-    timer = null;
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
+  return startRoundLoop(Math.max(10, opts.intervalMs ?? 1000), async () => {
+    try {
+      const r = await deliverDueEmails(db, null, opts);
+      if (r.sent + r.failed + r.retried > 0) opts.logger?.info({ outbox: r }, 'e-mail delivery round');
+      if (r.failed > 0) opts.logger?.warn({ failed: r.failed }, 'e-mails failed for good: see the outbox');
+      // A full batch: more may be waiting, go on without waiting for the interval.
+      return r.sent + r.failed + r.retried >= batchSizeMax;
+    } catch (err) {
+      opts.logger?.warn({ err: errorText(err) }, 'e-mail delivery round failed');
+      return false;
     }
-    let busy = false;
-    running = (async () => {
-      try {
-        const r = await deliverDueEmails(db, null, opts);
-        // A full batch: more may be waiting, go on without waiting for the interval.
-        busy = r.sent + r.failed + r.retried >= batchSizeMax;
-        if (r.sent + r.failed + r.retried > 0) opts.logger?.info({ outbox: r }, 'e-mail delivery round');
-        if (r.failed > 0) opts.logger?.warn({ failed: r.failed }, 'e-mails failed for good: see the outbox');
-      } catch (err) {
-        opts.logger?.warn({ err: errorText(err) }, 'e-mail delivery round failed');
-      }
-    })().finally(() => {
-      running = null;
-      const now = again || busy;
-      again = false;
-      schedule(now ? 0 : intervalMs);
-    });
-  }
-
-  schedule(0);
-  return {
-    kick() {
-      if (stopped) return;
-      if (running) again = true;
-      else schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running;
-    },
-  };
+  });
 }

@@ -26,7 +26,13 @@ test('brand and seller sit beside the catalogue in CASELLA_CONFIG', () => {
     {
       graceDays: 60,
       brand: { name: 'PEC Nord', logoFile: 'logo.png', supportEmail: 'aiuto@pecnord.example' },
-      seller: { companyName: 'PEC Nord S.r.l.', vatNumber: '01234567897', taxCode: 'RSSMRA80A01H501U', address: 'Via Roma 1, 10121 Torino (TO)' },
+      seller: {
+        companyName: 'PEC Nord S.r.l.',
+        vatNumber: '01234567897',
+        taxCode: 'RSSMRA80A01H501U',
+        taxRegime: 'RF01',
+        address: { street: 'Via Roma', streetNumber: '1', postalCode: '10121', city: 'Torino', province: 'TO', country: 'IT' },
+      },
     },
     { 'logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47]) },
   );
