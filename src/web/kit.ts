@@ -21,7 +21,7 @@ import { DICTIONARY, tr, type Key } from './i18n.ts';
 export const HTML_TYPE = 'text/html; charset=utf-8';
 
 /** Flash messages carried in ?msg= after a redirect: only these keys are shown. */
-const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'passwordChanged', 'twoStepDisabled'] as const;
+const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'passwordChanged', 'twoStepDisabled', 'nameSaved', 'localeSaved', 'emailLinkSent', 'othersEnded'] as const;
 type MessageKey = (typeof MESSAGES)[number];
 
 export interface Holder {

@@ -13,6 +13,7 @@ import { orderPages } from './pages/order-pages.ts';
 import { creditPages } from './pages/credit-pages.ts';
 import { profilePages } from './pages/profile-pages.ts';
 import { twoStepPages } from './pages/two-step-pages.ts';
+import { recoveryPages } from './pages/recovery-pages.ts';
 
 const ASSET_CACHE = 'public, max-age=3600';
 const asset = (name: string): string => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
@@ -46,4 +47,5 @@ export async function webRoutes(server: FastifyInstance, opts: { app: App; gatew
   creditPages(server, kit);
   profilePages(server, kit);
   twoStepPages(server, kit);
+  recoveryPages(server, kit);
 }
