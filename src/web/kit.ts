@@ -47,7 +47,7 @@ export function pageToComeBackTo(req: FastifyRequest): string {
   if (req.method === 'GET') return safeNext(req.url);
   const path = req.url.split('?')[0]!;
   let formPage = '/';
-  if (/^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path)) formPage = path;
+  if (/^\/(login|password-dimenticata|mailboxes\/[^/]+\/extra-space)$/.test(path)) formPage = path;
   else if (path === '/credit/topups') formPage = '/credit';
   else if (path.startsWith('/profilo/due-passaggi/')) formPage = '/profilo/due-passaggi';
   else if (path.startsWith('/profilo/')) formPage = '/profilo';

@@ -3,7 +3,7 @@
 // confirmation link opens. Opening a link shows a form; only posting it acts, so a mail scanner that
 // fetches every link in a message uses nothing up.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { passwordWeakness, type PasswordWeakness } from '../../domain/password-strength.ts';
+import { passwordWeakness } from '../../domain/password-strength.ts';
 import { LANG_COOKIE } from '../../http/cookies.ts';
 import { fromAnotherSite } from '../../http/same-origin.ts';
 import { isLocale, type Locale } from '../../i18n/format.ts';
@@ -122,7 +122,7 @@ ${link.twoStep ? field('totp-code', 'totpCode', tr(L, 'codeLabel'), 'text', 'one
     const totpCode = text(f, 'totpCode').slice(0, 64);
     // Checked here first for the message in the holder's language; the service checks it again.
     const weakness = passwordWeakness(newPassword, link.address, '');
-    if (weakness) return resetPage(req, reply, link, 422, { newPassword: tr(L, `weak_${weakness satisfies PasswordWeakness}` as Key) });
+    if (weakness) return resetPage(req, reply, link, 422, { newPassword: tr(L, `weak_${weakness}` as Key) });
     if (link.twoStep && !totpCode.trim()) return resetPage(req, reply, link, 422, { totpCode: tr(L, 'resetCodeMissing') });
     try {
       await completePasswordReset(ctx, token, newPassword, link.twoStep ? totpCode : undefined);
