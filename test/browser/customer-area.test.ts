@@ -193,6 +193,8 @@ async function tour(lang: 'it' | 'en', width: number) {
     await check(page, `${p}-login`);
     await page.getByRole('button', { name: lang === 'it' ? 'Accedi' : 'Log in', exact: true }).click();
     await check(page, `${p}-login-error`);
+    await page.goto('/password-dimenticata');
+    await check(page, `${p}-forgot-password`);
     await logIn(page, mailbox.address, password, lang);
     await check(page, `${p}-dashboard`);
     await page.goto('/mailboxes');
@@ -230,6 +232,8 @@ async function tour(lang: 'it' | 'en', width: number) {
     await page.waitForURL((u) => u.pathname.startsWith('/credit/topups/'));
     await check(page, `${p}-topup-failed`);
 
+    await page.goto('/profilo');
+    await check(page, `${p}-profile`);
     await page.goto('/profilo/due-passaggi');
     await check(page, `${p}-two-step-off`);
     await page.getByRole('button', { name: lang === 'it' ? 'Attiva la verifica in due passaggi' : 'Turn on two-step verification', exact: true }).click();

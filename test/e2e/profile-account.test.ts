@@ -5,6 +5,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clock } from '../../src/clock.ts';
+import { EMAIL_CHANGE_REQUESTS_MAX } from '../../src/services/reference-email.ts';
 import { outboxOf } from '../support/fixtures.ts';
 import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 import { formFields, postForm, submitPageForm } from '../support/web-forms.ts';
@@ -85,6 +86,12 @@ forEachServer('web and API: Profilo sections', (t) => {
     assert.equal((await new Client(t.s.baseUrl).post(`/api/reference-email-confirmations/${link.split('/').pop()}`)).status, 404);
     clock.setWallOffset(0);
     assert.equal((await client.get('/api/me')).body.customer.referenceEmail, customer.referenceEmail);
+
+    // Confirmation e-mails are throttled per holder (the first request above counted too).
+    for (let i = 1; i < EMAIL_CHANGE_REQUESTS_MAX; i++) assert.equal((await client.post('/api/me/reference-email', { email: `altro${i}.${Date.now()}@example.com` })).status, 202);
+    const flood = await client.post('/api/me/reference-email', { email: `troppi.${Date.now()}@example.com` });
+    assert.equal(flood.status, 429);
+    assert.equal((await mails(customer.id, 'reference_email_confirmation')).length, EMAIL_CHANGE_REQUESTS_MAX);
   });
 
   test('the active sessions are listed without tokens, this one marked; "Esci da tutti gli altri dispositivi" ends the others and keeps this one', async () => {
