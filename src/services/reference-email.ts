@@ -42,7 +42,8 @@ export async function pendingReferenceEmail(db: Queryable, customerId: string): 
 export async function requestReferenceEmailChange(ctx: ServiceContext, customerId: string, rawEmail: string): Promise<PendingEmail> {
   const normalised = normaliseAddress(rawEmail);
   if (!normalised.ok) throw invalid({ email: normalised.error });
-  const customer = (await readCustomer(ctx.db, customerId)) ?? (() => { throw notFound('customer'); })();
+  const customer = await readCustomer(ctx.db, customerId);
+  if (!customer) throw notFound('customer');
   if (normalised.value === customer.reference_email) throw invalid({ email: 'is the reference e-mail already' });
   const nowMs = clock.wallMs();
   const wait = await countAttempt(ctx.db, [{ key: `email-change:${customerId}`, attemptsMax: EMAIL_CHANGE_REQUESTS_MAX }], nowMs);
