@@ -6,6 +6,12 @@ import { SESSION_IDLE_MS, type OpenedSession } from '../services/sessions.ts';
 export const SESSION_COOKIE = 'casella_session';
 /** The language chosen before logging in (after login it is the holder's `locale`). */
 export const LANG_COOKIE = 'casella_lang';
+const LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
+
+/** The browser's language cookie, kept in step with the holder's stored locale when they choose one. */
+export function langCookieOptions(publicUrl: string): CookieSerializeOptions {
+  return { path: '/', sameSite: 'lax', httpOnly: true, secure: publicUrl.startsWith('https:'), maxAge: LANG_COOKIE_MAX_AGE_S };
+}
 
 export function sessionCookieOptions(publicUrl: string): CookieSerializeOptions {
   return {

@@ -18,6 +18,7 @@ import { testClockRoutes } from './test-clock-routes.ts';
 import { securityHeaders } from './security-headers.ts';
 import { webRoutes } from '../web/routes.ts';
 import { twoStepRoutes } from './two-step-routes.ts';
+import { profileRoutes } from './profile-routes.ts';
 import { devRoutes } from './dev-routes.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
@@ -115,6 +116,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
 
   await server.register(holderRoutes, { app, gateway });
   await server.register(twoStepRoutes, { app });
+  await server.register(profileRoutes, { app });
   await server.register(operatorRoutes, { app });
   await server.register(invoiceRoutes, { app });
   await server.register(invoiceAdminRoutes, { app });

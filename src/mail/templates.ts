@@ -323,3 +323,65 @@ export function usageWarning(
     ],
   };
 }
+
+/** Issue 15: the reset link for a mailbox's password, sent to its holder's reference e-mail. */
+export function passwordReset(locale: Locale, d: { address: string; resetUrl: string; validMinutes: number; twoStep: boolean }): EmailContent {
+  return {
+    subject: t(locale, `Reimposta la password: ${d.address}`, `Reset your password: ${d.address}`),
+    blocks: [
+      {
+        p: t(
+          locale,
+          `È stato chiesto di reimpostare la password della casella PEC ${d.address}. Per sceglierne una nuova apri il link qui sotto: vale ${d.validMinutes} minuti e una volta sola.`,
+          `Someone asked to reset the password of the PEC mailbox ${d.address}. To choose a new one, open the link below: it works for ${d.validMinutes} minutes, once.`,
+        ),
+      },
+      { link: t(locale, 'Reimposta la password', 'Reset the password'), href: d.resetUrl },
+      ...(d.twoStep
+        ? [{ p: t(locale, 'La verifica in due passaggi è attiva: ti verrà chiesto anche un codice dell\'app o un codice di recupero.', 'Two-step verification is on: you will also be asked for a code from the app or a recovery code.') }]
+        : []),
+      {
+        p: t(
+          locale,
+          'La nuova password varrà per l\'area clienti e per la posta, e tutte le sessioni aperte verranno chiuse. Se non hai chiesto tu di reimpostarla, ignora questo messaggio: la password resta quella di prima.',
+          'The new password will hold for the customer area and for mail, and every open session will be closed. If you did not ask for this, ignore this message: the password stays as it is.',
+        ),
+      },
+    ],
+  };
+}
+
+/** Issue 15: the link that confirms a new reference e-mail, sent to the new address. */
+export function referenceEmailConfirmation(locale: Locale, d: { holderName: string; newEmail: string; confirmUrl: string; validHours: number }): EmailContent {
+  return {
+    subject: t(locale, 'Conferma il nuovo indirizzo e-mail di riferimento', 'Confirm your new reference e-mail address'),
+    blocks: [
+      {
+        p: t(
+          locale,
+          `${d.holderName} ha chiesto che gli avvisi dei servizi PEC (scadenze, rinnovi, ricariche) arrivino a ${d.newEmail}. Il cambio avviene solo quando apri il link qui sotto e confermi; il link vale ${d.validHours} ore e una volta sola.`,
+          `${d.holderName} asked for the notices of their PEC services (expiries, renewals, top-ups) to go to ${d.newEmail}. The change happens only when you open the link below and confirm; the link works for ${d.validHours} hours, once.`,
+        ),
+      },
+      { link: t(locale, 'Conferma l\'indirizzo', 'Confirm the address'), href: d.confirmUrl },
+      { p: t(locale, 'Se non l\'hai chiesto tu, ignora questo messaggio: non cambia nulla.', 'If you did not ask for this, ignore this message: nothing changes.') },
+    ],
+  };
+}
+
+/** Issue 15: to the old reference e-mail, once the new one is confirmed, so a change nobody asked for is noticed. */
+export function referenceEmailChanged(locale: Locale, d: { oldEmail: string; newEmail: string; profileUrl: string }): EmailContent {
+  return {
+    subject: t(locale, 'Indirizzo e-mail di riferimento cambiato', 'Reference e-mail address changed'),
+    blocks: [
+      {
+        p: t(
+          locale,
+          `Da ora gli avvisi dei tuoi servizi PEC arrivano a ${d.newEmail} e non più a ${d.oldEmail}. Se non sei stato tu, accedi all'area clienti, cambia la password e reimposta l'indirizzo dal profilo.`,
+          `From now on the notices of your PEC services go to ${d.newEmail}, no longer to ${d.oldEmail}. If this was not you, log in to the customer area, change your password and set the address back from your profile.`,
+        ),
+      },
+      { link: t(locale, 'Profilo', 'Profile'), href: d.profileUrl },
+    ],
+  };
+}

@@ -21,7 +21,7 @@ import { DICTIONARY, tr, type Key } from './i18n.ts';
 export const HTML_TYPE = 'text/html; charset=utf-8';
 
 /** Flash messages carried in ?msg= after a redirect: only these keys are shown. */
-const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'passwordChanged', 'twoStepDisabled'] as const;
+const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'passwordChanged', 'twoStepDisabled', 'nameSaved', 'localeSaved', 'emailLinkSent', 'othersEnded'] as const;
 type MessageKey = (typeof MESSAGES)[number];
 
 export interface Holder {
@@ -47,7 +47,7 @@ export function pageToComeBackTo(req: FastifyRequest): string {
   if (req.method === 'GET') return safeNext(req.url);
   const path = req.url.split('?')[0]!;
   let formPage = '/';
-  if (/^\/(login|mailboxes\/[^/]+\/extra-space)$/.test(path)) formPage = path;
+  if (/^\/(login|password-dimenticata|mailboxes\/[^/]+\/extra-space)$/.test(path)) formPage = path;
   else if (path === '/credit/topups') formPage = '/credit';
   else if (path.startsWith('/profilo/due-passaggi/')) formPage = '/profilo/due-passaggi';
   else if (path.startsWith('/profilo/')) formPage = '/profilo';

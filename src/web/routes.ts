@@ -14,6 +14,7 @@ import { creditPages } from './pages/credit-pages.ts';
 import { profilePages } from './pages/profile-pages.ts';
 import { twoStepPages } from './pages/two-step-pages.ts';
 import { invoicePages } from './pages/invoice-pages.ts';
+import { recoveryPages } from './pages/recovery-pages.ts';
 
 const ASSET_CACHE = 'public, max-age=3600';
 const asset = (name: string): string => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
@@ -48,4 +49,5 @@ export async function webRoutes(server: FastifyInstance, opts: { app: App; gatew
   profilePages(server, kit);
   twoStepPages(server, kit);
   invoicePages(server, kit);
+  recoveryPages(server, kit);
 }

@@ -5,8 +5,7 @@
 // two-step verification.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -15,12 +14,11 @@ import { browserTestOptions, chromiumAvailable, launchChromium } from '../suppor
 import { clock } from '../../src/clock.ts';
 import { BYTES_PER_GB } from '../../src/domain/catalogue.ts';
 import { Client, provisionHolder, startTestServer, type TestServer } from '../support/http.ts';
+import { assertAccessible, assertFits } from '../support/page-checks.ts';
 
 const opts = browserTestOptions;
 const SHOTS = resolve('test-output/screenshots/customer-area');
 const WIDTHS = [375, 1280] as const;
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 let server: TestServer;
 let op: Client;
@@ -88,38 +86,6 @@ async function addMailbox(customerId: string, name: string, expiresOn: string, u
   });
   assert.equal(m.status, 201, JSON.stringify(m.body));
   return m.body.mailbox;
-}
-
-/** Nothing is wider than the screen: no horizontal scrolling, no element sticking out. */
-async function assertFits(page: Page, name: string) {
-  const wide = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const out: string[] = [];
-    if (document.documentElement.scrollWidth > width) out.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
-    for (const el of Array.from(document.body.querySelectorAll('*'))) {
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      if (r.right > width + 0.5 || r.left < -0.5 || r.width > width + 0.5) {
-        out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} [${Math.round(r.left)}, ${Math.round(r.right)}]`);
-      }
-      if (out.length > 5) break;
-    }
-    return out;
-  });
-  // The skip link waits off screen until focused: the one element meant to be outside.
-  assert.deepEqual(wide.filter((w) => !w.startsWith('a.skip')), [], `${name}: wider than ${page.viewportSize()?.width} px`);
-}
-
-/** axe-core with the WCAG 2.1 A and AA rules: no violation at all, whatever its impact. */
-async function assertAccessible(page: Page, name: string) {
-  await page.evaluate(AXE_SOURCE);
-  const result = (await page.evaluate(() =>
-    (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
-  )) as { violations: { id: string; impact: string | null; help: string; nodes: { target: unknown }[] }[] };
-  assert.deepEqual(
-    result.violations.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`),
-    [],
-  );
 }
 
 async function shot(page: Page, name: string) {
@@ -227,6 +193,8 @@ async function tour(lang: 'it' | 'en', width: number) {
     await check(page, `${p}-login`);
     await page.getByRole('button', { name: lang === 'it' ? 'Accedi' : 'Log in', exact: true }).click();
     await check(page, `${p}-login-error`);
+    await page.goto('/password-dimenticata');
+    await check(page, `${p}-forgot-password`);
     await logIn(page, mailbox.address, password, lang);
     await check(page, `${p}-dashboard`);
     await page.goto('/mailboxes');
@@ -264,6 +232,8 @@ async function tour(lang: 'it' | 'en', width: number) {
     await page.waitForURL((u) => u.pathname.startsWith('/credit/topups/'));
     await check(page, `${p}-topup-failed`);
 
+    await page.goto('/profilo');
+    await check(page, `${p}-profile`);
     await page.goto('/profilo/due-passaggi');
     await check(page, `${p}-two-step-off`);
     await page.getByRole('button', { name: lang === 'it' ? 'Attiva la verifica in due passaggi' : 'Turn on two-step verification', exact: true }).click();

@@ -1,6 +1,7 @@
 // The holder's profile (`Profilo`): a list of sections, each with its own form and its own POST
 // route. The first is `Cambia password` (issue 13): the password of the mailbox the session logged
-// in with, which holds for the mail server too.
+// in with, which holds for the mail server too; then two-step verification, and the sections about
+// the holder themselves (profile-account.ts: sessions, name, reference e-mail, language).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { passwordWeakness, type PasswordWeakness } from '../../domain/password-strength.ts';
 import { DEVICE_COOKIE } from '../../http/cookies.ts';
@@ -13,6 +14,7 @@ import { html, type Html } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';
 import { formOf, text, type Holder, type WebKit } from '../kit.ts';
 import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
+import { accountRoutes, accountSections } from './profile-account.ts';
 
 const PASSWORD_CHARS_MAX = 1024;
 
@@ -72,7 +74,7 @@ ${field({ id: 'new-password', name: 'newPassword', label: tr(L, 'newPassword'), 
   };
 
   /** The page's sections in order; a section refused shows its errors, the others show as they are. */
-  const sections: ((h: Holder, errors: FieldErrors) => Promise<Html>)[] = [passwordSection, twoStepSection, billingSection];
+  const sections: ((h: Holder, errors: FieldErrors) => Promise<Html>)[] = [passwordSection, twoStepSection, ...accountSections(kit), billingSection];
 
   const profilePage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, errors: FieldErrors = {}) => {
     const L = h.L;
@@ -85,6 +87,7 @@ ${parts}`;
   };
 
   server.get('/profilo', { schema: { hide: true } }, holderRoute(async (req, reply, h) => profilePage(req, reply, h)));
+  accountRoutes(server, kit, profilePage);
 
   server.post(
     '/profilo/password',

@@ -26,11 +26,13 @@ export function sessionPages(server: FastifyInstance, kit: WebKit): void {
     const L = loginLocale(req);
     const next = nextOf(req);
     const expired = req.method === 'GET' && text(queryOf(req), 'expired') === '1';
+    const resetDone = req.method === 'GET' && text(queryOf(req), 'reimpostata') === '1';
     const described = error ? html` aria-invalid="true" aria-describedby="login-error"` : html``;
     const body = html`<section class="card narrow">
 <h1>${tr(L, 'loginTitle')}</h1>
 <p class="muted">${tr(L, 'loginIntro')}</p>
 ${expired && !error ? html`<p class="warning" role="status">${tr(L, 'sessionExpired')}</p>` : ''}
+${resetDone && !error ? html`<p class="notice" role="status">${tr(L, 'resetDone')}</p>` : ''}
 ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''}
 <form method="post" action="/login" novalidate>
 ${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
@@ -40,6 +42,7 @@ ${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
 <input id="password" name="password" type="password" autocomplete="current-password" required${described}></div>
 <button type="submit" class="primary">${tr(L, 'loginButton')}</button>
 </form>
+<p><a href="/password-dimenticata">${tr(L, 'forgotLink')}</a></p>
 </section>`;
     return send(reply, status, page({ lang: L, title: tr(L, 'loginTitle'), body, langSwitch: switchLink(L, req), brand: app.config.brand }));
   };

@@ -1,0 +1,155 @@
+// Issue 15, `Password dimenticata?`: a holder who lost a mailbox's password asks for a reset link by
+// the mailbox's address; the link goes to the reference e-mail of the mailbox's holder (never to the
+// PEC mailbox itself, which the lost password opens). The answer never says whether the address
+// exists. The link works once, for 30 minutes; only its token's hash is stored. Setting the new
+// password ends every session of the holder, in the same transaction, and the mail server reads the
+// new hash at once (it has no cache). Two-step verification stays on and is asked for: the link alone
+// (control of the reference e-mail) does not stand in for the holder's phone.
+import { createHash, randomBytes } from 'node:crypto';
+import { clock } from '../clock.ts';
+import { passwordWeakness, WEAKNESS_MESSAGE } from '../domain/password-strength.ts';
+import { enqueueEmail } from '../mail/outbox.ts';
+import { passwordReset } from '../mail/templates.ts';
+import type { Locale } from '../i18n/format.ts';
+import { audit } from './audit.ts';
+import type { ServiceContext } from './context.ts';
+import { DomainError, invalid } from './errors.ts';
+import { hashPassword } from './passwords.ts';
+import { endSessionsOf } from './sessions.ts';
+import { countAttempt, forgetAttempts, THROTTLE_WINDOW_MS } from './throttle.ts';
+import { checkSecondStep, twoStepStatus } from './two-step.ts';
+
+/** How long a reset link works. */
+export const RESET_LINK_MS = 30 * 60_000;
+/** Requests allowed within the throttle window (15 minutes): per address asked for, and per client across addresses. */
+export const RESET_THROTTLE = { windowMs: THROTTLE_WINDOW_MS, perAddressMax: 3, perClientMax: 10 } as const;
+/** Wrong two-step codes given with one link before the link stops working. */
+export const RESET_CODE_TRIES_MAX = 5;
+const ADDRESS_CHARS_MAX = 320;
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
+const linkGone = () => new DomainError('not_found', 'This reset link has expired or was used already: ask for a new one');
+
+/** Where the link leads: the reset page of the customer area. */
+export const resetPath = (token: string): string => `/reimposta-password/${token}`;
+
+/**
+ * Sends a reset link for `address` to its holder's reference e-mail, if the address is a mailbox that
+ * can still log in; otherwise does nothing. Either way it answers the same, and counts the request
+ * against the address and the client first (rate_limited past the limits), so neither probing for
+ * addresses nor flooding a holder's inbox goes far.
+ */
+export async function requestPasswordReset(ctx: ServiceContext, address: string, clientKey: string): Promise<void> {
+  const normalised = address.trim().toLowerCase().slice(0, ADDRESS_CHARS_MAX);
+  const nowMs = clock.wallMs();
+  const wait = await countAttempt(
+    ctx.db,
+    [
+      { key: `reset-address:${normalised}`, attemptsMax: RESET_THROTTLE.perAddressMax },
+      { key: `reset-client:${clientKey}`, attemptsMax: RESET_THROTTLE.perClientMax },
+    ],
+    nowMs,
+  );
+  if (wait > 0) throw new DomainError('rate_limited', 'Too many password reset requests: try again later', undefined, wait);
+
+  const [mailbox] = await ctx.db.query<{ id: string; address: string; customer_id: string; reference_email: string; locale: Locale }>(
+    `SELECT m.id, m.address, m.customer_id, c.reference_email, c.locale
+       FROM mailboxes m JOIN customers c ON c.id = m.customer_id
+      WHERE lower(m.address) = $1 AND m.status <> 'terminated'`,
+    [normalised],
+  );
+  if (!mailbox) return;
+  const token = randomBytes(32).toString('base64url');
+  const twoStep = (await twoStepStatus(ctx.db, mailbox.customer_id)).enabled;
+  const now = clock.now();
+  await ctx.db.transaction(async (tx) => {
+    // Only the newest link works: an older one, perhaps read by someone else, is void.
+    await tx.query('DELETE FROM password_resets WHERE mailbox_id = $1', [mailbox.id]);
+    await tx.query('INSERT INTO password_resets (id_hash, mailbox_id, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+      sha256(token),
+      mailbox.id,
+      mailbox.customer_id,
+      new Date(nowMs),
+      new Date(nowMs + RESET_LINK_MS),
+    ]);
+    await enqueueEmail(
+      tx,
+      {
+        customerId: mailbox.customer_id,
+        kind: 'password_reset',
+        to: mailbox.reference_email,
+        locale: mailbox.locale,
+        content: passwordReset(mailbox.locale, { address: mailbox.address, resetUrl: `${ctx.publicUrl}${resetPath(token)}`, validMinutes: RESET_LINK_MS / 60_000, twoStep }),
+      },
+      now,
+    );
+  });
+}
+
+export interface ResetLink {
+  address: string;
+  customerId: string;
+  mailboxId: string;
+  /** Two-step verification is on: the reset needs a code too. */
+  twoStep: boolean;
+  expiresAt: Date;
+}
+
+/** The link's mailbox while the link works (unused, unexpired, tries left), else null. */
+export async function resetLink(ctx: ServiceContext, token: string): Promise<ResetLink | null> {
+  if (!token || token.length > 100) return null;
+  const [row] = await ctx.db.query<{ mailbox_id: string; customer_id: string; address: string; expires_at: Date }>(
+    `SELECT r.mailbox_id, r.customer_id, m.address, r.expires_at
+       FROM password_resets r JOIN mailboxes m ON m.id = r.mailbox_id
+      WHERE r.id_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND r.attempts < $3 AND m.status <> 'terminated'`,
+    [sha256(token), new Date(clock.wallMs()), RESET_CODE_TRIES_MAX],
+  );
+  if (!row) return null;
+  const twoStep = (await twoStepStatus(ctx.db, row.customer_id)).enabled;
+  return { address: row.address, customerId: row.customer_id, mailboxId: row.mailbox_id, twoStep, expiresAt: row.expires_at };
+}
+
+/** Two-step verification is on and the reset came without a valid code. */
+export class ResetCodeRequired extends DomainError {
+  constructor(readonly wrongCode: boolean) {
+    super('totp_required', wrongCode ? 'Wrong or already used two-step verification code' : 'Two-step verification is on: send totpCode too', {
+      totpCode: wrongCode ? 'wrong or already used code' : 'required',
+    });
+  }
+}
+
+/**
+ * Sets the mailbox's password through the link: the strength rule of a password change, a code when
+ * two-step verification is on, then in one transaction the new Argon2id hash, the link used, every
+ * session of the holder ended, pending second login steps dropped and the address's failed-login
+ * count forgotten (the holder proved they are the holder).
+ */
+export async function completePasswordReset(ctx: ServiceContext, token: string, newPassword: string, totpCode?: string): Promise<void> {
+  const link = await resetLink(ctx, token);
+  if (!link) throw linkGone();
+  const weakness = passwordWeakness(newPassword, link.address, '');
+  if (weakness) throw invalid({ newPassword: WEAKNESS_MESSAGE[weakness] }, `The new password ${WEAKNESS_MESSAGE[weakness]}`);
+  // The code is checked (and, if right, used up) before the transaction: a wrong one must stay
+  // counted against the link, which a rolled-back transaction would not do.
+  const second = await checkSecondStep(ctx.db, link.customerId, totpCode);
+  if (second === 'missing') throw new ResetCodeRequired(false);
+  if (second === 'wrong') {
+    await ctx.db.query('UPDATE password_resets SET attempts = attempts + 1 WHERE id_hash = $1', [sha256(token)]);
+    throw new ResetCodeRequired(true);
+  }
+  const newHash = await hashPassword(newPassword);
+  const now = clock.now();
+  await ctx.db.transaction(async (tx) => {
+    // Taken in one statement: of two requests with the same link, one sets the password.
+    const taken = await tx.query(
+      'UPDATE password_resets SET used_at = $2 WHERE id_hash = $1 AND used_at IS NULL AND expires_at > $2 AND attempts < $3 RETURNING 1',
+      [sha256(token), new Date(clock.wallMs()), RESET_CODE_TRIES_MAX],
+    );
+    if (!taken.length) throw linkGone();
+    await tx.query("UPDATE mailboxes SET password_hash = $2, updated_at = $3 WHERE id = $1 AND status <> 'terminated'", [link.mailboxId, newHash, now]);
+    await endSessionsOf(tx, link.customerId);
+    await tx.query('DELETE FROM login_challenges WHERE customer_id = $1', [link.customerId]);
+    await forgetAttempts(tx, `address:${link.address.toLowerCase()}`);
+    await audit(tx, { kind: 'holder', id: link.customerId }, { action: 'mailbox.password_reset', entityKind: 'mailbox', entityId: link.mailboxId, after: { passwordChanged: true } }, now);
+  });
+}
