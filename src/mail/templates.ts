@@ -323,3 +323,40 @@ export function usageWarning(
     ],
   };
 }
+
+/**
+ * R8: the grace is over and the mailbox is terminated. Its mail is kept (Casella deletes nothing), but
+ * the mailbox no longer receives nor logs in, and it can no longer be renewed here.
+ */
+export function mailboxTerminated(
+  locale: Locale,
+  d: { address: string; expiredOn: CalendarDate; graceEndedOn: CalendarDate; mailboxUrl: string },
+): EmailContent {
+  return {
+    subject: t(locale, `Casella cessata: ${d.address}`, `Mailbox terminated: ${d.address}`),
+    blocks: [
+      {
+        p: t(
+          locale,
+          `La casella ${d.address} è scaduta il ${longDate(d.expiredOn, 'it')} e non è stata rinnovata entro il ${longDate(d.graceEndedOn, 'it')}, l'ultimo giorno utile: da oggi è cessata.`,
+          `Mailbox ${d.address} expired on ${longDate(d.expiredOn, 'en')} and was not renewed by ${longDate(d.graceEndedOn, 'en')}, the last day it could be: it is now terminated.`,
+        ),
+      },
+      {
+        p: t(
+          locale,
+          'La casella non riceve più messaggi PEC (chi ti scrive riceve un avviso di mancata consegna), non si può più accedervi e non si può più rinnovare da qui.',
+          'The mailbox no longer receives PEC messages (senders get a non-delivery notice), can no longer be logged in to, and can no longer be renewed here.',
+        ),
+      },
+      {
+        p: t(
+          locale,
+          'La posta e i dati della casella non sono stati cancellati: restano conservati dal gestore. Per riaverli, o per riattivare l’indirizzo, scrivi all’assistenza del gestore. Il credito residuo resta tuo e puoi usarlo per le altre caselle o per acquistarne una nuova.',
+          "The mailbox's mail and data have not been deleted: the provider keeps them. To get them back, or to have the address reactivated, write to the provider's support. Your remaining credit stays yours, for your other mailboxes or a new one.",
+        ),
+      },
+      { link: t(locale, 'Scheda della casella', 'Mailbox card'), href: d.mailboxUrl },
+    ],
+  };
+}

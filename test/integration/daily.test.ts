@@ -125,7 +125,32 @@ forEachEngine('daily job', (use) => {
     assert.ok(s.mailboxesTerminated >= 1);
     m = (await readMailbox(ctx.db, mailbox.id, null))!;
     assert.equal(m.status, 'terminated');
+    // The holder is told, in their language, once: what happened, that the mail is kept, what to do.
+    const told = (await outboxOf(ctx, customer.id)).filter((x) => x.kind === 'mailbox_terminated');
+    assert.equal(told.length, 1);
+    assert.equal(told[0]!.subject, `Mailbox terminated: ${mailbox.address}`);
+    assert.equal(told[0]!.to_address, customer.reference_email);
+    assert.match(told[0]!.text_body, /expired on 1 December 2026 and was not renewed by 1 March 2027/);
+    assert.match(told[0]!.text_body, /mail and data have not been deleted/);
+    assert.match(told[0]!.text_body, /write to the provider's support/);
     assert.equal((await runDailyJob(ctx)).mailboxesTerminated, 0);
+    assert.equal((await outboxOf(ctx, customer.id)).filter((x) => x.kind === 'mailbox_terminated').length, 1);
+  });
+
+  test('R8: the "Casella cessata" e-mail is in Italian for an Italian holder', async () => {
+    const { ctx } = use();
+    const { customer, mailbox } = await holderWithMailbox(ctx, { expiresOn: '2026-06-01' });
+    clock.setRome('2026-09-01T03:00'); // E + 92 days: expired and terminated in one run
+    const s = await runDailyJob(ctx);
+    assert.ok(s.mailboxesTerminated >= 1);
+    const mails = await outboxOf(ctx, customer.id);
+    assert.deepEqual(mails.filter((x) => x.subject.startsWith('Casella')).map((x) => x.subject), [
+      `Casella scaduta: ${mailbox.address}`,
+      `Casella cessata: ${mailbox.address}`,
+    ]);
+    const last = mails.find((x) => x.kind === 'mailbox_terminated')!;
+    assert.match(last.text_body, /scaduta il 1 giugno 2026/);
+    assert.match(last.text_body, /non sono stati cancellati/);
   });
 
   test('R7: auto-renewal off expires the mailbox even with credit', async () => {
@@ -164,8 +189,11 @@ forEachEngine('daily job', (use) => {
     assert.equal(await readBalance(ctx.db, customer.id), 100_000);
     assert.deepEqual((await renewalsOf(ctx, mailbox.id)).map((r) => `${r.period_ends_on}:${r.outcome}`), ['0001-01-01:expired']);
     const mails = await outboxOf(ctx, customer.id);
-    assert.match(mails.at(-1)!.subject, /^Casella scaduta: /);
-    assert.match(mails.at(-1)!.text_body, /più di due anni/);
+    const expired = mails.find((x) => x.kind === 'mailbox_expired')!;
+    assert.match(expired.subject, /^Casella scaduta: /);
+    assert.match(expired.text_body, /più di due anni/);
+    // Its grace is long over too: terminated in the same run, and told so.
+    assert.match(mails.at(-1)!.subject, /^Casella cessata: /);
     assert.ok((await verifyLedger(ctx.db)).ok);
   });
 
