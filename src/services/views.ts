@@ -48,7 +48,8 @@ export function mailboxView(r: MailboxRow, c: Catalogue) {
             quantityGb: facts.addon.quantityGb,
             status: facts.addon.status,
             activeUntil: facts.addon.activeUntil.toString(),
-            renewalPriceCents: addonRenewalPrice(facts.addon.quantityGb, c),
+            // A deactivated add-on never renews (R8: extra space is bought again), so it has no price to show.
+            renewalPriceCents: facts.addon.status === 'active' ? addonRenewalPrice(facts.addon.quantityGb, c) : null,
           },
         ]
       : [],
@@ -94,6 +95,7 @@ export function quoteView(q: ExtraSpaceQuote, balance: Cents) {
     activeUntil: q.activeUntil.toString(),
     renewalOn: q.renewalOn.toString(),
     renewalAmountCents: q.renewalAmountCents,
+    renewalGb: q.renewalGb,
     balanceCents: balance,
     shortfallCents: maxCents(cents(0), subCents(q.amountCents, balance)),
   };

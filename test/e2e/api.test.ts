@@ -158,7 +158,7 @@ for (const engine of engineNames()) {
       const quote = (await a.c.post(`/api/mailboxes/${a.mailbox.id}/extra-space/quote`, { quantityGb: 3 })).body.quote;
       assert.deepEqual(quote, {
         quantityGb: 3, unitPriceCents: 300, rule: 'full_year', amountCents: 900, activeFrom: '2026-06-10', activeUntil: '2026-12-01',
-        renewalOn: '2026-12-01', renewalAmountCents: 900, balanceCents: 200, shortfallCents: 700,
+        renewalOn: '2026-12-01', renewalAmountCents: 900, renewalGb: 3, balanceCents: 200, shortfallCents: 700,
       });
       const placed = await a.c.post(`/api/mailboxes/${a.mailbox.id}/extra-space/orders`, { quantityGb: 3 });
       assert.equal(placed.status, 201);

@@ -121,7 +121,7 @@ ${m.addons.length === 0
         gb: a.quantityGb,
         status: tr(L, a.status === 'active' ? 'addonActive' : 'addonDeactivated'),
         until: day(a.activeUntil, L),
-      })}. ${tr(L, 'addonRenewal', { price: withVat(a.renewalPriceCents, L) })}</li>`,
+      })}. ${a.renewalPriceCents === null ? tr(L, 'addonNoRenewal') : tr(L, 'addonRenewal', { price: withVat(a.renewalPriceCents, L) })}</li>`,
     )}</ul>`}
 ${m.status === 'active' ? html`<p><a class="button" href="/mailboxes/${id}/extra-space">${tr(L, 'buyAddon')}</a></p>` : ''}
 </section>
