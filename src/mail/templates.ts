@@ -6,6 +6,9 @@ import type { EmailContent } from './message.ts';
 
 const t = (locale: Locale, it: string, en: string): string => (locale === 'en' ? en : it);
 
+/** A net price, as the catalogue and the credit count it: VAT is paid on top-ups, not here. */
+const net = (c: Cents, locale: Locale): string => `${money(c, locale)} ${t(locale, '(IVA esclusa)', '(VAT excluded)')}`;
+
 export function topupReceipt(
   locale: Locale,
   d: { amountCents: Cents; vatCents: Cents; chargeCents: Cents; balanceCents: Cents; creditUrl: string; invoicePdfUrl: string },
@@ -52,7 +55,7 @@ export function orderCompleted(
       {
         rows: [
           [t(locale, 'Servizio', 'Service'), what],
-          [t(locale, 'Importo', 'Amount'), money(d.amountCents, locale)],
+          [t(locale, 'Importo', 'Amount'), net(d.amountCents, locale)],
           [t(locale, 'Attivo fino al', 'Active until'), longDate(d.activeUntil, locale)],
           [t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)],
         ],
@@ -144,11 +147,11 @@ export function renewalOutcome(locale: Locale, d: RenewalMailData): EmailContent
   }
   const rows: [string, string][] = [];
   rows.push([t(locale, 'Casella', 'Mailbox'), d.address]);
-  if (d.mailbox.outcome === 'renewed') rows.push([t(locale, 'Rinnovo casella', 'Mailbox renewal'), money(d.mailbox.priceCents, locale)]);
+  if (d.mailbox.outcome === 'renewed') rows.push([t(locale, 'Rinnovo casella', 'Mailbox renewal'), net(d.mailbox.priceCents, locale)]);
   if (d.addon.outcome === 'renewed') {
-    rows.push([t(locale, `Spazio Extra Inbox ${d.addon.quantityGb} GB`, `Extra inbox space ${d.addon.quantityGb} GB`), money(d.addon.priceCents, locale)]);
+    rows.push([t(locale, `Spazio Extra Inbox ${d.addon.quantityGb} GB`, `Extra inbox space ${d.addon.quantityGb} GB`), net(d.addon.priceCents, locale)]);
   }
-  rows.push([t(locale, 'Addebitato', 'Charged'), money(d.chargedCents, locale)]);
+  rows.push([t(locale, 'Addebitato sul credito', 'Charged to your credit'), net(d.chargedCents, locale)]);
   rows.push([t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)]);
   if (d.newExpiresOn) rows.push([t(locale, 'Nuova scadenza', 'New expiry date'), longDate(d.newExpiresOn, locale)]);
   blocks.push({ rows });
@@ -207,8 +210,8 @@ export function addonRenewalOutcome(
     });
   }
   const rows: [string, string][] = [[t(locale, 'Casella', 'Mailbox'), d.address]];
-  if (d.outcome === 'renewed') rows.push([t(locale, `Spazio Extra Inbox ${d.quantityGb} GB`, `Extra inbox space ${d.quantityGb} GB`), money(d.priceCents, locale)]);
-  rows.push([t(locale, 'Addebitato', 'Charged'), money(d.chargedCents, locale)]);
+  if (d.outcome === 'renewed') rows.push([t(locale, `Spazio Extra Inbox ${d.quantityGb} GB`, `Extra inbox space ${d.quantityGb} GB`), net(d.priceCents, locale)]);
+  rows.push([t(locale, 'Addebitato sul credito', 'Charged to your credit'), net(d.chargedCents, locale)]);
   rows.push([t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)]);
   blocks.push({ rows });
   if (d.missingCents > 0) blocks.push({ link: t(locale, 'Ricarica il credito', 'Top up your credit'), href: d.creditUrl });
@@ -222,17 +225,26 @@ export function addonRenewalOutcome(
   };
 }
 
-/** R10: an expiry alert at a milestone before E. */
+/** What the renewal on E would do with one service, by the same plan the daily job follows. */
+export type AlertServiceOutcome = 'renews' | 'needs_credit' | 'switched_off';
+
+/**
+ * R10: an expiry alert at a milestone before E. It promises an automatic renewal only where the
+ * credit pays it today, and names extra space that will not be renewed.
+ */
 export function expiryAlert(
   locale: Locale,
   d: {
     address: string;
     expiresOn: CalendarDate;
     daysLeft: number;
-    services: readonly { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents }[];
+    services: readonly { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents; outcome: AlertServiceOutcome }[];
+    /** What the services the holder wants renewed cost together. */
     totalCents: Cents;
     balanceCents: Cents;
     shortfallCents: Cents;
+    /** The top-up that pays the shortfall: at least the minimum top-up. */
+    topupCents: Cents;
     autoRenew: boolean;
     creditUrl: string;
   },
@@ -241,16 +253,16 @@ export function expiryAlert(
     [t(locale, 'Casella', 'Mailbox'), d.address],
     [t(locale, 'Data di scadenza', 'Expiry date'), longDate(d.expiresOn, locale)],
   ];
+  const extraLabel = (gbs: number | undefined) => t(locale, `Spazio Extra Inbox ${gbs} GB`, `Extra inbox space ${gbs} GB`);
   for (const s of d.services) {
-    const label =
-      s.label === 'mailbox'
-        ? t(locale, 'Rinnovo casella', 'Mailbox renewal')
-        : t(locale, `Spazio Extra Inbox ${s.quantityGb} GB`, `Extra inbox space ${s.quantityGb} GB`);
-    rows.push([label, money(s.priceCents, locale)]);
+    const label = s.label === 'mailbox' ? t(locale, 'Rinnovo casella', 'Mailbox renewal') : extraLabel(s.quantityGb);
+    rows.push([label, s.outcome === 'switched_off' && s.label !== 'mailbox' ? t(locale, 'non sarà rinnovato', 'will not be renewed') : net(s.priceCents, locale)]);
   }
-  rows.push([t(locale, 'Totale', 'Total'), money(d.totalCents, locale)]);
+  rows.push([t(locale, 'Totale', 'Total'), net(d.totalCents, locale)]);
   rows.push([t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)]);
   if (d.shortfallCents > 0) rows.push([t(locale, 'Credito mancante', 'Shortfall'), money(d.shortfallCents, locale)]);
+  const mailbox = d.services.find((s) => s.label === 'mailbox');
+  const extra = d.services.find((s) => s.label === 'extra_inbox_space');
   const blocks: EmailContent['blocks'][number][] = [
     {
       p: t(
@@ -259,30 +271,68 @@ export function expiryAlert(
         `Mailbox ${d.address} expires on ${longDate(d.expiresOn, 'en')} (in ${d.daysLeft} ${d.daysLeft === 1 ? 'day' : 'days'}).`,
       ),
     },
-    {
-      p: d.autoRenew
-        ? t(
-            locale,
-            'Alla scadenza i servizi sotto elencati saranno rinnovati automaticamente addebitandone il prezzo sul credito.',
-            'On the expiry date the services below will be renewed automatically, charging their price to your credit.',
-          )
-        : t(
-            locale,
-            'Il rinnovo automatico è disattivato: per non perdere la casella rinnovala dalla sua scheda prima della scadenza.',
-            'Automatic renewal is switched off: to keep the mailbox, renew it from its card before the expiry date.',
-          ),
-    },
-    { rows },
   ];
-  if (d.shortfallCents > 0) {
+  const topup = money(d.topupCents, 'it');
+  const topupEn = money(d.topupCents, 'en');
+  if (!d.autoRenew) {
+    blocks.push({
+      p: t(
+        locale,
+        'Il rinnovo automatico è disattivato: per non perdere la casella rinnovala dalla sua scheda prima della scadenza.',
+        'Automatic renewal is switched off: to keep the mailbox, renew it from its card before the expiry date.',
+      ),
+    });
+    if (d.shortfallCents > 0) {
+      blocks.push({
+        warning: t(
+          locale,
+          `Il credito non basta per rinnovarla: ricarica ${topup}.`,
+          `Your credit does not cover renewing it: top up ${topupEn}.`,
+        ),
+      });
+    }
+  } else if (mailbox?.outcome === 'needs_credit') {
     blocks.push({
       warning: t(
         locale,
-        `Il credito non basta per il rinnovo: mancano ${money(d.shortfallCents, 'it')}.`,
-        `Your credit does not cover the renewal: ${money(d.shortfallCents, 'en')} short.`,
+        `Il credito non basta per il rinnovo automatico: ricarica ${topup} prima del ${longDate(d.expiresOn, 'it')}, altrimenti la casella scadrà${extra ? ' e lo Spazio Extra Inbox sarà disattivato' : ''}.`,
+        `Your credit does not cover the automatic renewal: top up ${topupEn} before ${longDate(d.expiresOn, 'en')}, or the mailbox will expire${extra ? ' and its extra inbox space will be deactivated' : ''}.`,
+      ),
+    });
+  } else if (extra?.outcome === 'needs_credit') {
+    blocks.push({
+      p: t(
+        locale,
+        'Alla scadenza la casella sarà rinnovata automaticamente addebitandone il prezzo sul credito.',
+        "On the expiry date the mailbox will be renewed automatically, charging its price to your credit.",
+      ),
+    });
+    blocks.push({
+      warning: t(
+        locale,
+        `Lo Spazio Extra Inbox (${extra.quantityGb} GB) invece non sarà rinnovato: il credito non basta. Ricarica ${topup} prima del ${longDate(d.expiresOn, 'it')} per rinnovare anche quello; altrimenti lo spazio della casella tornerà a quello di base.`,
+        `Its extra inbox space (${extra.quantityGb} GB) will not be renewed, though: your credit does not cover it. Top up ${topupEn} before ${longDate(d.expiresOn, 'en')} to renew it too; otherwise the mailbox's space falls back to its base.`,
+      ),
+    });
+  } else {
+    blocks.push({
+      p: t(
+        locale,
+        'Alla scadenza i servizi sotto elencati saranno rinnovati automaticamente addebitandone il prezzo sul credito.',
+        'On the expiry date the services below will be renewed automatically, charging their price to your credit.',
       ),
     });
   }
+  if (extra?.outcome === 'switched_off') {
+    blocks.push({
+      p: t(
+        locale,
+        `Lo Spazio Extra Inbox (${extra.quantityGb} GB) non sarà rinnovato: il suo rinnovo automatico è disattivato. Alla scadenza lo spazio della casella tornerà a quello di base.`,
+        `The extra inbox space (${extra.quantityGb} GB) will not be renewed: its automatic renewal is switched off. On the expiry date the mailbox's space falls back to its base.`,
+      ),
+    });
+  }
+  blocks.push({ rows });
   blocks.push({ link: t(locale, 'Ricarica il credito', 'Top up your credit'), href: d.creditUrl });
   return {
     subject: t(locale, `Avviso scadenza servizio: ${d.address}`, `Service expiry notice: ${d.address}`),
