@@ -127,9 +127,12 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
         kind: 'renewal',
         chargedCents: plan.chargedCents,
         balanceAfterCents: plan.balanceAfterCents,
-        description:
-          `Rinnovo ${m.address} fino al ${plan.newExpiresOn}` +
-          (plan.addon.outcome === 'renewed' ? ` (con Spazio Extra Inbox ${plan.addon.quantityGb} GB)` : ''),
+        text: {
+          key: 'renewal',
+          address: m.address,
+          until: plan.newExpiresOn!.toString(),
+          extraGb: plan.addon.outcome === 'renewed' ? plan.addon.quantityGb : 0,
+        },
         revenue: [
           { account: ACCOUNTS.revenueMailbox, amountCents: plan.mailbox.outcome === 'renewed' ? plan.mailbox.priceCents : cents(0) },
           { account: ACCOUNTS.revenueExtraSpace, amountCents: plan.addon.outcome === 'renewed' ? plan.addon.priceCents : cents(0) },

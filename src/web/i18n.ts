@@ -274,6 +274,24 @@ const it = {
   bad_kind: 'Scegli privato o azienda.',
   bad_text: 'Testo troppo lungo o con caratteri che la fattura elettronica non accetta (usa lettere latine).',
   bad_other: 'Non valido per questo tipo di intestatario.',
+  // The test gateway's stand-in for a provider's card page.
+  gwTitle: 'Pagamento con carta',
+  gwIntro: 'Gateway di prova di Casella: simula la pagina di un fornitore di pagamenti. Nessun dato della carta viene conservato.',
+  gwCredit: 'Credito da ricaricare',
+  gwVat: 'IVA',
+  gwCharged: 'Totale addebitato',
+  gwCardNumber: 'Numero carta',
+  gwExpiry: 'Scadenza',
+  gwExpiryPlaceholder: 'MM/AA',
+  gwPay: 'Paga',
+  gwTestCards: 'Carte di prova: 4242 4242 4242 4242 (approvata), 4000 0000 0000 0002 (rifiutata), 4000 0000 0000 9995 (fondi insufficienti).',
+  gwBadCard: 'Numero carta non valido: controlla le cifre.',
+  gwBadExpiry: 'Scadenza nel formato MM/AA, per esempio 08/29.',
+  gwExpired: 'La carta è scaduta.',
+  gwBadCvc: 'Il CVC è di 3 o 4 cifre.',
+  gwNotRecorded: 'Il pagamento non è stato registrato: riprova.',
+  gwNotFound: 'Pagamento non trovato',
+  gwBack: 'Torna all’area clienti',
 };
 
 export type Dict = typeof it;
@@ -551,6 +569,23 @@ const en: Dict = {
   bad_kind: 'Choose private person or business.',
   bad_text: 'Too long, or with characters an e-invoice cannot carry (use Latin letters).',
   bad_other: 'Not valid for this kind of holder.',
+  gwTitle: 'Card payment',
+  gwIntro: "Casella's test gateway: it stands in for a payment provider's page. No card data is kept.",
+  gwCredit: 'Credit to add',
+  gwVat: 'VAT',
+  gwCharged: 'Total charged',
+  gwCardNumber: 'Card number',
+  gwExpiry: 'Expiry date',
+  gwExpiryPlaceholder: 'MM/YY',
+  gwPay: 'Pay',
+  gwTestCards: 'Test cards: 4242 4242 4242 4242 (approved), 4000 0000 0000 0002 (declined), 4000 0000 0000 9995 (insufficient funds).',
+  gwBadCard: 'Invalid card number: check the digits.',
+  gwBadExpiry: 'Expiry date as MM/YY, for example 08/29.',
+  gwExpired: 'The card has expired.',
+  gwBadCvc: 'The CVC has 3 or 4 digits.',
+  gwNotRecorded: 'The payment was not recorded: try again.',
+  gwNotFound: 'Payment not found',
+  gwBack: 'Back to the customer area',
 };
 
 export const DICTIONARY: Record<Locale, Dict> = { it, en };

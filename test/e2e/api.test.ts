@@ -288,6 +288,19 @@ for (const engine of engineNames()) {
       assert.equal(events.length, 0);
     });
 
+    test('an English holder pays on a test gateway page in English and reads the statement in English', async () => {
+      const a = await holder({ locale: 'en', creditCents: 200 });
+      const topup = (await a.c.post('/api/credit/topups', { amountCents: 1000 })).body.topup;
+      const pageHtml = await fetch(topup.checkoutUrl).then((r) => r.text());
+      assert.match(pageHtml, /<html lang="en"/);
+      for (const label of ['Card payment', 'Card number', 'Expiry date', 'Pay', '€10.00']) assert.ok(pageHtml.includes(label), label);
+      assert.doesNotMatch(pageHtml, /Numero carta|Paga\b/);
+      const refused = await payByCard(topup.checkoutUrl, '4242424242424241');
+      assert.match(refused.text, /Invalid card number/);
+      assert.equal((await payByCard(topup.checkoutUrl, GOOD_CARD)).status, 303);
+      assert.deepEqual((await a.c.get('/api/credit')).body.transactions.map((t: any) => t.description), ['Card top-up', 'Adjustment: credito iniziale']);
+    });
+
     test('the card number appears in no table and no log line', async () => {
       const a = await holder({});
       const card = '4000056655665556'; // Luhn-valid, accepted like a real card
