@@ -3,6 +3,7 @@
 // record (`description`, for operators and exports); a holder reads it in their own language.
 import { date } from '../domain/calendar.ts';
 import { longDate, type Locale } from './format.ts';
+import { dictionary } from './dictionary.ts';
 
 export type LedgerText =
   | { key: 'topup' }
@@ -13,27 +14,38 @@ export type LedgerText =
   /** Extra space renewed on its own end (R7.5). */
   | { key: 'extra_space_renewal'; address: string; gb: number; until: string };
 
-export function ledgerText(d: LedgerText, locale: Locale): string {
-  const en = locale === 'en';
+const say = dictionary(
+  {
+    topup: 'Ricarica con carta',
+    adjustment: 'Rettifica: {reason}',
+    renewal: 'Rinnovo {address} fino al {until}',
+    renewalWithExtra: 'Rinnovo {address} fino al {until} (con Spazio Extra Inbox {gb} GB)',
+    extraSpace: 'Spazio Extra Inbox {gb} GB per {address}',
+    extraSpaceRenewal: 'Rinnovo Spazio Extra Inbox {gb} GB per {address} fino al {until}',
+  },
+  {
+    topup: 'Card top-up',
+    adjustment: 'Adjustment: {reason}',
+    renewal: 'Renewal of {address} until {until}',
+    renewalWithExtra: 'Renewal of {address} until {until} (with {gb} GB of extra inbox space)',
+    extraSpace: 'Extra inbox space {gb} GB for {address}',
+    extraSpaceRenewal: 'Renewal of extra inbox space {gb} GB for {address} until {until}',
+  },
+);
+
+export function ledgerText(d: LedgerText, L: Locale): string {
   switch (d.key) {
     case 'topup':
-      return en ? 'Card top-up' : 'Ricarica con carta';
+      return say(L, 'topup');
     case 'adjustment':
       // The reason is the operator's own words, kept as written.
-      return `${en ? 'Adjustment' : 'Rettifica'}: ${d.reason}`;
-    case 'renewal': {
-      const until = longDate(date(d.until), locale);
-      const extra = d.extraGb > 0 ? (en ? ` (with ${d.extraGb} GB of extra inbox space)` : ` (con Spazio Extra Inbox ${d.extraGb} GB)`) : '';
-      return (en ? `Renewal of ${d.address} until ${until}` : `Rinnovo ${d.address} fino al ${until}`) + extra;
-    }
+      return say(L, 'adjustment', { reason: d.reason });
+    case 'renewal':
+      return say(L, d.extraGb > 0 ? 'renewalWithExtra' : 'renewal', { address: d.address, until: longDate(date(d.until), L), gb: d.extraGb });
     case 'extra_space':
-      return en ? `Extra inbox space ${d.gb} GB for ${d.address}` : `Spazio Extra Inbox ${d.gb} GB per ${d.address}`;
-    case 'extra_space_renewal': {
-      const until = longDate(date(d.until), locale);
-      return en
-        ? `Renewal of extra inbox space ${d.gb} GB for ${d.address} until ${until}`
-        : `Rinnovo Spazio Extra Inbox ${d.gb} GB per ${d.address} fino al ${until}`;
-    }
+      return say(L, 'extraSpace', { address: d.address, gb: d.gb });
+    case 'extra_space_renewal':
+      return say(L, 'extraSpaceRenewal', { address: d.address, gb: d.gb, until: longDate(date(d.until), L) });
   }
 }
 

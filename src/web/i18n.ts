@@ -1,9 +1,9 @@
 // Every string of the holder's pages, Italian first, English beside it. Placeholders are {name}.
 import type { Locale } from '../i18n/format.ts';
+import { fill } from '../i18n/dictionary.ts';
 
 const it = {
   switchTo: 'English',
-  switchLang: 'en' as Locale,
   skip: 'Vai al contenuto',
   navLabel: 'Menu principale',
   navHome: 'Panoramica',
@@ -298,7 +298,6 @@ export type Dict = typeof it;
 
 const en: Dict = {
   switchTo: 'Italiano',
-  switchLang: 'it',
   skip: 'Skip to content',
   navLabel: 'Main menu',
   navHome: 'Overview',
@@ -590,12 +589,11 @@ const en: Dict = {
 
 export const DICTIONARY: Record<Locale, Dict> = { it, en };
 
-export type Key = { [K in keyof Dict]: Dict[K] extends string ? K : never }[keyof Dict];
+export type Key = keyof Dict;
 
 /** The string for key in locale, with {placeholders} filled. */
 export function tr(locale: Locale, key: Key, vars: Record<string, string | number> = {}): string {
-  return fill(DICTIONARY[locale][key] as string, vars);
+  return fill(DICTIONARY[locale][key], vars);
 }
 
-export const fill = (template: string, vars: Record<string, string | number>): string =>
-  template.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
+export { fill };
