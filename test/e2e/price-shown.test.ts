@@ -67,8 +67,12 @@ forEachServer('the price shown is the price charged', (t) => {
     assert.equal(over.status, 422);
     assert.match(over.body, /al massimo 50 GB di Spazio Extra Inbox: questa ne ha già 2, puoi aggiungerne al massimo 48/);
 
-    // The holder switches the extra space's renewal off; on E it is deactivated and advertises no price.
+    // The card's renewal names the extra space it renews.
+    assert.match((await c.get<string>(`/mailboxes/${mailbox.id}`)).body, /<dt>Spazio Extra Inbox 2 GB<\/dt><dd>6,00 €/);
+    // The holder switches the extra space's renewal off: the card says it will not be renewed; on E
+    // it is deactivated and advertises no price.
     assert.equal((await c.patch(`/api/mailboxes/${mailbox.id}`, { extraSpaceAutoRenew: false })).status, 200);
+    assert.match((await c.get<string>(`/mailboxes/${mailbox.id}`)).body, /<dt>Spazio Extra Inbox 2 GB<\/dt><dd>non si rinnova: il suo rinnovo automatico è disattivato/);
     clock.setRome('2026-12-01T03:00');
     await t.op.post('/api/admin/jobs/daily');
     const addon = (await c.get(`/api/mailboxes/${mailbox.id}`)).body.mailbox.addons[0];
