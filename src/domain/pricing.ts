@@ -17,6 +17,8 @@ export interface ExtraSpaceQuote {
   renewalOn: CalendarDate;
   /** What the whole add-on (existing GB plus these) costs to renew at E. */
   renewalAmountCents: Cents;
+  /** The GB that renewal covers: those the mailbox already has plus these. */
+  renewalGb: number;
 }
 
 export type QuoteRefusal =
@@ -70,5 +72,6 @@ export function quoteExtraSpace(
     activeUntil: periodEnd,
     renewalOn: periodEnd,
     renewalAmountCents: timesQuantity(unit, currentGb + quantityGb),
+    renewalGb: currentGb + quantityGb,
   });
 }

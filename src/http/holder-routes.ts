@@ -147,7 +147,7 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
       { schema: { tags, response: { 200: Type.Object({ balanceCents: Type.Integer(), currency: Type.Literal('EUR'), transactions: Type.Array(S.CreditTransaction) }), ...auth } } },
       async (req) => {
         const st = await readStatement(ctx, holderOf(req).customerId);
-        return { balanceCents: st.balanceCents, currency: 'EUR' as const, transactions: st.transactions.map(transactionView) };
+        return { balanceCents: st.balanceCents, currency: 'EUR' as const, transactions: st.transactions.map((t) => transactionView(t, st.locale)) };
       },
     );
     const topupResponse = (status: number) => ({ [status]: Type.Object({ topup: S.Topup }), ...S.errors(401, 403, 404, 409, 422) });

@@ -7,7 +7,9 @@ import { decideCard, TEST_SIGNATURE_HEADER, testNotification } from '../payments
 import { applyPaymentOutcome, readTopup } from '../services/topups.ts';
 import { DomainError } from '../services/errors.ts';
 import type { TopupRow } from '../services/rows.ts';
-import { money } from '../i18n/format.ts';
+import { isLocale, money, type Locale } from '../i18n/format.ts';
+import { tr } from '../web/i18n.ts';
+import { LANG_COOKIE } from './cookies.ts';
 import { html } from '../web/html.ts';
 import { page } from '../web/layout.ts';
 import { sendError } from './errors.ts';
@@ -24,14 +26,11 @@ function ownBaseUrl(server: FastifyInstance): string {
   return `http://${host}:${a.port}`;
 }
 
-const MESSAGES = {
-  cardNumber: 'Numero carta non valido: controlla le cifre.',
-  expiry: { format: 'Scadenza nel formato MM/AA, per esempio 08/29.', past: 'La carta è scaduta.' },
-  cvc: 'Il CVC è di 3 o 4 cifre.',
-} as const;
+type CardField = 'cardNumber' | 'expiry' | 'cvc';
 
-function checkoutPage(t: TopupRow, errors: Partial<Record<'cardNumber' | 'expiry' | 'cvc', string>> = {}, notice?: string): string {
-  const field = (name: 'cardNumber' | 'expiry' | 'cvc', label: string, attrs: { autocomplete: string; inputmode: string; placeholder: string }) => {
+/** The page in the holder's language, as a provider's page follows the locale it is opened with. */
+function checkoutPage(L: Locale, t: TopupRow, errors: Partial<Record<CardField, string>> = {}, notice?: string): string {
+  const field = (name: CardField, label: string, attrs: { autocomplete: string; inputmode: string; placeholder: string }) => {
     const err = errors[name];
     const errId = `${name}-error`;
     return html`<div class="field${err ? ' has-error' : ''}">
@@ -42,23 +41,23 @@ function checkoutPage(t: TopupRow, errors: Partial<Record<'cardNumber' | 'expiry
 </div>`;
   };
   const body = html`<section class="card narrow">
-<h1>Pagamento con carta</h1>
-<p class="muted">Gateway di prova di Casella: simula la pagina di un fornitore di pagamenti. Nessun dato della carta viene conservato.</p>
+<h1>${tr(L, 'gwTitle')}</h1>
+<p class="muted">${tr(L, 'gwIntro')}</p>
 <dl class="facts">
-  <div><dt>Credito da ricaricare</dt><dd>${money(t.amount_cents, 'it')}</dd></div>
-  <div><dt>IVA</dt><dd>${money(t.vat_cents, 'it')}</dd></div>
-  <div><dt>Totale addebitato</dt><dd><strong>${money(t.charge_cents, 'it')}</strong></dd></div>
+  <div><dt>${tr(L, 'gwCredit')}</dt><dd>${money(t.amount_cents, L)}</dd></div>
+  <div><dt>${tr(L, 'gwVat')}</dt><dd>${money(t.vat_cents, L)}</dd></div>
+  <div><dt>${tr(L, 'gwCharged')}</dt><dd><strong>${money(t.charge_cents, L)}</strong></dd></div>
 </dl>
 ${notice ? html`<p class="error" role="alert">${notice}</p>` : ''}
 <form method="post" action="/test-gateway/checkout/${t.id}" novalidate>
-${field('cardNumber', 'Numero carta', { autocomplete: 'cc-number', inputmode: 'numeric', placeholder: '4242 4242 4242 4242' })}
-${field('expiry', 'Scadenza', { autocomplete: 'cc-exp', inputmode: 'numeric', placeholder: 'MM/AA' })}
+${field('cardNumber', tr(L, 'gwCardNumber'), { autocomplete: 'cc-number', inputmode: 'numeric', placeholder: '4242 4242 4242 4242' })}
+${field('expiry', tr(L, 'gwExpiry'), { autocomplete: 'cc-exp', inputmode: 'numeric', placeholder: tr(L, 'gwExpiryPlaceholder') })}
 ${field('cvc', 'CVC', { autocomplete: 'cc-csc', inputmode: 'numeric', placeholder: '123' })}
-<button type="submit" class="primary">Paga</button>
+<button type="submit" class="primary">${tr(L, 'gwPay')}</button>
 </form>
-<p class="muted small">Carte di prova: 4242 4242 4242 4242 (approvata), 4000 0000 0000 0002 (rifiutata), 4000 0000 0000 9995 (fondi insufficienti).</p>
+<p class="muted small">${tr(L, 'gwTestCards')}</p>
 </section>`;
-  return page({ lang: 'it', title: 'Pagamento con carta', body });
+  return page({ lang: L, title: tr(L, 'gwTitle'), body });
 }
 
 export async function paymentRoutes(server: FastifyInstance, opts: { app: App; gateway: PaymentGateway }) {
@@ -93,29 +92,39 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
       throw err;
     }
   };
-  const notFoundPage = () => page({ lang: 'it', title: 'Pagamento non trovato', body: html`<h1>Pagamento non trovato</h1><p><a href="/">Torna all'area clienti</a></p>` });
+  const notFoundPage = (L: Locale) => page({ lang: L, title: tr(L, 'gwNotFound'), body: html`<h1>${tr(L, 'gwNotFound')}</h1><p><a href="/">${tr(L, 'gwBack')}</a></p>` });
+  // The language the holder's pages are in (their switch), else the holder's own.
+  const localeOf = async (req: FastifyRequest, t: TopupRow | null): Promise<Locale> => {
+    const c = req.cookies[LANG_COOKIE];
+    if (isLocale(c)) return c;
+    if (!t) return 'it';
+    const [row] = await app.ctx.db.query<{ locale: Locale }>('SELECT locale FROM customers WHERE id = $1', [t.customer_id]);
+    return row?.locale ?? 'it';
+  };
 
   server.get<{ Params: { id: string } }>('/test-gateway/checkout/:id', { schema: { hide: true } }, async (req, reply) => {
     const t = await topupFor(req.params.id);
-    if (!t) return reply.code(404).type('text/html; charset=utf-8').send(notFoundPage());
+    const L = await localeOf(req, t);
+    if (!t) return reply.code(404).type('text/html; charset=utf-8').send(notFoundPage(L));
     if (t.status !== 'pending') return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
-    return reply.type('text/html; charset=utf-8').send(checkoutPage(t));
+    return reply.type('text/html; charset=utf-8').send(checkoutPage(L, t));
   });
 
   server.post<{ Params: { id: string }; Body: unknown }>('/test-gateway/checkout/:id', { schema: { hide: true } }, async (req: FastifyRequest<{ Params: { id: string }; Body: unknown }>, reply) => {
     const t = await topupFor(req.params.id);
-    if (!t) return reply.code(404).type('text/html; charset=utf-8').send(notFoundPage());
+    const L = await localeOf(req, t);
+    if (!t) return reply.code(404).type('text/html; charset=utf-8').send(notFoundPage(L));
     if (t.status !== 'pending') return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
     const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
     const text = (k: string) => (typeof form[k] === 'string' ? (form[k] as string).slice(0, CARD_FORM_FIELD_LENGTH_MAX) : '');
     // The card number lives only in this function's locals: never stored, never logged (R12).
     const decision = decideCard({ cardNumber: text('cardNumber'), expiry: text('expiry'), cvc: text('cvc') }, new Date(clock.wallMs()));
     if (!decision.ok) {
-      const errors: Partial<Record<'cardNumber' | 'expiry' | 'cvc', string>> = {};
-      if (decision.fields.cardNumber) errors.cardNumber = MESSAGES.cardNumber;
-      if (decision.fields.expiry) errors.expiry = MESSAGES.expiry[decision.fields.expiry === 'past' ? 'past' : 'format'];
-      if (decision.fields.cvc) errors.cvc = MESSAGES.cvc;
-      return reply.code(422).type('text/html; charset=utf-8').send(checkoutPage(t, errors));
+      const errors: Partial<Record<CardField, string>> = {};
+      if (decision.fields.cardNumber) errors.cardNumber = tr(L, 'gwBadCard');
+      if (decision.fields.expiry) errors.expiry = tr(L, decision.fields.expiry === 'past' ? 'gwExpired' : 'gwBadExpiry');
+      if (decision.fields.cvc) errors.cvc = tr(L, 'gwBadCvc');
+      return reply.code(422).type('text/html; charset=utf-8').send(checkoutPage(L, t, errors));
     }
     const n = testNotification(
       app.config.testGatewaySecret,
@@ -130,7 +139,7 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
     });
     if (!res.ok) {
       req.log.error({ status: res.status, topupId: t.id }, 'test gateway notification refused');
-      return reply.code(502).type('text/html; charset=utf-8').send(checkoutPage(t, {}, 'Il pagamento non è stato registrato: riprova.'));
+      return reply.code(502).type('text/html; charset=utf-8').send(checkoutPage(L, t, {}, tr(L, 'gwNotRecorded')));
     }
     return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
   });

@@ -48,7 +48,7 @@ export const Mailbox = Type.Object({
       quantityGb: Type.Integer(),
       status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]),
       activeUntil: DateString,
-      renewalPriceCents: Type.Integer(),
+      renewalPriceCents: Nullable(Type.Integer()),
     }),
   ),
   renewal: Nullable(
@@ -72,6 +72,7 @@ export const Quote = Type.Object({
   activeUntil: DateString,
   renewalOn: DateString,
   renewalAmountCents: Type.Integer(),
+  renewalGb: Type.Integer(),
   balanceCents: Type.Integer(),
   shortfallCents: Type.Integer(),
 });

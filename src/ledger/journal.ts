@@ -4,13 +4,15 @@ import type { Cents } from '../domain/money.ts';
 import { newId } from '../ids.ts';
 import { SqlParams } from '../db/sql-params.ts';
 import { chargePostings, walletDelta, type Posting } from './postings.ts';
+import { ledgerText, type LedgerText } from '../i18n/ledger-text.ts';
 
 export type TransactionKind = 'topup' | 'purchase' | 'renewal' | 'adjustment' | 'refund';
 
 export interface JournalEntry {
   customerId: string;
   kind: TransactionKind;
-  description: string;
+  /** What the holder reads in the statement, in their language (the Italian text is stored too). */
+  text: LedgerText;
   postings: readonly Posting[];
   orderId?: string | null;
   mailboxId?: string | null;
@@ -42,9 +44,10 @@ export function journalCtes(p: SqlParams, e: JournalEntry): { ctes: string; id: 
   const ctes = `journal_wallet AS (
        UPDATE wallets SET balance_cents = balance_cents + ${amount}, updated_at = ${at} WHERE customer_id = ${customer} RETURNING balance_cents
      ), ${JOURNAL_TXN} AS (
-       INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description,
+       INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description, description_params,
          order_id, mailbox_id, topup_id, created_at)
-       SELECT ${p.add(id)}, ${customer}, ${p.add(e.kind)}, ${amount}, w.balance_cents, ${p.add(e.description)}, ${p.add(e.orderId ?? null)},
+       SELECT ${p.add(id)}, ${customer}, ${p.add(e.kind)}, ${amount}, w.balance_cents, ${p.add(ledgerText(e.text, 'it'))},
+              ${p.add(JSON.stringify(e.text))}::jsonb, ${p.add(e.orderId ?? null)},
               ${p.add(e.mailboxId ?? null)}, ${p.add(e.topupId ?? null)}, ${at} FROM journal_wallet w
        RETURNING id, balance_after_cents
      ), journal_postings AS (
@@ -70,7 +73,7 @@ export interface ChargeEntry {
   chargedCents: Cents;
   /** The wallet's balance right after this charge, as the caller computed it under the wallet's lock. */
   balanceAfterCents: Cents;
-  description: string;
+  text: LedgerText;
   /** What the charge paid for, by revenue account; they sum to chargedCents. */
   revenue: readonly Posting[];
   orderId: string | null;
@@ -98,12 +101,14 @@ export function chargesCtes(p: SqlParams, charges: readonly ChargeEntry[], at: D
   for (const c of charges) finalBalance.set(c.customerId, c.balanceAfterCents);
   const when = p.add(at);
   const ctes = `charges_txn AS (
-       INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description, order_id, mailbox_id, created_at)
-       SELECT id, c, k, -x, b, d, o, mid, ${when}
+       INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description, description_params,
+                                        order_id, mailbox_id, created_at)
+       SELECT id, c, k, -x, b, d, dp::jsonb, o, mid, ${when}
          FROM unnest(${p.add(ids)}::text[], ${p.add(charges.map((c) => c.customerId))}::text[], ${p.add(charges.map((c) => c.kind))}::text[],
                      ${p.add(charges.map((c) => c.chargedCents))}::int8[], ${p.add(charges.map((c) => c.balanceAfterCents))}::int8[],
-                     ${p.add(charges.map((c) => c.description))}::text[], ${p.add(charges.map((c) => c.orderId))}::text[],
-                     ${p.add(charges.map((c) => c.mailboxId))}::text[]) WITH ORDINALITY AS v(id, c, k, x, b, d, o, mid, n)
+                     ${p.add(charges.map((c) => ledgerText(c.text, 'it')))}::text[],
+                     ${p.add(charges.map((c) => JSON.stringify(c.text)))}::text[], ${p.add(charges.map((c) => c.orderId))}::text[],
+                     ${p.add(charges.map((c) => c.mailboxId))}::text[]) WITH ORDINALITY AS v(id, c, k, x, b, d, dp, o, mid, n)
         ORDER BY n
      ), charges_postings AS (
        INSERT INTO ledger_postings (transaction_id, account, amount_cents)

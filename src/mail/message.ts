@@ -1,5 +1,7 @@
 // An e-mail as structured blocks, rendered once to plain text and once to HTML (R13), so escaping
 // lives in one place and both versions always say the same thing.
+import type { Locale } from '../i18n/format.ts';
+import { say } from './texts.ts';
 export type Block =
   | { p: string }
   | { rows: readonly (readonly [label: string, value: string])[] }
@@ -37,8 +39,9 @@ const FONT = 'system-ui,-apple-system,\'Segoe UI\',Roboto,\'Helvetica Neue\',Ari
 
 function footerLines(brand: EmailBrand, lang: string): string[] {
   const l = brand.legal;
-  const office = l?.office ? `${lang === 'en' ? 'Registered office' : 'Sede legale'}: ${l.office}` : null;
-  const help = brand.supportEmail ? `${lang === 'en' ? 'Support' : 'Assistenza'}: ${brand.supportEmail}` : null;
+  const L: Locale = lang === 'en' ? 'en' : 'it';
+  const office = l?.office ? say(L, 'office', { office: l.office }) : null;
+  const help = brand.supportEmail ? say(L, 'support', { email: brand.supportEmail }) : null;
   return [l?.companyName ?? brand.name, l?.ids ?? null, office, help].filter((x): x is string => Boolean(x));
 }
 

@@ -1,36 +1,46 @@
-// The holder's e-mails, in Italian and English (R13). Subjects begin as API.md "E-mail" fixes.
+// The holder's e-mails, in Italian and English (R13). Subjects begin as API.md "E-mail" fixes. The
+// words are in ./texts.ts; here is what each e-mail says, and when.
 import type { CalendarDate } from '../domain/calendar.ts';
 import type { Cents } from '../domain/money.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
 import type { EmailContent } from './message.ts';
+import { say } from './texts.ts';
 
-const t = (locale: Locale, it: string, en: string): string => (locale === 'en' ? en : it);
+type Block = EmailContent['blocks'][number];
+
+/** A net price, as the catalogue and the credit count it: VAT is paid on top-ups, not here. */
+const net = (c: Cents, L: Locale): string => say(L, 'vatExcluded', { amount: money(c, L) });
+
+const gb = (bytes: number, L: Locale): string => {
+  const v = (bytes / 1024 ** 3).toFixed(2);
+  return `${L === 'en' ? v : v.replace('.', ',')} GB`;
+};
 
 export function topupReceipt(
-  locale: Locale,
+  L: Locale,
   d: { amountCents: Cents; vatCents: Cents; chargeCents: Cents; balanceCents: Cents; creditUrl: string; invoicePdfUrl: string },
 ): EmailContent {
   return {
-    subject: t(locale, `Ricarica effettuata: ${money(d.amountCents, 'it')}`, `Top-up completed: ${money(d.amountCents, 'en')}`),
+    subject: say(L, 'topupSubject', { amount: money(d.amountCents, L) }),
     blocks: [
-      { p: t(locale, 'La ricarica del credito è andata a buon fine.', 'Your credit top-up went through.') },
+      { p: say(L, 'topupDone') },
       {
         rows: [
-          [t(locale, 'Credito ricaricato', 'Credit added'), money(d.amountCents, locale)],
-          [t(locale, 'IVA', 'VAT'), money(d.vatCents, locale)],
-          [t(locale, 'Addebitato sulla carta', 'Charged to the card'), money(d.chargeCents, locale)],
-          [t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)],
+          [say(L, 'topupAdded'), money(d.amountCents, L)],
+          [say(L, 'vat'), money(d.vatCents, L)],
+          [say(L, 'topupCharged'), money(d.chargeCents, L)],
+          [say(L, 'balance'), money(d.balanceCents, L)],
         ],
       },
-      { link: t(locale, 'Movimenti del credito', 'Credit movements'), href: d.creditUrl },
+      { link: say(L, 'creditMovements'), href: d.creditUrl },
       // R15: the invoice goes to SdI; the holder gets its courtesy copy here.
-      { link: t(locale, 'Fattura (copia di cortesia, PDF)', 'Invoice (courtesy copy, PDF)'), href: d.invoicePdfUrl },
+      { link: say(L, 'invoiceCopy'), href: d.invoicePdfUrl },
     ],
   };
 }
 
 export function orderCompleted(
-  locale: Locale,
+  L: Locale,
   d: {
     address: string;
     kind: 'extra_inbox_space' | 'renewal';
@@ -41,31 +51,23 @@ export function orderCompleted(
     mailboxUrl: string;
   },
 ): EmailContent {
-  const what =
-    d.kind === 'renewal'
-      ? t(locale, 'Rinnovo della casella', 'Mailbox renewal')
-      : t(locale, `Spazio Extra Inbox: ${d.quantityGb} GB`, `Extra inbox space: ${d.quantityGb} GB`);
+  const what = d.kind === 'renewal' ? say(L, 'serviceRenewal') : say(L, 'extraGbService', { gb: d.quantityGb });
   return {
-    subject: t(locale, `Ordine completato: ${d.address}`, `Order completed: ${d.address}`),
+    subject: say(L, 'orderSubject', { address: d.address }),
     blocks: [
-      { p: t(locale, `Il tuo ordine per la casella ${d.address} è stato evaso.`, `Your order for mailbox ${d.address} is complete.`) },
+      { p: say(L, 'orderDone', { address: d.address }) },
       {
         rows: [
-          [t(locale, 'Servizio', 'Service'), what],
-          [t(locale, 'Importo', 'Amount'), money(d.amountCents, locale)],
-          [t(locale, 'Attivo fino al', 'Active until'), longDate(d.activeUntil, locale)],
-          [t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)],
+          [say(L, 'service'), what],
+          [say(L, 'amount'), net(d.amountCents, L)],
+          [say(L, 'activeUntil'), longDate(d.activeUntil, L)],
+          [say(L, 'balance'), money(d.balanceCents, L)],
         ],
       },
-      { link: t(locale, 'Scheda della casella', 'Mailbox card'), href: d.mailboxUrl },
+      { link: say(L, 'mailboxCard'), href: d.mailboxUrl },
     ],
   };
 }
-
-const gb = (bytes: number, locale: Locale): string => {
-  const v = (bytes / 1024 ** 3).toFixed(2);
-  return `${locale === 'en' ? v : v.replace('.', ',')} GB`;
-};
 
 export type RenewalMailKind = 'renewal_completed' | 'addon_deactivated' | 'mailbox_expired';
 
@@ -95,80 +97,38 @@ export const renewalMailKind = (d: Pick<RenewalMailData, 'mailbox' | 'addon'>): 
   d.mailbox.outcome === 'expired' ? 'mailbox_expired' : d.addon.outcome === 'deactivated' ? 'addon_deactivated' : 'renewal_completed';
 
 /** R7.4: what the renewal on day E did to a mailbox and its extra space. */
-export function renewalOutcome(locale: Locale, d: RenewalMailData): EmailContent {
+export function renewalOutcome(L: Locale, d: RenewalMailData): EmailContent {
   const kind = renewalMailKind(d);
-  const subject =
-    kind === 'mailbox_expired'
-      ? t(locale, `Casella scaduta: ${d.address}`, `Mailbox expired: ${d.address}`)
-      : kind === 'addon_deactivated'
-        ? t(locale, `Servizio aggiuntivo disattivato: ${d.address}`, `Add-on service deactivated: ${d.address}`)
-        : t(locale, `Rinnovo effettuato: ${d.address}`, `Renewal completed: ${d.address}`);
-  const blocks: EmailContent['blocks'][number][] = [];
+  const address = d.address;
+  const subject = say(L, kind === 'mailbox_expired' ? 'expiredSubject' : kind === 'addon_deactivated' ? 'deactivatedSubject' : 'renewedSubject', { address });
+  const notEnough = say(L, 'whyNotEnough', { missing: money(d.missingCents, L) });
+  const blocks: Block[] = [];
   if (d.mailbox.outcome === 'renewed') {
-    blocks.push({
-      p: t(
-        locale,
-        `La casella ${d.address} è stata rinnovata fino al ${longDate(d.newExpiresOn!, 'it')}.`,
-        `Mailbox ${d.address} has been renewed until ${longDate(d.newExpiresOn!, 'en')}.`,
-      ),
-    });
+    blocks.push({ p: say(L, 'mailboxRenewed', { address, until: longDate(d.newExpiresOn!, L) }) });
   } else {
-    const why =
-      d.mailbox.reason === 'auto_renew_off'
-        ? t(locale, 'il rinnovo automatico era disattivato', 'automatic renewal was switched off')
-        : d.mailbox.reason === 'overdue_too_long'
-          ? t(locale, 'era scaduta da più di due anni e i rinnovi arretrati non vengono addebitati', 'it was overdue by more than two years, and missed years are not charged')
-          : t(locale, `il credito non bastava (mancavano ${money(d.missingCents, 'it')})`, `the credit was not enough (${money(d.missingCents, 'en')} short)`);
-    blocks.push({
-      p: t(
-        locale,
-        `La casella ${d.address} è scaduta il ${longDate(d.periodEndsOn, 'it')} e non è stata rinnovata: ${why}. Puoi ancora rinnovarla dal credito fino al ${longDate(d.graceEndsOn, 'it')}; dopo quella data sarà cessata.`,
-        `Mailbox ${d.address} expired on ${longDate(d.periodEndsOn, 'en')} and was not renewed: ${why}. You can still renew it from your credit until ${longDate(d.graceEndsOn, 'en')}; after that date it will be terminated.`,
-      ),
-    });
+    const why = d.mailbox.reason === 'auto_renew_off' ? say(L, 'whyAutoOff') : d.mailbox.reason === 'overdue_too_long' ? say(L, 'whyOverdue') : notEnough;
+    blocks.push({ p: say(L, 'mailboxExpired', { address, on: longDate(d.periodEndsOn, L), why, graceEnd: longDate(d.graceEndsOn, L) }) });
   }
   if (d.addon.outcome === 'deactivated') {
-    const why =
-      d.addon.reason === 'mailbox_expired'
-        ? t(locale, 'la casella è scaduta', 'the mailbox expired')
-        : d.addon.reason === 'auto_renew_off'
-          ? t(locale, 'il suo rinnovo automatico era disattivato', 'its automatic renewal was switched off')
-          : t(locale, `il credito non bastava (mancavano ${money(d.missingCents, 'it')})`, `the credit was not enough (${money(d.missingCents, 'en')} short)`);
-    blocks.push({
-      p: t(
-        locale,
-        `Il servizio aggiuntivo Spazio Extra Inbox (${d.addon.quantityGb} GB) è stato disattivato: ${why}. Lo spazio della casella torna a quello di base.`,
-        `The add-on Extra inbox space (${d.addon.quantityGb} GB) has been deactivated: ${why}. The mailbox's space falls back to its base.`,
-      ),
-    });
+    const why = d.addon.reason === 'mailbox_expired' ? say(L, 'whyMailboxExpired') : d.addon.reason === 'auto_renew_off' ? say(L, 'whyAddonAutoOff') : notEnough;
+    blocks.push({ p: say(L, 'addonDeactivated', { gb: d.addon.quantityGb, why }) });
   }
-  const rows: [string, string][] = [];
-  rows.push([t(locale, 'Casella', 'Mailbox'), d.address]);
-  if (d.mailbox.outcome === 'renewed') rows.push([t(locale, 'Rinnovo casella', 'Mailbox renewal'), money(d.mailbox.priceCents, locale)]);
-  if (d.addon.outcome === 'renewed') {
-    rows.push([t(locale, `Spazio Extra Inbox ${d.addon.quantityGb} GB`, `Extra inbox space ${d.addon.quantityGb} GB`), money(d.addon.priceCents, locale)]);
-  }
-  rows.push([t(locale, 'Addebitato', 'Charged'), money(d.chargedCents, locale)]);
-  rows.push([t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)]);
-  if (d.newExpiresOn) rows.push([t(locale, 'Nuova scadenza', 'New expiry date'), longDate(d.newExpiresOn, locale)]);
+  const rows: [string, string][] = [[say(L, 'mailbox'), address]];
+  if (d.mailbox.outcome === 'renewed') rows.push([say(L, 'mailboxRenewal'), net(d.mailbox.priceCents, L)]);
+  if (d.addon.outcome === 'renewed') rows.push([say(L, 'extraGb', { gb: d.addon.quantityGb }), net(d.addon.priceCents, L)]);
+  rows.push([say(L, 'chargedToCredit'), net(d.chargedCents, L)]);
+  rows.push([say(L, 'balance'), money(d.balanceCents, L)]);
+  if (d.newExpiresOn) rows.push([say(L, 'newExpiry'), longDate(d.newExpiresOn, L)]);
   blocks.push({ rows });
-  if (d.overQuota) {
-    blocks.push({
-      warning: t(
-        locale,
-        `La casella contiene ${gb(d.overQuota.usedBytes, 'it')} di posta, più del suo spazio di ${gb(d.overQuota.totalBytes, 'it')}. I nuovi messaggi PEC saranno rifiutati (il mittente riceve un avviso di mancata consegna e tu non ricevi nulla) finché non acquisti altro spazio o non elimini dei messaggi.`,
-        `The mailbox holds ${gb(d.overQuota.usedBytes, 'en')} of mail, more than its space of ${gb(d.overQuota.totalBytes, 'en')}. New PEC messages will be refused (the sender gets a non-delivery notice and you get nothing) until you buy more space or remove mail.`,
-      ),
-    });
-  }
-  if (d.missingCents > 0) blocks.push({ link: t(locale, 'Ricarica il credito', 'Top up your credit'), href: d.creditUrl });
-  blocks.push({ link: t(locale, 'Scheda della casella', 'Mailbox card'), href: d.mailboxUrl });
+  if (d.overQuota) blocks.push({ warning: say(L, 'overQuota', { used: gb(d.overQuota.usedBytes, L), total: gb(d.overQuota.totalBytes, L) }) });
+  if (d.missingCents > 0) blocks.push({ link: say(L, 'topUp'), href: d.creditUrl });
+  blocks.push({ link: say(L, 'mailboxCard'), href: d.mailboxUrl });
   return { subject, blocks };
 }
 
 /** R7.5: extra space ending before its mailbox, renewed from credit on its own end or deactivated. */
 export function addonRenewalOutcome(
-  locale: Locale,
+  L: Locale,
   d: {
     address: string;
     quantityGb: number;
@@ -184,204 +144,156 @@ export function addonRenewalOutcome(
     creditUrl: string;
   },
 ): EmailContent {
-  const blocks: EmailContent['blocks'][number][] = [];
+  const address = d.address;
+  const blocks: Block[] = [];
   if (d.outcome === 'renewed') {
-    blocks.push({
-      p: t(
-        locale,
-        `Il servizio aggiuntivo Spazio Extra Inbox (${d.quantityGb} GB) della casella ${d.address} è stato rinnovato fino al ${longDate(d.newActiveUntil!, 'it')}.`,
-        `The add-on Extra inbox space (${d.quantityGb} GB) of mailbox ${d.address} has been renewed until ${longDate(d.newActiveUntil!, 'en')}.`,
-      ),
-    });
+    blocks.push({ p: say(L, 'addonRenewed', { gb: d.quantityGb, address, until: longDate(d.newActiveUntil!, L) }) });
   } else {
-    const why =
-      d.reason === 'auto_renew_off'
-        ? t(locale, 'il suo rinnovo automatico era disattivato', 'its automatic renewal was switched off')
-        : t(locale, `il credito non bastava (mancavano ${money(d.missingCents, 'it')})`, `the credit was not enough (${money(d.missingCents, 'en')} short)`);
-    blocks.push({
-      p: t(
-        locale,
-        `Il servizio aggiuntivo Spazio Extra Inbox (${d.quantityGb} GB) della casella ${d.address} è scaduto il ${longDate(d.periodEndsOn, 'it')} ed è stato disattivato: ${why}. Lo spazio della casella torna a quello di base.`,
-        `The add-on Extra inbox space (${d.quantityGb} GB) of mailbox ${d.address} ended on ${longDate(d.periodEndsOn, 'en')} and has been deactivated: ${why}. The mailbox's space falls back to its base.`,
-      ),
-    });
+    const why = d.reason === 'auto_renew_off' ? say(L, 'whyAddonAutoOff') : say(L, 'whyNotEnough', { missing: money(d.missingCents, L) });
+    blocks.push({ p: say(L, 'addonEnded', { gb: d.quantityGb, address, on: longDate(d.periodEndsOn, L), why }) });
   }
-  const rows: [string, string][] = [[t(locale, 'Casella', 'Mailbox'), d.address]];
-  if (d.outcome === 'renewed') rows.push([t(locale, `Spazio Extra Inbox ${d.quantityGb} GB`, `Extra inbox space ${d.quantityGb} GB`), money(d.priceCents, locale)]);
-  rows.push([t(locale, 'Addebitato', 'Charged'), money(d.chargedCents, locale)]);
-  rows.push([t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)]);
+  const rows: [string, string][] = [[say(L, 'mailbox'), address]];
+  if (d.outcome === 'renewed') rows.push([say(L, 'extraGb', { gb: d.quantityGb }), net(d.priceCents, L)]);
+  rows.push([say(L, 'chargedToCredit'), net(d.chargedCents, L)]);
+  rows.push([say(L, 'balance'), money(d.balanceCents, L)]);
   blocks.push({ rows });
-  if (d.missingCents > 0) blocks.push({ link: t(locale, 'Ricarica il credito', 'Top up your credit'), href: d.creditUrl });
-  blocks.push({ link: t(locale, 'Scheda della casella', 'Mailbox card'), href: d.mailboxUrl });
-  return {
-    subject:
-      d.outcome === 'renewed'
-        ? t(locale, `Rinnovo effettuato: ${d.address}`, `Renewal completed: ${d.address}`)
-        : t(locale, `Servizio aggiuntivo disattivato: ${d.address}`, `Add-on service deactivated: ${d.address}`),
-    blocks,
-  };
+  if (d.missingCents > 0) blocks.push({ link: say(L, 'topUp'), href: d.creditUrl });
+  blocks.push({ link: say(L, 'mailboxCard'), href: d.mailboxUrl });
+  return { subject: say(L, d.outcome === 'renewed' ? 'renewedSubject' : 'deactivatedSubject', { address }), blocks };
 }
 
-/** R10: an expiry alert at a milestone before E. */
+/** What the renewal on E would do with one service, by the same plan the daily job follows. */
+export type AlertServiceOutcome = 'renews' | 'needs_credit' | 'switched_off';
+
+/**
+ * R10: an expiry alert at a milestone before E. It promises an automatic renewal only where the
+ * credit pays it today, and names extra space that will not be renewed.
+ */
 export function expiryAlert(
-  locale: Locale,
+  L: Locale,
   d: {
     address: string;
     expiresOn: CalendarDate;
     daysLeft: number;
-    services: readonly { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents }[];
+    services: readonly { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents; outcome: AlertServiceOutcome }[];
+    /** What the services the holder wants renewed cost together. */
     totalCents: Cents;
     balanceCents: Cents;
     shortfallCents: Cents;
+    /** The top-up that pays the shortfall: at least the minimum top-up. */
+    topupCents: Cents;
     autoRenew: boolean;
     creditUrl: string;
   },
 ): EmailContent {
+  const on = longDate(d.expiresOn, L);
+  const topup = money(d.topupCents, L);
   const rows: [string, string][] = [
-    [t(locale, 'Casella', 'Mailbox'), d.address],
-    [t(locale, 'Data di scadenza', 'Expiry date'), longDate(d.expiresOn, locale)],
+    [say(L, 'mailbox'), d.address],
+    [say(L, 'expiryDate'), on],
   ];
   for (const s of d.services) {
-    const label =
-      s.label === 'mailbox'
-        ? t(locale, 'Rinnovo casella', 'Mailbox renewal')
-        : t(locale, `Spazio Extra Inbox ${s.quantityGb} GB`, `Extra inbox space ${s.quantityGb} GB`);
-    rows.push([label, money(s.priceCents, locale)]);
+    const label = s.label === 'mailbox' ? say(L, 'mailboxRenewal') : say(L, 'extraGb', { gb: s.quantityGb ?? 0 });
+    rows.push([label, s.outcome === 'switched_off' && s.label !== 'mailbox' ? say(L, 'notRenewed') : net(s.priceCents, L)]);
   }
-  rows.push([t(locale, 'Totale', 'Total'), money(d.totalCents, locale)]);
-  rows.push([t(locale, 'Credito residuo', 'Credit balance'), money(d.balanceCents, locale)]);
-  if (d.shortfallCents > 0) rows.push([t(locale, 'Credito mancante', 'Shortfall'), money(d.shortfallCents, locale)]);
-  const blocks: EmailContent['blocks'][number][] = [
-    {
-      p: t(
-        locale,
-        `La casella ${d.address} scade il ${longDate(d.expiresOn, 'it')} (tra ${d.daysLeft} ${d.daysLeft === 1 ? 'giorno' : 'giorni'}).`,
-        `Mailbox ${d.address} expires on ${longDate(d.expiresOn, 'en')} (in ${d.daysLeft} ${d.daysLeft === 1 ? 'day' : 'days'}).`,
-      ),
-    },
-    {
-      p: d.autoRenew
-        ? t(
-            locale,
-            'Alla scadenza i servizi sotto elencati saranno rinnovati automaticamente addebitandone il prezzo sul credito.',
-            'On the expiry date the services below will be renewed automatically, charging their price to your credit.',
-          )
-        : t(
-            locale,
-            'Il rinnovo automatico è disattivato: per non perdere la casella rinnovala dalla sua scheda prima della scadenza.',
-            'Automatic renewal is switched off: to keep the mailbox, renew it from its card before the expiry date.',
-          ),
-    },
-    { rows },
+  rows.push([say(L, 'total'), net(d.totalCents, L)]);
+  rows.push([say(L, 'balance'), money(d.balanceCents, L)]);
+  if (d.shortfallCents > 0) rows.push([say(L, 'shortfall'), money(d.shortfallCents, L)]);
+  const mailbox = d.services.find((s) => s.label === 'mailbox');
+  const extra = d.services.find((s) => s.label === 'extra_inbox_space');
+  const blocks: Block[] = [
+    { p: say(L, 'expiresIn', { address: d.address, on, days: d.daysLeft, daysWord: say(L, d.daysLeft === 1 ? 'day' : 'days') }) },
   ];
-  if (d.shortfallCents > 0) {
-    blocks.push({
-      warning: t(
-        locale,
-        `Il credito non basta per il rinnovo: mancano ${money(d.shortfallCents, 'it')}.`,
-        `Your credit does not cover the renewal: ${money(d.shortfallCents, 'en')} short.`,
-      ),
-    });
+  if (!d.autoRenew) {
+    blocks.push({ p: say(L, 'autoOff') });
+    if (d.shortfallCents > 0) blocks.push({ warning: say(L, 'autoOffShort', { topup }) });
+  } else if (mailbox?.outcome === 'needs_credit') {
+    blocks.push({ warning: say(L, extra ? 'mailboxNeedsCreditExtra' : 'mailboxNeedsCredit', { topup, on }) });
+  } else if (extra?.outcome === 'needs_credit') {
+    blocks.push({ p: say(L, 'mailboxWillRenew') });
+    blocks.push({ warning: say(L, 'extraNeedsCredit', { gb: extra.quantityGb ?? 0, topup, on }) });
+  } else {
+    blocks.push({ p: say(L, 'allWillRenew') });
   }
-  blocks.push({ link: t(locale, 'Ricarica il credito', 'Top up your credit'), href: d.creditUrl });
-  return {
-    subject: t(locale, `Avviso scadenza servizio: ${d.address}`, `Service expiry notice: ${d.address}`),
-    blocks,
-  };
+  if (extra?.outcome === 'switched_off') blocks.push({ p: say(L, 'extraSwitchedOff', { gb: extra.quantityGb ?? 0 }) });
+  blocks.push({ rows });
+  blocks.push({ link: say(L, 'topUp'), href: d.creditUrl });
+  return { subject: say(L, 'alertSubject', { address: d.address }), blocks };
 }
 
 /** R11: usage crossed a threshold of the mailbox's total space. */
 export function usageWarning(
-  locale: Locale,
+  L: Locale,
   d: { address: string; thresholdPercent: number; usedBytes: number; totalBytes: number; buySpaceUrl: string },
 ): EmailContent {
   const pct = d.totalBytes > 0 ? Math.floor((d.usedBytes * 100) / d.totalBytes) : 100;
   return {
-    subject: t(locale, `Spazio in esaurimento: ${d.address}`, `Inbox space running low: ${d.address}`),
+    subject: say(L, 'usageSubject', { address: d.address }),
     blocks: [
-      {
-        p: t(
-          locale,
-          `La casella ${d.address} ha superato il ${d.thresholdPercent}% del suo spazio.`,
-          `Mailbox ${d.address} has gone over ${d.thresholdPercent}% of its space.`,
-        ),
-      },
+      { p: say(L, 'usageCrossed', { address: d.address, percent: d.thresholdPercent }) },
       {
         rows: [
-          [t(locale, 'Spazio usato', 'Space used'), `${gb(d.usedBytes, locale)} (${pct}%)`],
-          [t(locale, 'Spazio Inbox', 'Inbox space'), gb(d.totalBytes, locale)],
+          [say(L, 'spaceUsed'), `${gb(d.usedBytes, L)} (${pct}%)`],
+          [say(L, 'inboxSpace'), gb(d.totalBytes, L)],
         ],
       },
-      {
-        p: t(
-          locale,
-          'Quando lo spazio è esaurito i nuovi messaggi PEC vengono rifiutati e il mittente riceve un avviso di mancata consegna. Puoi acquistare Spazio Extra Inbox o eliminare dei messaggi.',
-          'When the space is full new PEC messages are refused and the sender gets a non-delivery notice. You can buy extra inbox space or remove mail.',
-        ),
-      },
-      { link: t(locale, 'Acquista spazio', 'Buy space'), href: d.buySpaceUrl },
+      { p: say(L, 'whenFull') },
+      { link: say(L, 'buySpace'), href: d.buySpaceUrl },
+    ],
+  };
+}
+
+/**
+ * R8: the grace is over and the mailbox is terminated. Its mail is kept (Casella deletes nothing), but
+ * the mailbox no longer receives nor logs in, and it can no longer be renewed here.
+ */
+export function mailboxTerminated(
+  L: Locale,
+  d: { address: string; expiredOn: CalendarDate; graceEndedOn: CalendarDate; mailboxUrl: string },
+): EmailContent {
+  return {
+    subject: say(L, 'terminatedSubject', { address: d.address }),
+    blocks: [
+      { p: say(L, 'terminated', { address: d.address, on: longDate(d.expiredOn, L), graceEnd: longDate(d.graceEndedOn, L) }) },
+      { p: say(L, 'terminatedEffects') },
+      { p: say(L, 'terminatedKept') },
+      { link: say(L, 'mailboxCard'), href: d.mailboxUrl },
     ],
   };
 }
 
 /** Issue 15: the reset link for a mailbox's password, sent to its holder's reference e-mail. */
-export function passwordReset(locale: Locale, d: { address: string; resetUrl: string; validMinutes: number; twoStep: boolean }): EmailContent {
+export function passwordReset(L: Locale, d: { address: string; resetUrl: string; validMinutes: number; twoStep: boolean }): EmailContent {
   return {
-    subject: t(locale, `Reimposta la password: ${d.address}`, `Reset your password: ${d.address}`),
+    subject: say(L, 'resetSubject', { address: d.address }),
     blocks: [
-      {
-        p: t(
-          locale,
-          `È stato chiesto di reimpostare la password della casella PEC ${d.address}. Per sceglierne una nuova apri il link qui sotto: vale ${d.validMinutes} minuti e una volta sola.`,
-          `Someone asked to reset the password of the PEC mailbox ${d.address}. To choose a new one, open the link below: it works for ${d.validMinutes} minutes, once.`,
-        ),
-      },
-      { link: t(locale, 'Reimposta la password', 'Reset the password'), href: d.resetUrl },
-      ...(d.twoStep
-        ? [{ p: t(locale, 'La verifica in due passaggi è attiva: ti verrà chiesto anche un codice dell\'app o un codice di recupero.', 'Two-step verification is on: you will also be asked for a code from the app or a recovery code.') }]
-        : []),
-      {
-        p: t(
-          locale,
-          'La nuova password varrà per l\'area clienti e per la posta, e tutte le sessioni aperte verranno chiuse. Se non hai chiesto tu di reimpostarla, ignora questo messaggio: la password resta quella di prima.',
-          'The new password will hold for the customer area and for mail, and every open session will be closed. If you did not ask for this, ignore this message: the password stays as it is.',
-        ),
-      },
+      { p: say(L, 'resetAsked', { address: d.address, minutes: d.validMinutes }) },
+      { link: say(L, 'resetLink'), href: d.resetUrl },
+      ...(d.twoStep ? [{ p: say(L, 'resetTwoStep') }] : []),
+      { p: say(L, 'resetEffects') },
     ],
   };
 }
 
 /** Issue 15: the link that confirms a new reference e-mail, sent to the new address. */
-export function referenceEmailConfirmation(locale: Locale, d: { holderName: string; newEmail: string; confirmUrl: string; validHours: number }): EmailContent {
+export function referenceEmailConfirmation(L: Locale, d: { holderName: string; newEmail: string; confirmUrl: string; validHours: number }): EmailContent {
   return {
-    subject: t(locale, 'Conferma il nuovo indirizzo e-mail di riferimento', 'Confirm your new reference e-mail address'),
+    subject: say(L, 'emailConfirmSubject'),
     blocks: [
-      {
-        p: t(
-          locale,
-          `${d.holderName} ha chiesto che gli avvisi dei servizi PEC (scadenze, rinnovi, ricariche) arrivino a ${d.newEmail}. Il cambio avviene solo quando apri il link qui sotto e confermi; il link vale ${d.validHours} ore e una volta sola.`,
-          `${d.holderName} asked for the notices of their PEC services (expiries, renewals, top-ups) to go to ${d.newEmail}. The change happens only when you open the link below and confirm; the link works for ${d.validHours} hours, once.`,
-        ),
-      },
-      { link: t(locale, 'Conferma l\'indirizzo', 'Confirm the address'), href: d.confirmUrl },
-      { p: t(locale, 'Se non l\'hai chiesto tu, ignora questo messaggio: non cambia nulla.', 'If you did not ask for this, ignore this message: nothing changes.') },
+      { p: say(L, 'emailConfirmAsked', { holder: d.holderName, email: d.newEmail, hours: d.validHours }) },
+      { link: say(L, 'emailConfirmLink'), href: d.confirmUrl },
+      { p: say(L, 'emailConfirmIgnore') },
     ],
   };
 }
 
 /** Issue 15: to the old reference e-mail, once the new one is confirmed, so a change nobody asked for is noticed. */
-export function referenceEmailChanged(locale: Locale, d: { oldEmail: string; newEmail: string; profileUrl: string }): EmailContent {
+export function referenceEmailChanged(L: Locale, d: { oldEmail: string; newEmail: string; profileUrl: string }): EmailContent {
   return {
-    subject: t(locale, 'Indirizzo e-mail di riferimento cambiato', 'Reference e-mail address changed'),
+    subject: say(L, 'emailChangedSubject'),
     blocks: [
-      {
-        p: t(
-          locale,
-          `Da ora gli avvisi dei tuoi servizi PEC arrivano a ${d.newEmail} e non più a ${d.oldEmail}. Se non sei stato tu, accedi all'area clienti, cambia la password e reimposta l'indirizzo dal profilo.`,
-          `From now on the notices of your PEC services go to ${d.newEmail}, no longer to ${d.oldEmail}. If this was not you, log in to the customer area, change your password and set the address back from your profile.`,
-        ),
-      },
-      { link: t(locale, 'Profilo', 'Profile'), href: d.profileUrl },
+      { p: say(L, 'emailChanged', { newEmail: d.newEmail, oldEmail: d.oldEmail }) },
+      { link: say(L, 'profile'), href: d.profileUrl },
     ],
   };
 }

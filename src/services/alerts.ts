@@ -4,10 +4,10 @@
 // for the old one stop by themselves.
 import { addDays, daysBetween, date, type CalendarDate } from '../domain/calendar.ts';
 import { alertMilestoneDue } from '../domain/alerts.ts';
-import { cents, type Cents } from '../domain/money.ts';
-import { addonRenewalPrice, mailboxRenewalPrice } from '../domain/renewal.ts';
+import { cents, maxCents, type Cents } from '../domain/money.ts';
+import { addonRenewalPrice, mailboxRenewalPrice, planRenewal } from '../domain/renewal.ts';
 import { extraGbRenewedWithMailbox } from '../domain/mailbox.ts';
-import { expiryAlert } from '../mail/templates.ts';
+import { expiryAlert, type AlertServiceOutcome } from '../mail/templates.ts';
 import type { Locale } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
@@ -63,16 +63,31 @@ export async function queueExpiryAlerts(ctx: ServiceContext, today: CalendarDate
 function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate): OutgoingEmail {
   const c = ctx.catalogue;
   const facts = mailboxFacts(m);
-  const services: { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents }[] = [
-    { label: 'mailbox', priceCents: mailboxRenewalPrice(facts, c) },
+  const balanceCents = cents(Number(m.balance_cents));
+  // The daily job's own plan for E with today's balance: the alert promises what it would do.
+  const plan = planRenewal(facts, balanceCents, c, facts.expiresOn);
+  const services: { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents; outcome: AlertServiceOutcome }[] = [
+    {
+      label: 'mailbox',
+      priceCents: mailboxRenewalPrice(facts, c),
+      outcome: !facts.autoRenew ? 'switched_off' : plan.mailbox.outcome === 'renewed' ? 'renews' : 'needs_credit',
+    },
   ];
   // Extra space due at E is the add-on ending with the mailbox; one ending earlier renews on its own date (R7.5).
   const extraGb = extraGbRenewedWithMailbox(facts);
-  if (extraGb > 0 && facts.extraSpaceAutoRenew) {
-    services.push({ label: 'extra_inbox_space', quantityGb: extraGb, priceCents: addonRenewalPrice(extraGb, c) });
+  if (extraGb > 0) {
+    services.push({
+      label: 'extra_inbox_space',
+      quantityGb: extraGb,
+      priceCents: addonRenewalPrice(extraGb, c),
+      outcome: !facts.extraSpaceAutoRenew ? 'switched_off' : plan.addon.outcome === 'renewed' ? 'renews' : 'needs_credit',
+    });
   }
-  const totalCents = cents(services.reduce((s, x) => s + x.priceCents, 0));
-  const balanceCents = cents(Number(m.balance_cents));
+  // What the holder wants renewed: the mailbox (by hand when its auto-renewal is off) and its extra
+  // space unless that renewal is switched off.
+  const wanted = services.filter((s) => s.label === 'mailbox' || s.outcome !== 'switched_off');
+  const totalCents = cents(wanted.reduce((s, x) => s + x.priceCents, 0));
+  const shortfallCents = cents(Math.max(0, totalCents - balanceCents));
   return {
     customerId: m.customer_id,
     kind: 'expiry_alert',
@@ -85,7 +100,8 @@ function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate): Outg
       services,
       totalCents,
       balanceCents,
-      shortfallCents: cents(Math.max(0, totalCents - balanceCents)),
+      shortfallCents,
+      topupCents: shortfallCents > 0 ? maxCents(shortfallCents, c.topupMinCents) : cents(0),
       autoRenew: facts.autoRenew,
       creditUrl: `${ctx.publicUrl}/credit`,
     }),

@@ -1,5 +1,6 @@
 // R6: the holder's credit statement, and operators' adjustments (each with a reason, audited).
 import { cents, type Cents } from '../domain/money.ts';
+import type { Locale } from '../i18n/format.ts';
 import { recordTransaction } from '../ledger/journal.ts';
 import { adjustmentPostings } from '../ledger/postings.ts';
 import { clock } from '../clock.ts';
@@ -9,18 +10,20 @@ import { invalid, notFound } from './errors.ts';
 import { lockWallet, readBalance } from './rows.ts';
 import type { TransactionRow } from './views.ts';
 
-const TRANSACTION_COLUMNS = 'id, created_at, kind, wallet_amount_cents, balance_after_cents, description, order_id, mailbox_id';
+const TRANSACTION_COLUMNS = 'id, created_at, kind, wallet_amount_cents, balance_after_cents, description, description_params, order_id, mailbox_id';
 
 export async function readStatement(
   ctx: ServiceContext,
   customerId: string,
   limit = 500,
-): Promise<{ balanceCents: Cents; transactions: TransactionRow[] }> {
+): Promise<{ balanceCents: Cents; transactions: TransactionRow[]; locale: Locale }> {
   const transactions = await ctx.db.query<TransactionRow>(
     `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transactions WHERE customer_id = $1 ORDER BY seq DESC LIMIT $2`,
     [customerId, limit],
   );
-  return { balanceCents: await readBalance(ctx.db, customerId), transactions };
+  // The holder's language, for the API's descriptions (the pages use the page's language).
+  const [c] = await ctx.db.query<{ locale: Locale }>('SELECT locale FROM customers WHERE id = $1', [customerId]);
+  return { balanceCents: await readBalance(ctx.db, customerId), transactions, locale: c?.locale ?? 'it' };
 }
 
 export const reasonLengthMax = 500;
@@ -48,7 +51,7 @@ export async function adjustCredit(
     const recorded = await recordTransaction(tx, {
       customerId,
       kind: 'adjustment',
-      description: `Rettifica: ${reason.trim()}`,
+      text: { key: 'adjustment', reason: reason.trim() },
       postings: adjustmentPostings(customerId, cents(amountCents)),
       at: now,
     });

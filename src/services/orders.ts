@@ -288,10 +288,10 @@ async function writeCompletion(
             kind: order.kind === 'renewal' ? 'renewal' : 'purchase',
             chargedCents: plan.chargeCents,
             balanceAfterCents: balanceAfter,
-            description:
+            text:
               order.kind === 'renewal'
-                ? `Rinnovo ${mailbox.address} fino al ${plan.activeUntil}` + (order.quantity_gb > 0 ? ` (con Spazio Extra Inbox ${order.quantity_gb} GB)` : '')
-                : `Spazio Extra Inbox ${order.quantity_gb} GB per ${mailbox.address}`,
+                ? { key: 'renewal', address: mailbox.address, until: plan.activeUntil.toString(), extraGb: order.quantity_gb }
+                : { key: 'extra_space', address: mailbox.address, gb: order.quantity_gb },
             revenue: [
               { account: ACCOUNTS.revenueMailbox, amountCents: plan.revenue.mailboxCents },
               { account: ACCOUNTS.revenueExtraSpace, amountCents: plan.revenue.extraSpaceCents },

@@ -3,14 +3,14 @@
 // concurrent runs share the work instead of waiting), planned in JS, and written with a few
 // multi-row statements, all in one transaction. Memory stays bounded by the batch size.
 import type { Tx } from '../db/database.ts';
-import { addDays, type CalendarDate } from '../domain/calendar.ts';
+import { addDays, date, type CalendarDate } from '../domain/calendar.ts';
 import { baseBytes, BYTES_PER_GB } from '../domain/catalogue.ts';
 import { graceEndsOn } from '../domain/mailbox.ts';
 import { cents, type Cents } from '../domain/money.ts';
 import { planAddonRenewal, planRenewal, type RenewalPlan } from '../domain/renewal.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
 import { writeCharges, type ChargeEntry } from '../ledger/journal.ts';
-import { renewalMailKind, renewalOutcome } from '../mail/templates.ts';
+import { mailboxTerminated, renewalMailKind, renewalOutcome } from '../mail/templates.ts';
 import type { Locale } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
@@ -127,9 +127,12 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
         kind: 'renewal',
         chargedCents: plan.chargedCents,
         balanceAfterCents: plan.balanceAfterCents,
-        description:
-          `Rinnovo ${m.address} fino al ${plan.newExpiresOn}` +
-          (plan.addon.outcome === 'renewed' ? ` (con Spazio Extra Inbox ${plan.addon.quantityGb} GB)` : ''),
+        text: {
+          key: 'renewal',
+          address: m.address,
+          until: plan.newExpiresOn!.toString(),
+          extraGb: plan.addon.outcome === 'renewed' ? plan.addon.quantityGb : 0,
+        },
         revenue: [
           { account: ACCOUNTS.revenueMailbox, amountCents: plan.mailbox.outcome === 'renewed' ? plan.mailbox.priceCents : cents(0) },
           { account: ACCOUNTS.revenueExtraSpace, amountCents: plan.addon.outcome === 'renewed' ? plan.addon.priceCents : cents(0) },
@@ -222,22 +225,47 @@ function renewalEmail(ctx: ServiceContext, m: ClaimedRow, plan: RenewalPlan): Ou
   return { customerId: m.customer_id, kind: renewalMailKind(plan), to: m.reference_email, locale: m.locale, content };
 }
 
-/** R8: an expired mailbox past E + grace becomes terminated. Bounded batches; returns how many. */
+/**
+ * R8: an expired mailbox past E + grace becomes terminated, and its holder gets a "Casella cessata"
+ * e-mail in the same transaction. Bounded batches; returns how many.
+ */
 export async function terminatePastGrace(ctx: ServiceContext, today: CalendarDate, batchSizeMax: number): Promise<number> {
   // isPastGrace: today > E + grace, i.e. E < today - grace.
   const cutoff = addDays(today, -ctx.catalogue.graceDays).toString();
   let total = 0;
   for (;;) {
     const now = clock.now();
-    const rows = await ctx.db.query<{ id: string }>(
-      `UPDATE mailboxes SET status = 'terminated', updated_at = $3
-        WHERE id IN (SELECT id FROM mailboxes WHERE status = 'expired' AND expires_on < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
-          AND status = 'expired' AND expires_on < $1
-        RETURNING id`,
-      [cutoff, batchSizeMax, now],
-    );
-    total += rows.length;
-    if (rows.length === 0) return total;
+    const n = await ctx.db.transaction(async (tx) => {
+      const rows = await tx.query<{ id: string; address: string; customer_id: string; expires_on: string; reference_email: string; locale: Locale }>(
+        `WITH t AS (
+           UPDATE mailboxes SET status = 'terminated', updated_at = $3
+            WHERE id IN (SELECT id FROM mailboxes WHERE status = 'expired' AND expires_on < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+              AND status = 'expired' AND expires_on < $1
+            RETURNING id, address, customer_id, expires_on)
+         SELECT t.id, t.address, t.customer_id, t.expires_on::text AS expires_on, c.reference_email, c.locale
+           FROM t JOIN customers c ON c.id = t.customer_id`,
+        [cutoff, batchSizeMax, now],
+      );
+      const emails: OutgoingEmail[] = rows.map((m) => {
+        const expiredOn = date(m.expires_on);
+        return {
+          customerId: m.customer_id,
+          kind: 'mailbox_terminated',
+          to: m.reference_email,
+          locale: m.locale,
+          content: mailboxTerminated(m.locale, {
+            address: m.address,
+            expiredOn,
+            graceEndedOn: graceEndsOn(expiredOn, ctx.catalogue),
+            mailboxUrl: `${ctx.publicUrl}/mailboxes/${m.id}`,
+          }),
+        };
+      });
+      await enqueueEmails(tx, emails, now);
+      return rows.length;
+    });
+    total += n;
+    if (n === 0) return total;
   }
 }
 

@@ -99,7 +99,7 @@ export async function applyPaymentOutcome(ctx: ServiceContext, n: PaymentOutcome
     const credited = await recordTransaction(tx, {
       customerId: topup.customer_id,
       kind: 'topup',
-      description: `Ricarica con carta`,
+      text: { key: 'topup' },
       postings: topupPostings(topup.customer_id, topup.amount_cents, topup.vat_cents),
       topupId: topup.id,
       at: now,

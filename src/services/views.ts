@@ -6,6 +6,8 @@ import { addonRenewalPrice, mailboxRenewalPrice } from '../domain/renewal.ts';
 import type { ExtraSpaceQuote } from '../domain/pricing.ts';
 import { buyerFiscalId, buyerName } from '../domain/billing-profile.ts';
 import type { InvoiceRow } from './invoices.ts';
+import { describeTransaction } from '../i18n/ledger-text.ts';
+import type { Locale } from '../i18n/format.ts';
 import type { StoredBillingProfile } from './billing-profiles.ts';
 import { mailboxFacts, type CustomerRow, type MailboxRow, type OrderRow, type TopupRow } from './rows.ts';
 
@@ -48,7 +50,8 @@ export function mailboxView(r: MailboxRow, c: Catalogue) {
             quantityGb: facts.addon.quantityGb,
             status: facts.addon.status,
             activeUntil: facts.addon.activeUntil.toString(),
-            renewalPriceCents: addonRenewalPrice(facts.addon.quantityGb, c),
+            // A deactivated add-on never renews (R8: extra space is bought again), so it has no price to show.
+            renewalPriceCents: facts.addon.status === 'active' ? addonRenewalPrice(facts.addon.quantityGb, c) : null,
           },
         ]
       : [],
@@ -94,6 +97,7 @@ export function quoteView(q: ExtraSpaceQuote, balance: Cents) {
     activeUntil: q.activeUntil.toString(),
     renewalOn: q.renewalOn.toString(),
     renewalAmountCents: q.renewalAmountCents,
+    renewalGb: q.renewalGb,
     balanceCents: balance,
     shortfallCents: maxCents(cents(0), subCents(q.amountCents, balance)),
   };
@@ -123,17 +127,20 @@ export interface TransactionRow {
   wallet_amount_cents: Cents;
   balance_after_cents: Cents;
   description: string;
+  /** What it describes, for the holder's language (rows written since migration 020). */
+  description_params: unknown;
   order_id: string | null;
   mailbox_id: string | null;
 }
 
-export const transactionView = (t: TransactionRow) => ({
+/** locale: the reader's language, for the description ('it': the text of record). */
+export const transactionView = (t: TransactionRow, locale: Locale = 'it') => ({
   id: t.id,
   at: t.created_at.toISOString(),
   kind: t.kind,
   amountCents: t.wallet_amount_cents,
   balanceAfterCents: t.balance_after_cents,
-  description: t.description,
+  description: describeTransaction(t, locale),
   orderId: t.order_id,
   mailboxId: t.mailbox_id,
 });

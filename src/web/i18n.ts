@@ -1,9 +1,9 @@
 // Every string of the holder's pages, Italian first, English beside it. Placeholders are {name}.
 import type { Locale } from '../i18n/format.ts';
+import { fill } from '../i18n/dictionary.ts';
 
 const it = {
   switchTo: 'English',
-  switchLang: 'en' as Locale,
   skip: 'Vai al contenuto',
   navLabel: 'Menu principale',
   navHome: 'Panoramica',
@@ -51,10 +51,13 @@ const it = {
   addonActive: 'attivo',
   addonDeactivated: 'disattivato',
   addonRenewal: 'Rinnovo del servizio: {price}',
+  addonNoRenewal: 'Non si rinnova: per riavere lo spazio acquistalo di nuovo.',
   renewal: 'Prossimo rinnovo',
   renewalDue: 'Il {date}',
   renewalMailbox: 'Casella',
   renewalAddons: 'Servizi aggiuntivi',
+  renewalExtra: 'Spazio Extra Inbox {gb} GB',
+  renewalExtraOff: 'non si rinnova: il suo rinnovo automatico è disattivato',
   renewalTotal: 'Totale',
   noRenewal: 'Nessun rinnovo previsto: la casella è cessata.',
   withVat: '{net} + IVA ({gross} IVA inclusa)',
@@ -78,14 +81,16 @@ const it = {
   ruleFullYear: 'mancano più di tre mesi alla scadenza: si paga l\'intero anno',
   ruleFree: 'mancano meno di tre mesi: gratuito fino alla scadenza',
   ruleRemaining: 'si pagano i mesi che mancano alla scadenza',
-  ruleDetails: 'Lo spazio è attivo dal {from} al {until}; il {renewal} si rinnova con la casella per {renewalAmount} (IVA esclusa).',
+  ruleDetails: 'Lo spazio è attivo dal {from} al {until}; il {renewal} si rinnova con la casella: {renewalAmount} (IVA esclusa) per {renewalGb} GB.',
+  ruleDetailsAdded: 'Lo spazio è attivo dal {from} al {until}; il {renewal} si rinnova con la casella: {renewalAmount} (IVA esclusa) per {renewalGb} GB, {currentGb} GB che hai già e {quantityGb} GB nuovi.',
   price: 'Prezzo',
   free: 'Gratuito',
   shortfall: 'Il credito residuo ({balance}) non basta: mancano {shortfall}. Serve una ricarica di {topup} (addebito sulla carta {topupGross}, IVA inclusa).',
   confirm: 'Conferma acquisto',
   topupAndComplete: 'Ricarica e completa l\'ordine',
   quantityInvalid: 'Inserisci un numero intero di GB, almeno 1.',
-  limitExceeded: 'Una casella può avere al massimo {max} GB di Spazio Extra Inbox.',
+  limitExceeded: 'Una casella può avere al massimo {max} GB di Spazio Extra Inbox: questa ne ha già {current}, puoi aggiungerne al massimo {more}.',
+  limitReached: 'Una casella può avere al massimo {max} GB di Spazio Extra Inbox e questa li ha già tutti: non se ne possono aggiungere altri.',
   notActive: 'La casella non è attiva: non si possono acquistare servizi aggiuntivi.',
   quoteChanged: 'Il prezzo è cambiato da quando l’hai visto (la scadenza o la data non sono più le stesse): nulla è stato acquistato. Controlla il nuovo prezzo qui sotto e conferma di nuovo.',
   purchaseDone: 'Ordine completato: lo Spazio Extra Inbox è attivo.',
@@ -328,13 +333,30 @@ const it = {
   confirmEmailGone: 'Il link non è valido: è scaduto (vale 24 ore), è già stato usato oppure ne è stato chiesto uno più recente.',
   emailConfirmed: 'Indirizzo confermato: gli avvisi arriveranno a {email}.',
   toProfile: 'Vai al profilo',
+  // The test gateway's stand-in for a provider's card page.
+  gwTitle: 'Pagamento con carta',
+  gwIntro: 'Gateway di prova di Casella: simula la pagina di un fornitore di pagamenti. Nessun dato della carta viene conservato.',
+  gwCredit: 'Credito da ricaricare',
+  gwVat: 'IVA',
+  gwCharged: 'Totale addebitato',
+  gwCardNumber: 'Numero carta',
+  gwExpiry: 'Scadenza',
+  gwExpiryPlaceholder: 'MM/AA',
+  gwPay: 'Paga',
+  gwTestCards: 'Carte di prova: 4242 4242 4242 4242 (approvata), 4000 0000 0000 0002 (rifiutata), 4000 0000 0000 9995 (fondi insufficienti).',
+  gwBadCard: 'Numero carta non valido: controlla le cifre.',
+  gwBadExpiry: 'Scadenza nel formato MM/AA, per esempio 08/29.',
+  gwExpired: 'La carta è scaduta.',
+  gwBadCvc: 'Il CVC è di 3 o 4 cifre.',
+  gwNotRecorded: 'Il pagamento non è stato registrato: riprova.',
+  gwNotFound: 'Pagamento non trovato',
+  gwBack: 'Torna all’area clienti',
 };
 
 export type Dict = typeof it;
 
 const en: Dict = {
   switchTo: 'Italiano',
-  switchLang: 'it',
   skip: 'Skip to content',
   navLabel: 'Main menu',
   navHome: 'Overview',
@@ -382,10 +404,13 @@ const en: Dict = {
   addonActive: 'active',
   addonDeactivated: 'deactivated',
   addonRenewal: 'Service renewal: {price}',
+  addonNoRenewal: 'It does not renew: to have the space again, buy it again.',
   renewal: 'Next renewal',
   renewalDue: 'On {date}',
   renewalMailbox: 'Mailbox',
   renewalAddons: 'Add-on services',
+  renewalExtra: 'Extra Inbox Space {gb} GB',
+  renewalExtraOff: 'will not be renewed: its automatic renewal is switched off',
   renewalTotal: 'Total',
   noRenewal: 'No renewal due: the mailbox is terminated.',
   withVat: '{net} + VAT ({gross} incl. VAT)',
@@ -409,14 +434,16 @@ const en: Dict = {
   ruleFullYear: 'more than three months remain before expiry: the full year is paid',
   ruleFree: 'less than three months remain: free until expiry',
   ruleRemaining: 'the months remaining until expiry are paid',
-  ruleDetails: 'The space is active from {from} until {until}; on {renewal} it renews with the mailbox for {renewalAmount} (VAT excluded).',
+  ruleDetails: 'The space is active from {from} until {until}; on {renewal} it renews with the mailbox: {renewalAmount} (VAT excluded) for {renewalGb} GB.',
+  ruleDetailsAdded: 'The space is active from {from} until {until}; on {renewal} it renews with the mailbox: {renewalAmount} (VAT excluded) for {renewalGb} GB, the {currentGb} GB you already have and {quantityGb} GB new.',
   price: 'Price',
   free: 'Free',
   shortfall: 'Your remaining credit ({balance}) is not enough: {shortfall} is missing. A top-up of {topup} is needed (card charge {topupGross}, VAT included).',
   confirm: 'Confirm purchase',
   topupAndComplete: 'Top up and complete the order',
   quantityInvalid: 'Enter a whole number of GB, at least 1.',
-  limitExceeded: 'A mailbox can have at most {max} GB of Extra Inbox Space.',
+  limitExceeded: 'A mailbox can have at most {max} GB of Extra Inbox Space: this one already has {current}, so you can add at most {more}.',
+  limitReached: 'A mailbox can have at most {max} GB of Extra Inbox Space and this one has them all: no more can be added.',
   notActive: 'The mailbox is not active: add-on services cannot be bought.',
   quoteChanged: 'The price has changed since you saw it (the expiry date or the day is no longer the same): nothing was bought. Check the new price below and confirm again.',
   purchaseDone: 'Order completed: the Extra Inbox Space is active.',
@@ -659,16 +686,32 @@ const en: Dict = {
   confirmEmailGone: 'The link is not valid: it expired (it lasts 24 hours), was used already, or a newer one was asked for.',
   emailConfirmed: 'Address confirmed: notices will go to {email}.',
   toProfile: 'Go to the profile',
+  gwTitle: 'Card payment',
+  gwIntro: "Casella's test gateway: it stands in for a payment provider's page. No card data is kept.",
+  gwCredit: 'Credit to add',
+  gwVat: 'VAT',
+  gwCharged: 'Total charged',
+  gwCardNumber: 'Card number',
+  gwExpiry: 'Expiry date',
+  gwExpiryPlaceholder: 'MM/YY',
+  gwPay: 'Pay',
+  gwTestCards: 'Test cards: 4242 4242 4242 4242 (approved), 4000 0000 0000 0002 (declined), 4000 0000 0000 9995 (insufficient funds).',
+  gwBadCard: 'Invalid card number: check the digits.',
+  gwBadExpiry: 'Expiry date as MM/YY, for example 08/29.',
+  gwExpired: 'The card has expired.',
+  gwBadCvc: 'The CVC has 3 or 4 digits.',
+  gwNotRecorded: 'The payment was not recorded: try again.',
+  gwNotFound: 'Payment not found',
+  gwBack: 'Back to the customer area',
 };
 
 export const DICTIONARY: Record<Locale, Dict> = { it, en };
 
-export type Key = { [K in keyof Dict]: Dict[K] extends string ? K : never }[keyof Dict];
+export type Key = keyof Dict;
 
 /** The string for key in locale, with {placeholders} filled. */
 export function tr(locale: Locale, key: Key, vars: Record<string, string | number> = {}): string {
-  return fill(DICTIONARY[locale][key] as string, vars);
+  return fill(DICTIONARY[locale][key], vars);
 }
 
-export const fill = (template: string, vars: Record<string, string | number>): string =>
-  template.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
+export { fill };

@@ -41,7 +41,7 @@ function languageSwitch(sw: NonNullable<PageFrame['langSwitch']>, csrfToken: str
 }
 
 export function page(f: PageFrame): string {
-  const skip = f.lang === 'en' ? 'Skip to content' : 'Vai al contenuto';
+  const skip = tr(f.lang, 'skip');
   const sw = f.langSwitch;
   const brand = f.brand ?? DEFAULT_BRAND;
   const logo = brand.logo ? html`<img class="brand-logo" src="${brand.logo.path}" alt="" height="32">` : '';

@@ -225,10 +225,11 @@ async function tour(lang: 'it' | 'en', width: number) {
     await page.getByRole('button', { name: lang === 'it' ? 'Ricarica' : 'Top up', exact: true }).click();
     await page.waitForURL((u) => u.pathname.startsWith('/test-gateway/checkout/'));
     await check(page, `${p}-checkout`);
-    await page.getByLabel('Numero carta', { exact: true }).fill('4000000000000002');
-    await page.getByLabel('Scadenza', { exact: true }).fill('12/34');
+    // The test gateway's page follows the holder's language, as a provider's page would.
+    await page.getByLabel(lang === 'it' ? 'Numero carta' : 'Card number', { exact: true }).fill('4000000000000002');
+    await page.getByLabel(lang === 'it' ? 'Scadenza' : 'Expiry date', { exact: true }).fill('12/34');
     await page.getByLabel('CVC', { exact: true }).fill('123');
-    await page.getByRole('button', { name: 'Paga', exact: true }).click();
+    await page.getByRole('button', { name: lang === 'it' ? 'Paga' : 'Pay', exact: true }).click();
     await page.waitForURL((u) => u.pathname.startsWith('/credit/topups/'));
     await check(page, `${p}-topup-failed`);
 

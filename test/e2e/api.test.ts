@@ -158,7 +158,7 @@ for (const engine of engineNames()) {
       const quote = (await a.c.post(`/api/mailboxes/${a.mailbox.id}/extra-space/quote`, { quantityGb: 3 })).body.quote;
       assert.deepEqual(quote, {
         quantityGb: 3, unitPriceCents: 300, rule: 'full_year', amountCents: 900, activeFrom: '2026-06-10', activeUntil: '2026-12-01',
-        renewalOn: '2026-12-01', renewalAmountCents: 900, balanceCents: 200, shortfallCents: 700,
+        renewalOn: '2026-12-01', renewalAmountCents: 900, renewalGb: 3, balanceCents: 200, shortfallCents: 700,
       });
       const placed = await a.c.post(`/api/mailboxes/${a.mailbox.id}/extra-space/orders`, { quantityGb: 3 });
       assert.equal(placed.status, 201);
@@ -286,6 +286,19 @@ for (const engine of engineNames()) {
       assert.equal((await a.c.get(`/api/credit/topups/${luhn.id}`)).body.topup.status, 'pending');
       const events = await s.app.db.query('SELECT 1 FROM payment_events WHERE topup_id = $1', [luhn.id]);
       assert.equal(events.length, 0);
+    });
+
+    test('an English holder pays on a test gateway page in English and reads the statement in English', async () => {
+      const a = await holder({ locale: 'en', creditCents: 200 });
+      const topup = (await a.c.post('/api/credit/topups', { amountCents: 1000 })).body.topup;
+      const pageHtml = await fetch(topup.checkoutUrl).then((r) => r.text());
+      assert.match(pageHtml, /<html lang="en"/);
+      for (const label of ['Card payment', 'Card number', 'Expiry date', 'Pay', '€10.00']) assert.ok(pageHtml.includes(label), label);
+      assert.doesNotMatch(pageHtml, /Numero carta|Paga\b/);
+      const refused = await payByCard(topup.checkoutUrl, '4242424242424241');
+      assert.match(refused.text, /Invalid card number/);
+      assert.equal((await payByCard(topup.checkoutUrl, GOOD_CARD)).status, 303);
+      assert.deepEqual((await a.c.get('/api/credit')).body.transactions.map((t: any) => t.description), ['Card top-up', 'Adjustment: credito iniziale']);
     });
 
     test('the card number appears in no table and no log line', async () => {

@@ -54,4 +54,32 @@ forEachServer('the price shown is the price charged', (t) => {
     assert.deepEqual([bought.status, bought.body.order.amountCents], [201, 600]);
     assert.equal((await c.post(path, { quantityGb: 1 })).status, 201, 'without it, today\'s price as before');
   });
+  test('the quote says what the renewal covers and how many GB more fit; a deactivated add-on shows no renewal price', async () => {
+    clock.setRome('2026-06-10T10:00');
+    const { c, mailbox } = await holder({ creditCents: 20_000, expiresOn: '2026-12-01' });
+    const buyPage = `/mailboxes/${mailbox.id}/extra-space`;
+    assert.equal((await c.post(`/api/mailboxes/${mailbox.id}/extra-space/orders`, { quantityGb: 2 })).status, 201);
+    const quote = await c.get<string>(`${buyPage}?quantityGb=2`);
+    assert.match(quote.body, /si rinnova con la casella: 12,00 € \(IVA esclusa\) per 4 GB, 2 GB che hai già e 2 GB nuovi/);
+    const api = (await c.post(`/api/mailboxes/${mailbox.id}/extra-space/quote`, { quantityGb: 2 })).body.quote;
+    assert.deepEqual([api.renewalGb, api.renewalAmountCents], [4, 1200]);
+    const over = await c.get<string>(`${buyPage}?quantityGb=49`);
+    assert.equal(over.status, 422);
+    assert.match(over.body, /al massimo 50 GB di Spazio Extra Inbox: questa ne ha già 2, puoi aggiungerne al massimo 48/);
+
+    // The card's renewal names the extra space it renews.
+    assert.match((await c.get<string>(`/mailboxes/${mailbox.id}`)).body, /<dt>Spazio Extra Inbox 2 GB<\/dt><dd>6,00 €/);
+    // The holder switches the extra space's renewal off: the card says it will not be renewed; on E
+    // it is deactivated and advertises no price.
+    assert.equal((await c.patch(`/api/mailboxes/${mailbox.id}`, { extraSpaceAutoRenew: false })).status, 200);
+    assert.match((await c.get<string>(`/mailboxes/${mailbox.id}`)).body, /<dt>Spazio Extra Inbox 2 GB<\/dt><dd>non si rinnova: il suo rinnovo automatico è disattivato/);
+    clock.setRome('2026-12-01T03:00');
+    await t.op.post('/api/admin/jobs/daily');
+    const addon = (await c.get(`/api/mailboxes/${mailbox.id}`)).body.mailbox.addons[0];
+    assert.deepEqual([addon.status, addon.renewalPriceCents], ['deactivated', null]);
+    const card = await c.get<string>(`/mailboxes/${mailbox.id}`);
+    assert.match(card.body, /disattivato/);
+    assert.match(card.body, /Non si rinnova: per riavere lo spazio acquistalo di nuovo/);
+    assert.doesNotMatch(card.body, /Rinnovo del servizio/);
+  });
 });

@@ -9,6 +9,7 @@ import { placeExtraSpaceOrder, placeRenewalOrder } from '../../src/services/orde
 import { forecastRenewals, runDailyJob, type DailySummary } from '../../src/services/daily.ts';
 import { readBalance, readMailbox } from '../../src/services/rows.ts';
 import { updateMailboxAsOperator } from '../../src/services/provision.ts';
+import { setRenewalSwitches } from '../../src/services/mailbox-settings.ts';
 import { SYSTEM } from '../../src/services/audit.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
@@ -125,7 +126,32 @@ forEachEngine('daily job', (use) => {
     assert.ok(s.mailboxesTerminated >= 1);
     m = (await readMailbox(ctx.db, mailbox.id, null))!;
     assert.equal(m.status, 'terminated');
+    // The holder is told, in their language, once: what happened, that the mail is kept, what to do.
+    const told = (await outboxOf(ctx, customer.id)).filter((x) => x.kind === 'mailbox_terminated');
+    assert.equal(told.length, 1);
+    assert.equal(told[0]!.subject, `Mailbox terminated: ${mailbox.address}`);
+    assert.equal(told[0]!.to_address, customer.reference_email);
+    assert.match(told[0]!.text_body, /expired on 1 December 2026 and was not renewed by 1 March 2027/);
+    assert.match(told[0]!.text_body, /mail and data have not been deleted/);
+    assert.match(told[0]!.text_body, /write to the provider's support/);
     assert.equal((await runDailyJob(ctx)).mailboxesTerminated, 0);
+    assert.equal((await outboxOf(ctx, customer.id)).filter((x) => x.kind === 'mailbox_terminated').length, 1);
+  });
+
+  test('R8: the "Casella cessata" e-mail is in Italian for an Italian holder', async () => {
+    const { ctx } = use();
+    const { customer, mailbox } = await holderWithMailbox(ctx, { expiresOn: '2026-06-01' });
+    clock.setRome('2026-09-01T03:00'); // E + 92 days: expired and terminated in one run
+    const s = await runDailyJob(ctx);
+    assert.ok(s.mailboxesTerminated >= 1);
+    const mails = await outboxOf(ctx, customer.id);
+    assert.deepEqual(mails.filter((x) => x.subject.startsWith('Casella')).map((x) => x.subject), [
+      `Casella scaduta: ${mailbox.address}`,
+      `Casella cessata: ${mailbox.address}`,
+    ]);
+    const last = mails.find((x) => x.kind === 'mailbox_terminated')!;
+    assert.match(last.text_body, /scaduta il 1 giugno 2026/);
+    assert.match(last.text_body, /non sono stati cancellati/);
   });
 
   test('R7: auto-renewal off expires the mailbox even with credit', async () => {
@@ -164,8 +190,11 @@ forEachEngine('daily job', (use) => {
     assert.equal(await readBalance(ctx.db, customer.id), 100_000);
     assert.deepEqual((await renewalsOf(ctx, mailbox.id)).map((r) => `${r.period_ends_on}:${r.outcome}`), ['0001-01-01:expired']);
     const mails = await outboxOf(ctx, customer.id);
-    assert.match(mails.at(-1)!.subject, /^Casella scaduta: /);
-    assert.match(mails.at(-1)!.text_body, /più di due anni/);
+    const expired = mails.find((x) => x.kind === 'mailbox_expired')!;
+    assert.match(expired.subject, /^Casella scaduta: /);
+    assert.match(expired.text_body, /più di due anni/);
+    // Its grace is long over too: terminated in the same run, and told so.
+    assert.match(mails.at(-1)!.subject, /^Casella cessata: /);
     assert.ok((await verifyLedger(ctx.db)).ok);
   });
 
@@ -197,6 +226,41 @@ forEachEngine('daily job', (use) => {
     await runDailyJob(ctx);
     assert.deepEqual(await milestonesOf(ctx, mailbox.id), ['2026-12-01/90', '2026-12-01/60']);
     assert.equal((await subjects(ctx, customer.id)).filter((s) => s.startsWith('Avviso')).length, 2);
+  });
+
+  test('R10: an alert promises no renewal the credit cannot pay, and names extra space that will not be renewed', async () => {
+    const { ctx } = use();
+    // Credit for the mailbox (5 €) but not its 3 GB (9 €): the job would renew only the mailbox.
+    const short = await holderWithMailbox(ctx, { creditCents: 1500 });
+    await placeExtraSpaceOrder(ctx, short.customer.id, short.mailbox.id, 3); // 600 left
+    // No credit at all: the mailbox itself would expire.
+    const none = await holderWithMailbox(ctx, { locale: 'en' });
+    // Enough credit, but the holder switched the extra space's renewal off.
+    const off = await holderWithMailbox(ctx, { creditCents: 2000 });
+    await placeExtraSpaceOrder(ctx, off.customer.id, off.mailbox.id, 2);
+    await setRenewalSwitches(ctx, SYSTEM, off.customer.id, off.mailbox.id, { extraSpaceAutoRenew: false });
+    clock.setRome('2026-09-02T10:00'); // 90 days before
+    await runDailyJob(ctx);
+    const alertOf = async (customerId: string) => (await outboxOf(ctx, customerId)).find((x) => x.kind === 'expiry_alert')!.text_body;
+
+    const a = await alertOf(short.customer.id);
+    assert.match(a, /la casella sarà rinnovata automaticamente/);
+    assert.doesNotMatch(a, /i servizi sotto elencati saranno rinnovati/);
+    assert.match(a, /Lo Spazio Extra Inbox \(3 GB\) invece non sarà rinnovato: il credito non basta\. Ricarica 8,00 € prima del 1 dicembre 2026/);
+    assert.match(a, /Rinnovo casella:\s+5,00 € \(IVA esclusa\)/);
+    assert.match(a, /Totale:\s+14,00 € \(IVA esclusa\)/);
+    assert.match(a, /Credito mancante:\s+8,00 €/);
+
+    const b = await alertOf(none.customer.id);
+    assert.match(b, /Your credit does not cover the automatic renewal: top up €5\.00 before 1 December 2026, or the mailbox will expire/);
+    assert.match(b, /Mailbox renewal:\s+€5\.00 \(VAT excluded\)/);
+    assert.doesNotMatch(b, /will be renewed automatically/);
+
+    const c = await alertOf(off.customer.id);
+    assert.match(c, /i servizi sotto elencati saranno rinnovati automaticamente/);
+    assert.match(c, /Lo Spazio Extra Inbox \(2 GB\) non sarà rinnovato: il suo rinnovo automatico è disattivato/);
+    assert.match(c, /Spazio Extra Inbox 2 GB:\s+non sarà rinnovato/);
+    assert.match(c, /Totale:\s+5,00 € \(IVA esclusa\)/);
   });
 
   test('R10 catch-up: after 80 days without the job only the latest milestone is sent', async () => {

@@ -55,7 +55,10 @@
     clearError();
     var ruleText = section.getAttribute('data-t-' + q.rule) || '';
     setText('q-rule', ruleText);
-    setText('q-details', fill(d.tDetails, { from: day(q.activeFrom), until: day(q.activeUntil), renewal: day(q.renewalOn), renewalAmount: money(q.renewalAmountCents) }));
+    setText('q-details', fill(q.renewalGb > q.quantityGb ? d.tDetailsAdded : d.tDetails, {
+      from: day(q.activeFrom), until: day(q.activeUntil), renewal: day(q.renewalOn), renewalAmount: money(q.renewalAmountCents),
+      renewalGb: q.renewalGb, currentGb: q.renewalGb - q.quantityGb, quantityGb: q.quantityGb,
+    }));
     setText('q-price', q.amountCents === 0 ? d.tFree + ' (' + money(0) + ')' : withVat(q.amountCents));
     setText('q-balance', money(q.balanceCents));
     var short = q.shortfallCents > 0;

@@ -8,6 +8,7 @@ import { readOrder } from '../../services/orders.ts';
 import { readStatement } from '../../services/credit.ts';
 import { readTopup } from '../../services/topups.ts';
 import { money } from '../../i18n/format.ts';
+import { describeTransaction } from '../../i18n/ledger-text.ts';
 import { parseEuros } from '../forms.ts';
 import { html, type Html } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';
@@ -46,7 +47,7 @@ ${st.transactions.length === 0
   : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${tr(L, 'colDate')}</th><th scope="col">${tr(L, 'colDescription')}</th><th scope="col" class="num">${tr(L, 'colAmount')}</th><th scope="col" class="num">${tr(L, 'colBalanceAfter')}</th></tr></thead>
 <tbody>${st.transactions.map(
-      (t) => html`<tr><td data-label="${tr(L, 'colDate')}">${instantDay(t.created_at, L)}</td><td data-label="${tr(L, 'colDescription')}">${t.description}</td>
+      (t) => html`<tr><td data-label="${tr(L, 'colDate')}">${instantDay(t.created_at, L)}</td><td data-label="${tr(L, 'colDescription')}">${describeTransaction(t, L)}</td>
 <td class="num ${t.wallet_amount_cents < 0 ? 'neg' : 'pos'}" data-label="${tr(L, 'colAmount')}">${t.wallet_amount_cents > 0 ? '+' : ''}${money(t.wallet_amount_cents, L)}</td>
 <td class="num" data-label="${tr(L, 'colBalanceAfter')}">${money(t.balance_after_cents, L)}</td></tr>`,
     )}</tbody></table></div>`}

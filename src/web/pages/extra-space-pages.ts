@@ -14,11 +14,25 @@ import { formOf, queryOf, text, type Holder, type WebKit } from '../kit.ts';
 import { goTo, isFormToken, newFormToken, onceField, refusalError, submitOnce, ONCE_FIELD } from '../once.ts';
 import type { ErrorBody } from '../../http/errors.ts';
 
+/** A refusal shown on the page; `limit`: the message is the mailbox's limit, written once it is read. */
+interface Problem {
+  status: number;
+  message: string;
+  limit?: true;
+}
+
 export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
   const { ctx, cat, withVat, day, csrfField, holderPage, notFoundPage, holderRoute, idOf } = kit;
-  const refusalOf = (code: string, L: Locale): { status: number; message: string } | null => {
+  // R4's most per mailbox, and how many GB more this mailbox can still take.
+  const limitMessage = (L: Locale, currentGb: number): string => {
+    const max = cat.extraSpace.maxGbPerMailbox;
+    const more = Math.max(0, max - currentGb);
+    return more === 0 ? tr(L, 'limitReached', { max }) : tr(L, 'limitExceeded', { max, current: currentGb, more });
+  };
+  // The limit's message names the mailbox's GB: extraSpacePage writes it once it has read the mailbox.
+  const refusalOf = (code: string, L: Locale): Problem | null => {
     if (code === 'validation_failed') return { status: 422, message: tr(L, 'quantityInvalid') };
-    if (code === 'limit_exceeded') return { status: 422, message: tr(L, 'limitExceeded', { max: cat.extraSpace.maxGbPerMailbox }) };
+    if (code === 'limit_exceeded') return { status: 422, message: '', limit: true };
     if (code === 'mailbox_not_active') return { status: 409, message: tr(L, 'notActive') };
     if (code === 'quote_changed') return { status: 409, message: tr(L, 'quoteChanged') };
     return null;
@@ -27,21 +41,30 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
 
   // The confirm form's token comes from the page's URL when the quote form put one there: Back to
   // this page then shows the same form, and confirming it again only shows the first outcome.
-  const quoteSection = (h: Holder, mailboxId: string, q: QuoteView | null, token: string): Html => {
+  const quoteSection = (h: Holder, mailboxId: string, currentGb: number, q: QuoteView | null, token: string): Html => {
     const L = h.L;
     const d = DICTIONARY[L];
     const rule = q ? tr(L, q.rule === 'full_year' ? 'ruleFullYear' : q.rule === 'free_until_expiry' ? 'ruleFree' : 'ruleRemaining') : '';
+    // The renewal line says what it covers: the GB bought now, and those the mailbox already has.
     const details = q
-      ? tr(L, 'ruleDetails', { from: day(q.activeFrom, L), until: day(q.activeUntil, L), renewal: day(q.renewalOn, L), renewalAmount: money(q.renewalAmountCents, L) })
+      ? tr(L, q.renewalGb > q.quantityGb ? 'ruleDetailsAdded' : 'ruleDetails', {
+          from: day(q.activeFrom, L),
+          until: day(q.activeUntil, L),
+          renewal: day(q.renewalOn, L),
+          renewalAmount: money(q.renewalAmountCents, L),
+          renewalGb: q.renewalGb,
+          currentGb: q.renewalGb - q.quantityGb,
+          quantityGb: q.quantityGb,
+        })
       : '';
     const topup = q && q.shortfallCents > 0 ? maxCents(cents(q.shortfallCents), cat.topupMinCents) : 0;
     const short = q && q.shortfallCents > 0;
     return html`<section id="quote" class="card quote" aria-labelledby="quote-h"${q ? '' : raw(' hidden')}
  data-lang="${L}" data-vat-bp="${cat.vatRateBasisPoints}" data-topup-min="${cat.topupMinCents}"
  data-t-full_year="${d.ruleFullYear}" data-t-free_until_expiry="${d.ruleFree}" data-t-remaining_months="${d.ruleRemaining}"
- data-t-details="${d.ruleDetails}" data-t-withvat="${d.withVat}" data-t-free="${d.free}" data-t-shortfall="${d.shortfall}"
+ data-t-details="${d.ruleDetails}" data-t-details-added="${d.ruleDetailsAdded}" data-t-withvat="${d.withVat}" data-t-free="${d.free}" data-t-shortfall="${d.shortfall}"
  data-t-confirm="${d.confirm}" data-t-topup="${d.topupAndComplete}" data-t-invalid="${d.quantityInvalid}"
- data-t-limit="${tr(L, 'limitExceeded', { max: cat.extraSpace.maxGbPerMailbox })}" data-t-inactive="${d.notActive}">
+ data-t-limit="${limitMessage(L, currentGb)}" data-t-inactive="${d.notActive}">
 <h2 id="quote-h">${tr(L, 'quoteTitle')}</h2>
 <div aria-live="polite" id="quote-live">
 <p class="rule"><strong>${tr(L, 'ruleLabel')}:</strong> <span id="q-rule">${rule}</span>.</p>
@@ -73,7 +96,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
     reply: FastifyReply,
     h: Holder,
     quantityText: string | null,
-    forced: { status: number; message: string } | null = null,
+    forced: Problem | null = null,
     formToken: unknown = null,
   ) => {
     const L = h.L;
@@ -82,7 +105,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
     const m = mailboxView(row, cat);
     let quote: QuoteView | null = null;
     // A refused confirmation (`forced`) still shows today's quote, so a changed price is seen at once.
-    let problem = forced;
+    let problem: Problem | null = forced;
     if (quantityText !== null) {
       const q = parseQuantity(quantityText);
       if (q === null) problem ??= { status: 422, message: tr(L, 'quantityInvalid') };
@@ -97,6 +120,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
         }
       }
     }
+    if (problem?.limit) problem = { status: problem.status, message: limitMessage(L, m.space.extraGb) };
     const invalid = problem ? html` aria-invalid="true" aria-describedby="quantity-error quantity-hint"` : html` aria-describedby="quantity-hint"`;
     const id = encodeURIComponent(m.id);
     // A text field, not type="number": a number field silently rewrites what it cannot read (Chromium
@@ -116,7 +140,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
 <button type="submit">${tr(L, 'showPrice')}</button>
 </form>
 </section>
-${quoteSection(h, m.id, quote, isFormToken(formToken) ? formToken : newFormToken())}`;
+${quoteSection(h, m.id, m.space.extraGb, quote, isFormToken(formToken) ? formToken : newFormToken())}`;
     return holderPage(req, reply, h, {
       status: problem?.status ?? 200,
       title: tr(L, 'buyTitle'),

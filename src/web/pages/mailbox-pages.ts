@@ -2,14 +2,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
 import { mailboxFacts, readBalance, readMailbox, readMailboxes } from '../../services/rows.ts';
-import { mailboxView, orderView } from '../../services/views.ts';
+import { mailboxView, orderView, type MailboxView } from '../../services/views.ts';
 import { cents } from '../../domain/money.ts';
 import { badge, creditWarning, expiredBanner, expiryText, holderOutlook, spaceWarning, standingOf } from '../warnings.ts';
 import { placeRenewalOrder, readOrders } from '../../services/orders.ts';
 import { setRenewalSwitches } from '../../services/mailbox-settings.ts';
-import { longDate, money } from '../../i18n/format.ts';
+import { longDate, money, type Locale } from '../../i18n/format.ts';
 import { manualRenewalWindow } from '../../domain/mailbox.ts';
-import { html, raw, wrappableAddress } from '../html.ts';
+import { html, raw, wrappableAddress, type Html } from '../html.ts';
 import { tr } from '../i18n.ts';
 import { eurosText, formOf, gb, type Holder, type WebKit } from '../kit.ts';
 import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
@@ -17,6 +17,15 @@ import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 export function mailboxPages(server: FastifyInstance, kit: WebKit): void {
   const { ctx, cat, withVat, day, typeLabel, csrfField, holderPage, notice, notFoundPage, holderRoute, idOf } = kit;
   const warningContext = (h: Holder) => ({ L: h.L, cat, csrfField: csrfField(h), withVat });
+  // The renewal's extra-space line names its GB, and says so when it will not be renewed.
+  const renewalExtraRow = (m: MailboxView, L: Locale): Html => {
+    const a = m.addons.find((x) => x.status === 'active');
+    if (m.renewal!.addonsPriceCents > 0 && a) {
+      return html`<div><dt>${tr(L, 'renewalExtra', { gb: a.quantityGb })}</dt><dd>${withVat(m.renewal!.addonsPriceCents, L)}</dd></div>`;
+    }
+    if (a && !m.extraSpaceAutoRenew) return html`<div><dt>${tr(L, 'renewalExtra', { gb: a.quantityGb })}</dt><dd>${tr(L, 'renewalExtraOff')}</dd></div>`;
+    return html`<div><dt>${tr(L, 'renewalAddons')}</dt><dd>${withVat(m.renewal!.addonsPriceCents, L)}</dd></div>`;
+  };
   server.get(
     '/',
     { schema: { hide: true } },
@@ -121,7 +130,7 @@ ${m.addons.length === 0
         gb: a.quantityGb,
         status: tr(L, a.status === 'active' ? 'addonActive' : 'addonDeactivated'),
         until: day(a.activeUntil, L),
-      })}. ${tr(L, 'addonRenewal', { price: withVat(a.renewalPriceCents, L) })}</li>`,
+      })}. ${a.renewalPriceCents === null ? tr(L, 'addonNoRenewal') : tr(L, 'addonRenewal', { price: withVat(a.renewalPriceCents, L) })}</li>`,
     )}</ul>`}
 ${m.status === 'active' ? html`<p><a class="button" href="/mailboxes/${id}/extra-space">${tr(L, 'buyAddon')}</a></p>` : ''}
 </section>
@@ -131,7 +140,7 @@ ${m.renewal
   ? html`<p>${tr(L, 'renewalDue', { date: day(m.renewal.dueOn, L) })}</p>
 <dl class="facts">
 <div><dt>${tr(L, 'renewalMailbox')}</dt><dd>${withVat(m.renewal.mailboxPriceCents, L)}</dd></div>
-<div><dt>${tr(L, 'renewalAddons')}</dt><dd>${withVat(m.renewal.addonsPriceCents, L)}</dd></div>
+${renewalExtraRow(m, L)}
 <div><dt>${tr(L, 'renewalTotal')}</dt><dd><strong>${withVat(m.renewal.totalCents, L)}</strong></dd></div>
 </dl>`
   : html`<p>${tr(L, 'noRenewal')}</p>`}
