@@ -235,6 +235,10 @@ async function tour(lang: 'it' | 'en', width: number) {
 
     await page.goto('/profilo');
     await check(page, `${p}-profile`);
+    await page.goto('/profilo/fatturazione');
+    await check(page, `${p}-billing`);
+    await page.goto('/fatture');
+    await check(page, `${p}-invoices`);
     await page.goto('/profilo/due-passaggi');
     await check(page, `${p}-two-step-off`);
     await page.getByRole('button', { name: lang === 'it' ? 'Attiva la verifica in due passaggi' : 'Turn on two-step verification', exact: true }).click();

@@ -169,15 +169,15 @@ ${SDI_FIELDS.map((f) => field(L, f, o.values, o.errors))}
 <p><a href="${BILLING_PATH}">${tr(L, 'billingLink')}</a></p>
 ${invoices.length === 0
   ? html`<p>${tr(L, 'noInvoices')}</p>`
-  : html`<div class="table-wrap"><table>
+  : html`<div class="table-wrap"><table class="stack">
 <thead><tr><th scope="col">${tr(L, 'colNumber')}</th><th scope="col">${tr(L, 'colDate')}</th><th scope="col" class="num">${tr(L, 'colTaxable')}</th><th scope="col" class="num">${tr(L, 'colVat')}</th><th scope="col" class="num">${tr(L, 'colTotal')}</th><th scope="col">${tr(L, 'colSdi')}</th><th scope="col">${tr(L, 'colFiles')}</th></tr></thead>
 <tbody>${invoices.map((i) => {
       const rowId = `inv-${i.id}`;
       const link = (kind: 'xml' | 'pdf', key: Key) =>
         html`<a href="/fatture/${encodeURIComponent(i.id)}/${kind}" aria-describedby="${rowId}" download>${tr(L, key)}</a>`;
-      return html`<tr><th scope="row" id="${rowId}">${i.number}</th><td>${day(i.issued_on, L)}</td>
-<td class="num">${money(i.net_cents, L)}</td><td class="num">${money(i.vat_cents, L)}</td><td class="num">${money(i.total_cents, L)}</td>
-<td>${tr(L, `sdi_${i.sdi_status}` as Key)}</td><td>${link('xml', 'downloadXml')} · ${link('pdf', 'downloadPdf')}</td></tr>`;
+      return html`<tr><td id="${rowId}" data-label="${tr(L, 'colNumber')}"><strong>${i.number}</strong></td><td data-label="${tr(L, 'colDate')}">${day(i.issued_on, L)}</td>
+<td class="num" data-label="${tr(L, 'colTaxable')}">${money(i.net_cents, L)}</td><td class="num" data-label="${tr(L, 'colVat')}">${money(i.vat_cents, L)}</td><td class="num" data-label="${tr(L, 'colTotal')}">${money(i.total_cents, L)}</td>
+<td data-label="${tr(L, 'colSdi')}">${tr(L, `sdi_${i.sdi_status}` as Key)}</td><td class="cell-action">${link('xml', 'downloadXml')} ${link('pdf', 'downloadPdf')}</td></tr>`;
     })}</tbody></table></div>`}`;
       return holderPage(req, reply, h, { title: tr(L, 'invoicesTitle'), current: '/fatture', body });
     }),
