@@ -1,6 +1,7 @@
 // R11: usage warnings at the catalogue's thresholds (80 % and 95 % by default), one e-mail per
 // threshold crossing, re-armed when usage falls back under the threshold or the space grows.
 import type { Tx } from '../db/database.ts';
+import { baseBytes, BYTES_PER_GB } from '../domain/catalogue.ts';
 import { evaluateUsage } from '../domain/usage.ts';
 import { usageWarning } from '../mail/templates.ts';
 import { clock } from '../clock.ts';
@@ -38,6 +39,8 @@ export async function checkUsage(tx: Tx, ctx: ServiceContext, row: MailboxRow): 
  * next run.
  */
 export async function checkChangedUsage(ctx: ServiceContext, batchSizeMax: number): Promise<number> {
+  const c = ctx.catalogue;
+  const minPercent = Math.min(...c.usageWarningThresholdsPercent);
   let after = '';
   let queued = 0;
   for (;;) {
@@ -48,13 +51,27 @@ export async function checkChangedUsage(ctx: ServiceContext, batchSizeMax: numbe
         [after, batchSizeMax],
       );
       if (!noted.length) return { n: 0, last: null };
-      const rows = await tx.query<UsageRow>(
-        `SELECT ${MAILBOX_COLUMNS}, c.reference_email, c.locale, ${WARNED_SQL}
-           FROM mailboxes m JOIN customers c ON c.id = m.customer_id LEFT JOIN addons a ON a.mailbox_id = m.id
+      // Lock what can be looked at now; only mailboxes that can warn or re-arm (active and at or over
+      // the lowest threshold, or with a warning on record) are read in full and evaluated.
+      const locked = await tx.query<{ id: string; worth: boolean }>(
+        `SELECT m.id, (m.status = 'active' AND m.used_bytes * 100 >= $2::int8 * (
+                  (CASE m.type WHEN 'standard' THEN $3::int8 ELSE $4::int8 END)
+                  + (CASE WHEN a.status = 'active' THEN a.quantity_gb ELSE 0 END)::int8 * $5::int8))
+                OR EXISTS (SELECT 1 FROM usage_warnings u WHERE u.mailbox_id = m.id) AS worth
+           FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
           WHERE m.id = ANY($1::text[]) FOR UPDATE OF m SKIP LOCKED`,
-        [noted.map((r) => r.mailbox_id)],
+        [noted.map((r) => r.mailbox_id), minPercent, baseBytes(c, 'standard'), baseBytes(c, 'pro'), BYTES_PER_GB],
       );
-      await tx.query('DELETE FROM usage_changes WHERE mailbox_id = ANY($1::text[])', [rows.map((r) => r.id)]);
+      const worth = locked.filter((r) => r.worth).map((r) => r.id);
+      const rows = worth.length
+        ? await tx.query<UsageRow>(
+            `SELECT ${MAILBOX_COLUMNS}, c.reference_email, c.locale, ${WARNED_SQL}
+               FROM mailboxes m JOIN customers c ON c.id = m.customer_id LEFT JOIN addons a ON a.mailbox_id = m.id
+              WHERE m.id = ANY($1::text[])`,
+            [worth],
+          )
+        : [];
+      await tx.query('DELETE FROM usage_changes WHERE mailbox_id = ANY($1::text[])', [locked.map((r) => r.id)]);
       return { n: await applyUsage(tx, ctx, rows, now), last: noted.at(-1)!.mailbox_id };
     });
     queued += n;
