@@ -30,6 +30,9 @@ function containsNul(v: unknown, depth = 0): boolean {
   return Object.entries(v).some(([k, x]) => k.includes('\u0000') || containsNul(x, depth + 1));
 }
 
+/** A hop count as proxy-addr reads one: the first `hops` addresses from the socket inward are proxies. */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 export interface ServerOptions {
   logger?: boolean;
   /** Where log lines go (tests read them); stdout by default. */
@@ -56,7 +59,9 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    trustProxy: false,
+    // API.md TRUST_PROXY: unset, req.ip is the peer and X-Forwarded-For is ignored; set, req.ip is the
+    // client the trusted proxies name, so per-client limits count clients, not the proxy.
+    trustProxy: typeof app.config.trustProxy === 'number' ? trustHops(app.config.trustProxy) : app.config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
     // What fails before a route is found goes through the same error mapper, with the same headers.
     frameworkErrors: frameworkErrorHandler(app.config.publicUrl),
