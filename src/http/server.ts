@@ -20,6 +20,7 @@ import { webRoutes } from '../web/routes.ts';
 import { twoStepRoutes } from './two-step-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
 import { devRoutes } from './dev-routes.ts';
+import { mailPolicyRoutes } from './mail-policy-routes.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 const NESTING_DEPTH_MAX = 32;
@@ -126,6 +127,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(invoiceRoutes, { app });
   await server.register(invoiceAdminRoutes, { app });
   await server.register(paymentRoutes, { app, gateway });
+  await server.register(mailPolicyRoutes, { app });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
   await server.register(webRoutes, { app, gateway });
   if (!app.config.smtpUrl && !app.config.production) await server.register(devRoutes, { app });

@@ -54,7 +54,7 @@ const rateLimited = (seconds: number) =>
  * Whose allowance an attempt uses: the device cookie's own when the browser logged in to this
  * address before, else the address's and the client's. Address before client: see countAttempt.
  */
-function throttleKeysFor(address: string, clientKey: string, deviceNonce: string | null): ThrottleKey[] {
+export function throttleKeysFor(address: string, clientKey: string, deviceNonce: string | null): ThrottleKey[] {
   if (deviceNonce) return [{ key: `device:${deviceNonce}`, attemptsMax: THROTTLE.perDeviceMax }];
   return [
     { key: `address:${address}`, attemptsMax: THROTTLE.perAddressMax },
