@@ -16,14 +16,18 @@ export interface PurgeSummary {
   loginChallenges: number;
 }
 
-/** Runs `deleteBatch` until a batch deletes fewer than `batchSizeMax` rows; how many it deleted. */
+/** Batches per table and run: what is left over waits for the next day's run. */
+const PURGE_BATCHES_MAX = 10_000;
+
+/** Runs `deleteBatch` until a batch deletes fewer than `batchSizeMax` rows (or PURGE_BATCHES_MAX batches ran); how many it deleted. */
 async function inBatches(batchSizeMax: number, deleteBatch: () => Promise<number>): Promise<number> {
   let total = 0;
-  for (;;) {
+  for (let batch = 0; batch < PURGE_BATCHES_MAX; batch++) {
     const deleted = await deleteBatch();
     total += deleted;
-    if (deleted < batchSizeMax) return total;
+    if (deleted < batchSizeMax) break;
   }
+  return total;
 }
 
 /** One batch of `table`'s rows (keyed by `key`) that `over` says are over. Table, key and condition are this file's constants, never input; the values are parameters. */
