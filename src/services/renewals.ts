@@ -8,7 +8,7 @@ import { baseBytes, BYTES_PER_GB, type Catalogue } from '../domain/catalogue.ts'
 import { graceEndsOn } from '../domain/mailbox.ts';
 import { cents, type Cents } from '../domain/money.ts';
 import { mailboxRenewalOf, type RenewalPlan } from '../domain/renewal.ts';
-import { addonDue, dueRenewals, mailboxDue, planHolderRenewals, type DueRenewal, type HolderRenewalPlan } from '../domain/holder-renewals.ts';
+import { addonDue, dueRenewals, mailboxDue, planHolderRenewals, type DueRenewal, type HolderRenewalPlan, type PlannedRenewal } from '../domain/holder-renewals.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
 import { writeCharges, type ChargeEntry } from '../ledger/journal.ts';
 import { mailboxTerminated, renewalMailKind, renewalOutcome } from '../mail/templates.ts';
@@ -119,11 +119,15 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
   for (const holder of plans) {
     // The ledger's balances follow its own order of charges (one per mailbox, its extra space with it).
     let ledgerBalance = holder.balanceBeforeCents;
+    const mailboxItems: PlannedRenewal[] = [];
+    const addonItems: (PlannedRenewal | undefined)[] = [];
+    for (const r of holder.plan.renewals) (r.service === 'mailbox' ? mailboxItems : addonItems)[r.mailboxIndex] = r;
     holder.rows.forEach((m, index) => {
-      const mailboxItem = holder.plan.renewals.find((r) => r.mailboxIndex === index && r.service === 'mailbox')!;
-      const addonItem = holder.plan.renewals.find((r) => r.mailboxIndex === index && r.service === 'extra_inbox_space') ?? null;
-      ledgerBalance = cents(ledgerBalance - mailboxRenewalOf(mailboxItem, addonItem).chargedCents);
-      const plan: RenewalPlan = { ...mailboxRenewalOf(mailboxItem, addonItem), balanceAfterCents: ledgerBalance };
+      const mailboxItem = mailboxItems[index]!;
+      const addonItem = addonItems[index] ?? null;
+      const view = mailboxRenewalOf(mailboxItem, addonItem);
+      ledgerBalance = cents(ledgerBalance - view.chargedCents);
+      const plan: RenewalPlan = { ...view, balanceAfterCents: ledgerBalance };
       let charge = -1;
       if (plan.chargedCents > 0) {
         charge = charges.length;
@@ -422,10 +426,11 @@ type ForecastRow = MailboxRow & { balance_cents: number | null };
 /** One holder's part of the forecast: the plan's outcomes, a mailbox with the extra space renewed with it. */
 function forecastHolder(ctx: ServiceContext, rows: readonly ForecastRow[], today: CalendarDate, onDate: CalendarDate, f: RenewalForecast, itemsMax: number): void {
   const plan = planHolderRenewals(dueRenewals(rows.map(holderMailbox), today, onDate, ctx.catalogue), cents(Number(rows[0]!.balance_cents ?? 0)));
+  const addonWithMailbox = new Map(plan.renewals.filter((r) => r.withMailbox).map((r) => [r.mailboxIndex, r]));
   for (const item of plan.renewals) {
     const m = rows[item.mailboxIndex]!;
     if (item.service === 'mailbox') {
-      const addon = plan.renewals.find((r) => r.mailboxIndex === item.mailboxIndex && r.withMailbox) ?? null;
+      const addon = addonWithMailbox.get(item.mailboxIndex) ?? null;
       const view = mailboxRenewalOf(item, addon);
       tally(f, itemsMax, {
         mailboxId: m.id,
