@@ -64,7 +64,7 @@ const it = {
   // R10: the holder's other renewals due by E draw on the same credit, in the job's order (R7.3).
   ownWillRenew: 'Alla scadenza i servizi della casella {address} saranno rinnovati automaticamente addebitandone il prezzo sul credito.',
   othersCounted: 'Il credito paga anche gli altri rinnovi del tuo account dovuti entro il {on}, prima le caselle e poi lo Spazio Extra Inbox: per questo l’avviso li conta tutti.',
-  othersNeedCredit: 'Con il credito attuale non saranno rinnovati: {list}. Ricarica {topup} prima del {on} per rinnovare tutto.',
+  othersNeedCredit: 'Il credito attuale non basta per rinnovare anche: {list}. Ricarica {topup} prima del {on} per rinnovare tutto.',
   otherMailbox: 'la casella {address} (scadenza {on})',
   otherExtra: 'lo Spazio Extra Inbox ({gb} GB) della casella {address} (scadenza {on})',
   otherMailboxRow: 'Rinnovo casella {address} ({on})',
@@ -157,7 +157,7 @@ const en: { [K in keyof typeof it]: string } = {
   extraSwitchedOff: "The extra inbox space ({gb} GB) will not be renewed: its automatic renewal is switched off. On the expiry date the mailbox's space falls back to its base.",
   ownWillRenew: 'On the expiry date the services of mailbox {address} will be renewed automatically, charging their price to your credit.',
   othersCounted: "Your credit also pays your account's other renewals due by {on}, mailboxes first and extra inbox space after: this notice counts them all.",
-  othersNeedCredit: 'With your current credit these will not be renewed: {list}. Top up {topup} before {on} to renew everything.',
+  othersNeedCredit: 'Your current credit is not enough to renew these too: {list}. Top up {topup} before {on} to renew everything.',
   otherMailbox: 'mailbox {address} (expiring {on})',
   otherExtra: 'the extra inbox space ({gb} GB) of mailbox {address} (expiring {on})',
   otherMailboxRow: 'Renewal of mailbox {address} ({on})',

@@ -212,7 +212,7 @@ forEachEngine('a holder’s renewals in the job’s order', (use) => {
       // A is renewed, its 2 GB are not; B expires.
       assert.match(ofA, /la casella sarà rinnovata automaticamente/);
       assert.match(ofA, /Lo Spazio Extra Inbox \(2 GB\) invece non sarà rinnovato: il credito non basta\. Ricarica 9,00 € prima del 1 dicembre 2026/);
-      assert.match(ofA, new RegExp(`non saranno rinnovati: la casella ${b.address.replace(/\./g, '\\.')} \\(scadenza 1 dicembre 2026\\)`));
+      assert.match(ofA, new RegExp(`non basta per rinnovare anche: la casella ${b.address.replace(/\./g, '\\.')} \\(scadenza 1 dicembre 2026\\)`));
       assert.match(ofB, /Il credito non basta per il rinnovo automatico: ricarica 9,00 € prima del 1 dicembre 2026, altrimenti la casella scadrà/);
       assert.match(ofB, /lo Spazio Extra Inbox \(2 GB\) della casella .* \(scadenza 1 dicembre 2026\)/);
       assert.match(ofB, new RegExp(`Rinnovo casella ${a.address.replace(/\./g, '\\.')} \\(1 dicembre 2026\\):\\s+5,00 € \\(IVA esclusa\\)`));
@@ -240,7 +240,7 @@ forEachEngine('a holder’s renewals in the job’s order', (use) => {
     const ofB = alerts.find((m) => m.subject.endsWith(b.address))!.text_body;
     assert.doesNotMatch(ofB, /the services below will be renewed automatically/);
     assert.match(ofB, /the services of mailbox .* will be renewed automatically/);
-    assert.match(ofB, /With your current credit these will not be renewed: the extra inbox space \(2 GB\) of mailbox .* \(expiring 1 December 2026\)\. Top up €5\.00/);
+    assert.match(ofB, /Your current credit is not enough to renew these too: the extra inbox space \(2 GB\) of mailbox .* \(expiring 1 December 2026\)\. Top up €5\.00/);
     assert.match(ofB, /Shortfall:\s+€5\.00/);
   });
 
