@@ -1,21 +1,24 @@
-// R7: what the renewal on day E does to one mailbox and its extra space. Mailbox first, then the
-// add-on; each whole or not at all.
-import { addYears, compareDates, isBefore, type CalendarDate } from './calendar.ts';
+// R7 for one mailbox: what the renewal of its period does to it and its extra space, read from the
+// holder's plan (holder-renewals.ts), which decides every renewal in the job's order (R7.3). These
+// views word what happened in e-mails and records; they add no rule of their own.
+import { addYears, compareDates, type CalendarDate } from './calendar.ts';
 import type { Catalogue } from './catalogue.ts';
-import { addCents, cents, subCents, timesQuantity, type Cents } from './money.ts';
-import { addonEndsWithMailbox, assertAddonWithinPeriod, extraGbInManualRenewal, type MailboxFacts } from './mailbox.ts';
+import { addCents, cents, type Cents } from './money.ts';
+import { assertAddonWithinPeriod, extraGbInManualRenewal, type MailboxFacts } from './mailbox.ts';
+import {
+  addonDue,
+  addonRenewalPrice,
+  mailboxDue,
+  mailboxRenewalPrice,
+  planHolderRenewals,
+  type PlannedRenewal,
+} from './holder-renewals.ts';
+
+export { addonRenewalPrice, mailboxRenewalPrice, RENEWAL_CATCH_UP_YEARS_MAX } from './holder-renewals.ts';
 
 export type MailboxRenewalOutcome = 'renewed' | 'expired';
 export type AddonRenewalOutcome = 'renewed' | 'deactivated' | 'none';
 export type ExpiryReason = 'auto_renew_off' | 'insufficient_credit' | 'overdue_too_long';
-
-/**
- * How far back the daily job catches up missed renewals (R7: "missed days are caught up"). A
- * mailbox overdue by more than this is not charged for every year it missed: it expires, and an
- * operator looks at it. With provisioning refusing expiry dates over a year old, only a job stopped
- * for a year or more reaches it; it also bounds how often one run renews one mailbox (three times).
- */
-export const RENEWAL_CATCH_UP_YEARS_MAX = 2;
 export type DeactivationReason = 'auto_renew_off' | 'insufficient_credit' | 'mailbox_expired';
 
 export interface RenewalPlan {
@@ -29,59 +32,42 @@ export interface RenewalPlan {
   missingCents: Cents;
 }
 
-export const mailboxRenewalPrice = (m: Pick<MailboxFacts, 'type'>, c: Catalogue): Cents =>
-  c.mailboxTypes[m.type].renewalPriceCents;
+/**
+ * One mailbox's renewal at E from the holder's planned renewals: its mailbox item and, when given,
+ * the item of its extra space ending with it. balanceAfterCents is the credit left after the later
+ * of the two in the job's order.
+ */
+export function mailboxRenewalOf(mailbox: PlannedRenewal, addon: PlannedRenewal | null): RenewalPlan {
+  if (mailbox.service !== 'mailbox' || (addon && (addon.service !== 'extra_inbox_space' || addon.mailboxIndex !== mailbox.mailboxIndex))) {
+    throw new Error('invariant: a mailbox renewal reads its own mailbox and extra space');
+  }
+  const charged = (r: PlannedRenewal | null): Cents => (r?.renewed ? r.priceCents : cents(0));
+  const missing = (r: PlannedRenewal | null): Cents => r?.missingCents ?? cents(0);
+  return {
+    periodEndsOn: mailbox.periodEndsOn,
+    newExpiresOn: mailbox.renewed ? addYears(mailbox.periodEndsOn, 1) : null,
+    mailbox: { outcome: mailbox.renewed ? 'renewed' : 'expired', priceCents: mailbox.priceCents, reason: mailbox.reason as ExpiryReason | null },
+    addon: addon
+      ? { outcome: addon.renewed ? 'renewed' : 'deactivated', quantityGb: addon.quantityGb, priceCents: addon.priceCents, reason: addon.reason as DeactivationReason | null }
+      : { outcome: 'none', quantityGb: 0, priceCents: cents(0), reason: null },
+    chargedCents: addCents(charged(mailbox), charged(addon)),
+    balanceAfterCents: laterBalance(mailbox, addon),
+    missingCents: addCents(missing(mailbox), missing(addon)),
+  };
+}
 
-export const addonRenewalPrice = (quantityGb: number, c: Catalogue): Cents =>
-  timesQuantity(c.extraSpace.pricePerGbYearCents, quantityGb);
+// The credit after whichever of the two came last; the balance only goes down along the plan.
+const laterBalance = (mailbox: PlannedRenewal, addon: PlannedRenewal | null): Cents =>
+  addon && addon.balanceAfterCents < mailbox.balanceAfterCents ? addon.balanceAfterCents : mailbox.balanceAfterCents;
 
+/** R7.1, R7.2: one mailbox renewed alone on `today` (its holder's only due service). */
 export function planRenewal(m: MailboxFacts, balance: Cents, c: Catalogue, today: CalendarDate): RenewalPlan {
   assertAddonWithinPeriod(m);
-  const mailboxPrice = mailboxRenewalPrice(m, c);
-  // R7.5: only extra space ending at E renews with the mailbox; an add-on ending earlier was renewed
-  // or ended on its own date (planAddonRenewal), before this.
-  const addonActive = addonEndsWithMailbox(m);
-  const quantityGb = addonActive ? m.addon!.quantityGb : 0;
-  const addonPrice = addonRenewalPrice(quantityGb, c);
-  let left = balance;
-  let missing = cents(0);
-
-  let mailboxOutcome: MailboxRenewalOutcome = 'expired';
-  let expiryReason: ExpiryReason | null = null;
-  if (!m.autoRenew) expiryReason = 'auto_renew_off';
-  else if (isBefore(m.expiresOn, addYears(today, -RENEWAL_CATCH_UP_YEARS_MAX))) expiryReason = 'overdue_too_long';
-  else if (mailboxPrice > left) {
-    expiryReason = 'insufficient_credit';
-    missing = addCents(missing, subCents(mailboxPrice, left));
-  } else {
-    mailboxOutcome = 'renewed';
-    left = subCents(left, mailboxPrice);
-  }
-
-  let addonOutcome: AddonRenewalOutcome = 'none';
-  let deactivationReason: DeactivationReason | null = null;
-  if (addonActive) {
-    if (mailboxOutcome === 'expired') deactivationReason = 'mailbox_expired';
-    else if (!m.extraSpaceAutoRenew) deactivationReason = 'auto_renew_off';
-    else if (addonPrice > left) {
-      deactivationReason = 'insufficient_credit';
-      missing = addCents(missing, subCents(addonPrice, left));
-    } else {
-      addonOutcome = 'renewed';
-      left = subCents(left, addonPrice);
-    }
-    if (deactivationReason) addonOutcome = 'deactivated';
-  }
-
-  return {
-    periodEndsOn: m.expiresOn,
-    newExpiresOn: mailboxOutcome === 'renewed' ? addYears(m.expiresOn, 1) : null,
-    mailbox: { outcome: mailboxOutcome, priceCents: mailboxPrice, reason: expiryReason },
-    addon: { outcome: addonOutcome, quantityGb, priceCents: addonPrice, reason: deactivationReason },
-    chargedCents: subCents(balance, left),
-    balanceAfterCents: left,
-    missingCents: missing,
-  };
+  const holderMailbox = { ...m, address: '' };
+  const due = [mailboxDue(holderMailbox, 0, today, c)];
+  if (m.addon?.status === 'active' && compareDates(m.addon.activeUntil, m.expiresOn) === 0) due.push(addonDue(holderMailbox, 0, today, c));
+  const [mailbox, addon] = planHolderRenewals(due, balance).renewals;
+  return mailboxRenewalOf(mailbox!, addon ?? null);
 }
 
 export interface AddonRenewalPlan {
@@ -99,27 +85,37 @@ export interface AddonRenewalPlan {
 }
 
 /**
- * R7.5: extra space whose period ends before its mailbox's (bought after a manual renewal was
- * priced) is renewed from credit on its own end, or deactivated, whatever the mailbox's E.
+ * R7.6: extra space renewed on its own end, its mailbox active and not due with it, from the
+ * holder's planned renewal of it. A renewal never carries it past the mailbox's E.
  */
+export function addonRenewalOf(addon: PlannedRenewal, mailboxExpiresOn: CalendarDate): AddonRenewalPlan {
+  if (addon.service !== 'extra_inbox_space' || addon.reason === 'mailbox_expired' || addon.reason === 'overdue_too_long') {
+    throw new Error('invariant: an own-date extra space renewal reads an extra space whose mailbox is active');
+  }
+  const newActiveUntil = addon.renewed ? addYears(addon.periodEndsOn, 1) : null;
+  if (newActiveUntil && compareDates(newActiveUntil, mailboxExpiresOn) > 0) {
+    throw new Error(`invariant: add-on renewed to ${newActiveUntil}, past E ${mailboxExpiresOn}`);
+  }
+  return {
+    periodEndsOn: addon.periodEndsOn,
+    outcome: addon.renewed ? 'renewed' : 'deactivated',
+    reason: addon.reason,
+    quantityGb: addon.quantityGb,
+    priceCents: addon.priceCents,
+    newActiveUntil,
+    chargedCents: addon.renewed ? addon.priceCents : cents(0),
+    balanceAfterCents: addon.balanceAfterCents,
+    missingCents: addon.missingCents,
+  };
+}
+
+/** R7.6: extra space ending before its active mailbox, renewed alone on its own end. */
 export function planAddonRenewal(m: MailboxFacts, balance: Cents, c: Catalogue): AddonRenewalPlan {
-  assertAddonWithinPeriod(m);
   if (m.status !== 'active' || m.addon?.status !== 'active' || compareDates(m.addon.activeUntil, m.expiresOn) >= 0) {
     throw new Error('invariant: planAddonRenewal is for an active add-on ending before its active mailbox');
   }
-  const { quantityGb, activeUntil } = m.addon;
-  const price = addonRenewalPrice(quantityGb, c);
-  const base = { periodEndsOn: activeUntil, quantityGb, priceCents: price };
-  if (!m.extraSpaceAutoRenew) {
-    return { ...base, outcome: 'deactivated', reason: 'auto_renew_off', newActiveUntil: null, chargedCents: cents(0), balanceAfterCents: balance, missingCents: cents(0) };
-  }
-  if (price > balance) {
-    return { ...base, outcome: 'deactivated', reason: 'insufficient_credit', newActiveUntil: null, chargedCents: cents(0), balanceAfterCents: balance, missingCents: subCents(price, balance) };
-  }
-  const newActiveUntil = addYears(activeUntil, 1);
-  // A renewal can never carry the add-on past the mailbox's own period.
-  if (compareDates(newActiveUntil, m.expiresOn) > 0) throw new Error(`invariant: add-on renewed to ${newActiveUntil}, past E ${m.expiresOn}`);
-  return { ...base, outcome: 'renewed', reason: null, newActiveUntil, chargedCents: price, balanceAfterCents: subCents(balance, price), missingCents: cents(0) };
+  const [addon] = planHolderRenewals([addonDue({ ...m, address: '' }, 0, m.addon.activeUntil, c)], balance).renewals;
+  return addonRenewalOf(addon!, m.expiresOn);
 }
 
 /**

@@ -165,6 +165,15 @@ export function addonRenewalOutcome(
 /** What the renewal on E would do with one service, by the same plan the daily job follows. */
 export type AlertServiceOutcome = 'renews' | 'needs_credit' | 'switched_off';
 
+export interface AlertOtherRenewal {
+  address: string;
+  service: 'mailbox' | 'extra_inbox_space';
+  quantityGb: number;
+  on: CalendarDate;
+  priceCents: Cents;
+  outcome: 'renews' | 'needs_credit';
+}
+
 /**
  * R10: an expiry alert at a milestone before E. It promises an automatic renewal only where the
  * credit pays it today, and names extra space that will not be renewed.
@@ -176,7 +185,9 @@ export function expiryAlert(
     expiresOn: CalendarDate;
     daysLeft: number;
     services: readonly { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents; outcome: AlertServiceOutcome }[];
-    /** What the services the holder wants renewed cost together. */
+    /** R10: the holder's other renewals due by E, in the job's order (R7.3), drawing on the same credit. */
+    others: readonly AlertOtherRenewal[];
+    /** What the services the holder wants renewed cost together, the others' included. */
     totalCents: Cents;
     balanceCents: Cents;
     shortfallCents: Cents;
@@ -196,6 +207,12 @@ export function expiryAlert(
     const label = s.label === 'mailbox' ? say(L, 'mailboxRenewal') : say(L, 'extraGb', { gb: s.quantityGb ?? 0 });
     rows.push([label, s.outcome === 'switched_off' && s.label !== 'mailbox' ? say(L, 'notRenewed') : net(s.priceCents, L)]);
   }
+  for (const o of d.others) {
+    const params = { address: o.address, gb: o.quantityGb, on: longDate(o.on, L) };
+    const label = say(L, o.service === 'mailbox' ? 'otherMailboxRow' : 'otherExtraRow', params);
+    rows.push([label, o.outcome === 'renews' ? net(o.priceCents, L) : `${net(o.priceCents, L)}, ${say(L, 'willNotRenew')}`]);
+  }
+  const othersShort = d.others.filter((o) => o.outcome === 'needs_credit');
   rows.push([say(L, 'total'), net(d.totalCents, L)]);
   rows.push([say(L, 'balance'), money(d.balanceCents, L)]);
   if (d.shortfallCents > 0) rows.push([say(L, 'shortfall'), money(d.shortfallCents, L)]);
@@ -212,10 +229,20 @@ export function expiryAlert(
   } else if (extra?.outcome === 'needs_credit') {
     blocks.push({ p: say(L, 'mailboxWillRenew') });
     blocks.push({ warning: say(L, 'extraNeedsCredit', { gb: extra.quantityGb ?? 0, topup, on }) });
+  } else if (othersShort.length) {
+    blocks.push({ p: say(L, 'ownWillRenew', { address: d.address }) });
   } else {
     blocks.push({ p: say(L, 'allWillRenew') });
   }
   if (extra?.outcome === 'switched_off') blocks.push({ p: say(L, 'extraSwitchedOff', { gb: extra.quantityGb ?? 0 }) });
+  if (d.others.length) blocks.push({ p: say(L, 'othersCounted', { on }) });
+  if (othersShort.length) {
+    // R10: name what will not be renewed, and the top-up (before the first of them) that renews it all.
+    const list = othersShort
+      .map((o) => say(L, o.service === 'mailbox' ? 'otherMailbox' : 'otherExtra', { address: o.address, gb: o.quantityGb, on: longDate(o.on, L) }))
+      .join('; ');
+    blocks.push({ warning: say(L, 'othersNeedCredit', { list, topup, on: longDate(othersShort[0]!.on, L) }) });
+  }
   blocks.push({ rows });
   blocks.push({ link: say(L, 'topUp'), href: d.creditUrl });
   return { subject: say(L, 'alertSubject', { address: d.address }), blocks };

@@ -1,12 +1,14 @@
-// R7.5 for the daily job: extra space whose paid period ends before its mailbox's (bought after a
-// manual renewal was priced without it) is renewed from credit on its own end, or deactivated,
-// whatever the mailbox's E. It runs before the mailboxes' renewals, so that by a mailbox's E its
-// add-on, if still active, ends with it. Such add-ons are rare: the claim scans the active add-ons
-// due by today once per run and usually finds none.
+// R7.6 and R7.3 for the daily job: extra space whose paid period ends before its mailbox's E (bought
+// after a manual renewal was priced without it, or left by renewDueMailboxes for after a holder's
+// mailboxes) is renewed from credit on its own end, or deactivated, whatever the mailbox's E. It
+// runs after the mailboxes' renewals: credit keeps PEC mailboxes working before optional add-ons.
+// Such add-ons are few: the claim scans the active add-ons due by today once per run.
 import type { Tx } from '../db/database.ts';
-import type { CalendarDate } from '../domain/calendar.ts';
-import { cents } from '../domain/money.ts';
-import { planAddonRenewal, type AddonRenewalPlan } from '../domain/renewal.ts';
+import { date, type CalendarDate } from '../domain/calendar.ts';
+import type { Catalogue } from '../domain/catalogue.ts';
+import { cents, type Cents } from '../domain/money.ts';
+import { addonDue, planHolderRenewals } from '../domain/holder-renewals.ts';
+import { addonRenewalOf, type AddonRenewalPlan } from '../domain/renewal.ts';
 import { writeCharges, type ChargeEntry } from '../ledger/journal.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
 import { enqueueEmails, type OutgoingEmail } from '../mail/outbox.ts';
@@ -14,7 +16,7 @@ import { addonRenewalOutcome } from '../mail/templates.ts';
 import type { Locale } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
-import { lockWallets, MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
+import { holderMailbox, lockWallets, MAILBOX_COLUMNS, type MailboxRow } from './rows.ts';
 
 export interface AddonRenewalCounts {
   addonsRenewed: number;
@@ -24,7 +26,7 @@ export interface AddonRenewalCounts {
 type ClaimedRow = MailboxRow & { reference_email: string; locale: Locale };
 
 /** Every add-on ending before its mailbox and due by today, in bounded batches, one transaction each. */
-export async function renewAddonsEndingBeforeMailbox(ctx: ServiceContext, today: CalendarDate, batchSizeMax: number): Promise<AddonRenewalCounts> {
+export async function renewAddonsAfterMailboxes(ctx: ServiceContext, today: CalendarDate, batchSizeMax: number): Promise<AddonRenewalCounts> {
   const total: AddonRenewalCounts = { addonsRenewed: 0, addonsDeactivated: 0 };
   // Each add-on is settled once per period end (R7.3), and a renewal moves its end a year on, so a
   // batch that settles nothing ends the run. An add-on still due after its renewal (the job did
@@ -48,19 +50,19 @@ async function renewAddonBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate,
         -- R7.3: a period already settled is never settled again (see renewals.ts on OFFSET 0).
         AND NOT EXISTS (SELECT 1 FROM renewals r
                          WHERE r.mailbox_id = m.id AND r.service = 'extra_inbox_space' AND r.period_ends_on = a.active_until OFFSET 0)
-      ORDER BY m.customer_id, a.active_until, m.id LIMIT $2
+      ORDER BY m.customer_id, a.active_until, m.address LIMIT $2
       FOR UPDATE OF m, a SKIP LOCKED`,
     [today.toString(), batchSizeMax],
   );
   if (!claimed.length) return counts;
   const balance = await lockWallets(tx, claimed.map((m) => m.customer_id));
+  const plans = planClaimedAddons(claimed, balance, today, ctx.catalogue);
 
   const charges: ChargeEntry[] = [];
   const records: { mailbox: string; period: string; outcome: string; amount: number; charge: number; activeUntil: string }[] = [];
   const emails: OutgoingEmail[] = [];
   for (const m of claimed) {
-    const plan = planAddonRenewal(mailboxFacts(m), balance.get(m.customer_id) ?? cents(0), ctx.catalogue);
-    balance.set(m.customer_id, plan.balanceAfterCents);
+    const plan = plans.get(m.id)!;
     let charge = -1;
     if (plan.outcome === 'renewed') {
       charge = charges.length;
@@ -108,6 +110,24 @@ async function renewAddonBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate,
   );
   await enqueueEmails(tx, emails, now);
   return counts;
+}
+
+/**
+ * R7.3: each holder's claimed extra space in the job's order (earliest end, then address), drawing
+ * on one balance. No mailbox of theirs is still due: renewDueMailboxes settled them all before.
+ */
+function planClaimedAddons(claimed: readonly ClaimedRow[], balance: Map<string, Cents>, today: CalendarDate, c: Catalogue): Map<string, AddonRenewalPlan> {
+  const plans = new Map<string, AddonRenewalPlan>();
+  for (let from = 0; from < claimed.length; ) {
+    let to = from + 1;
+    while (to < claimed.length && claimed[to]!.customer_id === claimed[from]!.customer_id) to++;
+    const rows = claimed.slice(from, to);
+    const due = rows.map((m, index) => addonDue(holderMailbox(m), index, today, c));
+    const plan = planHolderRenewals(due, cents(balance.get(rows[0]!.customer_id) ?? 0));
+    for (const item of plan.renewals) plans.set(rows[item.mailboxIndex]!.id, addonRenewalOf(item, date(rows[item.mailboxIndex]!.expires_on)));
+    from = to;
+  }
+  return plans;
 }
 
 function addonEmail(ctx: ServiceContext, m: ClaimedRow, plan: AddonRenewalPlan): OutgoingEmail {

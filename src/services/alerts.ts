@@ -4,15 +4,15 @@
 // for the old one stop by themselves.
 import { addDays, daysBetween, date, type CalendarDate } from '../domain/calendar.ts';
 import { alertMilestoneDue } from '../domain/alerts.ts';
-import { cents, maxCents, type Cents } from '../domain/money.ts';
-import { addonRenewalPrice, mailboxRenewalPrice, planRenewal } from '../domain/renewal.ts';
-import { extraGbRenewedWithMailbox } from '../domain/mailbox.ts';
-import { expiryAlert, type AlertServiceOutcome } from '../mail/templates.ts';
+import { cents, type Cents } from '../domain/money.ts';
+import { dueRenewals, planHolderRenewals, topupForShortfall, type PlannedRenewal } from '../domain/holder-renewals.ts';
+import { expiryAlert, type AlertOtherRenewal, type AlertServiceOutcome } from '../mail/templates.ts';
+import type { Tx } from '../db/database.ts';
 import type { Locale } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { enqueueEmails, type OutgoingEmail } from '../mail/outbox.ts';
-import { MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
+import { holderMailbox, MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
 
 type AlertRow = MailboxRow & { reference_email: string; locale: Locale; balance_cents: number; sent: number[] | null };
 
@@ -47,7 +47,9 @@ export async function queueExpiryAlerts(ctx: ServiceContext, today: CalendarDate
           [due.map((d) => d.row.id), due.map((d) => d.row.expires_on), due.map((d) => d.milestone), now],
         );
         const mine = new Set(inserted.map((r) => r.mailbox_id));
-        const emails = due.filter((d) => mine.has(d.row.id)).map((d) => alertEmail(ctx, d.row, today));
+        const sending = due.filter((d) => mine.has(d.row.id));
+        const holders = await readAlertHolders(tx, sending.map((d) => d.row), now);
+        const emails = sending.map((d) => alertEmail(ctx, d.row, today, holders.get(d.row.customer_id)!));
         await enqueueEmails(tx, emails, now);
         n = emails.length;
       }
@@ -60,34 +62,74 @@ export async function queueExpiryAlerts(ctx: ServiceContext, today: CalendarDate
   }
 }
 
-function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate): OutgoingEmail {
+interface AlertHolder {
+  /** The holder's active mailboxes with something due by the latest E of the batch's alerts. */
+  mailboxes: MailboxRow[];
+  waitingOrdersCents: Cents;
+}
+
+/**
+ * R10: what each alerted holder has due up to the alert's E (their other mailboxes and extra space),
+ * and their waiting orders, which any top-up settles first (R5). Bounded by the batch's holders.
+ */
+async function readAlertHolders(tx: Tx, rows: readonly AlertRow[], now: Date): Promise<Map<string, AlertHolder>> {
+  const holders = new Map<string, AlertHolder>();
+  if (!rows.length) return holders;
+  const customerIds = [...new Set(rows.map((r) => r.customer_id))];
+  const latest = rows.reduce((max, r) => (r.expires_on > max ? r.expires_on : max), rows[0]!.expires_on);
+  for (const id of customerIds) holders.set(id, { mailboxes: [], waitingOrdersCents: cents(0) });
+  const mailboxes = await tx.query<MailboxRow>(
+    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+      WHERE m.customer_id = ANY($1::text[]) AND m.status = 'active' AND (m.expires_on <= $2 OR (a.status = 'active' AND a.active_until <= $2))
+      ORDER BY m.customer_id, m.address`,
+    [customerIds, latest],
+  );
+  for (const m of mailboxes) holders.get(m.customer_id)!.mailboxes.push(m);
+  const waiting = await tx.query<{ customer_id: string; cents: number }>(
+    `SELECT customer_id, sum(amount_cents)::int8 AS cents FROM orders
+      WHERE customer_id = ANY($1::text[]) AND status = 'awaiting_topup' AND expires_at > $2 GROUP BY customer_id`,
+    [customerIds, now],
+  );
+  for (const w of waiting) holders.get(w.customer_id)!.waitingOrdersCents = cents(Number(w.cents));
+  return holders;
+}
+
+function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate, holder: AlertHolder): OutgoingEmail {
   const c = ctx.catalogue;
   const facts = mailboxFacts(m);
   const balanceCents = cents(Number(m.balance_cents));
-  // The daily job's own plan for E with today's balance: the alert promises what it would do.
-  const plan = planRenewal(facts, balanceCents, c, facts.expiresOn);
+  // R10: the job's own plan (R7.3) for every renewal of the holder due up to this E, with today's
+  // balance: the alert promises what the job will do. A mailbox whose automatic renewal is off is
+  // counted as renewed by hand, which is what the alert asks of its holder.
+  const mailboxes = holder.mailboxes.map((row) => (row.id === m.id ? { ...holderMailbox(row), autoRenew: true } : holderMailbox(row)));
+  const own = holder.mailboxes.findIndex((row) => row.id === m.id);
+  if (own < 0) throw new Error(`invariant: alerted mailbox ${m.id} is not among its holder's due mailboxes`);
+  const plan = planHolderRenewals(dueRenewals(mailboxes, today, facts.expiresOn, c), balanceCents);
+  const isOwn = (r: PlannedRenewal) => r.mailboxIndex === own && (r.service === 'mailbox' || r.withMailbox);
+  const ownMailbox = plan.renewals.find((r) => isOwn(r) && r.service === 'mailbox')!;
+  const ownExtra = plan.renewals.find((r) => isOwn(r) && r.service === 'extra_inbox_space');
   const services: { label: 'mailbox' | 'extra_inbox_space'; quantityGb?: number; priceCents: Cents; outcome: AlertServiceOutcome }[] = [
-    {
-      label: 'mailbox',
-      priceCents: mailboxRenewalPrice(facts, c),
-      outcome: !facts.autoRenew ? 'switched_off' : plan.mailbox.outcome === 'renewed' ? 'renews' : 'needs_credit',
-    },
+    { label: 'mailbox', priceCents: ownMailbox.priceCents, outcome: !facts.autoRenew ? 'switched_off' : ownMailbox.renewed ? 'renews' : 'needs_credit' },
   ];
-  // Extra space due at E is the add-on ending with the mailbox; one ending earlier renews on its own date (R7.5).
-  const extraGb = extraGbRenewedWithMailbox(facts);
-  if (extraGb > 0) {
+  if (ownExtra) {
     services.push({
       label: 'extra_inbox_space',
-      quantityGb: extraGb,
-      priceCents: addonRenewalPrice(extraGb, c),
-      outcome: !facts.extraSpaceAutoRenew ? 'switched_off' : plan.addon.outcome === 'renewed' ? 'renews' : 'needs_credit',
+      quantityGb: ownExtra.quantityGb,
+      priceCents: ownExtra.priceCents,
+      outcome: ownExtra.blockedBy === 'auto_renew_off' ? 'switched_off' : ownExtra.renewed ? 'renews' : 'needs_credit',
     });
   }
-  // What the holder wants renewed: the mailbox (by hand when its auto-renewal is off) and its extra
-  // space unless that renewal is switched off.
-  const wanted = services.filter((s) => s.label === 'mailbox' || s.outcome !== 'switched_off');
-  const totalCents = cents(wanted.reduce((s, x) => s + x.priceCents, 0));
-  const shortfallCents = cents(Math.max(0, totalCents - balanceCents));
+  // The others that draw on the credit: what the holder did not switch off.
+  const others: AlertOtherRenewal[] = plan.renewals
+    .filter((r) => !isOwn(r) && r.wanted)
+    .map((r) => ({
+      address: r.address,
+      service: r.service,
+      quantityGb: r.quantityGb,
+      on: r.periodEndsOn,
+      priceCents: r.priceCents,
+      outcome: r.renewed ? 'renews' : 'needs_credit',
+    }));
   return {
     customerId: m.customer_id,
     kind: 'expiry_alert',
@@ -98,10 +140,11 @@ function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate): Outg
       expiresOn: facts.expiresOn,
       daysLeft: daysBetween(today, facts.expiresOn),
       services,
-      totalCents,
+      others,
+      totalCents: plan.neededCents,
       balanceCents,
-      shortfallCents,
-      topupCents: shortfallCents > 0 ? maxCents(shortfallCents, c.topupMinCents) : cents(0),
+      shortfallCents: plan.shortfallCents,
+      topupCents: topupForShortfall(plan.shortfallCents, holder.waitingOrdersCents, c),
       autoRenew: facts.autoRenew,
       creditUrl: `${ctx.publicUrl}/credit`,
     }),

@@ -6,7 +6,7 @@ import { clock } from '../clock.ts';
 import { queueExpiryAlerts } from './alerts.ts';
 import type { ServiceContext } from './context.ts';
 import { expireWaitingOrders } from './orders.ts';
-import { renewAddonsEndingBeforeMailbox } from './addon-renewals.ts';
+import { renewAddonsAfterMailboxes } from './addon-renewals.ts';
 import { renewDueMailboxes, terminatePastGrace } from './renewals.ts';
 import { checkChangedUsage } from './usage.ts';
 import { purgeExpired } from './purge.ts';
@@ -51,10 +51,10 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
   progress('orders', ordersExpired);
   // Renewals before terminations: a mailbox that expires today (even long overdue) gets its grace
   // counted from its E, and is terminated in this same run only if that grace is already over.
-  // R7.5: extra space ending before its mailbox first, so that by E an add-on still active ends with it.
-  const addons = await renewAddonsEndingBeforeMailbox(ctx, today, batchSizeMax);
   const workers = ctx.db.engine === 'postgres' ? (opts.workers ?? dailyWorkersDefault) : 1;
   const renewals = await renewDueMailboxes(ctx, today, batchSizeMax, (n) => progress('renewals', n), workers);
+  // R7.3: extra space after every due mailbox; R7.6: whatever the mailbox's E.
+  const addons = await renewAddonsAfterMailboxes(ctx, today, batchSizeMax);
   const mailboxesTerminated = await terminatePastGrace(ctx, today, batchSizeMax);
   progress('terminations', mailboxesTerminated);
   const alertsQueued = await queueExpiryAlerts(ctx, today, batchSizeMax);

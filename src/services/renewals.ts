@@ -3,11 +3,12 @@
 // concurrent runs share the work instead of waiting), planned in JS, and written with a few
 // multi-row statements, all in one transaction. Memory stays bounded by the batch size.
 import type { Tx } from '../db/database.ts';
-import { addDays, date, type CalendarDate } from '../domain/calendar.ts';
-import { baseBytes, BYTES_PER_GB } from '../domain/catalogue.ts';
+import { addDays, addYears, date, isBefore, type CalendarDate } from '../domain/calendar.ts';
+import { baseBytes, BYTES_PER_GB, type Catalogue } from '../domain/catalogue.ts';
 import { graceEndsOn } from '../domain/mailbox.ts';
 import { cents, type Cents } from '../domain/money.ts';
-import { planAddonRenewal, planRenewal, type RenewalPlan } from '../domain/renewal.ts';
+import { mailboxRenewalOf, type RenewalPlan } from '../domain/renewal.ts';
+import { addonDue, dueRenewals, mailboxDue, planHolderRenewals, type DueRenewal, type HolderRenewalPlan, type PlannedRenewal } from '../domain/holder-renewals.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
 import { writeCharges, type ChargeEntry } from '../ledger/journal.ts';
 import { mailboxTerminated, renewalMailKind, renewalOutcome } from '../mail/templates.ts';
@@ -15,7 +16,7 @@ import type { Locale } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { enqueueEmails, type OutgoingEmail } from '../mail/outbox.ts';
-import { lockWallets, MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
+import { holderMailbox, lockWallets, MAILBOX_COLUMNS, type MailboxRow } from './rows.ts';
 
 export interface RenewalCounts {
   mailboxesRenewed: number;
@@ -107,6 +108,7 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
   const rows = [...claimed].sort((a, b) => cmp(a.customer_id, b.customer_id) || cmp(a.expires_on, b.expires_on) || cmp(a.address, b.address));
 
   const balance = await lockWallets(tx, rows.map((m) => m.customer_id));
+  const plans = await planClaimedHolders(tx, rows, balance, today, c);
 
   const charges: ChargeEntry[] = [];
   const ren = { mailbox: [] as string[], service: [] as string[], period: [] as string[], outcome: [] as string[], amount: [] as number[], charge: [] as number[] };
@@ -114,60 +116,70 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
   const add = { mailbox: [] as string[], status: [] as string[], until: [] as string[], readGb: [] as number[], readUntil: [] as string[] };
   const emails: OutgoingEmail[] = [];
 
-  for (const m of rows) {
-    const facts = mailboxFacts(m);
-    const before = cents(balance.get(m.customer_id) ?? 0);
-    const plan = planRenewal(facts, before, c, today);
-    balance.set(m.customer_id, plan.balanceAfterCents);
-    let charge = -1;
-    if (plan.chargedCents > 0) {
-      charge = charges.length;
-      charges.push({
-        customerId: m.customer_id,
-        kind: 'renewal',
-        chargedCents: plan.chargedCents,
-        balanceAfterCents: plan.balanceAfterCents,
-        text: {
-          key: 'renewal',
-          address: m.address,
-          until: plan.newExpiresOn!.toString(),
-          extraGb: plan.addon.outcome === 'renewed' ? plan.addon.quantityGb : 0,
-        },
-        revenue: [
-          { account: ACCOUNTS.revenueMailbox, amountCents: plan.mailbox.outcome === 'renewed' ? plan.mailbox.priceCents : cents(0) },
-          { account: ACCOUNTS.revenueExtraSpace, amountCents: plan.addon.outcome === 'renewed' ? plan.addon.priceCents : cents(0) },
-        ],
-        orderId: null,
-        mailboxId: m.id,
-      });
-    }
-    // One record per (service, period): what happened and, when renewed, what it cost.
-    const recordRenewal = (service: 'mailbox' | 'extra_inbox_space', outcome: string, priceCents: number) => {
-      ren.mailbox.push(m.id);
-      ren.service.push(service);
-      ren.period.push(m.expires_on);
-      ren.outcome.push(outcome);
-      ren.amount.push(outcome === 'renewed' ? priceCents : 0);
-      ren.charge.push(outcome === 'renewed' ? charge : -1);
-    };
-    recordRenewal('mailbox', plan.mailbox.outcome, plan.mailbox.priceCents);
-    if (plan.addon.outcome !== 'none') {
-      recordRenewal('extra_inbox_space', plan.addon.outcome, plan.addon.priceCents);
-      add.mailbox.push(m.id);
-      add.status.push(plan.addon.outcome === 'renewed' ? 'active' : 'deactivated');
-      add.until.push(plan.addon.outcome === 'renewed' ? plan.newExpiresOn!.toString() : m.addon_active_until!);
-      add.readGb.push(m.addon_quantity_gb!);
-      add.readUntil.push(m.addon_active_until!);
-      if (plan.addon.outcome === 'renewed') result.addonsRenewed++;
-      else result.addonsDeactivated++;
-    }
-    mbx.id.push(m.id);
-    mbx.status.push(plan.mailbox.outcome === 'renewed' ? 'active' : 'expired');
-    mbx.expires.push(plan.newExpiresOn ? plan.newExpiresOn.toString() : m.expires_on);
-    if (plan.mailbox.outcome === 'renewed') result.mailboxesRenewed++;
-    else result.mailboxesExpired++;
-    emails.push(renewalEmail(ctx, m, plan));
-    result.processed++;
+  for (const holder of plans) {
+    // The ledger's balances follow its own order of charges (one per mailbox, its extra space with it).
+    let ledgerBalance = holder.balanceBeforeCents;
+    const mailboxItems: PlannedRenewal[] = [];
+    const addonItems: (PlannedRenewal | undefined)[] = [];
+    for (const r of holder.plan.renewals) (r.service === 'mailbox' ? mailboxItems : addonItems)[r.mailboxIndex] = r;
+    holder.rows.forEach((m, index) => {
+      const mailboxItem = mailboxItems[index]!;
+      const addonItem = addonItems[index] ?? null;
+      const view = mailboxRenewalOf(mailboxItem, addonItem);
+      ledgerBalance = cents(ledgerBalance - view.chargedCents);
+      const plan: RenewalPlan = { ...view, balanceAfterCents: ledgerBalance };
+      let charge = -1;
+      if (plan.chargedCents > 0) {
+        charge = charges.length;
+        charges.push({
+          customerId: m.customer_id,
+          kind: 'renewal',
+          chargedCents: plan.chargedCents,
+          balanceAfterCents: plan.balanceAfterCents,
+          text: {
+            key: 'renewal',
+            address: m.address,
+            until: plan.newExpiresOn!.toString(),
+            extraGb: plan.addon.outcome === 'renewed' ? plan.addon.quantityGb : 0,
+          },
+          revenue: [
+            { account: ACCOUNTS.revenueMailbox, amountCents: plan.mailbox.outcome === 'renewed' ? plan.mailbox.priceCents : cents(0) },
+            { account: ACCOUNTS.revenueExtraSpace, amountCents: plan.addon.outcome === 'renewed' ? plan.addon.priceCents : cents(0) },
+          ],
+          orderId: null,
+          mailboxId: m.id,
+        });
+      }
+      // One record per (service, period): what happened and, when renewed, what it cost.
+      const recordRenewal = (service: 'mailbox' | 'extra_inbox_space', period: string, outcome: string, priceCents: number) => {
+        ren.mailbox.push(m.id);
+        ren.service.push(service);
+        ren.period.push(period);
+        ren.outcome.push(outcome);
+        ren.amount.push(outcome === 'renewed' ? priceCents : 0);
+        ren.charge.push(outcome === 'renewed' ? charge : -1);
+      };
+      recordRenewal('mailbox', m.expires_on, plan.mailbox.outcome, plan.mailbox.priceCents);
+      if (addonItem) {
+        recordRenewal('extra_inbox_space', addonItem.periodEndsOn.toString(), plan.addon.outcome, plan.addon.priceCents);
+        add.mailbox.push(m.id);
+        add.status.push(addonItem.renewed ? 'active' : 'deactivated');
+        add.until.push(addonItem.renewed ? addYears(addonItem.periodEndsOn, 1).toString() : m.addon_active_until!);
+        add.readGb.push(m.addon_quantity_gb!);
+        add.readUntil.push(m.addon_active_until!);
+        if (addonItem.renewed) result.addonsRenewed++;
+        else result.addonsDeactivated++;
+      }
+      mbx.id.push(m.id);
+      mbx.status.push(plan.mailbox.outcome === 'renewed' ? 'active' : 'expired');
+      mbx.expires.push(plan.newExpiresOn ? plan.newExpiresOn.toString() : m.expires_on);
+      if (plan.mailbox.outcome === 'renewed') result.mailboxesRenewed++;
+      else result.mailboxesExpired++;
+      emails.push(renewalEmail(ctx, m, plan));
+      result.processed++;
+    });
+    // TIGER_STYLE: the ledger's charges land on the balance the plan left.
+    if (ledgerBalance !== holder.plan.balanceAfterCents) throw new Error(`invariant: charges leave ${ledgerBalance}, the plan ${holder.plan.balanceAfterCents}`);
   }
 
   const chargeIds = await writeCharges(tx, charges, now);
@@ -203,9 +215,72 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+interface ClaimedHolder {
+  rows: ClaimedRow[];
+  balanceBeforeCents: Cents;
+  plan: HolderRenewalPlan;
+}
+
+/**
+ * R7.3: each holder's claimed mailboxes planned in the job's order, every due mailbox before any
+ * extra space. A batch settles a holder's extra space only when it holds all that the holder has
+ * due today; otherwise (more of the holder's mailboxes due in a later batch or held by a concurrent
+ * run, extra space paid until before E, or a mailbox renewed to a date still past) it settles the
+ * mailboxes, whose decisions come first whatever follows, and leaves the extra space of renewed
+ * mailboxes to renewAddonsAfterMailboxes, which runs once every mailbox is settled. Extra space of
+ * an expired mailbox goes with it here (R7.2).
+ */
+async function planClaimedHolders(tx: Tx, rows: readonly ClaimedRow[], balance: Map<string, Cents>, today: CalendarDate, c: Catalogue): Promise<ClaimedHolder[]> {
+  const holders: ClaimedHolder[] = [];
+  const due = new Map<ClaimedHolder, DueRenewal[]>();
+  for (let from = 0; from < rows.length; ) {
+    let to = from + 1;
+    while (to < rows.length && rows[to]!.customer_id === rows[from]!.customer_id) to++;
+    const holderRows = rows.slice(from, to);
+    const items = holderRows.flatMap((m, index) => {
+      const facts = holderMailbox(m);
+      return facts.addon?.status === 'active' ? [mailboxDue(facts, index, today, c), addonDue(facts, index, today, c)] : [mailboxDue(facts, index, today, c)];
+    });
+    const balanceBeforeCents = cents(balance.get(rows[from]!.customer_id) ?? 0);
+    const holder = { rows: holderRows, balanceBeforeCents, plan: planHolderRenewals(items, balanceBeforeCents) };
+    holders.push(holder);
+    due.set(holder, items);
+    from = to;
+  }
+  const deferred = new Set<ClaimedHolder>();
+  for (const h of holders) {
+    const addonOwnDate = h.plan.renewals.some((r) => r.service === 'extra_inbox_space' && !r.withMailbox && r.reason !== 'mailbox_expired');
+    const renewedStillDue = h.plan.renewals.some((r) => r.service === 'mailbox' && r.renewed && !isBefore(today, addYears(r.periodEndsOn, 1)));
+    if (addonOwnDate || renewedStillDue) deferred.add(h);
+  }
+  // Only a renewal of extra space can come out differently once more of the holder's mailboxes are
+  // counted before it: a deactivation stays one with less credit.
+  const toCheck = holders.filter((h) => !deferred.has(h) && h.plan.renewals.some((r) => r.service === 'extra_inbox_space' && r.renewed));
+  if (toCheck.length) {
+    const others = await tx.query<{ customer_id: string }>(
+      `SELECT DISTINCT m.customer_id FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+        WHERE m.customer_id = ANY($1::text[]) AND m.status = 'active' AND NOT (m.id = ANY($2::text[]))
+          AND (m.expires_on <= $3 OR (a.status = 'active' AND a.active_until <= $3))`,
+      [toCheck.map((h) => h.rows[0]!.customer_id), toCheck.flatMap((h) => h.rows.map((m) => m.id)), today.toString()],
+    );
+    const incomplete = new Set(others.map((o) => o.customer_id));
+    for (const h of toCheck) if (incomplete.has(h.rows[0]!.customer_id)) deferred.add(h);
+  }
+  for (const h of deferred) {
+    // The mailboxes' decisions are the same without the extra space after them; extra space of a
+    // mailbox that expires goes with it now, the rest waits.
+    const expired = new Set(h.plan.renewals.filter((r) => r.service === 'mailbox' && !r.renewed).map((r) => r.mailboxIndex));
+    const items = due.get(h)!.filter((r) => r.service === 'mailbox' || expired.has(r.mailboxIndex));
+    h.plan = planHolderRenewals(items, h.balanceBeforeCents);
+  }
+  return holders;
+}
+
 function renewalEmail(ctx: ServiceContext, m: ClaimedRow, plan: RenewalPlan): OutgoingEmail {
   const c = ctx.catalogue;
-  const newTotalBytes = baseBytes(c, m.type) + (plan.addon.outcome === 'renewed' ? plan.addon.quantityGb : 0) * BYTES_PER_GB;
+  // Extra space left for after the mailboxes (addon 'none' while still active) keeps its GB until settled.
+  const extraGbKept = plan.addon.outcome === 'renewed' ? plan.addon.quantityGb : plan.addon.outcome === 'none' && m.addon_status === 'active' ? m.addon_quantity_gb! : 0;
+  const newTotalBytes = baseBytes(c, m.type) + extraGbKept * BYTES_PER_GB;
   const usedBytes = Number(m.used_bytes);
   const overQuota = plan.mailbox.outcome === 'renewed' && usedBytes > newTotalBytes ? { usedBytes, totalBytes: newTotalBytes } : null;
   const content = renewalOutcome(m.locale, {
@@ -294,9 +369,10 @@ export interface RenewalForecast {
 }
 
 /**
- * What the renewals run on `onDate` would do with today's balances (API.md `forecast --on`): every
- * active mailbox with E <= onDate, each holder's mailboxes in E order drawing on their balance.
- * Reads only. One renewal per mailbox (the period ending at its current E).
+ * What the daily runs up to `onDate` would do with today's balances (API.md `forecast --on`):
+ * every renewal of an active mailbox due by onDate, each holder's planned as the job and the expiry
+ * alerts plan them (planHolderRenewals, R7.3), so the forecast for a mailbox's E says what its alerts
+ * say. Reads only, streaming the holders in bounded batches. One period per service.
  */
 export async function forecastRenewals(
   ctx: ServiceContext,
@@ -305,6 +381,7 @@ export async function forecastRenewals(
 ): Promise<RenewalForecast> {
   const itemsMax = opts.itemsMax ?? 1000;
   const batchSizeMax = opts.batchSizeMax ?? 5000;
+  const today = clock.today();
   const f: RenewalForecast = {
     onDate: onDate.toString(),
     mailboxes: 0,
@@ -317,40 +394,65 @@ export async function forecastRenewals(
     items: [],
     itemsTruncated: false,
   };
-  // As the job does: extra space ending before its mailbox first (R7.5; rare, so its holders'
-  // balances after it fit in memory), then the mailboxes, each holder's in E order.
-  const balanceAfterAddons = await forecastAddonsEndingBeforeMailbox(ctx, onDate, f, itemsMax);
-  let after: [string, string, string] = ['', '0001-01-01', ''];
-  let customer = '';
-  let balance = 0;
+  // A holder's rows may straddle two batches: they are planned once the next holder's begin.
+  let holderRows: ForecastRow[] = [];
+  let after: [string, string] = ['', ''];
   for (;;) {
-    const rows = await ctx.db.query<MailboxRow & { balance_cents: number | null }>(
+    const rows = await ctx.db.query<ForecastRow>(
       `SELECT ${MAILBOX_COLUMNS}, w.balance_cents
          FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id LEFT JOIN wallets w ON w.customer_id = m.customer_id
-        WHERE m.status = 'active' AND m.expires_on <= $1 AND (m.customer_id, m.expires_on, m.id) > ($2, $3::date, $4)
-        ORDER BY m.customer_id, m.expires_on, m.id LIMIT $5`,
-      [onDate.toString(), after[0], after[1], after[2], batchSizeMax],
+        WHERE m.status = 'active' AND (m.expires_on <= $1 OR (a.status = 'active' AND a.active_until <= $1)) AND (m.customer_id, m.id) > ($2, $3)
+        ORDER BY m.customer_id, m.id LIMIT $4`,
+      [onDate.toString(), after[0], after[1], batchSizeMax],
     );
-    for (const m of rows) {
-      if (m.customer_id !== customer) {
-        customer = m.customer_id;
-        balance = balanceAfterAddons.get(customer) ?? Number(m.balance_cents ?? 0);
+    for (const row of rows) {
+      if (holderRows.length && holderRows[0]!.customer_id !== row.customer_id) {
+        forecastHolder(ctx, holderRows, today, onDate, f, itemsMax);
+        holderRows = [];
       }
-      const plan = planRenewal(mailboxFacts(m), cents(balance), ctx.catalogue, onDate);
-      balance = plan.balanceAfterCents;
+      holderRows.push(row);
+    }
+    if (rows.length < batchSizeMax) {
+      if (holderRows.length) forecastHolder(ctx, holderRows, today, onDate, f, itemsMax);
+      return f;
+    }
+    const last = rows.at(-1)!;
+    after = [last.customer_id, last.id];
+  }
+}
+
+type ForecastRow = MailboxRow & { balance_cents: number | null };
+
+/** One holder's part of the forecast: the plan's outcomes, a mailbox with the extra space renewed with it. */
+function forecastHolder(ctx: ServiceContext, rows: readonly ForecastRow[], today: CalendarDate, onDate: CalendarDate, f: RenewalForecast, itemsMax: number): void {
+  const plan = planHolderRenewals(dueRenewals(rows.map(holderMailbox), today, onDate, ctx.catalogue), cents(Number(rows[0]!.balance_cents ?? 0)));
+  const addonWithMailbox = new Map(plan.renewals.filter((r) => r.withMailbox).map((r) => [r.mailboxIndex, r]));
+  for (const item of plan.renewals) {
+    const m = rows[item.mailboxIndex]!;
+    if (item.service === 'mailbox') {
+      const addon = addonWithMailbox.get(item.mailboxIndex) ?? null;
+      const view = mailboxRenewalOf(item, addon);
       tally(f, itemsMax, {
         mailboxId: m.id,
         address: m.address,
         expiresOn: m.expires_on,
-        mailbox: plan.mailbox.outcome,
-        addon: plan.addon.outcome,
-        chargedCents: plan.chargedCents,
-        missingCents: plan.missingCents,
+        mailbox: view.mailbox.outcome,
+        addon: view.addon.outcome,
+        chargedCents: view.chargedCents,
+        missingCents: view.missingCents,
+      });
+    } else if (!item.withMailbox) {
+      // R7.6: extra space paid until before E, on its own date.
+      tally(f, itemsMax, {
+        mailboxId: m.id,
+        address: m.address,
+        expiresOn: item.periodEndsOn.toString(),
+        mailbox: null,
+        addon: item.renewed ? 'renewed' : 'deactivated',
+        chargedCents: item.renewed ? item.priceCents : cents(0),
+        missingCents: item.missingCents,
       });
     }
-    if (rows.length < batchSizeMax) return f;
-    const last = rows.at(-1)!;
-    after = [last.customer_id, last.expires_on, last.id];
   }
 }
 
@@ -365,34 +467,4 @@ function tally(f: RenewalForecast, itemsMax: number, item: RenewalForecastItem):
   f.missingCents = cents(f.missingCents + item.missingCents);
   if (f.items.length < itemsMax) f.items.push(item);
   else f.itemsTruncated = true;
-}
-
-/** Extra space ending before its mailbox is rare (R7.5); a forecast reads at most this many. */
-const forecastAddonsMax = 100_000;
-
-/** The forecast's part for extra space ending before its mailbox and due by onDate; each holder's balance after it. */
-async function forecastAddonsEndingBeforeMailbox(ctx: ServiceContext, onDate: CalendarDate, f: RenewalForecast, itemsMax: number): Promise<Map<string, number>> {
-  const balance = new Map<string, number>();
-  const rows = await ctx.db.query<MailboxRow & { balance_cents: number | null }>(
-    `SELECT ${MAILBOX_COLUMNS}, w.balance_cents
-       FROM addons a JOIN mailboxes m ON m.id = a.mailbox_id LEFT JOIN wallets w ON w.customer_id = m.customer_id
-      WHERE a.status = 'active' AND a.active_until <= $1 AND a.active_until < m.expires_on AND m.status = 'active'
-      ORDER BY m.customer_id, a.active_until, m.id LIMIT $2`,
-    [onDate.toString(), forecastAddonsMax],
-  );
-  if (rows.length === forecastAddonsMax) f.itemsTruncated = true;
-  for (const m of rows) {
-    const plan = planAddonRenewal(mailboxFacts(m), cents(balance.get(m.customer_id) ?? Number(m.balance_cents ?? 0)), ctx.catalogue);
-    balance.set(m.customer_id, plan.balanceAfterCents);
-    tally(f, itemsMax, {
-      mailboxId: m.id,
-      address: m.address,
-      expiresOn: plan.periodEndsOn.toString(),
-      mailbox: null,
-      addon: plan.outcome,
-      chargedCents: plan.chargedCents,
-      missingCents: plan.missingCents,
-    });
-  }
-  return balance;
 }

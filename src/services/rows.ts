@@ -3,6 +3,7 @@ import type { Tx, Queryable } from '../db/database.ts';
 import { date } from '../domain/calendar.ts';
 import type { MailboxType } from '../domain/catalogue.ts';
 import type { MailboxFacts, MailboxStatus, AddonStatus } from '../domain/mailbox.ts';
+import type { HolderMailbox } from '../domain/holder-renewals.ts';
 import type { Cents } from '../domain/money.ts';
 import type { Locale } from '../i18n/format.ts';
 
@@ -85,6 +86,9 @@ export function mailboxFacts(r: MailboxRow): MailboxFacts {
         : null,
   };
 }
+
+/** The facts of a mailbox with its address, which orders a holder's renewals due the same day (R7.3). */
+export const holderMailbox = (r: MailboxRow): HolderMailbox => ({ ...mailboxFacts(r), address: r.address });
 
 /** A holder's mailbox, locked for change; null when it is not theirs (R12: as if it did not exist). */
 export async function lockMailbox(tx: Tx, mailboxId: string, customerId: string | null): Promise<MailboxRow | null> {

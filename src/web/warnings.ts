@@ -7,6 +7,7 @@ import type { Catalogue } from '../domain/catalogue.ts';
 import { manualRenewalAmount } from '../domain/renewal.ts';
 import { creditOutlook, mailboxStanding, spaceLevel, type CreditOutlook, type Standing } from '../domain/outlook.ts';
 import type { MailboxFacts } from '../domain/mailbox.ts';
+import type { HolderMailbox } from '../domain/holder-renewals.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
 import { addVat, type Cents } from '../domain/money.ts';
 import type { MailboxView } from '../services/views.ts';
@@ -71,7 +72,7 @@ export function spaceWarning(m: MailboxView, w: WarningContext): Html {
   return html`<p class="warning${level.kind === 'full' ? ' warning-bad' : ''}"><strong>${tr(L, 'warningLabel')}</strong> ${text}${buy}</p>`;
 }
 
-export function holderOutlook(facts: readonly MailboxFacts[], balance: Cents, waitingOrders: Cents, c: Catalogue): CreditOutlook {
+export function holderOutlook(facts: readonly HolderMailbox[], balance: Cents, waitingOrders: Cents, c: Catalogue): CreditOutlook {
   return creditOutlook(facts, balance, waitingOrders, clock.today(), c);
 }
 

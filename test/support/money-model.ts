@@ -248,13 +248,16 @@ export function moveClock(s0: State, nowMs: number): Step {
 
 // ---- The daily job ----
 
-/** R5, R7, R8 for today, in the job's order. Each holder's mailboxes draw on one running balance. */
+/**
+ * R5, R7, R8 for today, in the job's order (R7.3): every due mailbox first, then extra space. Each
+ * holder's services draw on one running balance.
+ */
 export function dailyJob(s0: State): Step {
   const s = copy(s0);
   const t = today(s);
   expireWaiting(s);
-  renewSplitAddons(s, t);
   renewDueMailboxes(s, t);
+  renewDueAddons(s, t);
   for (const m of s.mailboxes) {
     // R8: terminated once the grace (E + 90 inclusive) is over.
     if (m.status === 'expired' && t > plusDays(m.expiresOn, PRICES.graceDays)) m.status = 'terminated';
@@ -264,33 +267,10 @@ export function dailyJob(s0: State): Step {
 }
 
 /**
- * R7.5: extra space ending before its (active) mailbox's E is renewed on its own date A from credit
- * (switch on, balance covers GB x 300: A moves a year) or deactivated. Rounds, so years missed are
- * each settled in turn; within a round, by A, then mailbox id.
- */
-function renewSplitAddons(s: State, t: Day): void {
-  for (;;) {
-    const due = s.mailboxes
-      .map((m, i) => ({ m, i }))
-      .filter(({ m }) => m.status === 'active' && m.addon?.status === 'active' && m.addon.until <= t && m.addon.until < m.expiresOn)
-      .sort((a, b) => cmp(a.m.addon!.until, b.m.addon!.until) || a.m.idRank - b.m.idRank);
-    if (!due.length) return;
-    for (const { m } of due) {
-      const a = m.addon!;
-      const price = a.gb * PRICES.gbYear;
-      if (m.extraSpaceAutoRenew && s.balance >= price) {
-        s.balance -= price;
-        a.until = plusYear(a.until);
-      } else a.status = 'deactivated';
-    }
-  }
-}
-
-/**
- * R7.1-R7.3: each active mailbox with E <= today, by E then address: renewed from credit (switch on,
- * balance covers it, not overdue past the catch-up bound) or expired; then its add-on ending at E: renewed with it (switch on, credit) or
- * deactivated; an expired mailbox's extra space is deactivated (R7.2). A mailbox still due after a
- * renewal is taken again in the next round.
+ * R7.1, R7.3: each active mailbox with E <= today, by E then address: renewed from credit (switch
+ * on, balance covers it, not overdue past the catch-up bound) or expired, and then its extra space
+ * is deactivated too (R7.2). A mailbox still due after a renewal is taken again in the next round.
+ * Extra space of a renewed mailbox is left for renewDueAddons.
  */
 function renewDueMailboxes(s: State, t: Day): void {
   for (;;) {
@@ -303,17 +283,35 @@ function renewDueMailboxes(s: State, t: Day): void {
       const price = PRICES.mailbox[m.type];
       // Overdue by more than the catch-up bound: expired, not charged for every year missed.
       const tooLate = m.expiresOn < addYears(date(t), -PRICES.catchUpYearsMax).toString();
-      const renewed = m.autoRenew && !tooLate && s.balance >= price;
-      const oldE = m.expiresOn;
-      if (renewed) {
+      if (m.autoRenew && !tooLate && s.balance >= price) {
         s.balance -= price;
-        m.expiresOn = plusYear(oldE);
-      } else m.status = 'expired';
-      const a = m.addon;
-      if (a?.status !== 'active' || (renewed && a.until !== oldE)) continue;
-      if (renewed && m.extraSpaceAutoRenew && s.balance >= a.gb * PRICES.gbYear) {
-        s.balance -= a.gb * PRICES.gbYear;
-        a.until = m.expiresOn;
+        m.expiresOn = plusYear(m.expiresOn);
+      } else {
+        m.status = 'expired';
+        if (m.addon?.status === 'active') m.addon.status = 'deactivated';
+      }
+    }
+  }
+}
+
+/**
+ * R7.2, R7.3, R7.6: after the mailboxes, each active mailbox's extra space paid until today or
+ * before (by that date, then address) is renewed for a year from credit (switch on, balance covers
+ * GB x 300) or deactivated, whatever the mailbox's E. Rounds, so years missed are each settled in turn.
+ */
+function renewDueAddons(s: State, t: Day): void {
+  for (;;) {
+    const due = s.mailboxes
+      .map((m, i) => ({ m, i }))
+      .filter(({ m }) => m.status === 'active' && m.addon?.status === 'active' && m.addon.until <= t && m.addon.until < m.expiresOn)
+      .sort((a, b) => cmp(a.m.addon!.until, b.m.addon!.until) || a.i - b.i);
+    if (!due.length) return;
+    for (const { m } of due) {
+      const a = m.addon!;
+      const price = a.gb * PRICES.gbYear;
+      if (m.extraSpaceAutoRenew && s.balance >= price) {
+        s.balance -= price;
+        a.until = plusYear(a.until);
       } else a.status = 'deactivated';
     }
   }

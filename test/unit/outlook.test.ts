@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { date } from '../../src/domain/calendar.ts';
 import { BYTES_PER_GB, DEFAULT_CATALOGUE } from '../../src/domain/catalogue.ts';
 import { cents } from '../../src/domain/money.ts';
-import type { MailboxFacts } from '../../src/domain/mailbox.ts';
+import type { HolderMailbox } from '../../src/domain/holder-renewals.ts';
 import { creditOutlook, mailboxStanding, spaceLevel } from '../../src/domain/outlook.ts';
 
 const C = DEFAULT_CATALOGUE;
 const today = date('2026-06-10');
-const mailbox = (over: Partial<MailboxFacts> = {}): MailboxFacts => ({
+const mailbox = (over: Partial<HolderMailbox> = {}): HolderMailbox => ({
+  address: 'a@pec.test',
   type: 'standard',
   status: 'active',
   expiresOn: date('2026-08-01'),
@@ -21,7 +22,7 @@ const mailbox = (over: Partial<MailboxFacts> = {}): MailboxFacts => ({
 });
 
 describe('mailbox standing', () => {
-  const cases: [string, Partial<MailboxFacts>, unknown][] = [
+  const cases: [string, Partial<HolderMailbox>, unknown][] = [
     ['more than 90 days left: plain active', { expiresOn: date('2026-09-09') }, { kind: 'active' }],
     ['exactly 90 days left: expiring', { expiresOn: date('2026-09-08') }, { kind: 'expiring', daysLeft: 90 }],
     ['expiring today', { expiresOn: today }, { kind: 'expiring', daysLeft: 0 }],

@@ -1,7 +1,7 @@
 // The dashboard, the list of mailboxes and the mailbox card with its renewal controls.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
-import { mailboxFacts, readBalance, readMailbox, readMailboxes } from '../../services/rows.ts';
+import { holderMailbox, mailboxFacts, readBalance, readMailbox, readMailboxes } from '../../services/rows.ts';
 import { mailboxView, orderView, type MailboxView } from '../../services/views.ts';
 import { cents } from '../../domain/money.ts';
 import { badge, creditWarning, expiredBanner, expiryText, holderOutlook, spaceWarning, standingOf } from '../warnings.ts';
@@ -42,7 +42,7 @@ export function mailboxPages(server: FastifyInstance, kit: WebKit): void {
         orders.map((o) => orderView(o, balance, nowMs, cat)).filter((o) => o.status === 'awaiting_topup').reduce((sum, o) => sum + o.amountCents, 0),
       );
       const w = warningContext(h);
-      const outlook = holderOutlook(rows.map(mailboxFacts), balance, waiting, cat);
+      const outlook = holderOutlook(rows.map(holderMailbox), balance, waiting, cat);
       const body = html`<h1>${tr(L, 'dashboardTitle')}</h1>
 ${notice(L, req)}
 <p>${tr(L, 'welcome', { name: h.customer.name })}</p>
