@@ -108,4 +108,11 @@ describe('the VAT register', () => {
     assert.equal(spreadsheetSafe('-2+3'), "'-2+3");
     assert.equal(spreadsheetSafe('Studio Rossi'), 'Studio Rossi');
   });
+
+  test('issue 19: each piece after a ";" is guarded too, since Excel in Italian splits a CSV line on ";"', async () => {
+    const { spreadsheetSafe } = await import('../../src/invoicing/register.ts');
+    assert.equal(spreadsheetSafe('Rossi;=HYPERLINK("http://x")'), 'Rossi;\'=HYPERLINK("http://x")');
+    assert.equal(spreadsheetSafe('Rossi; +1;@A1;"=2'), "Rossi;' +1;'@A1;'\"=2");
+    assert.equal(spreadsheetSafe('Rossi & Bianchi; Studio - Legale'), 'Rossi & Bianchi; Studio - Legale');
+  });
 });
