@@ -150,19 +150,27 @@ function sentenceFor(complaints: AjvComplaint[]): string {
 export function validationFields(err: Pick<FastifyError, 'validation' | 'validationContext'>): Record<string, string> {
   const fields: Record<string, string> = {};
   const byPath = new Map<string, AjvComplaint[]>();
+  /** Objects whose own fields were named: the other branches of a union ("or null") add nothing. */
+  const objectsNamed = new Set<string>();
   for (const v of err.validation ?? []) {
     const params = v.params as Record<string, unknown>;
     const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
     if (v.keyword === 'additionalProperties') {
       fields[[path, String(params.additionalProperty)].filter(Boolean).join('.')] = 'is not a known field';
+      objectsNamed.add(path);
     } else if (v.keyword === 'required') {
       fields[[path, String(params.missingProperty)].filter(Boolean).join('.')] = 'is required';
+      objectsNamed.add(path);
     } else {
       const key = path || (err.validationContext ?? 'body');
       byPath.set(key, [...(byPath.get(key) ?? []), { keyword: v.keyword, params, message: v.message }]);
     }
   }
-  for (const [key, complaints] of byPath) fields[key] ??= sentenceFor(complaints);
+  for (const [key, complaints] of byPath) {
+    const onlyUnionBranches = complaints.every((c) => c.keyword === 'type' || c.keyword === 'anyOf' || c.keyword === 'oneOf');
+    if (onlyUnionBranches && objectsNamed.has(key === (err.validationContext ?? 'body') ? '' : key)) continue;
+    fields[key] ??= sentenceFor(complaints);
+  }
   return fields;
 }
 

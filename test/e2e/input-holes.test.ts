@@ -164,6 +164,10 @@ forEachServer('Issue 19: input holes', (t) => {
       ['quantityGb 0', () => h.c.post(`/api/mailboxes/${h.mailbox.id}/extra-space/quote`, { quantityGb: 0 }), 'quantityGb', 'must be 1 or more'],
       ['reason too long', () => t.op.post(`/api/admin/customers/${h.customer.id}/credit-adjustments`, { amountCents: 1, reason: 'x'.repeat(501) }), 'reason', 'must be at most 500 characters'],
     ];
+    // An unknown field in a body that may also be null names the field, not "must be null".
+    const unknown = await t.op.post('/api/admin/jobs/daily', { x: 1 });
+    assert.equal(unknown.status, 422);
+    assert.deepEqual(unknown.body.error.fields, { x: 'is not a known field' });
     for (const [label, call, field, message] of cases) {
       const res = await call();
       assert.equal(res.status, 422, `${label}: ${res.status} ${JSON.stringify(res.body)}`);
