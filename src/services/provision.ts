@@ -26,7 +26,7 @@ export interface NewCustomer {
 
 /**
  * Issue 19: the operator sets a mailbox password by the same rule as the holder choosing one
- * (docs/RULES.md "Passwords"): the password opens IMAP and submission too, and "password" is not one.
+ * (docs/RULES.md "Choosing a mailbox password"): the password opens IMAP and submission too, and "password" is not one.
  */
 export const mailboxPasswordProblem = (password: string, address: string): string | null => {
   const weakness = passwordWeakness(password, address, '');
