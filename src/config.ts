@@ -188,7 +188,7 @@ function invoicingConfig(env: NodeJS.ProcessEnv, production: boolean, sellerConf
   const sellerIsDemo = sellerConfig === undefined;
   if (sellerIsDemo && production) {
     throw new ConfigError(
-      'CASELLA_CONFIG must give `seller` in production (companyName, vatNumber, taxCode, taxRegime, address: street, postalCode, city, province, country): every card payment issues an invoice',
+      'CASELLA_CONFIG must give `seller` in production (companyName, vatNumber, taxCode, taxRegime, address: street, postalCode, city, province, country; rea and shareCapitalCents for a company): every card payment issues an invoice',
     );
   }
   if (!sellerIsDemo) {
@@ -235,5 +235,7 @@ function normalisedSeller(s: Seller): Seller {
       country: a.country.trim(),
     },
     transmitter: s.transmitter ?? null,
+    rea: s.rea ? { office: s.rea.office, number: s.rea.number.trim() } : null,
+    shareCapitalCents: s.shareCapitalCents ?? null,
   };
 }

@@ -21,6 +21,23 @@ export function parseDate(text: string): CalendarDate | null {
   }
 }
 
+/**
+ * The years a date or a month given from outside (a query, a command's argument) may name. PostgreSQL
+ * has no year 0 and neither engine reads year 10000 (where a month of 9999-12 ends), and a register,
+ * a forecast or an invoice list outside these years is a typo: such input is answered 422 naming
+ * the field, never sent to the database (issue 19).
+ */
+export const INPUT_YEAR_MIN = 2000;
+export const INPUT_YEAR_MAX = 2999;
+export const INPUT_DATE_RULE = `must be a date YYYY-MM-DD between ${INPUT_YEAR_MIN}-01-01 and ${INPUT_YEAR_MAX}-12-31`;
+export const INPUT_MONTH_RULE = `must be a month YYYY-MM between ${INPUT_YEAR_MIN}-01 and ${INPUT_YEAR_MAX}-12`;
+
+/** A strict YYYY-MM-DD date within INPUT_YEAR_MIN..INPUT_YEAR_MAX; null otherwise. */
+export function parseInputDate(text: string): CalendarDate | null {
+  const d = parseDate(text);
+  return d && d.year >= INPUT_YEAR_MIN && d.year <= INPUT_YEAR_MAX ? d : null;
+}
+
 export function date(text: string): CalendarDate {
   const d = parseDate(text);
   if (!d) throw new RangeError(`not a calendar date: ${text}`);

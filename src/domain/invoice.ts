@@ -29,7 +29,18 @@ export interface Seller {
   address: SellerAddress;
   /** Who transmits to SdI (IdTrasmittente): the seller itself (its partita IVA) unless an intermediary is named. */
   transmitter?: { country: string; code: string } | null;
+  /**
+   * The company's entry in the Registro delle Imprese (REA): the Chamber of Commerce's province and
+   * the number. A company (S.r.l., S.p.A.) must show it on its documents (art. 2250 c.c.); FatturaPA
+   * carries it as IscrizioneREA. Optional: a sole trader may have none to show.
+   */
+  rea?: { office: string; number: string } | null;
+  /** Share capital (capitale sociale) in cents, shown with the REA entry; only with `rea`. */
+  shareCapitalCents?: number | null;
 }
+
+/** FatturaPA's CapitaleSociale holds at most 11 digits of euros. */
+export const SHARE_CAPITAL_CENTS_MAX = 99_999_999_999_99;
 
 /** Outside production, with no `seller` configured: clearly not a real company (README). */
 export const DEMO_SELLER: Seller = Object.freeze({
@@ -79,6 +90,23 @@ export function sellerProblems(raw: unknown): string[] {
   if (t !== undefined && t !== null) {
     if (typeof t !== 'object' || typeof t.country !== 'string' || !/^[A-Z]{2}$/.test(t.country)) problems.push('seller.transmitter.country must be two capital letters');
     if (typeof t !== 'object' || typeof t.code !== 'string' || !/^[A-Z0-9]{1,28}$/.test(t.code)) problems.push('seller.transmitter.code must be 1 to 28 letters or digits');
+  }
+  const rea = s.rea as Record<string, unknown> | null | undefined;
+  if (rea !== undefined && rea !== null) {
+    if (typeof rea !== 'object' || typeof rea.office !== 'string' || !/^[A-Z]{2}$/.test(rea.office)) {
+      problems.push('seller.rea.office must be the two-letter sigla of the Chamber of Commerce\'s province, e.g. RM');
+    }
+    if (typeof rea !== 'object' || typeof rea.number !== 'string' || !/^[A-Za-z0-9\-/. ]{1,20}$/.test(rea.number.trim()) || !rea.number.trim()) {
+      problems.push('seller.rea.number must be the REA number, 1 to 20 letters or digits');
+    }
+  }
+  const capital = s.shareCapitalCents;
+  if (capital !== undefined && capital !== null) {
+    if (typeof capital !== 'number' || !Number.isSafeInteger(capital) || capital < 0 || capital > SHARE_CAPITAL_CENTS_MAX) {
+      problems.push('seller.shareCapitalCents must be a whole number of cents from 0 to 9999999999999');
+    } else if (rea === undefined || rea === null) {
+      problems.push('seller.shareCapitalCents needs seller.rea (an invoice shows the share capital with the REA entry)');
+    }
   }
   return problems;
 }

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../services/errors.ts';
 import { securityHeaders, securityHeaderValues } from './security-headers.ts';
+import { DATE_PATTERN, MONTH_PATTERN } from './schemas.ts';
 
 export type ApiErrorCode =
   | ErrorCode
@@ -65,20 +66,110 @@ export function errorBody(code: ApiErrorCode, message: string, fields?: Record<s
   return { error: fields ? { code, message, fields } : { code, message } };
 }
 
-/** Ajv's complaints as `{"field": "why"}`, keyed by the JSON path of the offending field. */
-function validationFields(err: FastifyError): Record<string, string> {
+/** JSON Schema's type names, as a sentence says them. */
+const TYPE_WORDS: Record<string, string> = {
+  string: 'text',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'a list',
+  null: 'null',
+};
+
+/** The patterns of schemas.ts, each with what a person is told when a value does not match it. */
+const PATTERN_SENTENCES: Record<string, string> = {
+  [DATE_PATTERN]: 'must be a date YYYY-MM-DD',
+  [MONTH_PATTERN]: 'must be a month YYYY-MM',
+};
+
+interface AjvComplaint {
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+const quoted = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
+
+/**
+ * One human sentence for what Ajv found wrong with one field (issue 19: "must be equal to constant"
+ * told an operator nothing). A union of constants names its values; a wrong type says what is
+ * expected in words; limits say their number.
+ */
+function sentenceFor(complaints: AjvComplaint[]): string {
+  const allowed = complaints.filter((c) => c.keyword === 'const').map((c) => c.params.allowedValue);
+  const enumValues = complaints.flatMap((c) => (c.keyword === 'enum' && Array.isArray(c.params.allowedValues) ? c.params.allowedValues : []));
+  const types = [...new Set(complaints.filter((c) => c.keyword === 'type').flatMap((c) => String(c.params.type).split(',')))];
+  const values = [...allowed, ...enumValues];
+  if (values.length) {
+    const orNull = types.includes('null') ? ', or null' : '';
+    return `must be one of ${values.map(quoted).join(', ')}${orNull}`;
+  }
+  // A value of another type fails the type check of every branch: say each type once.
+  const typeComplaint = complaints.find((c) => c.keyword === 'type');
+  const other = complaints.find((c) => c.keyword !== 'type' && c.keyword !== 'anyOf' && c.keyword !== 'oneOf');
+  if (other) {
+    const limit = other.params.limit;
+    switch (other.keyword) {
+      case 'minLength':
+        return limit === 1 ? 'must not be empty' : `must be at least ${limit} characters`;
+      case 'maxLength':
+        return `must be at most ${limit} characters`;
+      case 'minimum':
+        return `must be ${limit} or more`;
+      case 'maximum':
+        return `must be ${limit} or less`;
+      case 'exclusiveMinimum':
+        return `must be more than ${limit}`;
+      case 'exclusiveMaximum':
+        return `must be less than ${limit}`;
+      case 'minItems':
+        return `must have at least ${limit} items`;
+      case 'maxItems':
+        return `must have at most ${limit} items`;
+      case 'minProperties':
+        return 'must not be empty';
+      case 'pattern':
+        return PATTERN_SENTENCES[String(other.params.pattern)] ?? 'is not in the expected format';
+      case 'format':
+        return `must be ${String(other.params.format)}`;
+      case 'multipleOf':
+        return `must be a multiple of ${other.params.multipleOf}`;
+      default:
+        if (!typeComplaint) return 'is not valid';
+    }
+  }
+  if (typeComplaint) return `must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`;
+  return 'is not valid';
+}
+
+/**
+ * Ajv's complaints as `{"field": "why"}`, keyed by the JSON path of the offending field, each a
+ * sentence a person can act on, for every route (API.md: 422 with "fields").
+ */
+export function validationFields(err: Pick<FastifyError, 'validation' | 'validationContext'>): Record<string, string> {
   const fields: Record<string, string> = {};
+  const byPath = new Map<string, AjvComplaint[]>();
+  /** Objects whose own fields were named: the other branches of a union ("or null") add nothing. */
+  const objectsNamed = new Set<string>();
   for (const v of err.validation ?? []) {
     const params = v.params as Record<string, unknown>;
     const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
     if (v.keyword === 'additionalProperties') {
       fields[[path, String(params.additionalProperty)].filter(Boolean).join('.')] = 'is not a known field';
+      objectsNamed.add(path);
     } else if (v.keyword === 'required') {
       fields[[path, String(params.missingProperty)].filter(Boolean).join('.')] = 'is required';
+      objectsNamed.add(path);
     } else {
       const key = path || (err.validationContext ?? 'body');
-      fields[key] ??= v.message ?? 'is not valid';
+      byPath.set(key, [...(byPath.get(key) ?? []), { keyword: v.keyword, params, message: v.message }]);
     }
+  }
+  for (const [key, complaints] of byPath) {
+    const onlyUnionBranches = complaints.every((c) => c.keyword === 'type' || c.keyword === 'anyOf' || c.keyword === 'oneOf');
+    if (onlyUnionBranches && objectsNamed.has(key === (err.validationContext ?? 'body') ? '' : key)) continue;
+    fields[key] ??= sentenceFor(complaints);
   }
   return fields;
 }
@@ -105,6 +196,13 @@ export function refusalOf(err: unknown): DomainError | undefined {
   return fields ? new DomainError('validation_failed', 'Some fields are not valid', fields) : undefined;
 }
 
+/** What Fastify refuses before a handler runs, in a sentence a client can act on. */
+const FRAMEWORK_SENTENCES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The body is not as long as its Content-Length header says',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty but its Content-Type says JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The body is not valid JSON',
+};
+
 export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
   const refusal = refusalOf(err);
   if (refusal) return sendError(reply, refusal.code, refusal.message, refusal.fields, refusal.retryAfterSeconds);
@@ -117,8 +215,12 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
   if (status === 413) return sendError(reply, 'payload_too_large', 'The request body is too large');
   if (status === 415) return sendError(reply, 'unsupported_media_type', 'Send JSON (application/json)');
   if (status === 404) return sendError(reply, 'not_found', 'Not found');
-  // Malformed JSON, an empty body where one is needed, a bad header: bad input, never a 500.
-  if (status >= 400 && status < 500) return sendError(reply, 'validation_failed', fe.message || 'The request is not valid', {});
+  // Malformed JSON, an empty body where one is needed, a bad header: bad input, never a 500. Fastify's
+  // own wording (which may echo the request) is replaced by a sentence of ours (issue 19).
+  if (status >= 400 && status < 500) {
+    const message = fe.code?.startsWith('FST_') ? (FRAMEWORK_SENTENCES[fe.code] ?? 'The request is not valid') : fe.message || 'The request is not valid';
+    return sendError(reply, 'validation_failed', message, {});
+  }
   req.log.error({ err }, 'unhandled error');
   return sendError(reply, 'internal_error', 'Something went wrong on our side');
 }
@@ -132,7 +234,9 @@ export function frameworkErrorHandler(publicUrl: string) {
   const addSecurityHeaders = securityHeaders(publicUrl);
   return async (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     await addSecurityHeaders(req, reply);
-    if (err.code === 'FST_ERR_BAD_URL') return sendError(reply, 'not_found', 'Not found');
+    // A path segment longer than the router keeps (100 characters) is no id Casella ever gave: not
+    // found, like any other id that does not exist (issue 19), whichever route it was meant for.
+    if (err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 'not_found', 'Not found');
     return handleError(err, req, reply);
   };
 }

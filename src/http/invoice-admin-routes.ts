@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { App } from '../app.ts';
-import { parseDate } from '../domain/calendar.ts';
+import { INPUT_DATE_RULE, INPUT_MONTH_RULE, parseInputDate } from '../domain/calendar.ts';
 import { invoiceEvents, listInvoicesIssued, readInvoice, recordOutcomeByOperator, resendInvoice } from '../services/invoices.ts';
 import { saveBillingProfile } from '../services/billing-profiles.ts';
 import { readCustomer } from '../services/rows.ts';
@@ -25,7 +25,7 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
   const security = [{ bearer: [] }];
   const monthOf = (month: string) => {
     const range = monthRange(month);
-    if (!range) throw invalid({ month: 'must be YYYY-MM' });
+    if (!range) throw invalid({ month: INPUT_MONTH_RULE });
     return range;
   };
 
@@ -34,8 +34,10 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
     { schema: { tags, security, querystring: S.InvoicePeriodQuery, response: { 200: Type.Object({ invoices: Type.Array(S.AdminInvoice) }), ...S.errors(401, 422) } } },
     async (req) => {
       const { from, to, status } = req.query;
-      if (!parseDate(from)) throw invalid({ from: 'is not a date' });
-      if (!parseDate(to)) throw invalid({ to: 'is not a date' });
+      const fields: Record<string, string> = {};
+      if (!parseInputDate(from)) fields.from = INPUT_DATE_RULE;
+      if (!parseInputDate(to)) fields.to = INPUT_DATE_RULE;
+      if (Object.keys(fields).length) throw invalid(fields);
       return { invoices: (await listInvoicesIssued(ctx.db, from, to, status ?? null)).map(adminInvoiceView) };
     },
   );

@@ -9,7 +9,7 @@ import { invoiceDocument, listInvoices, readInvoice, type InvoiceRow } from '../
 import { billingProfileView, invoiceView } from '../services/views.ts';
 import { readCustomer } from '../services/rows.ts';
 import { fatturaPaXml } from '../invoicing/fatturapa.ts';
-import { courtesyCopyPdf } from '../invoicing/courtesy-pdf.ts';
+import { courtesyCopyPdf, type CourtesyBrand } from '../invoicing/courtesy-pdf.ts';
 import type { Locale } from '../i18n/format.ts';
 import { requireHolder } from './auth.ts';
 import * as S from './schemas.ts';
@@ -24,8 +24,16 @@ export function sendInvoiceXml(reply: FastifyReply, row: InvoiceRow) {
 
 export const courtesyFileName = (row: InvoiceRow): string => `fattura-${row.number.replace('/', '-')}.pdf`;
 
-export async function sendInvoicePdf(reply: FastifyReply, row: InvoiceRow, locale: Locale) {
-  const pdf = await courtesyCopyPdf(invoiceDocument(row), row.file_name, locale);
+/** The provider's brand as the courtesy copy shows it: logo, name, support address and site. */
+export const courtesyBrandOf = (app: App): CourtesyBrand => ({
+  name: app.config.brand.name,
+  logo: app.config.brand.logo,
+  supportEmail: app.config.brand.supportEmail,
+  website: app.config.publicUrl,
+});
+
+export async function sendInvoicePdf(reply: FastifyReply, row: InvoiceRow, locale: Locale, brand: CourtesyBrand | null = null) {
+  const pdf = await courtesyCopyPdf(invoiceDocument(row), row.file_name, locale, brand);
   return reply.type('application/pdf').header('content-disposition', `attachment; filename="${courtesyFileName(row)}"`).send(pdf);
 }
 
@@ -61,6 +69,6 @@ export async function invoiceRoutes(server: FastifyInstance, opts: { app: App })
   h.get('/api/invoices/:id/pdf', { schema: { ...one, produces: ['application/pdf'], response: { 200: S.FileResponse, ...S.errors(401, 403, 404) } } }, async (req, reply) => {
     const row = await readInvoice(ctx.db, customerOf(req), req.params.id);
     const customer = await readCustomer(ctx.db, customerOf(req));
-    return sendInvoicePdf(reply, row, customer?.locale ?? 'it');
+    return sendInvoicePdf(reply, row, customer?.locale ?? 'it', courtesyBrandOf(app));
   });
 }

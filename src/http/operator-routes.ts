@@ -9,7 +9,7 @@ import { readBalance, readCustomer, readMailboxes } from '../services/rows.ts';
 import { customerView, mailboxView, transactionView } from '../services/views.ts';
 import { notFound } from '../services/errors.ts';
 import { forecastRenewals, runDailyJob } from '../services/daily.ts';
-import { parseDate } from '../domain/calendar.ts';
+import { INPUT_DATE_RULE, parseInputDate } from '../domain/calendar.ts';
 import { audit } from '../services/audit.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { clock } from '../clock.ts';
@@ -112,8 +112,8 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
     '/api/admin/forecast',
     { schema: { tags, security, querystring: S.ForecastQuery, response: { 200: S.RenewalForecast, ...S.errors(401, 422) } } },
     async (req) => {
-      const on = parseDate(req.query.on);
-      if (!on) throw new ApiError('validation_failed', 'on is not a calendar date', { on: 'is not a calendar date (YYYY-MM-DD)' });
+      const on = parseInputDate(req.query.on);
+      if (!on) throw new ApiError('validation_failed', 'Some fields are not valid', { on: INPUT_DATE_RULE });
       return forecastRenewals(ctx, on);
     },
   );

@@ -3,7 +3,10 @@
 import { Type, type TSchema } from 'typebox';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const DateString = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, Europe/Rome calendar date' });
+/** The patterns below, exported so that the error mapper (errors.ts) says in words what each asks for. */
+export const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$';
+export const MONTH_PATTERN = '^\\d{4}-(0[1-9]|1[0-2])$';
+const DateString = Type.String({ pattern: DATE_PATTERN, description: 'YYYY-MM-DD, Europe/Rome calendar date' });
 const Instant = Type.String({ description: 'ISO 8601 instant' });
 const Id = Type.String({ minLength: 1, maxLength: 100 });
 const strict = { additionalProperties: false } as const;
@@ -204,17 +207,19 @@ export const EmptyBody = Type.Union([Type.Object({}, strict), Type.Null()]);
 export const NewCustomerBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    taxCode: Type.Optional(Nullable(Type.String({ maxLength: 32 }))),
+    taxCode: Type.Optional(Nullable(Type.String({ maxLength: 32, description: 'codice fiscale: 16 characters with the right check character, or 11 digits with the right check digit; checked as on the holder\'s billing form' }))),
     referenceEmail: Type.String({ maxLength: 254 }),
     locale: Type.Optional(Type.Union([Type.Literal('it'), Type.Literal('en')])),
   },
   strict,
 );
+const MAILBOX_PASSWORD_RULE =
+  'The rule a holder\'s own password follows: 10 to 128 printable ASCII characters, of at least two kinds (lower case, upper case, digits, symbols), without the mailbox address; otherwise 422 naming password';
 export const NewMailboxBody = Type.Object(
   {
     customerId: Id,
     address: Type.String({ maxLength: 254 }),
-    password: Type.String({ maxLength: 200 }),
+    password: Type.String({ maxLength: 200, description: MAILBOX_PASSWORD_RULE }),
     type: Type.Union([Type.Literal('standard'), Type.Literal('pro')]),
     expiresOn: DateString,
     usedBytes: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -222,7 +227,7 @@ export const NewMailboxBody = Type.Object(
   strict,
 );
 export const MailboxUpdateBody = Type.Object(
-  { usedBytes: Type.Optional(Type.Integer({ minimum: 0 })), password: Type.Optional(Type.String({ maxLength: 200 })) },
+  { usedBytes: Type.Optional(Type.Integer({ minimum: 0 })), password: Type.Optional(Type.String({ maxLength: 200, description: MAILBOX_PASSWORD_RULE })) },
   strict,
 );
 export const AdjustmentBody = Type.Object(
@@ -313,7 +318,7 @@ export const InvoicePeriodQuery = Type.Object(
   { from: DateString, to: DateString, status: Type.Optional(SdiStatus) },
   strict,
 );
-export const MonthQuery = Type.Object({ month: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' }) }, strict);
+export const MonthQuery = Type.Object({ month: Type.String({ pattern: MONTH_PATTERN, description: 'YYYY-MM, years 2000 to 2999' }) }, strict);
 export const ResendInvoiceBody = Type.Union([Type.Object({ buyer: Type.Optional(BillingProfileBody) }, strict), Type.Null()]);
 export const InvoiceOutcomeBody = Type.Object(
   {

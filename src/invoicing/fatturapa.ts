@@ -43,6 +43,21 @@ function sede(a: SellerAddress): string {
   );
 }
 
+/** FatturaPA's StatoLiquidazione: LN, not in liquidation (a provider in liquidation sells no renewals). */
+const NOT_IN_LIQUIDATION = 'LN';
+
+/** The seller's REA entry (IscrizioneREA), with the share capital when configured; null without `rea`. */
+function iscrizioneRea(seller: InvoiceDocument['seller']): string | null {
+  if (!seller.rea) return null;
+  return el(
+    'IscrizioneREA',
+    leaf('Ufficio', seller.rea.office),
+    leaf('NumeroREA', text(seller.rea.number, 20)),
+    seller.shareCapitalCents != null ? leaf('CapitaleSociale', decimalAmount(seller.shareCapitalCents)) : null,
+    leaf('StatoLiquidazione', NOT_IN_LIQUIDATION),
+  );
+}
+
 function anagrafica(p: { companyName: string | null; givenName: string | null; familyName: string | null }): string {
   if (p.companyName) return el('Anagrafica', leaf('Denominazione', text(p.companyName, 80)));
   return el('Anagrafica', leaf('Nome', text(p.givenName ?? '', 60)), leaf('Cognome', text(p.familyName ?? '', 60)));
@@ -86,6 +101,7 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
         leaf('RegimeFiscale', seller.taxRegime),
       ),
       sede(seller.address),
+      iscrizioneRea(seller),
     ),
     cessionario(buyer),
   );

@@ -5,7 +5,7 @@ import { Zip, ZipDeflate } from 'fflate';
 import type { Database, Queryable } from '../db/database.ts';
 import { buyerFiscalId, buyerName, type BillingProfile } from '../domain/billing-profile.ts';
 import { decimalAmount, ratePercent } from '../domain/invoice.ts';
-import { date, startOfDayInRome } from '../domain/calendar.ts';
+import { date, parseInputDate, startOfDayInRome } from '../domain/calendar.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
 import { invoiceDocument, type InvoiceRow } from '../services/invoices.ts';
 import { fatturaPaXml } from './fatturapa.ts';
@@ -18,10 +18,12 @@ export interface MonthRange {
   until: string;
 }
 
+/** A month YYYY-MM within INPUT_YEAR_MIN..INPUT_YEAR_MAX (issue 19: 0000-01 and 9999-12 reached SQL), or null. */
 export function monthRange(month: string): MonthRange | null {
   const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
   if (!m) return null;
-  const first = date(`${month}-01`);
+  const first = parseInputDate(`${month}-01`);
+  if (!first) return null;
   return { from: first.toString(), until: first.add({ months: 1 }).toString() };
 }
 
@@ -48,11 +50,19 @@ async function* invoicesOfMonth<R extends { issued_on: string; year: number; seq
 }
 
 const csvField = (v: string): string => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+/** What makes a spreadsheet read a cell as a formula: = + - @ (or a tab or CR before them), after any blanks and quotes. */
+const FORMULA_START = /^[\s"']*[=+\-@]|^[\t\r]/;
 /**
- * Text a holder typed (the buyer's name), made inert for spreadsheets: a cell starting with = + - @
- * would be read as a formula when the accountant opens the register, so it gets a leading '.
+ * Text a holder typed (the buyer's name, a foreign VAT number), made inert for spreadsheets: a cell
+ * starting with = + - @ would be read as a formula when the accountant opens the register, so it
+ * gets a leading '. Excel set to Italian splits a CSV on ';' rather than ',', so every piece after
+ * a ';' is a cell of its own there and is guarded the same way (issue 19).
  */
-export const spreadsheetSafe = (v: string): string => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
+export const spreadsheetSafe = (v: string): string =>
+  v
+    .split(';')
+    .map((piece) => (FORMULA_START.test(piece) ? `'${piece}` : piece))
+    .join(';');
 const csvLine = (fields: readonly string[]): string => fields.map(csvField).join(',') + '\r\n';
 
 export const REGISTER_HEADER = ['numero', 'data', 'cliente', 'partita_iva_o_codice_fiscale', 'imponibile', 'aliquota_iva', 'iva', 'totale', 'stato_sdi'];
@@ -83,7 +93,7 @@ export async function* vatRegisterCsv(db: Database, range: MonthRange): AsyncGen
         r.number,
         r.issued_on,
         spreadsheetSafe(buyerName(r.buyer)),
-        buyerFiscalId(r.buyer),
+        spreadsheetSafe(buyerFiscalId(r.buyer)),
         decimalAmount(r.net_cents),
         ratePercent(r.vat_rate_basis_points),
         decimalAmount(r.vat_cents),

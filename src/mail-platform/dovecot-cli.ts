@@ -74,14 +74,22 @@ async function legacyHashes(db: Database): Promise<number> {
   return Number(row!.n);
 }
 
-export async function dovecotConfigCommand(app: App, args: string[]): Promise<number> {
-  if (!app.config.databaseUrl) {
-    console.error(EMBEDDED_REFUSAL);
-    return 2;
-  }
-  let v;
+/** What `casella dovecot-config` was asked, checked before any database is opened. */
+export interface DovecotConfigArgs {
+  out: string;
+  dbRole: string;
+  dbHost: string | undefined;
+  dbPort: string | undefined;
+  authCacheTtlSeconds: number;
+  standalone: StandaloneOptions | null;
+  /** Where Dovecot asks for its login policy (issue 19); null: this server's own port on loopback. */
+  policyUrl: string | null;
+}
+
+/** The arguments, or why they are wrong (issue 19: argument errors come before the database). */
+export function parseDovecotConfigArgs(args: string[]): { ok: true; value: DovecotConfigArgs } | { ok: false; error: string } {
   try {
-    ({ values: v } = parseArgs({
+    const { values: v } = parseArgs({
       args,
       options: {
         out: { type: 'string' },
@@ -98,7 +106,7 @@ export async function dovecotConfigCommand(app: App, args: string[]): Promise<nu
         'relay-port': { type: 'string', default: '25' },
         'policy-url': { type: 'string' },
       },
-    }));
+    });
     if (!v.out) throw new UsageError('--out DIR is required');
     if (!ROLE_NAME.test(v['db-role']!)) throw new UsageError('--db-role must be lower-case letters, digits and _');
     const ttl = Number(v['auth-cache-ttl']);
@@ -106,15 +114,8 @@ export async function dovecotConfigCommand(app: App, args: string[]): Promise<nu
     if (v['policy-url'] !== undefined && !policyUrlOk(v['policy-url'])) {
       throw new UsageError('--policy-url must be an http:// URL of a casella serve on this machine (127.0.0.1 or ::1): the endpoint answers loopback only');
     }
-  } catch (err) {
-    if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
-    console.error(`casella dovecot-config: ${(err as Error).message}\nusage: ${DOVECOT_CONFIG_USAGE}`);
-    return 2;
-  }
-  const dir = resolve(v.out!);
-  const url = new URL(app.config.databaseUrl);
-  let standalone: StandaloneOptions | null = null;
-  try {
+    const dir = resolve(v.out);
+    let standalone: StandaloneOptions | null = null;
     if (v.standalone) {
       const owner = systemUser(v['mail-user']!);
       standalone = {
@@ -129,30 +130,40 @@ export async function dovecotConfigCommand(app: App, args: string[]): Promise<nu
         relayPort: port(v['relay-port'], 'relay-port'),
       };
     }
+    return { ok: true, value: { out: dir, dbRole: v['db-role']!, dbHost: v['db-host'], dbPort: v['db-port'], authCacheTtlSeconds: ttl, standalone, policyUrl: v['policy-url'] ?? null } };
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`casella dovecot-config: ${err.message}\nusage: ${DOVECOT_CONFIG_USAGE}`);
+    if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
+    return { ok: false, error: (err as Error).message };
+  }
+}
+
+export async function dovecotConfigCommand(app: App, v: DovecotConfigArgs): Promise<number> {
+  if (!app.config.databaseUrl) {
+    console.error(EMBEDDED_REFUSAL);
     return 2;
   }
+  const dir = v.out;
+  const url = new URL(app.config.databaseUrl);
+  const standalone = v.standalone;
 
-  const role = v['db-role']!;
+  const role = v.dbRole;
   const password = await ensureLoginRole(app.db, role);
   const policyKey = await issueMailPolicyKey(app.db, role);
   const legacy = await legacyHashes(app.db);
   const options: DovecotConfigOptions = {
     dir,
     db: {
-      host: v['db-host'] ?? (url.hostname || '127.0.0.1'),
-      port: Number(v['db-port'] ?? (url.port || 5432)),
+      host: v.dbHost ?? (url.hostname || '127.0.0.1'),
+      port: Number(v.dbPort ?? (url.port || 5432)),
       dbname: decodeURIComponent(url.pathname.replace(/^\//, '')),
       user: role,
       password,
     },
-    authCacheTtlSeconds: Number(v['auth-cache-ttl']),
+    authCacheTtlSeconds: v.authCacheTtlSeconds,
     legacyCheckpassword: legacy > 0 ? `${dir}/casella-checkpassword` : null,
     standalone,
     loginPolicy: {
-      url: v['policy-url'] ?? `http://127.0.0.1:${app.config.port}${MAIL_POLICY_PATH}`,
+      url: v.policyUrl ?? `http://127.0.0.1:${app.config.port}${MAIL_POLICY_PATH}`,
       key: policyKey,
       hashNonce: randomBytes(16).toString('hex'),
     },

@@ -13,11 +13,19 @@ export interface DemoLogin {
   customerId: string;
   addresses: string[];
   password: string;
+  /** False when the demo holder was there already (its password may have been changed since). */
+  created: boolean;
 }
 
-export async function seedDemo(ctx: ServiceContext): Promise<DemoLogin | null> {
-  const exists = await ctx.db.query(`SELECT 1 FROM mailboxes WHERE address = 'studio.rossi@pec.casella.test'`);
-  if (exists.length) return null;
+const DEMO_FIRST_ADDRESS = 'studio.rossi@pec.casella.test';
+
+/** The demo holder, created when it is not there yet; its login either way (issue 19: printed again). */
+export async function seedDemo(ctx: ServiceContext): Promise<DemoLogin> {
+  const [existing] = await ctx.db.query<{ customer_id: string }>('SELECT customer_id FROM mailboxes WHERE address = $1', [DEMO_FIRST_ADDRESS]);
+  if (existing) {
+    const rows = await ctx.db.query<{ address: string }>('SELECT address FROM mailboxes WHERE customer_id = $1 ORDER BY created_at, address', [existing.customer_id]);
+    return { customerId: existing.customer_id, addresses: rows.map((r) => r.address), password: DEMO_PASSWORD, created: false };
+  }
   const today = clock.today();
   const customer = await createCustomer(ctx, SYSTEM, {
     name: 'Studio Rossi',
@@ -26,7 +34,7 @@ export async function seedDemo(ctx: ServiceContext): Promise<DemoLogin | null> {
     locale: 'it',
   });
   const mailboxes = [
-    { address: 'studio.rossi@pec.casella.test', type: 'pro' as const, expiresOn: addMonths(today, 8) },
+    { address: DEMO_FIRST_ADDRESS, type: 'pro' as const, expiresOn: addMonths(today, 8) },
     { address: 'mario.rossi@pec.casella.test', type: 'standard' as const, expiresOn: addDays(addMonths(today, 2), 10) },
   ];
   for (const m of mailboxes) {
@@ -40,5 +48,5 @@ export async function seedDemo(ctx: ServiceContext): Promise<DemoLogin | null> {
     });
   }
   await adjustCredit(ctx, SYSTEM, customer.id, 1000, 'Credito di benvenuto (dati dimostrativi)');
-  return { customerId: customer.id, addresses: mailboxes.map((m) => m.address), password: DEMO_PASSWORD };
+  return { customerId: customer.id, addresses: mailboxes.map((m) => m.address), password: DEMO_PASSWORD, created: true };
 }

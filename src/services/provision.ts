@@ -2,13 +2,17 @@
 import { normaliseAddress, normaliseMailboxAddress } from '../domain/address.ts';
 import { provisionedExpiryProblem } from '../domain/mailbox.ts';
 import { MAILBOX_TYPES, type MailboxType } from '../domain/catalogue.ts';
+import { codiceFiscaleProblem } from '../domain/fiscal-codes.ts';
+import { passwordWeakness, WEAKNESS_MESSAGE } from '../domain/password-strength.ts';
+import type { Result } from '../domain/result.ts';
 import { newId } from '../ids.ts';
 import { clock } from '../clock.ts';
-import type { Locale } from '../i18n/format.ts';
+import { LOCALES, type Locale } from '../i18n/format.ts';
 import { audit, type Actor } from './audit.ts';
 import type { ServiceContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { hashPassword } from './passwords.ts';
+import { nameProblem } from './profile.ts';
 import { endSessionsOf } from './sessions.ts';
 import { lockMailbox, readCustomer, readMailbox, type CustomerRow, type MailboxRow } from './rows.ts';
 import { checkUsage } from './usage.ts';
@@ -20,22 +24,44 @@ export interface NewCustomer {
   locale?: Locale;
 }
 
-export const passwordProblem = (p: string): string | null =>
-  p.length < 8 ? 'must be at least 8 characters' : p.length > 200 ? 'must be at most 200 characters' : null;
+/**
+ * Issue 19: the operator sets a mailbox password by the same rule as the holder choosing one
+ * (docs/RULES.md "Choosing a mailbox password"): the password opens IMAP and submission too, and "password" is not one.
+ */
+export const mailboxPasswordProblem = (password: string, address: string): string | null => {
+  const weakness = passwordWeakness(password, address, '');
+  return weakness ? WEAKNESS_MESSAGE[weakness] : null;
+};
+
+/**
+ * The customer's codice fiscale as the holder's billing form checks it (issue 19: "XYZ" was
+ * accepted): a person's 16 characters with the check character, or a company's 11 digits with the
+ * check digit. Upper case, as the Agenzia delle Entrate writes it; null when none is given.
+ */
+function customerTaxCode(raw: string | null | undefined): Result<string | null, string> {
+  const code = raw?.trim().toUpperCase() ?? '';
+  if (!code) return { ok: true, value: null };
+  const problem = codiceFiscaleProblem(code, { allowNumeric: true });
+  return problem ? { ok: false, error: problem } : { ok: true, value: code };
+}
 
 export async function createCustomer(ctx: ServiceContext, actor: Actor, input: NewCustomer): Promise<CustomerRow> {
   const fields: Record<string, string> = {};
-  if (!input.name.trim()) fields.name = 'must not be empty';
+  const name = nameProblem(input.name);
+  if (name) fields.name = name;
   const referenceEmail = normaliseAddress(input.referenceEmail);
   if (!referenceEmail.ok) fields.referenceEmail = referenceEmail.error;
-  if (Object.keys(fields).length || !referenceEmail.ok) throw invalid(fields);
+  const taxCode = customerTaxCode(input.taxCode);
+  if (!taxCode.ok) fields.taxCode = taxCode.error;
+  if (input.locale !== undefined && !LOCALES.includes(input.locale)) fields.locale = `must be one of ${LOCALES.map((l) => `"${l}"`).join(', ')}`;
+  if (Object.keys(fields).length || !referenceEmail.ok || !taxCode.ok) throw invalid(fields);
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
     const id = newId('cus');
     const [row] = await tx.query<CustomerRow>(
       `INSERT INTO customers (id, name, tax_code, reference_email, locale, created_at)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-      [id, input.name.trim(), input.taxCode?.trim() || null, referenceEmail.value, input.locale ?? 'it', now],
+      [id, input.name.trim(), taxCode.value, referenceEmail.value, input.locale ?? 'it', now],
     );
     await tx.query('INSERT INTO wallets (customer_id, balance_cents, updated_at) VALUES ($1, 0, $2)', [id, now]);
     await audit(tx, actor, { action: 'customer.create', entityKind: 'customer', entityId: id, after: row }, now);
@@ -58,9 +84,9 @@ export async function createMailbox(ctx: ServiceContext, actor: Actor, input: Ne
   const normalised = normaliseMailboxAddress(input.address);
   if (!normalised.ok) fields.address = normalised.error;
   const address = normalised.ok ? normalised.value : '';
-  const pw = passwordProblem(input.password);
+  const pw = mailboxPasswordProblem(input.password, address || input.address);
   if (pw) fields.password = pw;
-  if (!MAILBOX_TYPES.includes(input.type)) fields.type = `must be one of ${MAILBOX_TYPES.join(', ')}`;
+  if (!MAILBOX_TYPES.includes(input.type)) fields.type = `must be one of ${MAILBOX_TYPES.map((t) => `"${t}"`).join(', ')}`;
   const expiryProblem = provisionedExpiryProblem(input.expiresOn, clock.today());
   if (expiryProblem) fields.expiresOn = expiryProblem;
   if (input.usedBytes !== undefined && !(Number.isSafeInteger(input.usedBytes) && input.usedBytes >= 0)) {
@@ -99,8 +125,13 @@ export async function updateMailboxAsOperator(
   if (change.usedBytes !== undefined && !(Number.isSafeInteger(change.usedBytes) && change.usedBytes >= 0)) {
     fields.usedBytes = 'must be a whole number of bytes >= 0';
   }
-  const pw = change.password === undefined ? null : passwordProblem(change.password);
-  if (pw) fields.password = pw;
+  if (change.password !== undefined) {
+    // The rule names the mailbox's own address, so the mailbox is read first (an unknown one is 404).
+    const mailbox = await readMailbox(ctx.db, mailboxId, null);
+    if (!mailbox) throw notFound('mailbox');
+    const pw = mailboxPasswordProblem(change.password, mailbox.address);
+    if (pw) fields.password = pw;
+  }
   if (Object.keys(fields).length) throw invalid(fields);
   const passwordHash = change.password === undefined ? null : await hashPassword(change.password);
   const now = clock.now();

@@ -67,3 +67,40 @@ test('the English courtesy copy is in English', async () => {
     assert.ok(text.includes(expected), `${expected} in:\n${text}`);
   }
 });
+
+test('issue 19: TD01 and RF01 are written in words beside the codes, in both languages', async () => {
+  const it = pdfText(await courtesyCopyPdf(doc, 'IT01234567897_00001.xml', 'it'));
+  assert.ok(it.includes('TD01 (Fattura)'), it);
+  assert.ok(it.includes('RF01 (Regime ordinario)'), it);
+  const en = pdfText(await courtesyCopyPdf(doc, 'IT01234567897_00001.xml', 'en'));
+  assert.ok(en.includes('TD01 (Invoice)'), en);
+  assert.ok(en.includes('RF01 (Ordinary regime)'), en);
+});
+
+test('issue 19: a company\'s REA number and share capital, from `seller`, are on the copy; none when the seller has none', async () => {
+  const company = { ...DEMO_SELLER, rea: { office: 'RM', number: '1234567' }, shareCapitalCents: 1_000_000 };
+  const it = pdfText(await courtesyCopyPdf({ ...doc, seller: company }, 'IT01234567897_00001.xml', 'it'));
+  assert.ok(it.includes('REA: RM 1234567'), it);
+  assert.ok(it.includes('Capitale sociale: 10.000,00 €'), it);
+  const en = pdfText(await courtesyCopyPdf({ ...doc, seller: company }, 'IT01234567897_00001.xml', 'en'));
+  assert.ok(en.includes('Share capital: €10,000.00'), en);
+  const plain = pdfText(await courtesyCopyPdf(doc, 'IT01234567897_00001.xml', 'it'));
+  assert.ok(!plain.includes('REA') && !plain.includes('Capitale sociale'), plain);
+});
+
+/** A 1×1 PNG: the smallest logo PDFKit embeds. */
+const PNG_LOGO = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
+test('issue 19: the copy carries the provider\'s brand: its logo, its name and where to reach it', async () => {
+  const brand = { name: 'PEC Nord', logo: { bytes: PNG_LOGO, contentType: 'image/png' }, supportEmail: 'assistenza@pecnord.example', website: 'https://area.pecnord.example' };
+  const pdf = await courtesyCopyPdf(doc, 'IT01234567897_00001.xml', 'it', brand);
+  const text = pdfText(pdf);
+  for (const expected of ['PEC Nord', 'assistenza@pecnord.example', 'https://area.pecnord.example']) assert.ok(text.includes(expected), `${expected} in:\n${text}`);
+  assert.match(pdf.toString('latin1'), /\/Subtype \/Image/, 'the logo is embedded');
+  assert.doesNotMatch((await courtesyCopyPdf(doc, 'IT01234567897_00001.xml', 'it')).toString('latin1'), /\/Subtype \/Image/);
+
+  // An SVG logo cannot go into the PDF: the brand's name stands in for it, and the contacts stay.
+  const svg = pdfText(await courtesyCopyPdf(doc, 'IT01234567897_00001.xml', 'en', { ...brand, logo: { bytes: Buffer.from('<svg/>'), contentType: 'image/svg+xml' } }));
+  assert.ok(svg.split('PEC Nord').length >= 3, `the name as logo and in the contacts:\n${svg}`);
+  assert.ok(svg.includes('assistenza@pecnord.example'), svg);
+});

@@ -100,6 +100,28 @@ describe('file names and the seller', () => {
   });
 });
 
+describe('issue 19: the seller\'s REA entry and share capital', () => {
+  const company = { ...DEMO_SELLER, rea: { office: 'RM', number: '1234567' }, shareCapitalCents: 1_000_000 };
+
+  test('a company\'s REA and share capital are in the file as IscrizioneREA, valid against the schema', async () => {
+    const xml = fatturaPaXml({ ...documentFor(profile(PERSON_PROFILE)), seller: company }, 1);
+    assert.deepEqual(await schemaErrors(xml), []);
+    assert.match(xml, /<\/Sede><IscrizioneREA><Ufficio>RM<\/Ufficio><NumeroREA>1234567<\/NumeroREA><CapitaleSociale>10000\.00<\/CapitaleSociale><StatoLiquidazione>LN<\/StatoLiquidazione><\/IscrizioneREA><\/CedentePrestatore>/);
+    const withoutCapital = fatturaPaXml({ ...documentFor(profile(PERSON_PROFILE)), seller: { ...company, shareCapitalCents: null } }, 1);
+    assert.deepEqual(await schemaErrors(withoutCapital), []);
+    assert.deepEqual(tag(withoutCapital, 'CapitaleSociale'), []);
+    assert.deepEqual(tag(fatturaPaXml(documentFor(profile(PERSON_PROFILE)), 1), 'NumeroREA'), [], 'no REA entry when the seller has none');
+  });
+
+  test('a wrong REA entry or share capital stops the start, naming the key', () => {
+    assert.deepEqual(sellerProblems(company), []);
+    assert.deepEqual(sellerProblems({ ...company, rea: { office: 'Roma', number: '1234567' } }), ['seller.rea.office must be the two-letter sigla of the Chamber of Commerce\'s province, e.g. RM']);
+    assert.match(sellerProblems({ ...company, rea: { office: 'RM', number: '' } }).join(), /seller\.rea\.number/);
+    assert.match(sellerProblems({ ...company, shareCapitalCents: 10.5 }).join(), /seller\.shareCapitalCents must be a whole number/);
+    assert.match(sellerProblems({ ...DEMO_SELLER, shareCapitalCents: 1000 }).join(), /seller\.shareCapitalCents needs seller\.rea/);
+  });
+});
+
 describe('the VAT register', () => {
   test('a buyer\'s name that a spreadsheet would run as a formula is made inert', async () => {
     const { spreadsheetSafe } = await import('../../src/invoicing/register.ts');
@@ -107,5 +129,12 @@ describe('the VAT register', () => {
     assert.equal(spreadsheetSafe('@SUM(A1)'), "'@SUM(A1)");
     assert.equal(spreadsheetSafe('-2+3'), "'-2+3");
     assert.equal(spreadsheetSafe('Studio Rossi'), 'Studio Rossi');
+  });
+
+  test('issue 19: each piece after a ";" is guarded too, since Excel in Italian splits a CSV line on ";"', async () => {
+    const { spreadsheetSafe } = await import('../../src/invoicing/register.ts');
+    assert.equal(spreadsheetSafe('Rossi;=HYPERLINK("http://x")'), 'Rossi;\'=HYPERLINK("http://x")');
+    assert.equal(spreadsheetSafe('Rossi; +1;@A1;"=2'), "Rossi;' +1;'@A1;'\"=2");
+    assert.equal(spreadsheetSafe('Rossi & Bianchi; Studio - Legale'), 'Rossi & Bianchi; Studio - Legale');
   });
 });

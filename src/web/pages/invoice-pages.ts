@@ -5,7 +5,7 @@ import { readBillingProfile, saveBillingProfile } from '../../services/billing-p
 import { listInvoices, readInvoice } from '../../services/invoices.ts';
 import { DomainError } from '../../services/errors.ts';
 import { money } from '../../i18n/format.ts';
-import { sendInvoicePdf, sendInvoiceXml } from '../../http/invoice-routes.ts';
+import { courtesyBrandOf, sendInvoicePdf, sendInvoiceXml } from '../../http/invoice-routes.ts';
 import { safeNext } from '../forms.ts';
 import { html } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';
@@ -191,6 +191,6 @@ ${invoices.length === 0
   server.get(
     '/fatture/:id/pdf',
     { schema: { hide: true } },
-    holderRoute(async (req, reply, h) => sendInvoicePdf(reply, await readInvoice(ctx.db, h.auth.customerId, idOf(req)), h.L)),
+    holderRoute(async (req, reply, h) => sendInvoicePdf(reply, await readInvoice(ctx.db, h.auth.customerId, idOf(req)), h.L, courtesyBrandOf(kit.app))),
   );
 }
