@@ -7,6 +7,7 @@ import type { InvoiceDocument, SellerAddress } from '../domain/invoice.ts';
 import { LINE_DESCRIPTION } from '../domain/invoice.ts';
 import { date } from '../domain/calendar.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
+import { fillIn } from '../i18n/dictionary.ts';
 
 const TEXT = {
   it: {
@@ -32,7 +33,7 @@ const TEXT = {
     vatAmount: 'IVA',
     total: 'Totale documento',
     payment: 'Pagamento',
-    paid: 'Pagata con carta di pagamento il {date}.',
+    paid: 'Pagata con carta il {date}.',
   },
   en: {
     title: 'Invoice',
@@ -124,7 +125,7 @@ export function courtesyCopyPdf(doc: InvoiceDocument, fileName: string, locale: 
   row(t.total, money(doc.totalCents, locale), true);
   pdf.moveDown();
   pdf.font('Helvetica-Bold').text(t.payment);
-  pdf.font('Helvetica').text(t.paid.replace('{date}', issued));
+  pdf.font('Helvetica').text(fillIn(locale, t.paid, { date: issued }));
   pdf.end();
   return done;
 }

@@ -118,7 +118,7 @@ test('item 1: the pages warn of expiry, grace, full space and credit too short f
     assert.match(dash, /Rinnova entro il 30 agosto 2026/);
     assert.match(dash, /Attiva/);
     assert.match(dash, /quasi esaurito \(86% usato\)/);
-    assert.match(dash, /i nuovi messaggi PEC vengono rifiutati \(il mittente riceve un avviso di mancata consegna e tu nulla\)/);
+    assert.match(dash, /i nuovi messaggi PEC vengono rifiutati \(il mittente riceve un avviso di mancata consegna e a te non arriva nulla\)/);
     // The badge is text: its state is read out, not only coloured.
     assert.equal(await page.locator('.badge', { hasText: 'In scadenza' }).count(), 1);
 

@@ -166,7 +166,7 @@ test('free purchase with less than three months left', opts, async () => {
     await page.getByRole('button', { name: 'Calcola il prezzo', exact: true }).click();
     await page.waitForURL((u) => u.searchParams.get('quantityGb') === '2');
     const quote = await page.locator('#quote').innerText();
-    assert.match(quote, /mancano meno di tre mesi: gratuito fino alla scadenza/);
+    assert.match(quote, /mancano tre mesi o meno: gratuito fino alla scadenza/);
     assert.match(quote, /1 agosto 2026/);
     assert.match(quote, /Gratuito \(0,00 €\)/);
     await shot(page, 'free-quote');

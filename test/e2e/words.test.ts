@@ -31,7 +31,7 @@ forEachServer('dates in words', (t) => {
         assert.doesNotMatch(visibleText(res.body), ISO_DATE, path);
       }
       // The statement's renewal line, in words and in the holder's language.
-      assert.match(visibleText((await c.get<string>('/credit')).body), lang === 'it' ? /fino al 1 dicembre 2027/ : /until 1 December 2027/);
+      assert.match(visibleText((await c.get<string>('/credit')).body), lang === 'it' ? /fino al 1° dicembre 2027/ : /until 1 December 2027/);
       const gateway = await fetch(topup.checkoutUrl).then((r) => r.text());
       assert.doesNotMatch(visibleText(gateway), ISO_DATE);
     });

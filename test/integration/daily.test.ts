@@ -150,7 +150,7 @@ forEachEngine('daily job', (use) => {
       `Casella cessata: ${mailbox.address}`,
     ]);
     const last = mails.find((x) => x.kind === 'mailbox_terminated')!;
-    assert.match(last.text_body, /scaduta il 1 giugno 2026/);
+    assert.match(last.text_body, /scaduta il 1° giugno 2026/);
     assert.match(last.text_body, /non sono stati cancellati/);
   });
 
@@ -246,7 +246,7 @@ forEachEngine('daily job', (use) => {
     const a = await alertOf(short.customer.id);
     assert.match(a, /la casella sarà rinnovata automaticamente/);
     assert.doesNotMatch(a, /i servizi sotto elencati saranno rinnovati/);
-    assert.match(a, /Lo Spazio Extra Inbox \(3 GB\) invece non sarà rinnovato: il credito non basta\. Ricarica 8,00 € prima del 1 dicembre 2026/);
+    assert.match(a, /Lo Spazio Extra Inbox \(3 GB\) invece non sarà rinnovato: il credito non basta\. Ricarica 8,00 € prima del 1° dicembre 2026/);
     assert.match(a, /Rinnovo casella:\s+5,00 € \(IVA esclusa\)/);
     assert.match(a, /Totale:\s+14,00 € \(IVA esclusa\)/);
     assert.match(a, /Credito mancante:\s+8,00 €/);
