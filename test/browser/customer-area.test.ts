@@ -440,7 +440,7 @@ test('item 8: purchase and top-up with the keyboard alone', opts, async () => {
     await page.keyboard.press('Enter');
     await page.waitForURL((u) => u.pathname.startsWith('/test-gateway/checkout/'));
     await pay();
-    assert.match(await mainText(page), /Ricarica riuscita: 15,00 €/);
+    assert.match(await mainText(page), /Ricarica riuscita: aggiunti 15,00 € di credito/);
   } finally {
     await context.close();
   }

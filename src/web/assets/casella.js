@@ -67,7 +67,7 @@
     var ruleText = section.getAttribute('data-t-' + q.rule) || '';
     setText('q-rule', ruleText);
     setText('q-details', fill(q.renewalGb > q.quantityGb ? d.tDetailsAdded : d.tDetails, {
-      from: day(q.activeFrom), until: day(q.activeUntil), renewal: day(q.renewalOn), renewalAmount: money(q.renewalAmountCents),
+      from: day(q.activeFrom), until: day(q.activeUntil), renewal: day(q.renewalOn), renewalAmount: price(q.renewalAmountCents),
       renewalGb: q.renewalGb, currentGb: q.renewalGb - q.quantityGb, quantityGb: q.quantityGb,
     }));
     setText('q-price', q.amountCents === 0 ? d.tFree + ' (' + money(0) + ')' : price(q.amountCents));

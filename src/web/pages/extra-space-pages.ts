@@ -54,7 +54,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
           from: day(q.activeFrom, L),
           until: day(q.activeUntil, L),
           renewal: day(q.renewalOn, L),
-          renewalAmount: money(q.renewalAmountCents, L),
+          renewalAmount: price(q.renewalAmountCents, h),
           renewalGb: q.renewalGb,
           currentGb: q.renewalGb - q.quantityGb,
           quantityGb: q.quantityGb,
