@@ -51,7 +51,7 @@ test('R15.1: the first top-up asks for "Dati di fatturazione", names each wrong 
   });
   assert.equal(wrong.status, 422);
   assert.match(wrong.body, /class="error-summary" role="alert"/);
-  assert.match(wrong.body, /<label for="bp-taxCode">Codice fiscale<\/label>\s*<input id="bp-taxCode" name="taxCode" type="text" value="RSSMRA85T10A562X" aria-invalid="true" aria-describedby="bp-taxCode-error">/);
+  assert.match(wrong.body, /<label for="bp-taxCode">Codice fiscale<\/label>\s*<input id="bp-taxCode" name="taxCode" type="text" value="RSSMRA85T10A562X" aria-invalid="true" aria-describedby="bp-taxCode-hint bp-taxCode-error">/);
   assert.match(wrong.body, /id="bp-taxCode-error">Codice fiscale non valido/);
   assert.match(wrong.body, /id="bp-address-postalCode-error">Il CAP ha 5 cifre\./);
 
