@@ -121,6 +121,11 @@ forEachServer('issue 19: what a new user hit', (t) => {
     assert.match(visible(dashboard), /Hello, Studio \d+\./);
     const me = await fetch(`${t.s.baseUrl}/api/me`, { headers: { cookie: c.cookie } }).then((r) => r.json());
     assert.equal(me.customer.locale, 'en');
+ 
+    // A link from another site sets no choice, so it cannot reach a holder's language at login.
+    const crossSite = await fetch(`${t.s.baseUrl}/lang/en?next=/login`, { headers: { 'sec-fetch-site': 'cross-site' }, redirect: 'manual' });
+    assert.equal(crossSite.status, 303);
+    assert.doesNotMatch(crossSite.headers.get('set-cookie') ?? '', /casella_lang=/);
   });
 
   test('item 13: a person reads the price with VAT first, a business the net; the credit says "IVA esclusa"', async () => {

@@ -149,7 +149,9 @@ ${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
     const lang = (req.params as { lang: string }).lang;
     const next = safeNext(queryOf(req).next);
     if (!isLocale(lang)) return reply.redirect(next, 303);
-    setLangCookie(reply, lang);
+    // Issue 19: the choice made before login becomes the holder's at login, so a link from another
+    // site must not make it (it could set the language of someone's e-mails).
+    if (!fromAnotherSite(req, app.config.publicUrl)) setLangCookie(reply, lang);
     return reply.redirect(next, 303);
   });
 
