@@ -187,7 +187,7 @@ const it = {
   expiresTomorrow: 'scade domani',
   expiresToday: 'scade oggi',
   expiresOnDate: 'scade il {date}',
-  expiredBanner: 'La casella {address} è scaduta il {date}: riceve i messaggi e si possono leggere, ma non può inviarne. Rinnovala entro il {until}: dopo quella data sarà cessata.',
+  expiredBanner: 'La casella {address} è scaduta il {date}: continua a ricevere i messaggi, che puoi leggere, ma non può inviarne. Rinnovala entro il {until}: dopo quella data sarà cessata.',
   renewBy: 'Rinnova entro il {date}',
   renewalPrice: 'Il rinnovo costa {price}.',
   terminatedNote: 'La casella è cessata: non si può più rinnovare da qui.',

@@ -125,7 +125,7 @@ test('item 1: the pages warn of expiry, grace, full space and credit too short f
     await page.goto(`/mailboxes/${lapsed.id}`);
     const card = await mainText(page);
     assert.match(card, /Rinnova entro il 30 agosto 2026/);
-    assert.match(card, /riceve e legge i messaggi ma non può inviarli/);
+    assert.match(card, /continua a ricevere i messaggi, che puoi leggere, ma non può inviarne/);
     assert.equal(await page.getByRole('button', { name: 'Rinnova ora', exact: true }).count(), 1);
     await page.goto(`/mailboxes/${full.id}`);
     assert.match(await mainText(page), /finché non acquisti spazio o elimini dei messaggi/);

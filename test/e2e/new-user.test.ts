@@ -68,7 +68,7 @@ forEachServer('issue 19: what a new user hit', (t) => {
     assert.doesNotMatch(card, /Prossimo rinnovo/);
     // "dal 8 giugno" would be wrong: the article elides before otto.
     assert.match(card, /Rinnovo Rinnovabile fino al 6 settembre 2026\. Il nuovo anno decorre dalla data di scadenza \(8 giugno 2026\)/);
-    assert.match(card, /è scaduta l'8 giugno 2026/);
+    assert.match(card, /è scaduta l'8 giugno 2026: continua a ricevere i messaggi/);
   });
 
   test('item 11: "mancano tre mesi o meno" on the free rule; no "ne ha già 0" on the limit', async () => {
