@@ -73,7 +73,7 @@ async function purchaseJourney(page: Page, js: boolean, prefix: string) {
   const card = await mainText(page);
   for (const label of ['Stato', 'Data di scadenza', 'Tipologia', 'Spazio Inbox']) assert.ok(card.includes(label), `card shows ${label}`);
   assert.match(card, /1° dicembre 2026/);
-  assert.match(card, /di 1 GB/);
+  assert.match(card, /usati su 1 GB/);
   await shot(page, `${prefix}mailbox-card`);
 
   await page.getByRole('link', { name: 'Acquista nuovo Servizio Aggiuntivo', exact: true }).click();
@@ -114,7 +114,7 @@ async function purchaseJourney(page: Page, js: boolean, prefix: string) {
   await page.getByRole('link', { name: 'Torna alla scheda della casella', exact: true }).click();
   await page.waitForURL((u) => u.pathname === `/mailboxes/${mailbox.id}`);
   const after = await mainText(page);
-  assert.match(after, /di 4 GB/);
+  assert.match(after, /usati su 4 GB/);
   assert.match(after, /3 GB, attivo/);
 
   await page.goto('/credit');
@@ -174,7 +174,7 @@ test('free purchase with less than three months left', opts, async () => {
     await page.waitForURL((u) => u.pathname === `/mailboxes/${mailbox.id}`);
     const card = await mainText(page);
     assert.match(card, /Ordine completato/);
-    assert.match(card, /di 3 GB/);
+    assert.match(card, /usati su 3 GB/);
     await page.goto('/orders');
     const orders = await mainText(page);
     assert.match(orders, /Completato/);
