@@ -128,7 +128,7 @@ test('item 1: the pages warn of expiry, grace, full space and credit too short f
     assert.match(card, /continua a ricevere i messaggi, che puoi leggere, ma non può inviarne/);
     assert.equal(await page.getByRole('button', { name: 'Rinnova ora', exact: true }).count(), 1);
     await page.goto(`/mailboxes/${full.id}`);
-    assert.match(await mainText(page), /finché non acquisti spazio o elimini dei messaggi/);
+    assert.match(await mainText(page), /finché non acquisti altro spazio o elimini dei messaggi/);
     await page.getByRole('link', { name: 'Acquista spazio', exact: true }).waitFor();
 
     // One click tops up exactly what is missing, and the warning is gone.
