@@ -92,7 +92,7 @@ ${st.transactions.length === 0
       if (t.status === 'succeeded') {
         // R15: the invoice is issued with the credit; the result page leads to it.
         const invoice = t.invoice_id
-          ? html`<p>${tr(L, 'topupInvoice')} <a href="/fatture/${encodeURIComponent(t.invoice_id)}/pdf" download>${tr(L, 'topupInvoicePdf')}</a> · <a href="/fatture">${tr(L, 'navInvoices')}</a></p>`
+          ? html`<p>${tr(L, 'topupInvoice')} <a href="/fatture/${encodeURIComponent(t.invoice_id)}/pdf" download>${tr(L, 'topupInvoicePdf')}</a></p>`
           : '';
         outcome = html`<p class="notice" role="status">${tr(L, 'topupSucceeded', { amount: money(t.amount_cents, L), charge: money(t.charge_cents, L) })}</p>${invoice}`;
       } else if (t.status === 'failed') {
