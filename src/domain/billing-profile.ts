@@ -47,6 +47,16 @@ export function isCountryCode(code: string): boolean {
 
 export type Fields = Record<string, string>;
 
+/**
+ * A VAT number as people write it: "IT 01234567890", "it01234567890" → "01234567890" (spaces are
+ * already gone). The prefix is the country's own (Greece writes EL); the number is kept without it.
+ */
+export function withoutCountryPrefix(vatNumber: string | null, country: string): string | null {
+  if (vatNumber === null) return null;
+  const prefix = country === 'GR' ? 'EL' : country;
+  return vatNumber.startsWith(prefix) && vatNumber.length > prefix.length ? vatNumber.slice(prefix.length) : vatNumber;
+}
+
 type Raw = Record<string, unknown>;
 const str = (o: Raw, k: string): string | null => {
   const v = o[k];
@@ -89,7 +99,7 @@ export function validateBillingProfile(input: Raw): { ok: true; value: BillingPr
   if (kind === 'person' && companyName !== null) fields.companyName = 'is for businesses only';
 
   const taxCode = upper(input, 'taxCode');
-  const vatNumber = upper(input, 'vatNumber');
+  const vatNumber = withoutCountryPrefix(upper(input, 'vatNumber'), country);
   if (kind === 'person') {
     if (taxCode === null) fields.taxCode = 'is required';
     else if (italian) {

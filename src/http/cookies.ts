@@ -1,11 +1,23 @@
 // The holder's session cookie, shared by the JSON API and the web pages (R12).
 import type { CookieSerializeOptions } from '@fastify/cookie';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isLocale, localeFromAcceptLanguage, type Locale } from '../i18n/format.ts';
 import { SESSION_IDLE_MS, type OpenedSession } from '../services/sessions.ts';
 
 export const SESSION_COOKIE = 'casella_session';
 /** The language chosen before logging in (after login it is the holder's `locale`). */
 export const LANG_COOKIE = 'casella_lang';
+
+/** The language this browser chose with the switch, if it did. */
+export function chosenLocale(req: FastifyRequest): Locale | null {
+  const c = req.cookies[LANG_COOKIE];
+  return isLocale(c) ? c : null;
+}
+
+/** The language of the pages before login: the browser's choice, else what it asks for (Accept-Language), else Italian. */
+export function visitorLocale(req: FastifyRequest): Locale {
+  return chosenLocale(req) ?? localeFromAcceptLanguage(req.headers['accept-language']) ?? 'it';
+}
 const LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
 
 /** The browser's language cookie, kept in step with the holder's stored locale when they choose one. */

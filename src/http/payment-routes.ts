@@ -7,9 +7,9 @@ import { decideCard, TEST_SIGNATURE_HEADER, testNotification } from '../payments
 import { applyPaymentOutcome, readTopup } from '../services/topups.ts';
 import { DomainError } from '../services/errors.ts';
 import type { TopupRow } from '../services/rows.ts';
-import { isLocale, money, type Locale } from '../i18n/format.ts';
+import { money, type Locale } from '../i18n/format.ts';
 import { tr } from '../web/i18n.ts';
-import { LANG_COOKIE } from './cookies.ts';
+import { chosenLocale, visitorLocale } from './cookies.ts';
 import { html } from '../web/html.ts';
 import { page } from '../web/layout.ts';
 import { sendError } from './errors.ts';
@@ -95,9 +95,9 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
   const notFoundPage = (L: Locale) => page({ lang: L, title: tr(L, 'gwNotFound'), body: html`<h1>${tr(L, 'gwNotFound')}</h1><p><a href="/">${tr(L, 'gwBack')}</a></p>` });
   // The language the holder's pages are in (their switch), else the holder's own.
   const localeOf = async (req: FastifyRequest, t: TopupRow | null): Promise<Locale> => {
-    const c = req.cookies[LANG_COOKIE];
-    if (isLocale(c)) return c;
-    if (!t) return 'it';
+    const c = chosenLocale(req);
+    if (c) return c;
+    if (!t) return visitorLocale(req);
     const [row] = await app.ctx.db.query<{ locale: Locale }>('SELECT locale FROM customers WHERE id = $1', [t.customer_id]);
     return row?.locale ?? 'it';
   };

@@ -8,8 +8,24 @@ export type Texts = Record<string, string>;
 export const fill = (template: string, vars: Record<string, string | number>): string =>
   template.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
 
+// Italian elides the article before a number read with a vowel: otto, ottanta, ottocento… and
+// undici ("l'8 dicembre", "dall'11", "l'80%"), and uno in a percentage ("l'1%"). A day 1 is
+// written "1°" (primo), which takes "il". Filled templates only meet numbers at run time, so the
+// article is fixed after filling.
+const ELIDED: Record<string, string> = { il: "l'", al: "all'", dal: "dall'", del: "dell'", nel: "nell'", sul: "sull'" };
+const ARTICLE_BEFORE_VOWEL_NUMBER = /\b(il|al|dal|del|nel|sul|Il|Al|Dal|Del|Nel|Sul) (?=8|11(?!\d)|1(?:,\d+)? ?%)/g;
+export const elideItalian = (text: string): string =>
+  text.replace(ARTICLE_BEFORE_VOWEL_NUMBER, (_m, article: string) => {
+    const elided = ELIDED[article.toLowerCase()]!;
+    return article[0] === article[0]!.toUpperCase() ? elided[0]!.toUpperCase() + elided.slice(1) : elided;
+  });
+
+/** A template filled for a language: Italian gets its elisions before numbers. */
+export const fillIn = (locale: Locale, template: string, vars: Record<string, string | number>): string =>
+  locale === 'it' ? elideItalian(fill(template, vars)) : fill(template, vars);
+
 /** A dictionary's lookup: `say(locale, key, vars)`. The English object must have the Italian's keys. */
 export function dictionary<T extends Texts>(it: T, en: { [K in keyof T]: string }) {
   const texts: Record<Locale, { [K in keyof T]: string }> = { it, en };
-  return (locale: Locale, key: keyof T & string, vars: Record<string, string | number> = {}): string => fill(texts[locale][key], vars);
+  return (locale: Locale, key: keyof T & string, vars: Record<string, string | number> = {}): string => fillIn(locale, texts[locale][key], vars);
 }

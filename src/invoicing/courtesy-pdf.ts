@@ -7,6 +7,7 @@ import type { InvoiceDocument, Seller, SellerAddress } from '../domain/invoice.t
 import { LINE_DESCRIPTION } from '../domain/invoice.ts';
 import { date } from '../domain/calendar.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
+import { fillIn } from '../i18n/dictionary.ts';
 
 /** The regimi fiscali of FatturaPA (RegimeFiscale), in words beside the code (issue 19). */
 const TAX_REGIMES_IT: Record<string, string> = {
@@ -77,7 +78,7 @@ const TEXT = {
     vatAmount: 'IVA',
     total: 'Totale documento',
     payment: 'Pagamento',
-    paid: 'Pagata con carta di pagamento il {date}.',
+    paid: 'Pagata con carta il {date}.',
   },
   en: {
     title: 'Invoice',
@@ -219,7 +220,7 @@ export function courtesyCopyPdf(doc: InvoiceDocument, fileName: string, locale: 
   row(t.total, money(doc.totalCents, locale), true);
   pdf.moveDown();
   pdf.font('Helvetica-Bold').text(t.payment);
-  pdf.font('Helvetica').text(t.paid.replace('{date}', issued));
+  pdf.font('Helvetica').text(fillIn(locale, t.paid, { date: issued }));
   pdf.end();
   return done;
 }

@@ -11,7 +11,9 @@ import { type MailboxView, type OrderView } from '../services/views.ts';
 import { DomainError } from '../services/errors.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
 import { date, dateInRome } from '../domain/calendar.ts';
-import { addVat, cents, maxCents } from '../domain/money.ts';
+import { cents, maxCents } from '../domain/money.ts';
+import { buyerVat, shownPrice, type BuyerVat } from '../domain/price-display.ts';
+import { readBillingProfile } from '../services/billing-profiles.ts';
 import { BYTES_PER_GB } from '../domain/catalogue.ts';
 import { safeNext } from './forms.ts';
 import { html, raw, type Html } from './html.ts';
@@ -28,6 +30,8 @@ export interface Holder {
   auth: HolderAuth;
   customer: CustomerRow;
   L: Locale;
+  /** R1/R16: how this holder reads prices (a consumer sees VAT included first). */
+  buyer: BuyerVat;
 }
 
 type Form = Record<string, unknown>;
@@ -61,10 +65,20 @@ export function webKit(app: App, gateway: PaymentGateway) {
   const ctx = app.ctx;
   const cat = ctx.catalogue;
 
-  const withVat = (net: number, L: Locale): string =>
-    tr(L, 'withVat', { net: money(net, L), gross: money(addVat(cents(net), cat.vatRateBasisPoints).grossCents, L) });
+  /** The dictionary key of how this buyer reads a price, for the page and for casella.js. */
+  const priceKey = (buyer: BuyerVat): Key => {
+    const order = shownPrice(cents(0), buyer).order;
+    return order === 'gross_first' ? 'priceGrossFirst' : order === 'net_first' ? 'priceNetFirst' : 'priceNoVat';
+  };
+  /** A net price as the holder reads it: every price on the holder's pages goes through here. */
+  const price = (net: number, h: Pick<Holder, 'L' | 'buyer'>): string => {
+    const p = shownPrice(cents(net), h.buyer);
+    return tr(h.L, priceKey(h.buyer), { net: money(p.netCents, h.L), gross: money(p.grossCents, h.L) });
+  };
   const day = (iso: string, L: Locale): string => longDate(date(iso), L);
   const instantDay = (iso: string | Date, L: Locale): string => longDate(dateInRome(new Date(iso).getTime()), L);
+  const timeOfDay = (d: Date, L: Locale): string =>
+    new Intl.DateTimeFormat(L === 'it' ? 'it-IT' : 'en-GB', { timeZone: 'Europe/Rome', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
   const statusLabel = (s: MailboxView['status'], L: Locale) =>
     tr(L, s === 'active' ? 'statusActive' : s === 'expired' ? 'statusExpired' : 'statusTerminated');
   const typeLabel = (t: string, L: Locale) => tr(L, t === 'pro' ? 'typePro' : 'typeStandard');
@@ -138,7 +152,8 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
         const query = [expired ? 'expired=1' : '', next !== '/' ? `next=${encodeURIComponent(next)}` : ''].filter(Boolean).join('&');
         return reply.redirect(query ? `/login?${query}` : '/login', 303);
       }
-      const h: Holder = { auth, customer, L: customer.locale };
+      const billing = await readBillingProfile(ctx.db, auth.customerId);
+      const h: Holder = { auth, customer, L: customer.locale, buyer: buyerVat(billing?.profile ?? null, cat) };
       if (req.method === 'POST' && !csrfOk(req, auth, text(formOf(req), '_csrf') || '\u0000no-token')) {
         return holderPage(req, reply, h, {
           status: 403,
@@ -166,10 +181,11 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
 
   /** Starts the top-up that completes an order waiting for credit; where to pay it (or, first, the billing data). */
   const topupForOrder = async (h: Holder, o: OrderView): Promise<string> => {
-    if (!(await hasBillingProfile(h))) return `/profilo/fatturazione?next=${encodeURIComponent('/orders')}`;
+    // R15: the billing data first; that form then goes straight on to this payment.
+    if (!(await hasBillingProfile(h))) return `/profilo/fatturazione?order=${encodeURIComponent(o.id)}`;
     const amount = maxCents(cents(o.topupRequiredCents), cat.topupMinCents);
     return checkoutLocation(await startTopup(ctx, gateway, h.auth.customerId, amount, o.id));
   };
 
-  return { app, ctx, cat, gateway, withVat, day, instantDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, checkoutLocation, topupForOrder, hasBillingProfile };
+  return { app, ctx, cat, gateway, price, priceKey, day, instantDay, timeOfDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, checkoutLocation, topupForOrder, hasBillingProfile };
 }

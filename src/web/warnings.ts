@@ -9,7 +9,8 @@ import { creditOutlook, mailboxStanding, spaceLevel, type CreditOutlook, type St
 import type { MailboxFacts } from '../domain/mailbox.ts';
 import type { HolderMailbox } from '../domain/holder-renewals.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
-import { addVat, type Cents } from '../domain/money.ts';
+import type { Cents } from '../domain/money.ts';
+import { shownPrice, type BuyerVat } from '../domain/price-display.ts';
 import type { MailboxView } from '../services/views.ts';
 import { html, type Html } from './html.ts';
 import { tr } from './i18n.ts';
@@ -44,7 +45,9 @@ interface WarningContext {
   L: Locale;
   cat: Catalogue;
   csrfField: Html;
-  withVat: (net: number, L: Locale) => string;
+  /** A net price as this holder reads it (kit.price). */
+  price: (net: number) => string;
+  buyer: BuyerVat;
 }
 
 /** R8 on the page: an expired mailbox says until when it can be renewed, with the button. */
@@ -56,7 +59,7 @@ export function expiredBanner(m: MailboxView, facts: MailboxFacts, w: WarningCon
   const price = manualRenewalAmount(facts, w.cat).totalCents;
   return html`<div class="banner banner-bad" role="region" aria-label="${tr(L, 'renewBy', { date: until })}">
 <p><strong>${tr(L, 'renewBy', { date: until })}</strong></p>
-<p>${tr(L, 'expiredBanner', { address: m.address, date: longDate(date(m.expiresOn), L), until })} ${tr(L, 'renewalPrice', { price: w.withVat(price, L) })}</p>
+<p>${tr(L, 'expiredBanner', { address: m.address, date: longDate(date(m.expiresOn), L), until })} ${tr(L, 'renewalPrice', { price: w.price(price) })}</p>
 <form method="post" action="/mailboxes/${encodeURIComponent(m.id)}/renewal">${w.csrfField}${onceField()}<button type="submit" class="primary">${tr(L, 'renewNow')}</button></form>
 </div>`;
 }
@@ -88,6 +91,6 @@ ${waitingOrders > 0 ? html`<p>${tr(L, 'creditShortOrders', { orders: money(waiti
 ${needsMore && waitingOrders <= 0 ? html`<p>${tr(L, 'creditShortMin', { min: money(w.cat.topupMinCents, L) })}</p>` : ''}
 <form method="post" action="/credit/topups">${w.csrfField}${onceField()}<input type="hidden" name="amount" value="${amountText(o.topupCents)}">
 <button type="submit" class="primary">${tr(L, 'topupExactly', { amount: money(o.topupCents, L) })}</button></form>
-<p class="small">${tr(L, 'cardCharge', { gross: money(addVat(o.topupCents, w.cat.vatRateBasisPoints).grossCents, L) })}</p>
+<p class="small">${tr(L, 'cardCharge', { gross: money(shownPrice(o.topupCents, w.buyer).grossCents, L) })}</p>
 </section>`;
 }

@@ -118,17 +118,17 @@ test('item 1: the pages warn of expiry, grace, full space and credit too short f
     assert.match(dash, /Rinnova entro il 30 agosto 2026/);
     assert.match(dash, /Attiva/);
     assert.match(dash, /quasi esaurito \(86% usato\)/);
-    assert.match(dash, /i nuovi messaggi PEC vengono rifiutati \(il mittente riceve un avviso di mancata consegna e tu nulla\)/);
+    assert.match(dash, /i nuovi messaggi PEC vengono rifiutati \(il mittente riceve un avviso di mancata consegna e a te non arriva nulla\)/);
     // The badge is text: its state is read out, not only coloured.
     assert.equal(await page.locator('.badge', { hasText: 'In scadenza' }).count(), 1);
 
     await page.goto(`/mailboxes/${lapsed.id}`);
     const card = await mainText(page);
     assert.match(card, /Rinnova entro il 30 agosto 2026/);
-    assert.match(card, /riceve e legge i messaggi ma non può inviarli/);
+    assert.match(card, /continua a ricevere i messaggi, che puoi leggere, ma non può inviarne/);
     assert.equal(await page.getByRole('button', { name: 'Rinnova ora', exact: true }).count(), 1);
     await page.goto(`/mailboxes/${full.id}`);
-    assert.match(await mainText(page), /finché non acquisti spazio o elimini dei messaggi/);
+    assert.match(await mainText(page), /finché non acquisti altro spazio o elimini dei messaggi/);
     await page.getByRole('link', { name: 'Acquista spazio', exact: true }).waitFor();
 
     // One click tops up exactly what is missing, and the warning is gone.
@@ -440,7 +440,7 @@ test('item 8: purchase and top-up with the keyboard alone', opts, async () => {
     await page.keyboard.press('Enter');
     await page.waitForURL((u) => u.pathname.startsWith('/test-gateway/checkout/'));
     await pay();
-    assert.match(await mainText(page), /Ricarica riuscita: 15,00 €/);
+    assert.match(await mainText(page), /Ricarica riuscita: aggiunti 15,00 € di credito/);
   } finally {
     await context.close();
   }

@@ -72,8 +72,8 @@ async function purchaseJourney(page: Page, js: boolean, prefix: string) {
   await page.waitForURL((u) => u.pathname === `/mailboxes/${mailbox.id}`);
   const card = await mainText(page);
   for (const label of ['Stato', 'Data di scadenza', 'Tipologia', 'Spazio Inbox']) assert.ok(card.includes(label), `card shows ${label}`);
-  assert.match(card, /1 dicembre 2026/);
-  assert.match(card, /di 1 GB/);
+  assert.match(card, /1° dicembre 2026/);
+  assert.match(card, /usati su 1 GB/);
   await shot(page, `${prefix}mailbox-card`);
 
   await page.getByRole('link', { name: 'Acquista nuovo Servizio Aggiuntivo', exact: true }).click();
@@ -91,7 +91,7 @@ async function purchaseJourney(page: Page, js: boolean, prefix: string) {
   const quote = await page.locator('#quote').innerText();
   assert.match(quote, /mancano più di tre mesi alla scadenza: si paga l'intero anno/);
   assert.match(quote, /10 giugno 2026/);
-  assert.match(quote, /1 dicembre 2026/);
+  assert.match(quote, /1° dicembre 2026/);
   assert.match(quote, /9,00 €/);
   assert.match(quote, /10,98 €/); // VAT-inclusive beside the net price
   assert.match(quote, /mancano 7,00 €/);
@@ -114,7 +114,7 @@ async function purchaseJourney(page: Page, js: boolean, prefix: string) {
   await page.getByRole('link', { name: 'Torna alla scheda della casella', exact: true }).click();
   await page.waitForURL((u) => u.pathname === `/mailboxes/${mailbox.id}`);
   const after = await mainText(page);
-  assert.match(after, /di 4 GB/);
+  assert.match(after, /usati su 4 GB/);
   assert.match(after, /3 GB, attivo/);
 
   await page.goto('/credit');
@@ -166,15 +166,15 @@ test('free purchase with less than three months left', opts, async () => {
     await page.getByRole('button', { name: 'Calcola il prezzo', exact: true }).click();
     await page.waitForURL((u) => u.searchParams.get('quantityGb') === '2');
     const quote = await page.locator('#quote').innerText();
-    assert.match(quote, /mancano meno di tre mesi: gratuito fino alla scadenza/);
-    assert.match(quote, /1 agosto 2026/);
+    assert.match(quote, /mancano tre mesi o meno: gratuito fino alla scadenza/);
+    assert.match(quote, /1° agosto 2026/);
     assert.match(quote, /Gratuito \(0,00 €\)/);
     await shot(page, 'free-quote');
     await page.getByRole('button', { name: 'Conferma acquisto', exact: true }).click();
     await page.waitForURL((u) => u.pathname === `/mailboxes/${mailbox.id}`);
     const card = await mainText(page);
     assert.match(card, /Ordine completato/);
-    assert.match(card, /di 3 GB/);
+    assert.match(card, /usati su 3 GB/);
     await page.goto('/orders');
     const orders = await mainText(page);
     assert.match(orders, /Completato/);
@@ -280,7 +280,7 @@ test('manual renewal: a waiting order can be cancelled, or paid from the orders 
     await page.waitForURL((u) => u.pathname.startsWith('/credit/topups/'));
     assert.match(await mainText(page), /Ordine completato/);
     await page.getByRole('link', { name: 'Torna alla scheda della casella', exact: true }).click();
-    assert.match(await mainText(page), /1 agosto 2027/);
+    assert.match(await mainText(page), /1° agosto 2027/);
   } finally {
     await context.close();
   }

@@ -60,7 +60,7 @@ forEachServer('the price shown is the price charged', (t) => {
     const buyPage = `/mailboxes/${mailbox.id}/extra-space`;
     assert.equal((await c.post(`/api/mailboxes/${mailbox.id}/extra-space/orders`, { quantityGb: 2 })).status, 201);
     const quote = await c.get<string>(`${buyPage}?quantityGb=2`);
-    assert.match(quote.body, /si rinnova con la casella: 12,00 € \(IVA esclusa\) per 4 GB, 2 GB che hai già e 2 GB nuovi/);
+    assert.match(quote.body, /si rinnova con la casella: 14,64 € IVA inclusa \(12,00 € \+ IVA\) per 4 GB, 2 GB che hai già e 2 GB nuovi/);
     const api = (await c.post(`/api/mailboxes/${mailbox.id}/extra-space/quote`, { quantityGb: 2 })).body.quote;
     assert.deepEqual([api.renewalGb, api.renewalAmountCents], [4, 1200]);
     const over = await c.get<string>(`${buyPage}?quantityGb=49`);
@@ -68,7 +68,7 @@ forEachServer('the price shown is the price charged', (t) => {
     assert.match(over.body, /al massimo 50 GB di Spazio Extra Inbox: questa ne ha già 2, puoi aggiungerne al massimo 48/);
 
     // The card's renewal names the extra space it renews.
-    assert.match((await c.get<string>(`/mailboxes/${mailbox.id}`)).body, /<dt>Spazio Extra Inbox 2 GB<\/dt><dd>6,00 €/);
+    assert.match((await c.get<string>(`/mailboxes/${mailbox.id}`)).body, /<dt>Spazio Extra Inbox 2 GB<\/dt><dd>7,32 € IVA inclusa \(6,00 € \+ IVA\)/);
     // The holder switches the extra space's renewal off: the card says it will not be renewed; on E
     // it is deactivated and advertises no price.
     assert.equal((await c.patch(`/api/mailboxes/${mailbox.id}`, { extraSpaceAutoRenew: false })).status, 200);

@@ -120,7 +120,7 @@ forEachServer('web and API: Profilo sections', (t) => {
     assert.equal((await tablet.get('/api/me')).status, 401);
     assert.equal((await client.get('/api/me')).status, 200);
     const after = await client.get<string>('/profilo?msg=othersEnded');
-    assert.match(after.body, /role="status">Sei uscito da tutti gli altri dispositivi\./);
+    assert.match(after.body, /role="status">Le sessioni sugli altri dispositivi sono state chiuse\./);
     assert.match(after.body, /Non ci sono altre sessioni aperte\./);
 
     // The same through the API.

@@ -59,8 +59,13 @@ for (const engine of engineNames()) {
       assert.equal(await ordersOf(server, customer.id), 1);
       assert.equal(await balance(), afterOne);
 
-      // A double click: the same fresh form twice at once still buys once.
-      const fresh = formFields((await client.get<string>(`${buyPage}?quantityGb=5`)).body, buyPage);
+      // The same 5 GB again minutes later asks first (issue 19); the question's form is the fresh one,
+      // and a double click on it still buys once.
+      const freshQuote = formFields((await client.get<string>(`${buyPage}?quantityGb=5`)).body, buyPage);
+      const asked = await postForm(client, buyPage, freshQuote);
+      assert.equal(asked.headers.get('location'), `${buyPage}/again?quantityGb=5`);
+      assert.equal(await ordersOf(server, customer.id), 1);
+      const fresh = formFields((await client.get<string>(`${buyPage}/again?quantityGb=5`)).body, buyPage);
       assert.notEqual(fresh._once, confirm._once, 'a fresh form has a token of its own');
       const both = await Promise.all([postForm(client, buyPage, fresh), postForm(client, buyPage, fresh)]);
       assert.ok(both.some((r) => r.status === 303), JSON.stringify(both.map((r) => r.status)));

@@ -51,7 +51,7 @@ test('R15.1: the first top-up asks for "Dati di fatturazione", names each wrong 
   });
   assert.equal(wrong.status, 422);
   assert.match(wrong.body, /class="error-summary" role="alert"/);
-  assert.match(wrong.body, /<label for="bp-taxCode">Codice fiscale<\/label>\s*<input id="bp-taxCode" name="taxCode" type="text" value="RSSMRA85T10A562X" aria-invalid="true" aria-describedby="bp-taxCode-error">/);
+  assert.match(wrong.body, /<label for="bp-taxCode">Codice fiscale<\/label>\s*<input id="bp-taxCode" name="taxCode" type="text" value="RSSMRA85T10A562X" aria-invalid="true" aria-describedby="bp-taxCode-hint bp-taxCode-error">/);
   assert.match(wrong.body, /id="bp-taxCode-error">Codice fiscale non valido/);
   assert.match(wrong.body, /id="bp-address-postalCode-error">Il CAP ha 5 cifre\./);
 
@@ -107,16 +107,17 @@ test('R15.1: the saved billing data show in the form again, and the page is reac
   assert.equal((await h.client.get('/api/me/billing-profile')).body.billingProfile.vatNumber, '00488410010');
 });
 
-test('R15.1: "Ricarica e completa l\'ordine" without billing data goes to them first, then back to the orders', async () => {
+test('R15.1, issue 19 item 14: "Ricarica e completa l\'ordine" without billing data asks for them, then goes straight on to the card payment of that order', async () => {
   const h = await holder(false);
   const placed = await h.client.post(`/api/mailboxes/${h.mailbox.id}/extra-space/orders`, { quantityGb: 2 });
   assert.equal(placed.body.order.status, 'awaiting_topup');
   const { res } = await submitPageForm(h.client, '/orders', `/orders/${placed.body.order.id}/pay`);
   assert.equal(res.status, 303);
-  assert.equal(res.headers.get('location'), '/profilo/fatturazione?next=%2Forders');
+  assert.equal(res.headers.get('location'), `/profilo/fatturazione?order=${placed.body.order.id}`);
   assert.equal((await s.app.db.query('SELECT 1 FROM topups WHERE customer_id = $1', [h.customer.id])).length, 0);
   const page = await h.client.get<string>(res.headers.get('location')!);
-  const saved = await postForm(h.client, '/profilo/fatturazione', {
+  assert.match(page.body, /Appena li salvi passi al pagamento della ricarica che completa l&#39;ordine|Appena li salvi passi al pagamento della ricarica che completa l'ordine/);
+  const form = {
     ...formFields(page.body, '/profilo/fatturazione'),
     kind: 'business',
     companyName: 'Rossi S.r.l.',
@@ -125,10 +126,15 @@ test('R15.1: "Ricarica e completa l\'ordine" without billing data goes to them f
     'address.postalCode': '00184',
     'address.city': 'Roma',
     'address.province': 'RM',
-  });
+  };
+  const saved = await postForm(h.client, '/profilo/fatturazione', form);
   assert.equal(saved.status, 303, saved.body);
-  assert.equal(saved.headers.get('location'), '/orders');
-  const paying = await submitPageForm(h.client, '/orders', `/orders/${placed.body.order.id}/pay`);
-  assert.equal(paying.res.status, 303);
-  assert.match(paying.res.headers.get('location')!, /\/test-gateway\/checkout\//);
+  // One form: saved, and on to the gateway's page of a top-up tied to the order.
+  assert.match(saved.headers.get('location')!, /\/test-gateway\/checkout\//);
+  const topups = await s.app.db.query<{ order_id: string }>('SELECT order_id FROM topups WHERE customer_id = $1', [h.customer.id]);
+  assert.deepEqual(topups.map((t) => t.order_id), [placed.body.order.id]);
+  // The same form posted again (a double click) starts no second top-up.
+  const again = await postForm(h.client, '/profilo/fatturazione', form);
+  assert.equal(again.headers.get('location'), saved.headers.get('location'));
+  assert.equal((await s.app.db.query('SELECT 1 FROM topups WHERE customer_id = $1', [h.customer.id])).length, 1);
 });

@@ -29,9 +29,11 @@ forEachServer('dates in words', (t) => {
         assert.equal(res.status, 200, path);
         assert.match(res.body, new RegExp(`<html lang="${lang}"`), path);
         assert.doesNotMatch(visibleText(res.body), ISO_DATE, path);
+        // Issue 19: an Italian article never stands before otto/undici ("l'8 dicembre", "l'80%").
+        if (lang === 'it') assert.doesNotMatch(visibleText(res.body), /\b(il|al|dal|del|nel|sul) (8|11(?!\d))/i, path);
       }
       // The statement's renewal line, in words and in the holder's language.
-      assert.match(visibleText((await c.get<string>('/credit')).body), lang === 'it' ? /fino al 1 dicembre 2027/ : /until 1 December 2027/);
+      assert.match(visibleText((await c.get<string>('/credit')).body), lang === 'it' ? /fino al 1° dicembre 2027/ : /until 1 December 2027/);
       const gateway = await fetch(topup.checkoutUrl).then((r) => r.text());
       assert.doesNotMatch(visibleText(gateway), ISO_DATE);
     });

@@ -125,7 +125,7 @@ for (const engine of engineNames()) {
         assert.equal(alerts.length, 5, `${who}: ${alerts.map((a) => a.subject).join(' | ')}`);
         assert.ok(alerts.every((a) => a.subject.includes(holders[who]!.mailbox.address)));
         assert.deepEqual(alerts.map((a) => /tra (\d+) giorn/.exec(a.text)?.[1]), ['90', '60', '15', '7', '1']);
-        assert.ok(alerts.every((a) => a.text.includes('1 marzo 2027')));
+        assert.ok(alerts.every((a) => a.text.includes('1° marzo 2027')));
       }
       const fullAlert = mailsTo('full').find((m) => m.subject.startsWith('Avviso'))!;
       for (const amount of ['5,00 €', '6,00 €', '11,00 €']) assert.ok(fullAlert.text.includes(amount), amount);

@@ -69,7 +69,7 @@ forEachEngine('daily job', (use) => {
     const mails = await outboxOf(ctx, customer.id);
     const last = mails.at(-1)!;
     assert.equal(last.subject, `Rinnovo effettuato: ${mailbox.address}`);
-    assert.match(last.text_body, /1 dicembre 2027/);
+    assert.match(last.text_body, /1° dicembre 2027/);
     assert.match(last.text_body, /14,00 €/);
     assert.doesNotMatch(last.text_body, /rifiutati/);
 
@@ -150,7 +150,7 @@ forEachEngine('daily job', (use) => {
       `Casella cessata: ${mailbox.address}`,
     ]);
     const last = mails.find((x) => x.kind === 'mailbox_terminated')!;
-    assert.match(last.text_body, /scaduta il 1 giugno 2026/);
+    assert.match(last.text_body, /scaduta il 1° giugno 2026/);
     assert.match(last.text_body, /non sono stati cancellati/);
   });
 
@@ -214,7 +214,7 @@ forEachEngine('daily job', (use) => {
     assert.equal(alerts[0]!.subject, `Avviso scadenza servizio: ${mailbox.address}`);
     assert.equal(alerts[0]!.to_address, customer.reference_email);
     assert.match(alerts[0]!.text_body, new RegExp(mailbox.address.replace(/\./g, '\\.')));
-    assert.match(alerts[0]!.text_body, /1 dicembre 2026/);
+    assert.match(alerts[0]!.text_body, /1° dicembre 2026/);
     assert.match(alerts[0]!.text_body, /5,00 €/); // mailbox price
     assert.match(alerts[0]!.text_body, /2,00 €/); // balance
     assert.match(alerts[0]!.text_body, /Credito mancante:\s+3,00 €/);
@@ -246,7 +246,7 @@ forEachEngine('daily job', (use) => {
     const a = await alertOf(short.customer.id);
     assert.match(a, /la casella sarà rinnovata automaticamente/);
     assert.doesNotMatch(a, /i servizi sotto elencati saranno rinnovati/);
-    assert.match(a, /Lo Spazio Extra Inbox \(3 GB\) invece non sarà rinnovato: il credito non basta\. Ricarica 8,00 € prima del 1 dicembre 2026/);
+    assert.match(a, /Lo Spazio Extra Inbox \(3 GB\) invece non sarà rinnovato: il credito non basta\. Ricarica 8,00 € prima del 1° dicembre 2026/);
     assert.match(a, /Rinnovo casella:\s+5,00 € \(IVA esclusa\)/);
     assert.match(a, /Totale:\s+14,00 € \(IVA esclusa\)/);
     assert.match(a, /Credito mancante:\s+8,00 €/);

@@ -33,14 +33,14 @@ forEachEngine('ledger descriptions', (use) => {
     assert.deepEqual(
       st.transactions.map((t) => transactionView(t, 'it').description),
       [
-        `Rinnovo ${mailbox.address} fino al 1 dicembre 2027 (con Spazio Extra Inbox 2 GB)`,
+        `Rinnovo ${mailbox.address} fino al 1° dicembre 2027 (con Spazio Extra Inbox 2 GB)`,
         `Spazio Extra Inbox 2 GB per ${mailbox.address}`,
         'Rettifica: test credit',
       ],
     );
     // The text of record is Italian, whatever the holder's language, and has no ISO date.
     assert.doesNotMatch(st.transactions.map((t) => t.description).join('\n'), /\d{4}-\d{2}-\d{2}/);
-    assert.match(st.transactions[0]!.description, /^Rinnovo .* fino al 1 dicembre 2027/);
+    assert.match(st.transactions[0]!.description, /^Rinnovo .* fino al 1° dicembre 2027/);
     assert.ok((await verifyLedger(ctx.db)).ok);
   });
 

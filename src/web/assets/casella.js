@@ -14,8 +14,17 @@
   var topupMin = Number(d.topupMin);
   var errorEl = document.getElementById('quantity-error');
 
+  // The same elision as src/i18n/dictionary.ts: "l'8 dicembre", "dall'11".
+  var ELIDED = { il: "l'", al: "all'", dal: "dall'", del: "dell'", nel: "nell'", sul: "sull'" };
+  function elide(t) {
+    return t.replace(/\b(il|al|dal|del|nel|sul|Il|Al|Dal|Del|Nel|Sul) (?=8|11(?!\d)|1(?:,\d+)? ?%)/g, function (m, a) {
+      var e = ELIDED[a.toLowerCase()];
+      return a.charAt(0) === a.charAt(0).toUpperCase() ? e.charAt(0).toUpperCase() + e.slice(1) : e;
+    });
+  }
   function fill(t, vars) {
-    return String(t).replace(/\{(\w+)\}/g, function (m, k) { return k in vars ? String(vars[k]) : m; });
+    var out = String(t).replace(/\{(\w+)\}/g, function (m, k) { return k in vars ? String(vars[k]) : m; });
+    return lang === 'it' ? elide(out) : out;
   }
   function money(c) {
     var sign = c < 0 ? '-' : '';
@@ -31,10 +40,12 @@
   };
   function day(iso) {
     var p = iso.split('-');
-    return Number(p[2]) + ' ' + MONTHS[lang][Number(p[1]) - 1] + ' ' + p[0];
+    var dayOfMonth = Number(p[2]);
+    return dayOfMonth + (lang === 'it' && dayOfMonth === 1 ? '°' : '') + ' ' + MONTHS[lang][Number(p[1]) - 1] + ' ' + p[0];
   }
   function gross(net) { return net + Math.floor((net * vatBp + 5000) / 10000); }
-  function withVat(net) { return fill(d.tWithvat, { net: money(net), gross: money(gross(net)) }); }
+  // The price as this buyer reads it: the server chose the template (VAT included first for a consumer).
+  function price(net) { return fill(d.tPrice, { net: money(net), gross: money(gross(net)) }); }
   function setText(id, t) { var el = document.getElementById(id); if (el) el.textContent = t; }
 
   function showError(message) {
@@ -56,10 +67,10 @@
     var ruleText = section.getAttribute('data-t-' + q.rule) || '';
     setText('q-rule', ruleText);
     setText('q-details', fill(q.renewalGb > q.quantityGb ? d.tDetailsAdded : d.tDetails, {
-      from: day(q.activeFrom), until: day(q.activeUntil), renewal: day(q.renewalOn), renewalAmount: money(q.renewalAmountCents),
+      from: day(q.activeFrom), until: day(q.activeUntil), renewal: day(q.renewalOn), renewalAmount: price(q.renewalAmountCents),
       renewalGb: q.renewalGb, currentGb: q.renewalGb - q.quantityGb, quantityGb: q.quantityGb,
     }));
-    setText('q-price', q.amountCents === 0 ? d.tFree + ' (' + money(0) + ')' : withVat(q.amountCents));
+    setText('q-price', q.amountCents === 0 ? d.tFree + ' (' + money(0) + ')' : price(q.amountCents));
     setText('q-balance', money(q.balanceCents));
     var short = q.shortfallCents > 0;
     var sf = document.getElementById('q-shortfall');

@@ -27,7 +27,7 @@ export function creditPages(server: FastifyInstance, kit: WebKit): void {
 ${notice(L, req)}
 <section class="card" aria-labelledby="balance-h">
 <h2 id="balance-h">${tr(L, 'balance')}</h2>
-<p class="big" id="balance">${money(st.balanceCents, L)}</p>
+<p class="big"><span id="balance">${money(st.balanceCents, L)}</span> <span class="vat-note">${tr(L, 'vatExcludedNote')}</span></p>
 </section>
 <section class="card" aria-labelledby="topup-h">
 <h2 id="topup-h">${tr(L, 'topupTitle')}</h2>
@@ -90,7 +90,11 @@ ${st.transactions.length === 0
       const t = await readTopup(ctx, h.auth.customerId, idOf(req));
       let outcome: Html;
       if (t.status === 'succeeded') {
-        outcome = html`<p class="notice" role="status">${tr(L, 'topupSucceeded', { amount: money(t.amount_cents, L), charge: money(t.charge_cents, L) })}</p>`;
+        // R15: the invoice is issued with the credit; the result page leads to it.
+        const invoice = t.invoice_id
+          ? html`<p>${tr(L, 'topupInvoice')} <a href="/fatture/${encodeURIComponent(t.invoice_id)}/pdf" download>${tr(L, 'topupInvoicePdf')}</a></p>`
+          : '';
+        outcome = html`<p class="notice" role="status">${tr(L, 'topupSucceeded', { amount: money(t.amount_cents, L), charge: money(t.charge_cents, L) })}</p>${invoice}`;
       } else if (t.status === 'failed') {
         const reasonKey = (t.failure_code === 'card_declined' || t.failure_code === 'insufficient_funds' ? `reason_${t.failure_code}` : 'reason_other') as Key;
         outcome = html`<p class="error" role="alert">${tr(L, 'topupFailed', { reason: tr(L, reasonKey) })}</p>

@@ -3,10 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
 import { readMailbox } from '../../services/rows.ts';
 import { mailboxView, orderView, quoteView, type QuoteView } from '../../services/views.ts';
-import { placeExtraSpaceOrder, quoteExtraSpaceFor } from '../../services/orders.ts';
+import { placeExtraSpaceOrder, quoteExtraSpaceFor, readOrders } from '../../services/orders.ts';
+import { purchaseRepeated } from '../../domain/repeat-purchase.ts';
 import { DomainError } from '../../services/errors.ts';
 import { money, type Locale } from '../../i18n/format.ts';
-import { addVat, cents, maxCents } from '../../domain/money.ts';
+import { cents, maxCents } from '../../domain/money.ts';
+import { shownPrice } from '../../domain/price-display.ts';
 import { parseQuantity } from '../forms.ts';
 import { html, raw, type Html } from '../html.ts';
 import { DICTIONARY, tr } from '../i18n.ts';
@@ -22,12 +24,13 @@ interface Problem {
 }
 
 export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
-  const { ctx, cat, withVat, day, csrfField, holderPage, notFoundPage, holderRoute, idOf } = kit;
+  const { ctx, cat, price, priceKey, day, csrfField, holderPage, notFoundPage, holderRoute, idOf } = kit;
   // R4's most per mailbox, and how many GB more this mailbox can still take.
   const limitMessage = (L: Locale, currentGb: number): string => {
     const max = cat.extraSpace.maxGbPerMailbox;
     const more = Math.max(0, max - currentGb);
-    return more === 0 ? tr(L, 'limitReached', { max }) : tr(L, 'limitExceeded', { max, current: currentGb, more });
+    if (more === 0) return tr(L, 'limitReached', { max });
+    return currentGb === 0 ? tr(L, 'limitExceededNone', { max }) : tr(L, 'limitExceeded', { max, current: currentGb, more });
   };
   // The limit's message names the mailbox's GB: extraSpacePage writes it once it has read the mailbox.
   const refusalOf = (code: string, L: Locale): Problem | null => {
@@ -51,7 +54,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
           from: day(q.activeFrom, L),
           until: day(q.activeUntil, L),
           renewal: day(q.renewalOn, L),
-          renewalAmount: money(q.renewalAmountCents, L),
+          renewalAmount: price(q.renewalAmountCents, h),
           renewalGb: q.renewalGb,
           currentGb: q.renewalGb - q.quantityGb,
           quantityGb: q.quantityGb,
@@ -60,9 +63,9 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
     const topup = q && q.shortfallCents > 0 ? maxCents(cents(q.shortfallCents), cat.topupMinCents) : 0;
     const short = q && q.shortfallCents > 0;
     return html`<section id="quote" class="card quote" aria-labelledby="quote-h"${q ? '' : raw(' hidden')}
- data-lang="${L}" data-vat-bp="${cat.vatRateBasisPoints}" data-topup-min="${cat.topupMinCents}"
+ data-lang="${L}" data-vat-bp="${h.buyer.vatRateBasisPoints}" data-topup-min="${cat.topupMinCents}"
  data-t-full_year="${d.ruleFullYear}" data-t-free_until_expiry="${d.ruleFree}" data-t-remaining_months="${d.ruleRemaining}"
- data-t-details="${d.ruleDetails}" data-t-details-added="${d.ruleDetailsAdded}" data-t-withvat="${d.withVat}" data-t-free="${d.free}" data-t-shortfall="${d.shortfall}"
+ data-t-details="${d.ruleDetails}" data-t-details-added="${d.ruleDetailsAdded}" data-t-price="${d[priceKey(h.buyer)]}" data-t-free="${d.free}" data-t-shortfall="${d.shortfall}"
  data-t-confirm="${d.confirm}" data-t-topup="${d.topupAndComplete}" data-t-invalid="${d.quantityInvalid}"
  data-t-limit="${limitMessage(L, currentGb)}" data-t-inactive="${d.notActive}">
 <h2 id="quote-h">${tr(L, 'quoteTitle')}</h2>
@@ -70,15 +73,15 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
 <p class="rule"><strong>${tr(L, 'ruleLabel')}:</strong> <span id="q-rule">${rule}</span>.</p>
 <p id="q-details">${details}</p>
 <dl class="facts">
-<div><dt>${tr(L, 'price')}</dt><dd id="q-price">${q ? (q.amountCents === 0 ? `${tr(L, 'free')} (${money(0, L)})` : withVat(q.amountCents, L)) : ''}</dd></div>
-<div><dt>${tr(L, 'balance')}</dt><dd id="q-balance">${q ? money(q.balanceCents, L) : ''}</dd></div>
+<div><dt>${tr(L, 'price')}</dt><dd id="q-price">${q ? (q.amountCents === 0 ? `${tr(L, 'free')} (${money(0, L)})` : price(q.amountCents, h)) : ''}</dd></div>
+<div><dt>${tr(L, 'balance')}</dt><dd><span id="q-balance">${q ? money(q.balanceCents, L) : ''}</span> <span class="vat-note">${tr(L, 'vatExcludedNote')}</span></dd></div>
 </dl>
 <p id="q-shortfall" class="warning"${short ? '' : raw(' hidden')}>${short && q
       ? tr(L, 'shortfall', {
           balance: money(q.balanceCents, L),
           shortfall: money(q.shortfallCents, L),
           topup: money(topup, L),
-          topupGross: money(addVat(cents(topup), cat.vatRateBasisPoints).grossCents, L),
+          topupGross: money(shownPrice(cents(topup), h.buyer).grossCents, L),
         })
       : ''}</p>
 </div>
@@ -134,7 +137,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
 <input type="hidden" name="${ONCE_FIELD}" value="${newFormToken()}">
 <div class="field${problem ? ' has-error' : ''}"><label for="quantityGb">${tr(L, 'quantity')}</label>
 <input id="quantityGb" name="quantityGb" type="text" inputmode="numeric" autocomplete="off" required value="${quantityText ?? ''}"${invalid}>
-<p class="muted small" id="quantity-hint">${tr(L, 'quantityHint', { unit: withVat(cat.extraSpace.pricePerGbYearCents, L) })}</p>
+<p class="muted small" id="quantity-hint">${tr(L, 'quantityHint', { unit: price(cat.extraSpace.pricePerGbYearCents, h) })}</p>
 <p class="error" id="quantity-error"${problem ? '' : raw(' hidden')}>${problem?.message ?? ''}</p>
 </div>
 <button type="submit">${tr(L, 'showPrice')}</button>
@@ -149,6 +152,56 @@ ${quoteSection(h, m.id, m.space.extraGb, quote, isFormToken(formToken) ? formTok
       scripts: ['/assets/casella.js'],
     });
   };
+
+  const lastSamePurchase = async (h: Holder, mailboxId: string, quantityGb: number) => {
+    const past = (await readOrders(ctx, h.auth.customerId)).map((o) => ({
+      mailboxId: o.mailbox_id,
+      kind: o.kind,
+      quantityGb: o.quantity_gb,
+      status: o.status,
+      createdAtMs: new Date(o.created_at).getTime(),
+    }));
+    return purchaseRepeated(past, mailboxId, quantityGb, clock.nowMs());
+  };
+
+  // "Hai appena acquistato …: confermi?": the confirm form again, with a fresh token and the answer yes.
+  server.get(
+    '/mailboxes/:id/extra-space/again',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      const L = h.L;
+      const row = await readMailbox(ctx.db, idOf(req), h.auth.customerId);
+      const quantity = parseQuantity(text(queryOf(req), 'quantityGb'));
+      if (!row) return notFoundPage(req, reply, h);
+      const id = encodeURIComponent(row.id);
+      const last = quantity === null ? null : await lastSamePurchase(h, row.id, quantity);
+      if (quantity === null || !last) return reply.redirect(`/mailboxes/${id}/extra-space${quantity === null ? '' : `?quantityGb=${quantity}`}`, 303);
+      let q: QuoteView;
+      try {
+        const r = await quoteExtraSpaceFor(ctx, h.auth.customerId, row.id, quantity);
+        q = quoteView(r.quote, r.balanceCents);
+      } catch (err) {
+        if (!quoteError(err, L)) throw err;
+        return reply.redirect(`/mailboxes/${id}/extra-space?quantityGb=${quantity}`, 303);
+      }
+      const short = q.shortfallCents > 0;
+      const body = html`<p class="crumb"><a href="/mailboxes/${id}">${row.address}</a></p>
+<h1>${tr(L, 'repeatTitle')}</h1>
+<section class="card">
+<p class="warning" role="status">${tr(L, 'repeatQuestion', { gb: quantity, address: row.address, time: kit.timeOfDay(new Date(last.createdAtMs), L) })}</p>
+<p>${tr(L, 'repeatPrice', { price: q.amountCents === 0 ? `${tr(L, 'free')} (${money(0, L)})` : price(q.amountCents, h) })}</p>
+<form method="post" action="/mailboxes/${id}/extra-space">${csrfField(h)}${onceField()}
+<input type="hidden" name="quantityGb" value="${quantity}">
+<input type="hidden" name="expectedAmountCents" value="${q.amountCents}">
+<input type="hidden" name="repeatConfirmed" value="1">
+${short ? html`<input type="hidden" name="withTopup" value="1">` : ''}
+<p><button type="submit" class="primary">${tr(L, short ? 'topupAndComplete' : 'repeatConfirm')}</button></p>
+<p><a href="/mailboxes/${id}">${tr(L, 'repeatCancel')}</a></p>
+</form>
+</section>`;
+      return holderPage(req, reply, h, { title: tr(L, 'repeatTitle'), current: '/mailboxes', body });
+    }),
+  );
 
   server.get(
     '/mailboxes/:id/extra-space',
@@ -176,12 +229,15 @@ ${quoteSection(h, m.id, m.space.extraGb, quote, isFormToken(formToken) ? formTok
         if (!problem) throw refusalError(error);
         return extraSpacePage(rq, rp, hh, qText, problem);
       };
+      const again = `/mailboxes/${encodeURIComponent(mailboxId)}/extra-space/again?quantityGb=${quantity}`;
       return submitOnce(
         kit,
         req,
         reply,
         h,
         async () => {
+          // The same GB on the same mailbox minutes after the last purchase: asked before charging again.
+          if (text(f, 'repeatConfirmed') !== '1' && (await lastSamePurchase(h, mailboxId, quantity))) return goTo(again);
           const placed = await placeExtraSpaceOrder(ctx, h.auth.customerId, mailboxId, quantity, shown);
           if (placed.order.status === 'completed') return goTo(`/mailboxes/${encodeURIComponent(mailboxId)}?msg=purchaseDone`);
           if (text(f, 'withTopup') === '1') return goTo(await kit.topupForOrder(h, orderView(placed.order, placed.balanceCents, clock.nowMs(), cat)));

@@ -7,7 +7,7 @@ import { cents } from '../../domain/money.ts';
 import { badge, creditWarning, expiredBanner, expiryText, holderOutlook, spaceWarning, standingOf } from '../warnings.ts';
 import { placeRenewalOrder, readOrders } from '../../services/orders.ts';
 import { setRenewalSwitches } from '../../services/mailbox-settings.ts';
-import { longDate, money, type Locale } from '../../i18n/format.ts';
+import { longDate, money } from '../../i18n/format.ts';
 import { manualRenewalWindow } from '../../domain/mailbox.ts';
 import { html, raw, wrappableAddress, type Html } from '../html.ts';
 import { tr } from '../i18n.ts';
@@ -15,16 +15,17 @@ import { eurosText, formOf, gb, type Holder, type WebKit } from '../kit.ts';
 import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function mailboxPages(server: FastifyInstance, kit: WebKit): void {
-  const { ctx, cat, withVat, day, typeLabel, csrfField, holderPage, notice, notFoundPage, holderRoute, idOf } = kit;
-  const warningContext = (h: Holder) => ({ L: h.L, cat, csrfField: csrfField(h), withVat });
+  const { ctx, cat, price, day, typeLabel, csrfField, holderPage, notice, notFoundPage, holderRoute, idOf } = kit;
+  const warningContext = (h: Holder) => ({ L: h.L, cat, csrfField: csrfField(h), price: (net: number) => price(net, h), buyer: h.buyer });
   // The renewal's extra-space line names its GB, and says so when it will not be renewed.
-  const renewalExtraRow = (m: MailboxView, L: Locale): Html => {
+  const renewalExtraRow = (m: MailboxView, h: Holder): Html => {
+    const L = h.L;
     const a = m.addons.find((x) => x.status === 'active');
     if (m.renewal!.addonsPriceCents > 0 && a) {
-      return html`<div><dt>${tr(L, 'renewalExtra', { gb: a.quantityGb })}</dt><dd>${withVat(m.renewal!.addonsPriceCents, L)}</dd></div>`;
+      return html`<div><dt>${tr(L, 'renewalExtra', { gb: a.quantityGb })}</dt><dd>${price(m.renewal!.addonsPriceCents, h)}</dd></div>`;
     }
     if (a && !m.extraSpaceAutoRenew) return html`<div><dt>${tr(L, 'renewalExtra', { gb: a.quantityGb })}</dt><dd>${tr(L, 'renewalExtraOff')}</dd></div>`;
-    return html`<div><dt>${tr(L, 'renewalAddons')}</dt><dd>${withVat(m.renewal!.addonsPriceCents, L)}</dd></div>`;
+    return html`<div><dt>${tr(L, 'renewalAddons')}</dt><dd>${price(m.renewal!.addonsPriceCents, h)}</dd></div>`;
   };
   server.get(
     '/',
@@ -51,7 +52,7 @@ ${boxes.map((b, i) => expiredBanner(b, mailboxFacts(rows[i]!), w))}
 ${boxes.map((b) => spaceWarning(b, w))}
 <section class="card" aria-labelledby="balance-h">
 <h2 id="balance-h">${tr(L, 'balance')}</h2>
-<p class="big" id="balance">${money(balance, L)}</p>
+<p class="big"><span id="balance">${money(balance, L)}</span> <span class="vat-note">${tr(L, 'vatExcludedNote')}</span></p>
 <p><a class="button" href="/credit">${tr(L, 'topupLink')}</a></p>
 </section>
 <section class="card" aria-labelledby="boxes-h">
@@ -126,22 +127,24 @@ ${spaceWarning(m, w)}
 ${m.addons.length === 0
   ? html`<p>${tr(L, 'noAddons')}</p>`
   : html`<ul class="plain">${m.addons.map(
-      (a) => html`<li><strong>${tr(L, 'extraSpace')}</strong>: ${tr(L, 'addonLine', {
+      (a) => html`<li><strong>${tr(L, 'extraSpace')}</strong>: ${tr(L, a.status === 'active' ? 'addonLineActive' : 'addonLineDeactivated', {
         gb: a.quantityGb,
-        status: tr(L, a.status === 'active' ? 'addonActive' : 'addonDeactivated'),
         until: day(a.activeUntil, L),
-      })}. ${a.renewalPriceCents === null ? tr(L, 'addonNoRenewal') : tr(L, 'addonRenewal', { price: withVat(a.renewalPriceCents, L) })}</li>`,
+      })}. ${a.renewalPriceCents === null ? tr(L, 'addonNoRenewal') : tr(L, 'addonRenewal', { price: price(a.renewalPriceCents, h) })}</li>`,
     )}</ul>`}
 ${m.status === 'active' ? html`<p><a class="button" href="/mailboxes/${id}/extra-space">${tr(L, 'buyAddon')}</a></p>` : ''}
 </section>
 <section class="card" aria-labelledby="renewal-h">
-<h2 id="renewal-h">${tr(L, 'renewal')}</h2>
+<h2 id="renewal-h">${tr(L, standing.kind === 'expired' ? 'renewalExpiredTitle' : 'renewal')}</h2>
 ${m.renewal
-  ? html`<p>${tr(L, 'renewalDue', { date: day(m.renewal.dueOn, L) })}</p>
+  ? html`<p>${standing.kind === 'expired'
+      // R8: an expired mailbox's renewal date is past; what matters is until when it can be renewed.
+      ? tr(L, 'renewalExpiredDue', { until: longDate(standing.renewableUntil, L), from: day(m.renewal.dueOn, L) })
+      : tr(L, 'renewalDue', { date: day(m.renewal.dueOn, L) })}</p>
 <dl class="facts">
-<div><dt>${tr(L, 'renewalMailbox')}</dt><dd>${withVat(m.renewal.mailboxPriceCents, L)}</dd></div>
-${renewalExtraRow(m, L)}
-<div><dt>${tr(L, 'renewalTotal')}</dt><dd><strong>${withVat(m.renewal.totalCents, L)}</strong></dd></div>
+<div><dt>${tr(L, 'renewalMailbox')}</dt><dd>${price(m.renewal.mailboxPriceCents, h)}</dd></div>
+${renewalExtraRow(m, h)}
+<div><dt>${tr(L, 'renewalTotal')}</dt><dd><strong>${price(m.renewal.totalCents, h)}</strong></dd></div>
 </dl>`
   : html`<p>${tr(L, 'noRenewal')}</p>`}
 ${window.allowed && m.status === 'active'

@@ -4,9 +4,9 @@
 // fetches every link in a message uses nothing up.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { passwordWeakness } from '../../domain/password-strength.ts';
-import { LANG_COOKIE } from '../../http/cookies.ts';
+import { visitorLocale } from '../../http/cookies.ts';
 import { fromAnotherSite } from '../../http/same-origin.ts';
-import { isLocale, type Locale } from '../../i18n/format.ts';
+import type { Locale } from '../../i18n/format.ts';
 import { DomainError } from '../../services/errors.ts';
 import { completePasswordReset, requestPasswordReset, ResetCodeRequired, resetLink, type ResetLink } from '../../services/password-reset.ts';
 import { confirmReferenceEmail, referenceEmailLink } from '../../services/reference-email.ts';
@@ -19,10 +19,7 @@ const PASSWORD_CHARS_MAX = 1024;
 
 export function recoveryPages(server: FastifyInstance, kit: WebKit): void {
   const { app, ctx, switchLink, send } = kit;
-  const cookieLocale = (req: FastifyRequest): Locale => {
-    const c = req.cookies[LANG_COOKIE];
-    return isLocale(c) ? c : 'it';
-  };
+  const cookieLocale = (req: FastifyRequest): Locale => visitorLocale(req);
   const publicPage = (req: FastifyRequest, reply: FastifyReply, L: Locale, status: number, title: string, body: Html) =>
     send(reply, status, page({ lang: L, title, body, langSwitch: switchLink(L, req), brand: app.config.brand }));
   const tokenOf = (req: FastifyRequest): string => String((req.params as { token: string }).token ?? '').slice(0, 200);

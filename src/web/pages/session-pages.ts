@@ -1,7 +1,7 @@
 // Logging in and out, and the language switch.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sessionOf } from '../../http/auth.ts';
-import { DEVICE_COOKIE, LANG_COOKIE, SESSION_COOKIE, setLoginCookies } from '../../http/cookies.ts';
+import { chosenLocale, DEVICE_COOKIE, LANG_COOKIE, SESSION_COOKIE, setLoginCookies, visitorLocale } from '../../http/cookies.ts';
 import { fromAnotherSite } from '../../http/same-origin.ts';
 import { login, loginSecondStep, logout, SecondStepRequired, setLocale } from '../../services/sessions.ts';
 import { DomainError } from '../../services/errors.ts';
@@ -16,9 +16,16 @@ const LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600;
 
 export function sessionPages(server: FastifyInstance, kit: WebKit): void {
   const { app, ctx, switchLink, send, holderRoute } = kit;
-  const loginLocale = (req: FastifyRequest): Locale => {
-    const c = req.cookies[LANG_COOKIE];
-    return isLocale(c) ? c : 'it';
+  const loginLocale = (req: FastifyRequest): Locale => visitorLocale(req);
+  /**
+   * The language the login page was read in goes with the login: chosen with the switch, it becomes
+   * the holder's (their pages and e-mails follow it, as the profile's choice does); only asked for by
+   * the browser (Accept-Language), it does not overrule what the holder stored.
+   */
+  const carryLocale = async (reply: FastifyReply, req: FastifyRequest, opened: { customer: { id: string; locale: Locale } }) => {
+    const chosen = chosenLocale(req);
+    if (chosen && chosen !== opened.customer.locale) await setLocale(ctx, opened.customer.id, chosen);
+    else if (!chosen) setLangCookie(reply, opened.customer.locale);
   };
   /** Where to go after logging in: the page the holder was on when their session expired. */
   const nextOf = (req: FastifyRequest): string => safeNext(req.method === 'GET' ? queryOf(req).next : formOf(req).next);
@@ -75,6 +82,7 @@ ${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
     try {
       const opened = await loginSecondStep(ctx, challenge, text(f, 'totpCode').slice(0, 64), req.ip, req.cookies[DEVICE_COOKIE]);
       setLoginCookies(reply, opened, app.config.publicUrl);
+      await carryLocale(reply, req, opened);
       return reply.redirect(nextOf(req), 303);
     } catch (err) {
       if (err instanceof SecondStepRequired) return codePage(req, reply, 401, challenge, tr(L, 'codeWrong'));
@@ -103,6 +111,7 @@ ${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
     try {
       const opened = await login(ctx, address, password, req.ip, req.cookies[DEVICE_COOKIE]);
       setLoginCookies(reply, opened, app.config.publicUrl);
+      await carryLocale(reply, req, opened);
       return reply.redirect(nextOf(req), 303);
     } catch (err) {
       if (err instanceof SecondStepRequired) return codePage(req, reply, 401, err.challengeToken, null);
@@ -140,7 +149,9 @@ ${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
     const lang = (req.params as { lang: string }).lang;
     const next = safeNext(queryOf(req).next);
     if (!isLocale(lang)) return reply.redirect(next, 303);
-    setLangCookie(reply, lang);
+    // Issue 19: the choice made before login becomes the holder's at login, so a link from another
+    // site must not make it (it could set the language of someone's e-mails).
+    if (!fromAnotherSite(req, app.config.publicUrl)) setLangCookie(reply, lang);
     return reply.redirect(next, 303);
   });
 
