@@ -128,7 +128,7 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
     }
     const n = testNotification(
       app.config.testGatewaySecret,
-      { topupId: t.id, outcome: decision.outcome, failureCode: decision.outcome === 'failed' ? decision.failureCode : null },
+      { topupId: t.id, outcome: decision.outcome, failureCode: decision.outcome === 'failed' ? decision.failureCode : null, paidAt: clock.now().toISOString() },
       Math.floor(clock.wallMs() / 1000),
     );
     const res = await fetch(`${ownBaseUrl(server)}/api/payments/webhook/test`, {
