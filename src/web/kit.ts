@@ -12,6 +12,8 @@ import { DomainError } from '../services/errors.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
 import { date, dateInRome } from '../domain/calendar.ts';
 import { addVat, cents, maxCents } from '../domain/money.ts';
+import { vatTermsFor, type VatTerms } from '../domain/vat.ts';
+import { readBillingProfile } from '../services/billing-profiles.ts';
 import { BYTES_PER_GB } from '../domain/catalogue.ts';
 import { safeNext } from './forms.ts';
 import { html, raw, type Html } from './html.ts';
@@ -61,8 +63,14 @@ export function webKit(app: App, gateway: PaymentGateway) {
   const ctx = app.ctx;
   const cat = ctx.catalogue;
 
-  const withVat = (net: number, L: Locale): string =>
-    tr(L, 'withVat', { net: money(net, L), gross: money(addVat(cents(net), cat.vatRateBasisPoints).grossCents, L) });
+  /** A net price and what it costs with VAT; R16: for a business abroad (`terms` not standard), no VAT is added. */
+  const withVat = (net: number, L: Locale, terms: VatTerms | null = null): string =>
+    terms && terms.treatment !== 'standard'
+      ? tr(L, `withoutVat_${terms.treatment}`, { net: money(net, L) })
+      : tr(L, 'withVat', { net: money(net, L), gross: money(addVat(cents(net), cat.vatRateBasisPoints).grossCents, L) });
+  /** R16: how VAT applies to this holder, from their billing data (the catalogue's rate until they have some). */
+  const vatTermsOf = async (h: Holder): Promise<VatTerms> =>
+    vatTermsFor((await readBillingProfile(ctx.db, h.auth.customerId))?.profile ?? null, cat.vatRateBasisPoints);
   const day = (iso: string, L: Locale): string => longDate(date(iso), L);
   const instantDay = (iso: string | Date, L: Locale): string => longDate(dateInRome(new Date(iso).getTime()), L);
   const statusLabel = (s: MailboxView['status'], L: Locale) =>
@@ -171,5 +179,5 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
     return checkoutLocation(await startTopup(ctx, gateway, h.auth.customerId, amount, o.id));
   };
 
-  return { app, ctx, cat, gateway, withVat, day, instantDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, checkoutLocation, topupForOrder, hasBillingProfile };
+  return { app, ctx, cat, gateway, withVat, vatTermsOf, day, instantDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, checkoutLocation, topupForOrder, hasBillingProfile };
 }

@@ -6,7 +6,8 @@ import { mailboxView, orderView, quoteView, type QuoteView } from '../../service
 import { placeExtraSpaceOrder, quoteExtraSpaceFor } from '../../services/orders.ts';
 import { DomainError } from '../../services/errors.ts';
 import { money, type Locale } from '../../i18n/format.ts';
-import { addVat, cents, maxCents } from '../../domain/money.ts';
+import { cents, maxCents } from '../../domain/money.ts';
+import { chargeFor, type VatTerms } from '../../domain/vat.ts';
 import { parseQuantity } from '../forms.ts';
 import { html, raw, type Html } from '../html.ts';
 import { DICTIONARY, tr } from '../i18n.ts';
@@ -41,9 +42,11 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
 
   // The confirm form's token comes from the page's URL when the quote form put one there: Back to
   // this page then shows the same form, and confirming it again only shows the first outcome.
-  const quoteSection = (h: Holder, mailboxId: string, currentGb: number, q: QuoteView | null, token: string): Html => {
+  const quoteSection = (h: Holder, mailboxId: string, currentGb: number, q: QuoteView | null, token: string, vat: VatTerms): Html => {
     const L = h.L;
     const d = DICTIONARY[L];
+    // R16: the quote shows what this buyer pays: no VAT added for a business abroad.
+    const noVat = vat.treatment !== 'standard';
     const rule = q ? tr(L, q.rule === 'full_year' ? 'ruleFullYear' : q.rule === 'free_until_expiry' ? 'ruleFree' : 'ruleRemaining') : '';
     // The renewal line says what it covers: the GB bought now, and those the mailbox already has.
     const details = q
@@ -60,9 +63,9 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
     const topup = q && q.shortfallCents > 0 ? maxCents(cents(q.shortfallCents), cat.topupMinCents) : 0;
     const short = q && q.shortfallCents > 0;
     return html`<section id="quote" class="card quote" aria-labelledby="quote-h"${q ? '' : raw(' hidden')}
- data-lang="${L}" data-vat-bp="${cat.vatRateBasisPoints}" data-topup-min="${cat.topupMinCents}"
+ data-lang="${L}" data-vat-bp="${noVat ? 0 : cat.vatRateBasisPoints}" data-topup-min="${cat.topupMinCents}"
  data-t-full_year="${d.ruleFullYear}" data-t-free_until_expiry="${d.ruleFree}" data-t-remaining_months="${d.ruleRemaining}"
- data-t-details="${d.ruleDetails}" data-t-details-added="${d.ruleDetailsAdded}" data-t-withvat="${d.withVat}" data-t-free="${d.free}" data-t-shortfall="${d.shortfall}"
+ data-t-details="${d.ruleDetails}" data-t-details-added="${d.ruleDetailsAdded}" data-t-withvat="${noVat ? d[`withoutVat_${vat.treatment as 'reverse_charge' | 'not_subject'}`] : d.withVat}" data-t-free="${d.free}" data-t-shortfall="${d.shortfall}"
  data-t-confirm="${d.confirm}" data-t-topup="${d.topupAndComplete}" data-t-invalid="${d.quantityInvalid}"
  data-t-limit="${limitMessage(L, currentGb)}" data-t-inactive="${d.notActive}">
 <h2 id="quote-h">${tr(L, 'quoteTitle')}</h2>
@@ -70,7 +73,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
 <p class="rule"><strong>${tr(L, 'ruleLabel')}:</strong> <span id="q-rule">${rule}</span>.</p>
 <p id="q-details">${details}</p>
 <dl class="facts">
-<div><dt>${tr(L, 'price')}</dt><dd id="q-price">${q ? (q.amountCents === 0 ? `${tr(L, 'free')} (${money(0, L)})` : withVat(q.amountCents, L)) : ''}</dd></div>
+<div><dt>${tr(L, 'price')}</dt><dd id="q-price">${q ? (q.amountCents === 0 ? `${tr(L, 'free')} (${money(0, L)})` : withVat(q.amountCents, L, vat)) : ''}</dd></div>
 <div><dt>${tr(L, 'balance')}</dt><dd id="q-balance">${q ? money(q.balanceCents, L) : ''}</dd></div>
 </dl>
 <p id="q-shortfall" class="warning"${short ? '' : raw(' hidden')}>${short && q
@@ -78,7 +81,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
           balance: money(q.balanceCents, L),
           shortfall: money(q.shortfallCents, L),
           topup: money(topup, L),
-          topupGross: money(addVat(cents(topup), cat.vatRateBasisPoints).grossCents, L),
+          topupGross: money(chargeFor(cents(topup), vat).grossCents, L),
         })
       : ''}</p>
 </div>
@@ -103,6 +106,7 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
     const row = await readMailbox(ctx.db, idOf(req), h.auth.customerId);
     if (!row) return notFoundPage(req, reply, h);
     const m = mailboxView(row, cat);
+    const vat = await kit.vatTermsOf(h);
     let quote: QuoteView | null = null;
     // A refused confirmation (`forced`) still shows today's quote, so a changed price is seen at once.
     let problem: Problem | null = forced;
@@ -134,13 +138,13 @@ export function extraSpacePages(server: FastifyInstance, kit: WebKit): void {
 <input type="hidden" name="${ONCE_FIELD}" value="${newFormToken()}">
 <div class="field${problem ? ' has-error' : ''}"><label for="quantityGb">${tr(L, 'quantity')}</label>
 <input id="quantityGb" name="quantityGb" type="text" inputmode="numeric" autocomplete="off" required value="${quantityText ?? ''}"${invalid}>
-<p class="muted small" id="quantity-hint">${tr(L, 'quantityHint', { unit: withVat(cat.extraSpace.pricePerGbYearCents, L) })}</p>
+<p class="muted small" id="quantity-hint">${tr(L, 'quantityHint', { unit: withVat(cat.extraSpace.pricePerGbYearCents, L, vat) })}</p>
 <p class="error" id="quantity-error"${problem ? '' : raw(' hidden')}>${problem?.message ?? ''}</p>
 </div>
 <button type="submit">${tr(L, 'showPrice')}</button>
 </form>
 </section>
-${quoteSection(h, m.id, m.space.extraGb, quote, isFormToken(formToken) ? formToken : newFormToken())}`;
+${quoteSection(h, m.id, m.space.extraGb, quote, isFormToken(formToken) ? formToken : newFormToken(), vat)}`;
     return holderPage(req, reply, h, {
       status: problem?.status ?? 200,
       title: tr(L, 'buyTitle'),
