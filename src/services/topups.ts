@@ -29,6 +29,8 @@ export function topupAmountProblem(amount: unknown, ctx: ServiceContext): string
   return null;
 }
 
+const REFERENCE_ATTEMPTS_MAX = 5;
+
 /** The gateway column of a bank-transfer top-up: no card gateway's notification can ever match it. */
 export const BANK_TRANSFER_GATEWAY = 'bank_transfer';
 
@@ -58,28 +60,32 @@ export async function createTopup(
       }
     }
     const bank = method === 'bank_transfer';
-    const [row] = await tx.query<TopupRow>(
-      `INSERT INTO topups (id, customer_id, amount_cents, vat_cents, charge_cents, status, gateway, order_id, created_at, vat_rate_basis_points,
-                           vat_treatment, method, bank_reference, bank_expires_on)
-       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
-      [
-        newId('top'),
-        customerId,
-        split.netCents,
-        split.vatCents,
-        split.grossCents,
-        bank ? BANK_TRANSFER_GATEWAY : gateway,
-        orderId,
-        now,
-        terms.rateBasisPoints,
-        terms.treatment,
-        method,
-        // A collision of references (one in ~10^10 per pair) fails the insert on its unique index; the caller retries.
-        bank ? bankReference(randomBytes(8)) : null,
-        bank ? bankTransferExpiresOn(dateInRome(now.getTime())).toString() : null,
-      ],
-    );
-    return row!;
+    // A reference already taken (about one chance in 10^10 per pair) is drawn again, a bounded number of times.
+    for (let attempt = 0; attempt < REFERENCE_ATTEMPTS_MAX; attempt++) {
+      const [row] = await tx.query<TopupRow>(
+        `INSERT INTO topups (id, customer_id, amount_cents, vat_cents, charge_cents, status, gateway, order_id, created_at, vat_rate_basis_points,
+                             vat_treatment, method, bank_reference, bank_expires_on)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (bank_reference) WHERE bank_reference IS NOT NULL DO NOTHING RETURNING *`,
+        [
+          newId('top'),
+          customerId,
+          split.netCents,
+          split.vatCents,
+          split.grossCents,
+          bank ? BANK_TRANSFER_GATEWAY : gateway,
+          orderId,
+          now,
+          terms.rateBasisPoints,
+          terms.treatment,
+          method,
+          bank ? bankReference(randomBytes(8)) : null,
+          bank ? bankTransferExpiresOn(dateInRome(now.getTime())).toString() : null,
+        ],
+      );
+      if (row) return row;
+    }
+    throw new Error(`no free bank-transfer reference in ${REFERENCE_ATTEMPTS_MAX} draws`);
   });
 }
 
