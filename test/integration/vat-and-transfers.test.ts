@@ -131,43 +131,78 @@ forEachEngine('R16, R17 bank transfers, R15 numbers follow dates', (use) => {
     await registerAgreesWithLedger('2033-01');
   });
 
-  test('R15: a payment that starts before midnight and waits gets a number after one made after midnight, and their dates follow the numbers', async (t) => {
-    const { ctx, db, name } = use();
-    if (name !== 'postgres') return t.skip('the embedded engine runs one transaction at a time: nothing waits');
-    clock.setRome('2034-03-10T23:59:59');
+  /**
+   * A payment that starts at `before` and waits for a lock (`lockSql`, held by something else) while
+   * the clock passes midnight to `after`, where another payment is made first (PostgreSQL only: the
+   * embedded engine runs one transaction at a time, so nothing waits).
+   */
+  const raceAcrossMidnight = async (before: string, after: string, lock: 'wallet' | 'counter') => {
+    const { ctx, db } = use();
+    clock.setRome(before);
     const slow = await holder();
     const fast = await holder();
     const slowTopup = await createTopup(ctx, slow.customer.id, 1000, null, 'test');
     const fastTopup = await createTopup(ctx, fast.customer.id, 1000, null, 'test');
-    // Something else holds the slow payer's wallet (a purchase in flight) while midnight passes.
+    const year = clock.today().year;
+    await db.query('INSERT INTO invoice_counters (year, last_number) VALUES ($1, 0) ON CONFLICT DO NOTHING', [year]);
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     let locked = () => {};
     const isLocked = new Promise<void>((resolve) => (locked = resolve));
     const holding = db.transaction(async (tx) => {
-      await tx.query('SELECT 1 FROM wallets WHERE customer_id = $1 FOR UPDATE', [slow.customer.id]);
+      if (lock === 'wallet') await tx.query('SELECT 1 FROM wallets WHERE customer_id = $1 FOR UPDATE', [slow.customer.id]);
+      else await tx.query('SELECT 1 FROM invoice_counters WHERE year = $1 FOR UPDATE', [year]);
       locked();
       await held;
     });
     await isLocked;
-    const slowPayment = applyPaymentOutcome(ctx, pay(slowTopup.id, clock.now()));
+    const paidAt = clock.now();
+    const slowPayment = applyPaymentOutcome(ctx, pay(slowTopup.id, paidAt));
     // Wait (bounded) until the slow payment is blocked on that lock.
-    for (let i = 0; i < 500; i++) {
+    for (let i = 0; i < 1000; i++) {
       const [w] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
       if (w!.n > 0) break;
       await new Promise((r) => setImmediate(r));
     }
-    clock.setRome('2034-03-11T00:00:01');
-    await applyPaymentOutcome(ctx, pay(fastTopup.id, clock.now()));
+    clock.setRome(after);
+    // With the counter held, the fast payment waits too, unless the year has turned.
+    const fastPayment = applyPaymentOutcome(ctx, pay(fastTopup.id, clock.now()));
+    if (lock === 'wallet' || clock.today().year !== year) await fastPayment;
     release();
     await holding;
-    await slowPayment;
-    const fastInvoice = await invoiceOf(fastTopup.id);
-    const slowInvoice = await invoiceOf(slowTopup.id);
-    assert.ok(slowInvoice.sequence > fastInvoice.sequence);
-    assert.ok(slowInvoice.issued_on >= fastInvoice.issued_on, `number ${slowInvoice.number} dated ${slowInvoice.issued_on} comes after ${fastInvoice.number} dated ${fastInvoice.issued_on}`);
-    assert.equal(slowInvoice.payment_date, '2034-03-10', 'the day it was paid is still stated');
+    await Promise.all([slowPayment, fastPayment]);
+    return { fast: await invoiceOf(fastTopup.id), slow: await invoiceOf(slowTopup.id), paidOn: dateOf(paidAt) };
+  };
+  const dateOf = (at: Date) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Rome' }).format(at);
+
+  test('R15: a payment that starts before midnight and waits gets a number after one made after midnight, and their dates follow the numbers', async (t) => {
+    if (use().name !== 'postgres') return t.skip('the embedded engine runs one transaction at a time: nothing waits');
+    const { fast, slow, paidOn } = await raceAcrossMidnight('2034-03-10T23:59:59', '2034-03-11T00:00:01', 'wallet');
+    assert.ok(slow.sequence > fast.sequence);
+    assert.ok(slow.issued_on >= fast.issued_on, `number ${slow.number} dated ${slow.issued_on} comes after ${fast.number} dated ${fast.issued_on}`);
+    assert.deepEqual([slow.issued_on, slow.payment_date, paidOn], ['2034-03-11', '2034-03-10', '2034-03-10'], 'the day it was paid is still stated');
     await registerAgreesWithLedger('2034-03');
+  });
+
+  test('R15: across New Year, a payment of 31 December that waits is numbered in the new year after the first one of 1 January, and says when it was paid', async (t) => {
+    if (use().name !== 'postgres') return t.skip('the embedded engine runs one transaction at a time: nothing waits');
+    const { fast, slow } = await raceAcrossMidnight('2038-12-31T23:59:59', '2039-01-01T00:00:01', 'wallet');
+    assert.deepEqual([fast.number, fast.issued_on], ['2039/000001', '2039-01-01']);
+    assert.deepEqual([slow.number, slow.issued_on, slow.payment_date], ['2039/000002', '2039-01-01', '2038-12-31']);
+    await registerAgreesWithLedger('2038-12');
+    await registerAgreesWithLedger('2039-01');
+  });
+
+  test('R15: a payment waiting for the year\'s counter while the year turns takes the new year\'s number and date', async (t) => {
+    if (use().name !== 'postgres') return t.skip('the embedded engine runs one transaction at a time: nothing waits');
+    const { fast, slow } = await raceAcrossMidnight('2040-12-31T23:59:59', '2041-01-01T00:00:01', 'counter');
+    assert.equal(fast.year, 2041);
+    assert.equal(slow.year, 2041);
+    assert.equal(slow.issued_on, '2041-01-01');
+    assert.equal(slow.payment_date, '2040-12-31');
+    const [counter2040] = await use().db.query<{ last_number: number }>('SELECT last_number FROM invoice_counters WHERE year = 2040');
+    assert.equal(counter2040!.last_number, 0, 'no number of 2040 was used');
+    await registerAgreesWithLedger('2041-01');
   });
 
   test('R17: a bank transfer is credited and invoiced as a card payment, once, for its amount; unknown references are 404; the waiting order settles on it', async () => {
