@@ -178,6 +178,8 @@ async function creditTopup(ctx: ServiceContext, tx: Tx, topup: TopupRow, payment
         balanceCents: credited.balanceAfterCents,
         creditUrl: `${ctx.publicUrl}/credit`,
         invoicePdfUrl: `${ctx.publicUrl}/fatture/${invoiceId}/pdf`,
+        vatTreatment: topup.vat_treatment,
+        method: topup.method,
       }),
     },
     issuedAt,

@@ -84,6 +84,7 @@ forEachEngine('R16, R17 bank transfers, R15 numbers follow dates', (use) => {
     const receipt = (await outboxOf(ctx, customer.id)).find((m) => m.subject.startsWith('Ricarica effettuata'))!;
     assert.match(receipt.text_body, /12,34 €/);
     assert.doesNotMatch(receipt.text_body, /15,05/);
+    assert.match(receipt.text_body, /non applicata \(inversione contabile/);
   });
 
   test('R16: a Swiss company pays no Italian VAT (not subject); an Italian holder pays 22 %; the register totals each rate and each Natura apart and matches the ledger', async () => {
@@ -236,7 +237,8 @@ forEachEngine('R16, R17 bank transfers, R15 numbers follow dates', (use) => {
     assert.deepEqual([entry!.actor_kind, entry!.reason, entry!.after.invoiceId], ['operator', 'estratto conto del 2 febbraio', invoice.id]);
     const [credited] = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger_transactions WHERE topup_id = $1`, [topup.id]);
     assert.equal(credited!.n, 1);
-    assert.ok((await outboxOf(ctx, customer.id)).some((m) => m.subject.startsWith('Ricarica effettuata')));
+    const receipt = (await outboxOf(ctx, customer.id)).find((m) => m.subject.startsWith('Ricarica effettuata'))!;
+    assert.match(receipt.text_body, /Pagato con bonifico/);
     await registerAgreesWithLedger('2035-02');
   });
 
