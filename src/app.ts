@@ -29,7 +29,7 @@ export async function openApp(config: AppConfig, opts: { poolSizeMax?: number; t
   }
   if (config.testClock) await restoreTestClock(db);
   if (!config.testGatewaySecret) config.testGatewaySecret = await testGatewaySecret(db);
-  return { config, db, ctx: { db, catalogue: config.catalogue, publicUrl: config.publicUrl, sessionLifetimeMs: config.sessionLifetimeMs, seller: config.seller } };
+  return { config, db, ctx: { db, catalogue: config.catalogue, publicUrl: config.publicUrl, sessionLifetimeMs: config.sessionLifetimeMs, seller: config.seller, bankTransfer: config.bankTransfer } };
 }
 
 /** The test clock survives restarts: a moved clock must not jump back when the server restarts. */

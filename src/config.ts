@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { buildCatalogue, DEFAULT_CATALOGUE, type Catalogue } from './domain/catalogue.ts';
 import { BrandError, DEFAULT_BRAND, readBrand, type Brand } from './brand.ts';
 import { DEMO_SELLER, sellerProblems, type Seller } from './domain/invoice.ts';
+import { bankAccountProblems, DEMO_BANK_ACCOUNT, normalisedBankAccount, type BankAccount } from './domain/bank-transfer.ts';
 
 export type GatewayName = 'test' | 'stripe';
 export type SdiChannelName = 'simulator' | 'directory';
@@ -34,6 +35,8 @@ export interface AppConfig {
   seller: Seller;
   /** True when no seller is configured and the demo seller stands in (never in production). */
   sellerIsDemo: boolean;
+  /** R17: CASELLA_CONFIG `bankTransfer`; the demo account outside production; null (not offered) in production without one. */
+  bankTransfer: BankAccount | null;
   /** R15: where invoices go (SDI_CHANNEL). */
   sdiChannel: SdiChannelName;
   /**
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   let catalogue = DEFAULT_CATALOGUE;
   let brand = DEFAULT_BRAND;
   let sellerConfig: unknown;
+  let bankTransfer: BankAccount | null = production ? null : DEMO_BANK_ACCOUNT;
   if (env.CASELLA_CONFIG) {
     let parsed: unknown;
     try {
@@ -143,8 +147,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         if (err instanceof BrandError) throw new ConfigError(`CASELLA_CONFIG ${env.CASELLA_CONFIG}: ${err.message}`);
         throw err;
       }
-      const { brand: _brand, seller, ...rest } = parsed as Record<string, unknown>;
+      const { brand: _brand, seller, bankTransfer: bankConfig, ...rest } = parsed as Record<string, unknown>;
       sellerConfig = seller;
+      if (bankConfig !== undefined) {
+        const problems = bankAccountProblems(bankConfig);
+        if (problems.length) throw new ConfigError(`CASELLA_CONFIG ${env.CASELLA_CONFIG}: ${problems.join('; ')}`);
+        bankTransfer = normalisedBankAccount(bankConfig as BankAccount);
+      }
       parsed = rest;
     }
     catalogue = buildCatalogue(parsed);
@@ -172,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     brand,
     testGatewaySecret: env.CASELLA_TEST_GATEWAY_SECRET ?? '',
     trustProxy: trustProxy(env.TRUST_PROXY),
+    bankTransfer,
     ...invoicing,
   };
 }

@@ -1,6 +1,7 @@
 // R15 "Dati di fatturazione": who a holder's invoices are made out to. Validation is pure and names
 // every wrong field (API.md: 422 with `fields`), with the JSON path of the field as its key.
 import { codiceFiscaleProblem, partitaIvaProblem } from './fiscal-codes.ts';
+import { foreignVatNumber } from './vat.ts';
 import { toLatin1 } from './latin1.ts';
 
 export interface BillingAddress {
@@ -99,20 +100,27 @@ export function validateBillingProfile(input: Raw): { ok: true; value: BillingPr
   if (kind === 'person' && companyName !== null) fields.companyName = 'is for businesses only';
 
   const taxCode = upper(input, 'taxCode');
-  const vatNumber = withoutCountryPrefix(upper(input, 'vatNumber'), country);
+  let vatNumber = withoutCountryPrefix(upper(input, 'vatNumber'), country);
   if (kind === 'person') {
+    // R16: a person must have an Italian codice fiscale (a PEC holder needs one), wherever they live.
     if (taxCode === null) fields.taxCode = 'is required';
-    else if (italian) {
+    else {
       const problem = codiceFiscaleProblem(taxCode);
       if (problem) fields.taxCode = problem;
-    } else if (!/^[A-Z0-9]{1,28}$/.test(taxCode)) fields.taxCode = 'must be letters and digits, at most 28';
+    }
     if (vatNumber !== null) fields.vatNumber = 'is for businesses only';
   } else if (kind === 'business') {
     if (vatNumber === null) fields.vatNumber = 'is required';
     else if (italian) {
-      const problem = partitaIvaProblem(vatNumber);
+      const problem = partitaIvaProblem(vatNumber.replace(/^IT/, ''));
       if (problem) fields.vatNumber = problem;
-    } else if (!/^[A-Z0-9]{1,28}$/.test(vatNumber)) fields.vatNumber = 'must be letters and digits, at most 28';
+      else vatNumber = vatNumber.replace(/^IT/, '');
+    } else if (!fields['address.country']) {
+      // R16: a member state's number by its format, with or without the country prefix (API.md).
+      const foreign = foreignVatNumber(country, vatNumber);
+      if (foreign.ok) vatNumber = foreign.value;
+      else fields.vatNumber = foreign.problem;
+    }
     if (taxCode !== null && italian) {
       const problem = codiceFiscaleProblem(taxCode, { allowNumeric: true });
       if (problem) fields.taxCode = problem;
@@ -132,12 +140,12 @@ export function validateBillingProfile(input: Raw): { ok: true; value: BillingPr
   else if (italian && !PROVINCE.test(province!)) fields['address.province'] = 'must be the two-letter sigla of the province, e.g. RM';
   else if (!italian && province !== null && !PROVINCE.test(province)) fields['address.province'] = 'must be two letters';
 
-  let sdiCode = upper(input, 'sdiCode') ?? (italian ? NO_SDI_CODE : FOREIGN_SDI_CODE);
-  const sdiPec = str(input, 'sdiPec')?.toLowerCase() ?? null;
+  // R16 / API.md: a buyer outside Italy is reached through SdI's XXXXXXX whatever is sent.
+  const sdiCode = italian ? (upper(input, 'sdiCode') ?? NO_SDI_CODE) : FOREIGN_SDI_CODE;
+  const sdiPec = italian ? (str(input, 'sdiPec')?.toLowerCase() ?? null) : null;
   if (!SDI_CODE.test(sdiCode)) fields.sdiCode = 'must be 7 letters or digits (Codice Destinatario), or 0000000';
   if (sdiPec !== null && (!PEC.test(sdiPec) || sdiPec.length > LENGTH_MAX.pec)) fields.sdiPec = 'is not an e-mail address';
   if (sdiPec !== null && sdiCode !== NO_SDI_CODE) fields.sdiPec = 'give either a Codice Destinatario or a PEC address, not both';
-  if (!italian && !fields.sdiCode) sdiCode = FOREIGN_SDI_CODE;
 
   if (Object.keys(fields).length) return { ok: false, fields };
   return {

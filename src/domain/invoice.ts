@@ -4,6 +4,7 @@
 import { partitaIvaProblem } from './fiscal-codes.ts';
 import type { BillingProfile } from './billing-profile.ts';
 import { toLatin1 } from './latin1.ts';
+import type { VatTreatment } from './vat.ts';
 
 /** DECISIONS.md: a top-up invoice is an ordinary invoice (TD01), not an advance (TD02). */
 export const DOCUMENT_TYPE = 'TD01';
@@ -122,9 +123,17 @@ export interface InvoiceDocument {
   vatRateBasisPoints: number;
   buyer: BillingProfile;
   seller: Seller;
-  /** The payment it documents: paid by card, on the invoice's own date. */
+  /** The payment it documents (the top-up's id, or a bank transfer's causale). */
   paymentReference: string;
+  /** R16: how VAT applies to this buyer; a treatment other than standard has rate 0 and a Natura. */
+  vatTreatment: VatTreatment;
+  /** R15: the day the money was paid (a card's payment, a transfer's receipt), which may precede the invoice's date. */
+  paymentDate: string;
+  paymentMethod: PaymentMethodKind;
 }
+
+/** How a top-up was paid: by card on the gateway's page, by a saved card, or by bank transfer. */
+export type PaymentMethodKind = 'card' | 'saved_card' | 'bank_transfer';
 
 /** The number as printed: the year and the year's sequence, e.g. 2026/000042 (sorts as it counts). */
 export const invoiceNumber = (year: number, sequence: number): string => `${year}/${String(sequence).padStart(6, '0')}`;

@@ -3,19 +3,22 @@
 // it books, with the other beside it. The buyer's VAT treatment is one value, so that who pays which
 // VAT (R16: a foreign business pays none) changes `buyerVat` alone and every page follows.
 import type { BillingProfile } from './billing-profile.ts';
+import { vatTermsFor, type VatTreatment } from './vat.ts';
 import type { Catalogue } from './catalogue.ts';
 import { addVat, type Cents, type VatRateBasisPoints } from './money.ts';
 
 export interface BuyerVat {
   /** A person (or a holder without billing data yet): the gross price comes first. */
   consumer: boolean;
-  /** The VAT the buyer's card payments carry; 0 when none is charged. */
+  /** The VAT the buyer's card payments carry; 0 when none is charged (R16: a business abroad). */
   vatRateBasisPoints: VatRateBasisPoints;
+  treatment: VatTreatment;
 }
 
 /** The buyer's treatment from the billing data (none yet: a consumer, at the catalogue's rate). */
-export function buyerVat(profile: Pick<BillingProfile, 'kind'> | null, catalogue: Pick<Catalogue, 'vatRateBasisPoints'>): BuyerVat {
-  return { consumer: profile?.kind !== 'business', vatRateBasisPoints: catalogue.vatRateBasisPoints };
+export function buyerVat(profile: Pick<BillingProfile, 'kind' | 'address'> | null, catalogue: Pick<Catalogue, 'vatRateBasisPoints'>): BuyerVat {
+  const terms = vatTermsFor(profile, catalogue.vatRateBasisPoints);
+  return { consumer: profile?.kind !== 'business', vatRateBasisPoints: terms.rateBasisPoints as VatRateBasisPoints, treatment: terms.treatment };
 }
 
 export type PriceOrder = 'gross_first' | 'net_first' | 'no_vat';

@@ -11,7 +11,7 @@ import type { Cents } from '../domain/money.ts';
 import { customerView, mailboxView, orderView, quoteView, topupView, transactionView } from '../services/views.ts';
 import { cancelOrder, placeExtraSpaceOrder, placeRenewalOrder, quoteExtraSpaceFor, readOrder, readOrders } from '../services/orders.ts';
 import { readStatement } from '../services/credit.ts';
-import { readTopup } from '../services/topups.ts';
+import { bankAccountOf, readTopup } from '../services/topups.ts';
 import { startTopup } from '../payments/checkout.ts';
 import { setRenewalSwitches } from '../services/mailbox-settings.ts';
 import { changeMailboxPassword } from '../services/password-change.ts';
@@ -153,13 +153,13 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
     const topupResponse = (status: number) => ({ [status]: Type.Object({ topup: S.Topup }), ...S.errors(401, 403, 404, 409, 422) });
     h.post('/api/credit/topups', { schema: { tags, body: S.TopupBody, response: topupResponse(201) } }, async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req), async () => {
-        const t = await startTopup(ctx, gateway, holderOf(req).customerId, req.body.amountCents, req.body.orderId ?? null);
-        return { status: 201, body: { topup: topupView(t, gateway.checkoutUrl(t)) } };
+        const t = await startTopup(ctx, gateway, holderOf(req).customerId, req.body.amountCents, req.body.orderId ?? null, req.body.method ?? 'card');
+        return { status: 201, body: { topup: topupView(t, gateway.checkoutUrl(t), bankAccountOf(ctx)) } };
       }),
     );
     h.get('/api/credit/topups/:id', { schema: { tags, params: S.IdParams, response: topupResponse(200) } }, async (req) => {
       const t = await readTopup(ctx, holderOf(req).customerId, req.params.id);
-      return { topup: topupView(t, gateway.checkoutUrl(t)) };
+      return { topup: topupView(t, gateway.checkoutUrl(t), bankAccountOf(ctx)) };
     });
   });
 }

@@ -6,7 +6,8 @@ import type { App } from '../app.ts';
 import { createCustomer, createMailbox, updateMailboxAsOperator } from '../services/provision.ts';
 import { adjustCredit } from '../services/credit.ts';
 import { readBalance, readCustomer, readMailboxes } from '../services/rows.ts';
-import { customerView, mailboxView, transactionView } from '../services/views.ts';
+import { customerView, mailboxView, topupView, transactionView } from '../services/views.ts';
+import { bankAccountOf, recordBankTransfer } from '../services/topups.ts';
 import { notFound } from '../services/errors.ts';
 import { forecastRenewals, runDailyJob } from '../services/daily.ts';
 import { INPUT_DATE_RULE, parseInputDate } from '../domain/calendar.ts';
@@ -90,6 +91,17 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
       idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
         const t = await adjustCredit(ctx, operatorActor(req), req.params.id, req.body.amountCents, req.body.reason);
         return { status: 201, body: { transaction: transactionView(t) } };
+      }),
+  );
+
+  // R17: a bank transfer received; credits and invoices the top-up exactly as a card payment does.
+  r.post(
+    '/api/admin/bank-transfers',
+    { schema: { tags, security, body: S.BankTransferBody, response: { 201: Type.Object({ topup: S.Topup }), ...S.errors(401, 404, 409, 422) } } },
+    async (req, reply) =>
+      idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
+        const t = await recordBankTransfer(ctx, operatorActor(req), req.body);
+        return { status: 201, body: { topup: topupView(t, null, bankAccountOf(ctx)) } };
       }),
   );
 

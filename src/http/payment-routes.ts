@@ -45,7 +45,7 @@ function checkoutPage(L: Locale, t: TopupRow, errors: Partial<Record<CardField, 
 <p class="muted">${tr(L, 'gwIntro')}</p>
 <dl class="facts">
   <div><dt>${tr(L, 'gwCredit')}</dt><dd>${money(t.amount_cents, L)}</dd></div>
-  <div><dt>${tr(L, 'gwVat')}</dt><dd>${money(t.vat_cents, L)}</dd></div>
+  <div><dt>${tr(L, 'gwVat')}</dt><dd>${t.vat_treatment === 'standard' ? money(t.vat_cents, L) : tr(L, `gwVatNone_${t.vat_treatment}`)}</dd></div>
   <div><dt>${tr(L, 'gwCharged')}</dt><dd><strong>${money(t.charge_cents, L)}</strong></dd></div>
 </dl>
 ${notice ? html`<p class="error" role="alert">${notice}</p>` : ''}
@@ -106,7 +106,7 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
     const t = await topupFor(req.params.id);
     const L = await localeOf(req, t);
     if (!t) return reply.code(404).type('text/html; charset=utf-8').send(notFoundPage(L));
-    if (t.status !== 'pending') return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
+    if (t.status !== 'pending' || t.method === 'bank_transfer') return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
     return reply.type('text/html; charset=utf-8').send(checkoutPage(L, t));
   });
 
@@ -114,7 +114,7 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
     const t = await topupFor(req.params.id);
     const L = await localeOf(req, t);
     if (!t) return reply.code(404).type('text/html; charset=utf-8').send(notFoundPage(L));
-    if (t.status !== 'pending') return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
+    if (t.status !== 'pending' || t.method === 'bank_transfer') return reply.redirect(`/credit/topups/${encodeURIComponent(t.id)}`, 303);
     const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
     const text = (k: string) => (typeof form[k] === 'string' ? (form[k] as string).slice(0, CARD_FORM_FIELD_LENGTH_MAX) : '');
     // The card number lives only in this function's locals: never stored, never logged (R12).
@@ -128,7 +128,7 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
     }
     const n = testNotification(
       app.config.testGatewaySecret,
-      { topupId: t.id, outcome: decision.outcome, failureCode: decision.outcome === 'failed' ? decision.failureCode : null },
+      { topupId: t.id, outcome: decision.outcome, failureCode: decision.outcome === 'failed' ? decision.failureCode : null, paidAt: clock.now().toISOString() },
       Math.floor(clock.wallMs() / 1000),
     );
     const res = await fetch(`${ownBaseUrl(server)}/api/payments/webhook/test`, {

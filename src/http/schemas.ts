@@ -113,19 +113,44 @@ export const CreditTransaction = Type.Object({
   mailboxId: Nullable(Type.String()),
 });
 
+const PaymentMethodKind = Type.Union([Type.Literal('card'), Type.Literal('saved_card'), Type.Literal('bank_transfer')]);
+/** R16: standard (the catalogue's rate), or no Italian VAT for a business abroad (art. 7-ter DPR 633/72). */
+const VatTreatment = Type.Union([Type.Literal('standard'), Type.Literal('reverse_charge'), Type.Literal('not_subject')]);
 export const Topup = Type.Object({
   id: Type.String(),
   amountCents: Type.Integer(),
   vatCents: Type.Integer(),
   chargeCents: Type.Integer(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('expired')]),
   failureCode: Nullable(Type.String()),
   checkoutUrl: Nullable(Type.String()),
   orderId: Nullable(Type.String()),
   settledOrderIds: Type.Array(Type.String()),
   createdAt: Instant,
   invoiceId: Nullable(Type.String({ description: 'R15: the invoice of a succeeded top-up' })),
+  method: PaymentMethodKind,
+  vatTreatment: VatTreatment,
+  paidAt: Nullable(Instant),
+  bankTransfer: Nullable(
+    Type.Object({
+      iban: Nullable(Type.String()),
+      beneficiary: Nullable(Type.String()),
+      reference: Type.String({ description: 'R17: the reference to write in the causale, e.g. CAS-7KMQ-RX4A' }),
+      causale: Type.String({ description: 'the whole causale, the reference first' }),
+      expiresOn: Nullable(DateString),
+    }),
+  ),
 });
+/** R17: an operator records a bank transfer received. */
+export const BankTransferBody = Type.Object(
+  {
+    reference: Type.String({ minLength: 1, maxLength: 40 }),
+    chargeCents: Type.Integer({ minimum: 1 }),
+    receivedOn: DateString,
+    reason: Type.String({ maxLength: 1000 }),
+  },
+  strict,
+);
 
 export const DailySummary = Type.Object({
   alertsQueued: Type.Integer(),
@@ -200,7 +225,7 @@ export const MailboxSettingsBody = Type.Object(
   strict,
 );
 export const TopupBody = Type.Object(
-  { amountCents: Type.Integer(), orderId: Type.Optional(Nullable(Id)) },
+  { amountCents: Type.Integer(), orderId: Type.Optional(Nullable(Id)), method: Type.Optional(Type.Union([Type.Literal('card'), Type.Literal('bank_transfer')])) },
   strict,
 );
 export const EmptyBody = Type.Union([Type.Object({}, strict), Type.Null()]);
@@ -298,6 +323,10 @@ export const Invoice = Type.Object({
   vatCents: Type.Integer(),
   totalCents: Type.Integer(),
   vatRatePercent: Type.Number(),
+  vatTreatment: VatTreatment,
+  natura: Nullable(Type.String({ description: 'R16: N2.1 for a business abroad (art. 7-ter DPR 633/72), else null' })),
+  paymentDate: DateString,
+  paymentMethod: PaymentMethodKind,
   topupId: Type.String(),
   fileName: Type.String(),
   sdiStatus: SdiStatus,

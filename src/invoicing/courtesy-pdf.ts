@@ -4,6 +4,7 @@
 import PDFDocument from 'pdfkit';
 import { buyerName, type BillingProfile } from '../domain/billing-profile.ts';
 import type { InvoiceDocument, Seller, SellerAddress } from '../domain/invoice.ts';
+import { termsOf } from '../domain/vat.ts';
 import { LINE_DESCRIPTION } from '../domain/invoice.ts';
 import { date } from '../domain/calendar.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
@@ -79,6 +80,8 @@ const TEXT = {
     total: 'Totale documento',
     payment: 'Pagamento',
     paid: 'Pagata con carta il {date}.',
+    paidTransfer: 'Pagata con bonifico bancario il {date}.',
+    natura: 'IVA non applicata ({natura}): {note}.',
   },
   en: {
     title: 'Invoice',
@@ -107,6 +110,8 @@ const TEXT = {
     total: 'Total',
     payment: 'Payment',
     paid: 'Paid by card on {date}.',
+    paidTransfer: 'Paid by bank transfer on {date}.',
+    natura: 'No Italian VAT ({natura}): {note}.',
   },
 } as const;
 
@@ -181,7 +186,7 @@ export function courtesyCopyPdf(doc: InvoiceDocument, fileName: string, locale: 
     pdf.on('error', reject);
   });
   const issued = longDate(date(doc.issuedOn), locale);
-  const rate = `${(doc.vatRateBasisPoints / 100).toLocaleString(locale === 'it' ? 'it-IT' : 'en-GB')} %`;
+  const rate = `${(termsOf(doc.vatTreatment, doc.vatRateBasisPoints).rateBasisPoints / 100).toLocaleString(locale === 'it' ? 'it-IT' : 'en-GB')} %`;
 
   if (brand) brandHeader(pdf, brand);
   pdf.font('Helvetica-Bold').fontSize(18).text(`${t.title} ${doc.number}`);
@@ -218,9 +223,14 @@ export function courtesyCopyPdf(doc: InvoiceDocument, fileName: string, locale: 
   row(t.vatRate, rate);
   row(t.vatAmount, money(doc.vatCents, locale));
   row(t.total, money(doc.totalCents, locale), true);
+  // R16: the article that puts the service outside Italian VAT, in the words the fiscal file uses.
+  const terms = termsOf(doc.vatTreatment, doc.vatRateBasisPoints);
+  if (terms.natura && terms.legalNote) pdf.moveDown().text(t.natura.replace('{natura}', terms.natura).replace('{note}', terms.legalNote));
   pdf.moveDown();
   pdf.font('Helvetica-Bold').text(t.payment);
-  pdf.font('Helvetica').text(fillIn(locale, t.paid, { date: issued }));
+  // R15: the day the money was paid, which may precede the invoice's date.
+  const paidOn = longDate(date(doc.paymentDate), locale);
+  pdf.font('Helvetica').text(fillIn(locale, doc.paymentMethod === 'bank_transfer' ? t.paidTransfer : t.paid, { date: paidOn }));
   pdf.end();
   return done;
 }

@@ -3,12 +3,14 @@
 // text passes through `text()`, which escapes XML and brings it into the schema's Latin-1 range.
 import type { BillingProfile } from '../domain/billing-profile.ts';
 import { NO_SDI_CODE } from '../domain/billing-profile.ts';
-import { decimalAmount, LINE_DESCRIPTION, progressive, ratePercent, transmitterOf, type InvoiceDocument, type SellerAddress } from '../domain/invoice.ts';
+import { decimalAmount, LINE_DESCRIPTION, progressive, ratePercent, transmitterOf, type InvoiceDocument, type PaymentMethodKind, type SellerAddress } from '../domain/invoice.ts';
+import { termsOf } from '../domain/vat.ts';
 import { toLatin1 } from '../domain/latin1.ts';
 
 export const FATTURAPA_NAMESPACE = 'http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2';
-/** ModalitaPagamento MP08: carta di pagamento. CondizioniPagamento TP02: pagamento completo. */
-const CARD_PAYMENT = 'MP08';
+/** ModalitaPagamento MP08: carta di pagamento; MP05: bonifico. CondizioniPagamento TP02: pagamento completo. */
+const PAYMENT_MODE: Record<PaymentMethodKind, string> = { card: 'MP08', saved_card: 'MP08', bank_transfer: 'MP05' };
+const PAID_WITH: Record<PaymentMethodKind, string> = { card: 'carta di pagamento', saved_card: 'carta di pagamento', bank_transfer: 'bonifico bancario' };
 const FULL_PAYMENT = 'TP02';
 /** Sede of a buyer abroad: SdI wants CAP 00000 and no provincia. */
 const FOREIGN_CAP = '00000';
@@ -64,14 +66,16 @@ function anagrafica(p: { companyName: string | null; givenName: string | null; f
 }
 
 function cessionario(b: BillingProfile): string {
-  const foreignPerson = b.kind === 'person' && b.address.country !== 'IT';
+  // R16: a business is identified by its VAT number under its own country (IdPaese); a person by
+  // the Italian codice fiscale they must have, wherever they live.
+  const foreignPersonWithoutCf = b.kind === 'person' && b.address.country !== 'IT' && !/^[A-Z0-9]{16}$/.test(b.taxCode ?? '');
   const idFiscale =
     b.kind === 'business'
       ? el('IdFiscaleIVA', leaf('IdPaese', b.address.country), leaf('IdCodice', b.vatNumber))
-      : foreignPerson
+      : foreignPersonWithoutCf
         ? el('IdFiscaleIVA', leaf('IdPaese', b.address.country), leaf('IdCodice', b.taxCode))
         : null;
-  const codiceFiscale = b.address.country === 'IT' && b.taxCode ? leaf('CodiceFiscale', b.taxCode) : null;
+  const codiceFiscale = b.taxCode && (b.address.country === 'IT' || (b.kind === 'person' && !foreignPersonWithoutCf)) ? leaf('CodiceFiscale', b.taxCode) : null;
   return el('CessionarioCommittente', el('DatiAnagrafici', idFiscale, codiceFiscale, anagrafica(b)), sede(b.address));
 }
 
@@ -80,7 +84,10 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
   const { seller, buyer } = doc;
   const transmitter = transmitterOf(seller);
   const usesPec = buyer.sdiPec !== null && buyer.sdiCode === NO_SDI_CODE;
-  const rate = ratePercent(doc.vatRateBasisPoints);
+  const terms = termsOf(doc.vatTreatment, doc.vatRateBasisPoints);
+  const rate = ratePercent(terms.rateBasisPoints);
+  // R16: without Italian VAT the lines carry rate 0, Natura N2.1 and the article (art. 21 c. 6-bis).
+  const natura = terms.natura ? leaf('Natura', terms.natura) : null;
   const header = el(
     'FatturaElettronicaHeader',
     el(
@@ -116,7 +123,9 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
         leaf('Data', doc.issuedOn),
         leaf('Numero', escapeXml(doc.number)),
         leaf('ImportoTotaleDocumento', decimalAmount(doc.totalCents)),
-        leaf('Causale', text(`Pagata con carta di pagamento il ${doc.issuedOn} (rif. ${doc.paymentReference})`, 200)),
+        // R15: the day the money was paid, which may be before the invoice's date (a payment notified after midnight).
+        leaf('Causale', text(`Pagata con ${PAID_WITH[doc.paymentMethod]} il ${doc.paymentDate} (rif. ${doc.paymentReference})`, 200)),
+        terms.legalNote ? leaf('Causale', text(terms.legalNote, 200)) : null,
       ),
     ),
     el(
@@ -129,19 +138,28 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
         leaf('PrezzoUnitario', decimalAmount(doc.netCents)),
         leaf('PrezzoTotale', decimalAmount(doc.netCents)),
         leaf('AliquotaIVA', rate),
+        natura,
       ),
       el(
         'DatiRiepilogo',
         leaf('AliquotaIVA', rate),
+        natura,
         leaf('ImponibileImporto', decimalAmount(doc.netCents)),
         leaf('Imposta', decimalAmount(doc.vatCents)),
-        leaf('EsigibilitaIVA', 'I'),
+        terms.natura ? null : leaf('EsigibilitaIVA', 'I'),
+        terms.legalNote ? leaf('RiferimentoNormativo', text(terms.legalNote, 100)) : null,
       ),
     ),
     el(
       'DatiPagamento',
       leaf('CondizioniPagamento', FULL_PAYMENT),
-      el('DettaglioPagamento', leaf('ModalitaPagamento', CARD_PAYMENT), leaf('DataScadenzaPagamento', doc.issuedOn), leaf('ImportoPagamento', decimalAmount(doc.totalCents))),
+      el(
+        'DettaglioPagamento',
+        leaf('ModalitaPagamento', PAYMENT_MODE[doc.paymentMethod]),
+        leaf('DataRiferimentoTerminiPagamento', doc.paymentDate),
+        leaf('DataScadenzaPagamento', doc.paymentDate),
+        leaf('ImportoPagamento', decimalAmount(doc.totalCents)),
+      ),
     ),
   );
   return (

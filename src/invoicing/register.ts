@@ -5,6 +5,7 @@ import { Zip, ZipDeflate } from 'fflate';
 import type { Database, Queryable } from '../db/database.ts';
 import { buyerFiscalId, buyerName, type BillingProfile } from '../domain/billing-profile.ts';
 import { decimalAmount, ratePercent } from '../domain/invoice.ts';
+import { NATURA_NOT_SUBJECT_7_TER, type VatTreatment } from '../domain/vat.ts';
 import { date, parseInputDate, startOfDayInRome } from '../domain/calendar.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
 import { invoiceDocument, type InvoiceRow } from '../services/invoices.ts';
@@ -65,28 +66,57 @@ export const spreadsheetSafe = (v: string): string =>
     .join(';');
 const csvLine = (fields: readonly string[]): string => fields.map(csvField).join(',') + '\r\n';
 
-export const REGISTER_HEADER = ['numero', 'data', 'cliente', 'partita_iva_o_codice_fiscale', 'imponibile', 'aliquota_iva', 'iva', 'totale', 'stato_sdi'];
+export const REGISTER_HEADER = ['numero', 'data', 'cliente', 'partita_iva_o_codice_fiscale', 'imponibile', 'aliquota_iva', 'iva', 'totale', 'stato_sdi', 'natura', 'data_pagamento'];
 
-/** The ledger's VAT account over the same month (Europe/Rome days): what the register must add up to. */
-export async function ledgerVatOfMonth(db: Queryable, range: MonthRange): Promise<number> {
-  const [row] = await db.query<{ vat: number | null }>(
-    `SELECT sum(p.amount_cents) AS vat FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
-      WHERE p.account = $1 AND t.created_at >= $2 AND t.created_at < $3`,
-    [ACCOUNTS.vatPayable, new Date(startOfDayInRome(date(range.from))), new Date(startOfDayInRome(date(range.until)))],
-  );
-  return Number(row?.vat ?? 0);
-}
-
-type RegisterRow = Pick<InvoiceRow, 'year' | 'sequence' | 'number' | 'issued_on' | 'net_cents' | 'vat_cents' | 'total_cents' | 'vat_rate_basis_points' | 'sdi_status'> & { buyer: BillingProfile };
+/** R16: the register totals each rate and each Natura apart (and, within N2.1, reverse charge apart from not subject). */
+const TREATMENT_WORDS: Record<VatTreatment, string> = { standard: '', reverse_charge: 'inversione contabile', not_subject: 'non soggetta' };
+type VatKey = `${VatTreatment}:${number}`;
+const vatKey = (treatment: VatTreatment, rateBasisPoints: number): VatKey => `${treatment}:${treatment === 'standard' ? rateBasisPoints : 0}`;
+const vatKeyLabel = (key: VatKey): string => {
+  const [treatment, rate] = key.split(':') as [VatTreatment, string];
+  return treatment === 'standard' ? `aliquota ${ratePercent(Number(rate))}` : `natura ${NATURA_NOT_SUBJECT_7_TER} ${TREATMENT_WORDS[treatment]}`;
+};
+/** Standard rates first (by rate), then the Natura groups. */
+const vatKeyOrder = (a: VatKey, b: VatKey): number => {
+  const [ta, ra] = a.split(':');
+  const [tb, rb] = b.split(':');
+  if ((ta === 'standard') !== (tb === 'standard')) return ta === 'standard' ? -1 : 1;
+  return ta === tb ? Number(ra) - Number(rb) : ta! < tb! ? -1 : 1;
+};
 
 /**
- * The register's lines: one per invoice, then the totals by VAT rate, the month's total, and the
- * ledger's VAT account for the month beside it (they must agree to the cent, R15).
+ * The ledger's VAT account over the same month (Europe/Rome days), by the rate and treatment of the
+ * top-up each posting came from: what the register must add up to, group by group. A payment's
+ * ledger entry is dated by the instant its invoice is (R15, `lockInvoiceYear`), so both fall in the same month.
+ */
+export async function ledgerVatOfMonth(db: Queryable, range: MonthRange): Promise<Map<VatKey | 'other', number>> {
+  const rows = await db.query<{ vat_treatment: VatTreatment | null; rate: number | null; vat: number | null }>(
+    `SELECT tp.vat_treatment, tp.vat_rate_basis_points AS rate, sum(p.amount_cents) AS vat
+       FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id LEFT JOIN topups tp ON tp.id = t.topup_id
+      WHERE p.account = $1 AND t.created_at >= $2 AND t.created_at < $3
+      GROUP BY tp.vat_treatment, tp.vat_rate_basis_points`,
+    [ACCOUNTS.vatPayable, new Date(startOfDayInRome(date(range.from))), new Date(startOfDayInRome(date(range.until)))],
+  );
+  const byKey = new Map<VatKey | 'other', number>();
+  for (const r of rows) {
+    const key = r.vat_treatment ? vatKey(r.vat_treatment, Number(r.rate ?? 0)) : 'other';
+    byKey.set(key, (byKey.get(key) ?? 0) + Number(r.vat ?? 0));
+  }
+  return byKey;
+}
+
+type RegisterRow = Pick<InvoiceRow, 'year' | 'sequence' | 'number' | 'issued_on' | 'net_cents' | 'vat_cents' | 'total_cents' | 'vat_rate_basis_points' | 'sdi_status' | 'vat_treatment' | 'natura' | 'payment_date'> & { buyer: BillingProfile };
+
+/**
+ * The register's lines: one per invoice, then the totals by VAT rate and by Natura, the month's
+ * total, and the ledger's VAT account for the month beside it, in all and group by group (they must
+ * agree to the cent, R15, R16).
  */
 export async function* vatRegisterCsv(db: Database, range: MonthRange): AsyncGenerator<string> {
   yield csvLine(REGISTER_HEADER);
-  const byRate = new Map<number, { net: number; vat: number; total: number; count: number }>();
-  for await (const batch of invoicesOfMonth<RegisterRow>(db, range, 'year, sequence, number, issued_on, net_cents, vat_cents, total_cents, vat_rate_basis_points, sdi_status, buyer')) {
+  const byKey = new Map<VatKey, { net: number; vat: number; total: number; count: number }>();
+  const columns = 'year, sequence, number, issued_on, net_cents, vat_cents, total_cents, vat_rate_basis_points, sdi_status, vat_treatment, natura, payment_date, buyer';
+  for await (const batch of invoicesOfMonth<RegisterRow>(db, range, columns)) {
     let chunk = '';
     for (const r of batch) {
       chunk += csvLine([
@@ -99,23 +129,37 @@ export async function* vatRegisterCsv(db: Database, range: MonthRange): AsyncGen
         decimalAmount(r.vat_cents),
         decimalAmount(r.total_cents),
         r.sdi_status,
+        r.natura ?? '',
+        r.payment_date ?? r.issued_on,
       ]);
-      const sum = byRate.get(r.vat_rate_basis_points) ?? { net: 0, vat: 0, total: 0, count: 0 };
+      const key = vatKey(r.vat_treatment, r.vat_rate_basis_points);
+      const sum = byKey.get(key) ?? { net: 0, vat: 0, total: 0, count: 0 };
       sum.net += r.net_cents;
       sum.vat += r.vat_cents;
       sum.total += r.total_cents;
       sum.count++;
-      byRate.set(r.vat_rate_basis_points, sum);
+      byKey.set(key, sum);
     }
     yield chunk;
   }
   let all = { net: 0, vat: 0, total: 0, count: 0 };
-  for (const [rate, s] of [...byRate].sort((a, b) => a[0] - b[0])) {
-    yield csvLine([`totale aliquota ${ratePercent(rate)}`, '', `${s.count} fatture`, '', decimalAmount(s.net), ratePercent(rate), decimalAmount(s.vat), decimalAmount(s.total), '']);
+  const keys = [...byKey.keys()].sort(vatKeyOrder);
+  for (const key of keys) {
+    const s = byKey.get(key)!;
+    const [treatment, rate] = key.split(':') as [VatTreatment, string];
+    const natura = treatment === 'standard' ? '' : NATURA_NOT_SUBJECT_7_TER;
+    yield csvLine([`totale ${vatKeyLabel(key)}`, '', `${s.count} fatture`, '', decimalAmount(s.net), ratePercent(Number(rate)), decimalAmount(s.vat), decimalAmount(s.total), '', natura, '']);
     all = { net: all.net + s.net, vat: all.vat + s.vat, total: all.total + s.total, count: all.count + s.count };
   }
-  yield csvLine(['totale', '', `${all.count} fatture`, '', decimalAmount(all.net), '', decimalAmount(all.vat), decimalAmount(all.total), '']);
-  yield csvLine(['iva_conto_contabile', '', ACCOUNTS.vatPayable, '', '', '', decimalAmount(await ledgerVatOfMonth(db, range)), '', '']);
+  yield csvLine(['totale', '', `${all.count} fatture`, '', decimalAmount(all.net), '', decimalAmount(all.vat), decimalAmount(all.total), '', '', '']);
+  const ledger = await ledgerVatOfMonth(db, range);
+  const ledgerAll = [...ledger.values()].reduce((a, b) => a + b, 0);
+  yield csvLine(['iva_conto_contabile', '', ACCOUNTS.vatPayable, '', '', '', decimalAmount(ledgerAll), '', '', '', '']);
+  const ledgerKeys = [...new Set<VatKey | 'other'>([...keys, ...ledger.keys()])];
+  for (const key of ledgerKeys) {
+    const label = key === 'other' ? 'altro' : vatKeyLabel(key);
+    yield csvLine([`iva_conto_contabile ${label}`, '', ACCOUNTS.vatPayable, '', '', '', decimalAmount(ledger.get(key) ?? 0), '', '', '', '']);
+  }
 }
 
 type ExportRow = InvoiceRow;

@@ -18,8 +18,19 @@ const gb = (bytes: number, L: Locale): string => {
 
 export function topupReceipt(
   L: Locale,
-  d: { amountCents: Cents; vatCents: Cents; chargeCents: Cents; balanceCents: Cents; creditUrl: string; invoicePdfUrl: string },
+  d: {
+    amountCents: Cents;
+    vatCents: Cents;
+    chargeCents: Cents;
+    balanceCents: Cents;
+    creditUrl: string;
+    invoicePdfUrl: string;
+    /** R16: a business abroad pays no Italian VAT; R17: a transfer is not charged to a card. */
+    vatTreatment?: 'standard' | 'reverse_charge' | 'not_subject';
+    method?: 'card' | 'saved_card' | 'bank_transfer';
+  },
 ): EmailContent {
+  const treatment = d.vatTreatment ?? 'standard';
   return {
     subject: say(L, 'topupSubject', { amount: money(d.amountCents, L) }),
     blocks: [
@@ -27,8 +38,8 @@ export function topupReceipt(
       {
         rows: [
           [say(L, 'topupAdded'), money(d.amountCents, L)],
-          [say(L, 'vat'), money(d.vatCents, L)],
-          [say(L, 'topupCharged'), money(d.chargeCents, L)],
+          [say(L, 'vat'), treatment === 'standard' ? money(d.vatCents, L) : say(L, `vatNone_${treatment}`)],
+          [say(L, d.method === 'bank_transfer' ? 'topupPaidByTransfer' : 'topupCharged'), money(d.chargeCents, L)],
           [say(L, 'balance'), money(d.balanceCents, L)],
         ],
       },

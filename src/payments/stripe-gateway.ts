@@ -12,6 +12,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 interface StripeEvent {
   id: string;
   type: string;
+  /** Unix seconds: when the event happened (the payment), not when it is delivered. */
+  created?: number;
   data: { object: { id?: string; client_reference_id?: string | null; payment_status?: string; payment_intent?: string | null } };
 }
 
@@ -53,7 +55,8 @@ export function stripeGateway(secretKey: string, webhookSecret: string): Payment
       const session = event?.data?.object;
       const topupId = session?.client_reference_id;
       if (typeof event?.id !== 'string' || typeof topupId !== 'string') return { kind: 'ignored', eventId: String(event?.id) };
-      const base = { gateway: 'stripe', eventId: event.id, topupId, gatewayReference: session.payment_intent ?? session.id ?? null };
+      const paidAt = typeof event.created === 'number' && Number.isFinite(event.created) ? new Date(event.created * 1000) : null;
+      const base = { gateway: 'stripe', eventId: event.id, topupId, gatewayReference: session.payment_intent ?? session.id ?? null, paidAt };
       switch (event.type) {
         case 'checkout.session.completed':
           // Delayed methods complete the session before the money arrives; they settle in the async events.

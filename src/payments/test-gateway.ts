@@ -49,6 +49,8 @@ interface TestEvent {
   topupId: string;
   outcome: 'succeeded' | 'failed';
   failureCode: string | null;
+  /** R15: when the card was charged (business time, ISO); the notification may arrive later. */
+  paidAt?: string | null;
 }
 
 export function testNotification(secret: string, e: Omit<TestEvent, 'id'>, nowSeconds: number): { body: string; signature: string } {
@@ -69,7 +71,8 @@ function parseEvent(raw: Buffer): TestEvent | null {
     typeof e.id === 'string' && e.id.length <= 100 &&
     typeof e.topupId === 'string' && e.topupId.length <= 100 &&
     (e.outcome === 'succeeded' || e.outcome === 'failed') &&
-    (e.failureCode === null || (typeof e.failureCode === 'string' && e.failureCode.length <= 100));
+    (e.failureCode === null || (typeof e.failureCode === 'string' && e.failureCode.length <= 100)) &&
+    (e.paidAt === undefined || e.paidAt === null || (typeof e.paidAt === 'string' && e.paidAt.length <= 40 && Number.isFinite(Date.parse(e.paidAt))));
   return ok ? (e as unknown as TestEvent) : null;
 }
 
@@ -87,7 +90,14 @@ export function testGateway(secret: string, publicUrl: () => string): PaymentGat
       if (!event) return { kind: 'rejected', reason: 'malformed event' };
       return {
         kind: 'outcome',
-        outcome: { gateway: 'test', eventId: event.id, topupId: event.topupId, outcome: event.outcome, failureCode: event.failureCode },
+        outcome: {
+          gateway: 'test',
+          eventId: event.id,
+          topupId: event.topupId,
+          outcome: event.outcome,
+          failureCode: event.failureCode,
+          paidAt: event.paidAt ? new Date(event.paidAt) : null,
+        },
       };
     },
   };

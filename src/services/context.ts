@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
 import type { Seller } from '../domain/invoice.ts';
+import type { BankAccount } from '../domain/bank-transfer.ts';
 
 /** What every service needs: the database, the catalogue, and where links in e-mails point. */
 export interface ServiceContext {
@@ -11,4 +12,7 @@ export interface ServiceContext {
   sessionLifetimeMs?: number;
   /** R15: who issues the invoices (CASELLA_CONFIG `seller`); the demo seller when absent, outside production only. */
   seller?: Seller;
+  /** R17: the account bank transfers are paid to (CASELLA_CONFIG `bankTransfer`); undefined: the demo
+   * account (outside production); null: transfers are not offered. */
+  bankTransfer?: BankAccount | null;
 }

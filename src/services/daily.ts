@@ -12,6 +12,7 @@ import { checkChangedUsage } from './usage.ts';
 import { purgeExpired } from './purge.ts';
 
 export { forecastRenewals } from './renewals.ts';
+import { expireBankTransfers } from './topups.ts';
 
 export interface DailySummary {
   alertsQueued: number;
@@ -49,6 +50,8 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
 
   const ordersExpired = await expireWaitingOrders(ctx);
   progress('orders', ordersExpired);
+  // R17: transfer top-ups unpaid after 10 days expire (the summary's shape is API.md's; not counted there).
+  await expireBankTransfers(ctx);
   // Renewals before terminations: a mailbox that expires today (even long overdue) gets its grace
   // counted from its E, and is terminated in this same run only if that grace is already over.
   const workers = ctx.db.engine === 'postgres' ? (opts.workers ?? dailyWorkersDefault) : 1;

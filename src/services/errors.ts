@@ -18,6 +18,11 @@ export type ErrorCode =
   | 'quote_changed'
   /** R15: no billing data yet, so no card payment. */
   | 'billing_profile_required'
+  /** R17: a bank transfer recorded for a top-up already paid or expired, or with another amount. */
+  | 'topup_not_pending'
+  | 'amount_mismatch'
+  /** R19: a staff action without a reason. */
+  | 'reason_required'
   /** Only a rejected invoice can be corrected and sent again (Casella's addition). */
   | 'invoice_not_rejected'
   /** An SdI outcome can be recorded only for an invoice sent and waiting for one (Casella's addition). */

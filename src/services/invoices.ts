@@ -4,7 +4,8 @@
 import type { Queryable, Tx } from '../db/database.ts';
 import { validateBillingProfile, type BillingProfile, NO_SDI_CODE } from '../domain/billing-profile.ts';
 import { dateInRome } from '../domain/calendar.ts';
-import { DOCUMENT_TYPE, invoiceAmounts, invoiceFileName, type InvoiceDocument, type Seller } from '../domain/invoice.ts';
+import { DOCUMENT_TYPE, invoiceAmounts, invoiceFileName, type InvoiceDocument, type PaymentMethodKind, type Seller } from '../domain/invoice.ts';
+import { termsOf, type VatTreatment } from '../domain/vat.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { DomainError, invalid, notFound } from './errors.ts';
@@ -25,6 +26,12 @@ export interface InvoiceRow {
   vat_cents: number;
   total_cents: number;
   vat_rate_basis_points: number;
+  /** R16: standard, or without Italian VAT (reverse_charge, not_subject) with its Natura. */
+  vat_treatment: VatTreatment;
+  natura: string | null;
+  /** R15: the day the money was paid; null on invoices issued before it was recorded (then the invoice's date). */
+  payment_date: string | null;
+  payment_method: PaymentMethodKind;
   buyer: BillingProfile;
   seller: Seller;
   transmission_seq: number;
@@ -41,17 +48,54 @@ export interface InvoiceRow {
 
 /** The columns lists and registers read: everything but the snapshots. */
 export const INVOICE_SUMMARY_COLUMNS = `id, customer_id, topup_id, year, sequence, number, issued_on, document_type, net_cents,
-  vat_cents, total_cents, vat_rate_basis_points, transmission_seq, file_name, sdi_status, sdi_message, attempts, last_error,
+  vat_cents, total_cents, vat_rate_basis_points, vat_treatment, natura, payment_date, payment_method, transmission_seq, file_name, sdi_status, sdi_message, attempts, last_error,
   sent_at, outcome_at, created_at`;
 
 export interface IssueInput {
   invoiceId: string;
   customerId: string;
-  topup: { id: string; amount_cents: number; vat_cents: number; charge_cents: number; vat_rate_basis_points: number | null };
+  topup: {
+    id: string;
+    amount_cents: number;
+    vat_cents: number;
+    charge_cents: number;
+    vat_rate_basis_points: number | null;
+    vat_treatment: VatTreatment;
+    method: PaymentMethodKind;
+  };
   seller: Seller;
   /** Used when the top-up predates its rate being recorded. */
   vatRateBasisPoints: number;
+  /** The instant read under the year's counter lock (`lockInvoiceYear`): the invoice's date. */
   at: Date;
+  /** R15: the day the money was paid (Europe/Rome), on or before the invoice's date. */
+  paidOn: string;
+}
+
+/** Bounded: crossing New Year while waiting for the counter lock takes a second round at most. */
+const YEAR_LOCK_ROUNDS_MAX = 3;
+
+/**
+ * R15 "numbers follow dates": locks the counter row of the current year and only then reads the
+ * clock, so whoever takes the next number reads a later instant than whoever took the one before.
+ * Returns that instant, which dates the invoice (and the payment's ledger entry, so the register's
+ * month and the ledger's agree). Held until the caller's transaction ends. If the year turned
+ * while waiting, the new year's row is locked too (the old one stays locked, unchanged).
+ */
+export async function lockInvoiceYear(tx: Tx): Promise<Date> {
+  let year = dateInRome(clock.nowMs()).year;
+  for (let round = 0; round < YEAR_LOCK_ROUNDS_MAX; round++) {
+    await tx.query(
+      `INSERT INTO invoice_counters (year, last_number) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING`,
+      [year],
+    );
+    await tx.query('SELECT last_number FROM invoice_counters WHERE year = $1 FOR UPDATE', [year]);
+    const now = clock.now();
+    const yearNow = dateInRome(now.getTime()).year;
+    if (yearNow === year) return now;
+    year = yearNow;
+  }
+  throw new Error('the year kept changing while its invoice counter was being locked');
 }
 
 /** Billing data missing at payment time (a top-up started before they were required): the operator completes them. */
@@ -79,6 +123,8 @@ function placeholderBuyer(name: string): BillingProfile {
 export async function issueInvoice(tx: Tx, input: IssueInput): Promise<void> {
   const amounts = invoiceAmounts({ amountCents: input.topup.amount_cents, vatCents: input.topup.vat_cents, chargeCents: input.topup.charge_cents });
   const issuedOn = dateInRome(input.at.getTime());
+  const terms = termsOf(input.topup.vat_treatment, input.topup.vat_rate_basis_points ?? input.vatRateBasisPoints);
+  if (terms.treatment !== 'standard' && amounts.vatCents !== 0) throw new Error(`a ${terms.treatment} top-up carries VAT: ${amounts.vatCents}`);
   const [facts] = await tx.query<{ profile: BillingProfile | null; customer_name: string; transmission_seq: number }>(
     `SELECT (SELECT profile FROM billing_profiles WHERE customer_id = $1) AS profile,
             (SELECT name FROM customers WHERE id = $1) AS customer_name,
@@ -89,22 +135,21 @@ export async function issueInvoice(tx: Tx, input: IssueInput): Promise<void> {
   const status: SdiStatus = facts!.profile ? 'issued' : 'rejected';
   const message = facts!.profile ? null : MISSING_BUYER_MESSAGE;
   const fileName = invoiceFileName(input.seller, facts!.transmission_seq);
-  await tx.query(
+  const written = await tx.query(
     `WITH counter AS (
-       INSERT INTO invoice_counters (year, last_number) VALUES ($3, 1)
-       ON CONFLICT (year) DO UPDATE SET last_number = invoice_counters.last_number + 1
+       UPDATE invoice_counters SET last_number = last_number + 1 WHERE year = $3
        RETURNING last_number),
      issued AS (
        INSERT INTO invoices (id, customer_id, topup_id, year, sequence, number, issued_on, document_type, net_cents, vat_cents,
                              total_cents, vat_rate_basis_points, buyer, seller, transmission_seq, file_name, sdi_status, sdi_message,
-                             next_attempt_at, created_at)
+                             next_attempt_at, created_at, vat_treatment, natura, payment_date, payment_method)
        SELECT $1, $2, $4, $3, last_number,
               $3::text || '/' || CASE WHEN last_number < 1000000 THEN lpad(last_number::text, 6, '0') ELSE last_number::text END,
-              $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $16, $16
+              $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $16, $16, $18, $19, $20, $21
          FROM counter
        RETURNING id, file_name, sdi_status, sdi_message, created_at)
      INSERT INTO invoice_events (invoice_id, at, file_name, status, message)
-     SELECT id, created_at, file_name, sdi_status, sdi_message FROM issued`,
+     SELECT id, created_at, file_name, sdi_status, sdi_message FROM issued RETURNING invoice_id`,
     [
       input.invoiceId,
       input.customerId,
@@ -115,7 +160,7 @@ export async function issueInvoice(tx: Tx, input: IssueInput): Promise<void> {
       amounts.netCents,
       amounts.vatCents,
       amounts.totalCents,
-      input.topup.vat_rate_basis_points ?? input.vatRateBasisPoints,
+      terms.rateBasisPoints,
       JSON.stringify(buyer),
       JSON.stringify(input.seller),
       facts!.transmission_seq,
@@ -123,8 +168,14 @@ export async function issueInvoice(tx: Tx, input: IssueInput): Promise<void> {
       status,
       input.at,
       message,
+      terms.treatment,
+      terms.natura,
+      input.paidOn,
+      input.topup.method,
     ],
   );
+  // The counter row exists only if lockInvoiceYear locked it in this transaction, for this year.
+  if (written.length !== 1) throw new Error(`invoice ${input.invoiceId} not written: the counter of ${issuedOn.year} was not locked first`);
 }
 
 export function invoiceDocument(row: InvoiceRow): InvoiceDocument {
@@ -139,6 +190,9 @@ export function invoiceDocument(row: InvoiceRow): InvoiceDocument {
     buyer: row.buyer,
     seller: row.seller,
     paymentReference: row.topup_id,
+    vatTreatment: row.vat_treatment ?? 'standard',
+    paymentDate: row.payment_date ?? row.issued_on,
+    paymentMethod: row.payment_method ?? 'card',
   };
 }
 

@@ -6,6 +6,8 @@ import type { MailboxFacts, MailboxStatus, AddonStatus } from '../domain/mailbox
 import type { HolderMailbox } from '../domain/holder-renewals.ts';
 import type { Cents } from '../domain/money.ts';
 import type { Locale } from '../i18n/format.ts';
+import type { VatTreatment } from '../domain/vat.ts';
+import type { PaymentMethodKind } from '../domain/invoice.ts';
 
 export interface CustomerRow {
   id: string;
@@ -55,7 +57,7 @@ export interface TopupRow {
   amount_cents: Cents;
   vat_cents: Cents;
   charge_cents: Cents;
-  status: 'pending' | 'succeeded' | 'failed';
+  status: 'pending' | 'succeeded' | 'failed' | 'expired';
   failure_code: string | null;
   gateway: string;
   order_id: string | null;
@@ -64,6 +66,14 @@ export interface TopupRow {
   checkout_url: string | null;
   /** The VAT rate vat_cents was computed at; null for top-ups made before it was recorded. */
   vat_rate_basis_points: number | null;
+  /** R16: the buyer's treatment the VAT was computed with (rate 0 unless standard). */
+  vat_treatment: VatTreatment;
+  method: PaymentMethodKind;
+  /** R15: when the money was paid (card charge, transfer received); null until it succeeds. */
+  paid_at: Date | null;
+  /** R17: a bank transfer's causale reference and the last day it waits; null for cards. */
+  bank_reference: string | null;
+  bank_expires_on: string | null;
   /** R15: the invoice of a succeeded top-up, when the query joins it. */
   invoice_id?: string | null;
   created_at: Date;

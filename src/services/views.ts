@@ -5,6 +5,7 @@ import { cents, maxCents, subCents, type Cents } from '../domain/money.ts';
 import { addonRenewalPrice, mailboxRenewalPrice } from '../domain/renewal.ts';
 import type { ExtraSpaceQuote } from '../domain/pricing.ts';
 import { buyerFiscalId, buyerName } from '../domain/billing-profile.ts';
+import { bankCausale, formatBankReference, type BankAccount } from '../domain/bank-transfer.ts';
 import type { InvoiceRow } from './invoices.ts';
 import { describeTransaction } from '../i18n/ledger-text.ts';
 import type { Locale } from '../i18n/format.ts';
@@ -104,19 +105,35 @@ export function quoteView(q: ExtraSpaceQuote, balance: Cents) {
 }
 export type QuoteView = ReturnType<typeof quoteView>;
 
-/** checkoutUrl: where the card is paid while the top-up is pending (the gateway decides). */
-export const topupView = (t: TopupRow, checkoutUrl: string | null) => ({
+/**
+ * checkoutUrl: where the card is paid while the top-up is pending (the gateway decides); a bank
+ * transfer has none, and shows instead the account and the causale's reference (R17).
+ */
+export const topupView = (t: TopupRow, checkoutUrl: string | null, bankAccount: BankAccount | null = null) => ({
   id: t.id,
   amountCents: t.amount_cents,
   vatCents: t.vat_cents,
   chargeCents: t.charge_cents,
   status: t.status,
   failureCode: t.failure_code,
-  checkoutUrl: t.status === 'pending' ? checkoutUrl : null,
+  checkoutUrl: t.status === 'pending' && t.method !== 'bank_transfer' ? checkoutUrl : null,
   orderId: t.order_id,
   settledOrderIds: t.settled_order_ids,
   createdAt: t.created_at.toISOString(),
   invoiceId: t.invoice_id ?? null,
+  method: t.method,
+  vatTreatment: t.vat_treatment,
+  paidAt: t.paid_at ? t.paid_at.toISOString() : null,
+  bankTransfer:
+    t.method === 'bank_transfer' && t.bank_reference
+      ? {
+          iban: bankAccount?.iban ?? null,
+          beneficiary: bankAccount?.beneficiary ?? null,
+          reference: formatBankReference(t.bank_reference),
+          causale: bankCausale(t.bank_reference),
+          expiresOn: t.bank_expires_on,
+        }
+      : null,
 });
 export type TopupView = ReturnType<typeof topupView>;
 
@@ -162,6 +179,10 @@ export const invoiceView = (r: InvoiceRow) => ({
   vatCents: r.vat_cents,
   totalCents: r.total_cents,
   vatRatePercent: r.vat_rate_basis_points / 100,
+  vatTreatment: r.vat_treatment,
+  natura: r.natura,
+  paymentDate: r.payment_date ?? r.issued_on,
+  paymentMethod: r.payment_method,
   topupId: r.topup_id,
   fileName: r.file_name,
   sdiStatus: r.sdi_status,

@@ -13,6 +13,7 @@ import { longDate, money, type Locale } from '../i18n/format.ts';
 import { date, dateInRome } from '../domain/calendar.ts';
 import { cents, maxCents } from '../domain/money.ts';
 import { buyerVat, shownPrice, type BuyerVat } from '../domain/price-display.ts';
+import { vatTermsFor, type VatTerms } from '../domain/vat.ts';
 import { readBillingProfile } from '../services/billing-profiles.ts';
 import { BYTES_PER_GB } from '../domain/catalogue.ts';
 import { safeNext } from './forms.ts';
@@ -68,13 +69,17 @@ export function webKit(app: App, gateway: PaymentGateway) {
   /** The dictionary key of how this buyer reads a price, for the page and for casella.js. */
   const priceKey = (buyer: BuyerVat): Key => {
     const order = shownPrice(cents(0), buyer).order;
-    return order === 'gross_first' ? 'priceGrossFirst' : order === 'net_first' ? 'priceNetFirst' : 'priceNoVat';
+    if (order === 'no_vat') return buyer.treatment === 'standard' ? 'priceNoVat' : `withoutVat_${buyer.treatment}`;
+    return order === 'gross_first' ? 'priceGrossFirst' : 'priceNetFirst';
   };
   /** A net price as the holder reads it: every price on the holder's pages goes through here. */
   const price = (net: number, h: Pick<Holder, 'L' | 'buyer'>): string => {
     const p = shownPrice(cents(net), h.buyer);
     return tr(h.L, priceKey(h.buyer), { net: money(p.netCents, h.L), gross: money(p.grossCents, h.L) });
   };
+  /** R16: how VAT applies to this holder, from their billing data (the catalogue's rate until they have some). */
+  const vatTermsOf = async (h: Holder): Promise<VatTerms> =>
+    vatTermsFor((await readBillingProfile(ctx.db, h.auth.customerId))?.profile ?? null, cat.vatRateBasisPoints);
   const day = (iso: string, L: Locale): string => longDate(date(iso), L);
   const instantDay = (iso: string | Date, L: Locale): string => longDate(dateInRome(new Date(iso).getTime()), L);
   const timeOfDay = (d: Date, L: Locale): string =>
@@ -187,5 +192,5 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
     return checkoutLocation(await startTopup(ctx, gateway, h.auth.customerId, amount, o.id));
   };
 
-  return { app, ctx, cat, gateway, price, priceKey, day, instantDay, timeOfDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, checkoutLocation, topupForOrder, hasBillingProfile };
+  return { app, ctx, cat, gateway, price, priceKey, day, instantDay, timeOfDay, statusLabel, typeLabel, pct, switchLink, nav, csrfField, send, holderPage, notice, notFoundPage, holderRoute, idOf, checkoutLocation, topupForOrder, hasBillingProfile, vatTermsOf };
 }

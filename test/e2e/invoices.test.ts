@@ -163,11 +163,11 @@ forEachServer('R15 invoices over HTTP', (t) => {
     assert.equal(csv.status, 200);
     assert.match(csv.headers.get('content-type')!, /^text\/csv/);
     const lines = (await csv.text()).trim().split('\r\n');
-    assert.equal(lines[0], 'numero,data,cliente,partita_iva_o_codice_fiscale,imponibile,aliquota_iva,iva,totale,stato_sdi');
+    assert.equal(lines[0], 'numero,data,cliente,partita_iva_o_codice_fiscale,imponibile,aliquota_iva,iva,totale,stato_sdi,natura,data_pagamento');
     const rows = lines.slice(1).filter((l) => /^2026\//.test(l));
     assert.equal(rows.length, invoices.length);
     const cents = (text: string) => Math.round(Number(text) * 100);
-    const vatOfRows = rows.reduce((sum, l) => sum + cents(l.split(',').at(-3)!), 0);
+    const vatOfRows = rows.reduce((sum, l) => sum + cents(l.split(',').at(-5)!), 0);
     const total = lines.find((l) => l.startsWith('totale,'))!.split(',');
     const byRate = lines.find((l) => l.startsWith('totale aliquota 22.00'))!.split(',');
     const ledger = lines.find((l) => l.startsWith('iva_conto_contabile'))!.split(',');

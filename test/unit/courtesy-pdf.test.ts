@@ -37,6 +37,9 @@ const doc: InvoiceDocument = {
   buyer: buyer.value,
   seller: DEMO_SELLER,
   paymentReference: 'top_1',
+  vatTreatment: 'standard',
+  paymentDate: '2026-06-10',
+  paymentMethod: 'card',
 };
 
 test('the Italian courtesy copy: every fiscal datum, and "copia di cortesia" without fiscal value', async () => {

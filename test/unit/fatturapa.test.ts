@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateBillingProfile, type BillingProfile } from '../../src/domain/billing-profile.ts';
 import { DEMO_SELLER, invoiceFileName, invoiceNumber, progressive, sellerProblems, type InvoiceDocument } from '../../src/domain/invoice.ts';
-import { addVat, cents, type VatRateBasisPoints } from '../../src/domain/money.ts';
+import { cents } from '../../src/domain/money.ts';
+import { chargeFor, vatTermsFor } from '../../src/domain/vat.ts';
 import { fatturaPaXml } from '../../src/invoicing/fatturapa.ts';
 import { schemaErrors } from '../support/fatturapa-schema.ts';
 import { BUSINESS_WITH_CODE, BUSINESS_WITH_PEC, PERSON_PROFILE } from '../support/billing.ts';
@@ -17,15 +18,20 @@ const profile = (input: Record<string, unknown>): BillingProfile => {
 };
 
 function documentFor(buyer: BillingProfile, netCents = 1234): InvoiceDocument {
-  const split = addVat(cents(netCents), 2200 as VatRateBasisPoints);
+  // R16: what this buyer is charged decides the document.
+  const terms = vatTermsFor(buyer, 2200);
+  const split = chargeFor(cents(netCents), terms);
   return {
+    vatTreatment: terms.treatment,
+    paymentDate: '2026-06-10',
+    paymentMethod: 'card',
     number: invoiceNumber(2026, 42),
     issuedOn: '2026-06-10',
     documentType: 'TD01',
     netCents: split.netCents,
     vatCents: split.vatCents,
     totalCents: split.grossCents,
-    vatRateBasisPoints: 2200,
+    vatRateBasisPoints: terms.rateBasisPoints,
     buyer,
     seller: DEMO_SELLER,
     paymentReference: 'top_abc',
@@ -39,7 +45,6 @@ describe('FatturaPA files against the official schema', () => {
     ['a private person', PERSON_PROFILE],
     ['a business with a Codice Destinatario', BUSINESS_WITH_CODE],
     ['a business (a professional, by name) with a PEC address', BUSINESS_WITH_PEC],
-    ['a business abroad', { kind: 'business', companyName: 'Müller GmbH', vatNumber: 'DE123456789', address: { street: 'Hauptstraße', postalCode: '10115', city: 'Berlin', country: 'DE' } }],
   ];
   for (const [who, input] of cases) {
     test(`${who}: valid, with the buyer and the amounts`, async () => {
@@ -58,12 +63,53 @@ describe('FatturaPA files against the official schema', () => {
     });
   }
 
+  // R16: a business elsewhere in the EU (reverse charge) and one outside the EU (not subject): no
+  // Italian VAT, Natura N2.1 with the article, Codice Destinatario XXXXXXX, IdPaese its country.
+  const abroad: [string, Record<string, unknown>, string, string][] = [
+    ['a German company (reverse charge)', { kind: 'business', companyName: 'Müller GmbH', vatNumber: 'DE 123 456 789', address: { street: 'Hauptstraße', postalCode: '10115', city: 'Berlin', country: 'DE' } }, 'DE', 'inversione contabile, art. 7-ter DPR 633/72'],
+    ['a Swiss company (not subject)', { kind: 'business', companyName: 'Käse AG', vatNumber: 'CHE123456789', address: { street: 'Bahnhofstrasse', postalCode: '8001', city: 'Zürich', country: 'CH' } }, 'CH', 'operazione non soggetta, art. 7-ter DPR 633/72'],
+  ];
+  for (const [who, input, country, note] of abroad) {
+    test(`${who}: valid, 12,34 € charged 12,34 €, N2.1 and "${note}"`, async () => {
+      const xml = fatturaPaXml(documentFor(profile(input)), 1);
+      assert.deepEqual(await schemaErrors(xml), []);
+      assert.deepEqual(tag(xml, 'CodiceDestinatario'), ['XXXXXXX']);
+      assert.deepEqual(tag(xml, 'IdPaese'), ['IT', 'IT', country], 'the transmitter, the seller, then the buyer');
+      assert.deepEqual(tag(xml, 'AliquotaIVA'), ['0.00', '0.00']);
+      assert.deepEqual(tag(xml, 'Natura'), ['N2.1', 'N2.1']);
+      assert.deepEqual(tag(xml, 'ImponibileImporto'), ['12.34']);
+      assert.deepEqual(tag(xml, 'Imposta'), ['0.00']);
+      assert.deepEqual(tag(xml, 'ImportoTotaleDocumento'), ['12.34']);
+      assert.deepEqual(tag(xml, 'ImportoPagamento'), ['12.34']);
+      assert.deepEqual(tag(xml, 'RiferimentoNormativo'), [note]);
+      assert.ok(tag(xml, 'Causale').includes(note));
+      assert.deepEqual(tag(xml, 'EsigibilitaIVA'), []);
+    });
+  }
+
+  test('R15: the payment\'s own day and way are written (a card payment notified after midnight, a transfer)', async () => {
+    const late = { ...documentFor(profile(PERSON_PROFILE)), number: '2027/000001', issuedOn: '2027-01-01', paymentDate: '2026-12-31' };
+    const xml = fatturaPaXml(late, 3);
+    assert.deepEqual(await schemaErrors(xml), []);
+    assert.deepEqual(tag(xml, 'Data'), ['2027-01-01']);
+    assert.deepEqual(tag(xml, 'DataRiferimentoTerminiPagamento'), ['2026-12-31']);
+    assert.deepEqual(tag(xml, 'DataScadenzaPagamento'), ['2026-12-31']);
+    assert.match(tag(xml, 'Causale')[0]!, /Pagata con carta di pagamento il 2026-12-31/);
+    const transfer = fatturaPaXml({ ...late, paymentMethod: 'bank_transfer', paymentReference: 'CAS-7KMQ-RX4A' }, 4);
+    assert.deepEqual(await schemaErrors(transfer), []);
+    assert.deepEqual(tag(transfer, 'ModalitaPagamento'), ['MP05']);
+    assert.match(tag(transfer, 'Causale')[0]!, /Pagata con bonifico bancario il 2026-12-31 \(rif\. CAS-7KMQ-RX4A\)/);
+  });
+
   test('the addressee: code, or 0000000 with the PEC, or XXXXXXX abroad', () => {
     assert.deepEqual(tag(fatturaPaXml(documentFor(profile(BUSINESS_WITH_CODE)), 1), 'CodiceDestinatario'), ['M5UXCR1']);
     const pec = fatturaPaXml(documentFor(profile(BUSINESS_WITH_PEC)), 1);
     assert.deepEqual(tag(pec, 'CodiceDestinatario'), ['0000000']);
     assert.deepEqual(tag(pec, 'PECDestinatario'), ['giulia.verdi@pec.example.it']);
-    assert.deepEqual(tag(fatturaPaXml(documentFor(profile({ ...PERSON_PROFILE, taxCode: 'X123', address: { street: 'Rue', postalCode: '75001', city: 'Paris', country: 'FR' } })), 1), 'CodiceDestinatario'), ['XXXXXXX']);
+    // A person living abroad still has an Italian codice fiscale (R16), and is reached through XXXXXXX.
+    const personAbroad = fatturaPaXml(documentFor(profile({ ...PERSON_PROFILE, address: { street: 'Rue', postalCode: '75001', city: 'Paris', country: 'FR' } })), 1);
+    assert.deepEqual(tag(personAbroad, 'CodiceDestinatario'), ['XXXXXXX']);
+    assert.deepEqual(tag(personAbroad, 'CodiceFiscale').at(-1), 'RSSMRA85T10A562S');
   });
 
   test('text with XML characters and accents outside Latin-1 stays valid', async () => {

@@ -50,9 +50,12 @@ test('Accept-Language: the first of Italian and English by weight, or none', () 
 test('R1/R16: a consumer reads the gross price first, a business the net; no VAT is shown as such', () => {
   const rate = { vatRateBasisPoints: 2200 as VatRateBasisPoints };
   assert.deepEqual(shownPrice(cents(500), buyerVat(null, rate)), { order: 'gross_first', netCents: 500, grossCents: 610 });
-  assert.deepEqual(shownPrice(cents(500), buyerVat({ kind: 'person' }, rate)).order, 'gross_first');
-  assert.deepEqual(shownPrice(cents(500), buyerVat({ kind: 'business' }, rate)), { order: 'net_first', netCents: 500, grossCents: 610 });
-  assert.deepEqual(shownPrice(cents(500), { consumer: false, vatRateBasisPoints: 0 as VatRateBasisPoints }), { order: 'no_vat', netCents: 500, grossCents: 500 });
+  const at = (country: string) => ({ street: 'Via Roma', streetNumber: '1', postalCode: '00100', city: 'Roma', province: null, country });
+  assert.deepEqual(shownPrice(cents(500), buyerVat({ kind: 'person', address: at('IT') }, rate)).order, 'gross_first');
+  assert.deepEqual(shownPrice(cents(500), buyerVat({ kind: 'business', address: at('IT') }, rate)), { order: 'net_first', netCents: 500, grossCents: 610 });
+  // R16: a business abroad pays no Italian VAT, and reads the price it pays.
+  assert.deepEqual(shownPrice(cents(500), buyerVat({ kind: 'business', address: at('DE') }, rate)), { order: 'no_vat', netCents: 500, grossCents: 500 });
+  assert.equal(buyerVat({ kind: 'business', address: at('CH') }, rate).treatment, 'not_subject');
 });
 
 test('a purchase repeats the last one: same mailbox, same GB, not cancelled, within the window', () => {

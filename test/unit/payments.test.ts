@@ -41,7 +41,11 @@ test('test gateway notifications: signed, read back, and a tampered body is reje
   const n = testNotification('secret', { topupId: 'top_1', outcome: 'failed', failureCode: 'card_declined' }, nowS);
   const read = g.readNotification(Buffer.from(n.body), { 'casella-signature': n.signature }, nowS);
   assert.equal(read.kind, 'outcome');
-  if (read.kind === 'outcome') assert.deepEqual({ ...read.outcome, eventId: 'x' }, { gateway: 'test', eventId: 'x', topupId: 'top_1', outcome: 'failed', failureCode: 'card_declined' });
+  if (read.kind === 'outcome') assert.deepEqual({ ...read.outcome, eventId: 'x' }, { gateway: 'test', eventId: 'x', topupId: 'top_1', outcome: 'failed', failureCode: 'card_declined', paidAt: null });
+  // R15: the time the card was charged travels in the signed notification, for the invoice's payment date.
+  const paid = testNotification('secret', { topupId: 'top_1', outcome: 'succeeded', failureCode: null, paidAt: '2032-12-31T22:59:58.000Z' }, nowS);
+  const readPaid = g.readNotification(Buffer.from(paid.body), { 'casella-signature': paid.signature }, nowS);
+  assert.equal(readPaid.kind === 'outcome' && readPaid.outcome.paidAt?.toISOString(), '2032-12-31T22:59:58.000Z');
   const tampered = n.body.replace('failed', 'succeeded');
   assert.equal(g.readNotification(Buffer.from(tampered), { 'casella-signature': n.signature }, nowS).kind, 'rejected');
 });
@@ -49,10 +53,10 @@ test('test gateway notifications: signed, read back, and a tampered body is reje
 test('Stripe webhook: paid sessions succeed, unpaid are ignored, failures and expiry fail, forged are rejected', () => {
   const g = stripeGateway('sk_test_x', 'whsec_x');
   const event = (type: string, payment_status = 'paid') =>
-    Buffer.from(JSON.stringify({ id: `evt_${type}`, type, data: { object: { id: 'cs_1', client_reference_id: 'top_9', payment_status, payment_intent: 'pi_1' } } }));
+    Buffer.from(JSON.stringify({ id: `evt_${type}`, type, created: 1_900_000_000, data: { object: { id: 'cs_1', client_reference_id: 'top_9', payment_status, payment_intent: 'pi_1' } } }));
   const read = (body: Buffer, secret = 'whsec_x') => g.readNotification(body, { 'stripe-signature': signPayload(secret, body, nowS) }, nowS);
   const completed = read(event('checkout.session.completed'));
-  assert.deepEqual(completed, { kind: 'outcome', outcome: { gateway: 'stripe', eventId: 'evt_checkout.session.completed', topupId: 'top_9', gatewayReference: 'pi_1', outcome: 'succeeded' } });
+  assert.deepEqual(completed, { kind: 'outcome', outcome: { gateway: 'stripe', eventId: 'evt_checkout.session.completed', topupId: 'top_9', gatewayReference: 'pi_1', paidAt: new Date(1_900_000_000_000), outcome: 'succeeded' } });
   assert.equal(read(event('checkout.session.completed', 'unpaid')).kind, 'ignored');
   assert.equal((read(event('checkout.session.async_payment_failed')) as { outcome: { outcome: string } }).outcome.outcome, 'failed');
   assert.equal((read(event('checkout.session.expired')) as { outcome: { failureCode: string } }).outcome.failureCode, 'checkout_expired');

@@ -10,17 +10,26 @@ import { readTopup } from '../../services/topups.ts';
 import { money } from '../../i18n/format.ts';
 import { describeTransaction } from '../../i18n/ledger-text.ts';
 import { parseEuros } from '../forms.ts';
-import { html, type Html } from '../html.ts';
+import { html, raw, type Html } from '../html.ts';
+import { bankAccountOf } from '../../services/topups.ts';
+import { bankCausale } from '../../domain/bank-transfer.ts';
+
+type TopupMethod = 'card' | 'bank_transfer';
 import { tr, type Key } from '../i18n.ts';
 import { formOf, queryOf, text, type Holder, type WebKit } from '../kit.ts';
 import { billingFirst } from './invoice-pages.ts';
 import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function creditPages(server: FastifyInstance, kit: WebKit): void {
-  const { ctx, cat, gateway, instantDay, pct, csrfField, holderPage, notice, holderRoute, idOf } = kit;
-  const creditPage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, amountText = '', error: string | null = null) => {
+  const { ctx, cat, gateway, instantDay, day, pct, csrfField, holderPage, notice, holderRoute, idOf } = kit;
+  const creditPage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, amountText = '', error: string | null = null, method: TopupMethod = 'card') => {
     const L = h.L;
     const st = await readStatement(ctx, h.auth.customerId);
+    // R16: the hint says what this buyer pays; R17: a transfer is offered when the provider takes them.
+    const vat = await kit.vatTermsOf(h);
+    const transfers = bankAccountOf(ctx) !== null;
+    const radio = (value: TopupMethod, key: 'methodCard' | 'methodTransfer') =>
+      html`<div><input type="radio" id="method-${value}" name="method" value="${value}"${method === value ? raw(' checked') : ''}> <label for="method-${value}">${tr(L, key)}</label></div>`;
     const range = { min: money(cat.topupMinCents, L), max: money(cat.topupMaxCents, L) };
     const invalid = error ? html` aria-invalid="true" aria-describedby="amount-error amount-hint"` : html` aria-describedby="amount-hint"`;
     const body = html`<h1>${tr(L, 'creditTitle')}</h1>
@@ -34,9 +43,13 @@ ${notice(L, req)}
 <form method="post" action="/credit/topups" novalidate>${csrfField(h)}${onceField()}
 <div class="field${error ? ' has-error' : ''}"><label for="amount">${tr(L, 'topupAmount')}</label>
 <input id="amount" name="amount" type="text" inputmode="decimal" autocomplete="off" required value="${amountText}"${invalid}>
-<p class="muted small" id="amount-hint">${tr(L, 'topupHint', { ...range, vat: pct(cat.vatRateBasisPoints) })}</p>
+<p class="muted small" id="amount-hint">${vat.treatment === 'standard' ? tr(L, 'topupHint', { ...range, vat: pct(vat.rateBasisPoints) }) : tr(L, 'topupHintNoVat', range)}</p>
 ${error ? html`<p class="error" id="amount-error">${error}</p>` : ''}
 </div>
+${transfers
+  ? html`<fieldset aria-describedby="method-hint"><legend>${tr(L, 'topupMethod')}</legend>${radio('card', 'methodCard')}${radio('bank_transfer', 'methodTransfer')}
+<p class="muted small" id="method-hint">${tr(L, 'methodTransferHint')}</p></fieldset>`
+  : ''}
 <button type="submit" class="primary">${tr(L, 'topupButton')}</button>
 </form>
 </section>
@@ -64,8 +77,10 @@ ${st.transactions.length === 0
     holderRoute(async (req, reply, h) => {
       const amountText = text(formOf(req), 'amount').slice(0, 40);
       const amount = parseEuros(amountText, h.L);
+      // R17: `Carta` (the default) or `Bonifico`.
+      const method: TopupMethod = text(formOf(req), 'method') === 'bank_transfer' && bankAccountOf(ctx) ? 'bank_transfer' : 'card';
       const invalidAmount = () => tr(h.L, 'topupInvalid', { min: money(cat.topupMinCents, h.L), max: money(cat.topupMaxCents, h.L) });
-      if (amount === null || amount < cat.topupMinCents || amount > cat.topupMaxCents) return creditPage(req, reply, h, 422, amountText, invalidAmount());
+      if (amount === null || amount < cat.topupMinCents || amount > cat.topupMaxCents) return creditPage(req, reply, h, 422, amountText, invalidAmount(), method);
       // R15: the billing data first, then back here with the amount typed.
       if (!(await kit.hasBillingProfile(h))) return reply.redirect(billingFirst(`/credit?amount=${encodeURIComponent(amountText)}`), 303);
       return submitOnce(
@@ -73,9 +88,12 @@ ${st.transactions.length === 0
         req,
         reply,
         h,
-        async () => goTo(kit.checkoutLocation(await startTopup(ctx, gateway, h.auth.customerId, amount, null))),
+        async () => {
+          const topup = await startTopup(ctx, gateway, h.auth.customerId, amount, null, method);
+          return goTo(method === 'bank_transfer' ? `/credit/topups/${encodeURIComponent(topup.id)}` : kit.checkoutLocation(topup));
+        },
         async (rq, rp, hh, error) => {
-          if (error.code === 'validation_failed') return creditPage(rq, rp, hh, 422, amountText, invalidAmount());
+          if (error.code === 'validation_failed') return creditPage(rq, rp, hh, 422, amountText, invalidAmount(), method);
           throw refusalError(error);
         },
       );
@@ -95,6 +113,22 @@ ${st.transactions.length === 0
           ? html`<p>${tr(L, 'topupInvoice')} <a href="/fatture/${encodeURIComponent(t.invoice_id)}/pdf" download>${tr(L, 'topupInvoicePdf')}</a></p>`
           : '';
         outcome = html`<p class="notice" role="status">${tr(L, 'topupSucceeded', { amount: money(t.amount_cents, L), charge: money(t.charge_cents, L) })}</p>${invoice}`;
+      } else if (t.status === 'expired') {
+        outcome = html`<p class="error" role="alert">${tr(L, 'topupExpired', { date: day(t.bank_expires_on!, L) })}</p>
+<p><a href="/credit">${tr(L, 'tryAgain')}</a></p>`;
+      } else if (t.method === 'bank_transfer' && t.bank_reference) {
+        // R17: what the holder types at their bank; the causale carries the reference first.
+        const account = bankAccountOf(ctx);
+        outcome = html`<h2>${tr(L, 'transferTitle')}</h2>
+<p>${tr(L, 'transferIntro')}</p>
+<dl class="facts">
+  <div><dt>${tr(L, 'transferIban')}</dt><dd><code>${account?.iban ?? ''}</code></dd></div>
+  <div><dt>${tr(L, 'transferBeneficiary')}</dt><dd>${account?.beneficiary ?? ''}</dd></div>
+  <div><dt>${tr(L, 'transferCausale')}</dt><dd><code>${bankCausale(t.bank_reference)}</code></dd></div>
+  <div><dt>${tr(L, 'transferAmount')}</dt><dd><strong>${money(t.charge_cents, L)}</strong></dd></div>
+  <div><dt>${tr(L, 'transferBy')}</dt><dd>${day(t.bank_expires_on!, L)}</dd></div>
+</dl>
+<p role="status">${tr(L, 'transferWaiting')}</p>`;
       } else if (t.status === 'failed') {
         const reasonKey = (t.failure_code === 'card_declined' || t.failure_code === 'insufficient_funds' ? `reason_${t.failure_code}` : 'reason_other') as Key;
         outcome = html`<p class="error" role="alert">${tr(L, 'topupFailed', { reason: tr(L, reasonKey) })}</p>
