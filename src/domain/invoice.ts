@@ -7,6 +7,9 @@ import { toLatin1 } from './latin1.ts';
 
 /** DECISIONS.md: a top-up invoice is an ordinary invoice (TD01), not an advance (TD02). */
 export const DOCUMENT_TYPE = 'TD01';
+/** R17: a credit note (nota di credito), correcting an invoice it cites. */
+export const CREDIT_NOTE_TYPE = 'TD04';
+export const CREDIT_NOTE_LINE_DESCRIPTION = 'Storno della ricarica del credito prepagato per i servizi PEC (rimborso)';
 /** The one line of every invoice: what the money buys. */
 export const LINE_DESCRIPTION = 'Ricarica del credito prepagato per i servizi PEC';
 
@@ -96,6 +99,8 @@ export interface InvoiceDocument {
   seller: Seller;
   /** The payment it documents: paid by card, on the invoice's own date. */
   paymentReference: string;
+  /** R17: a credit note's invoice (DatiFattureCollegate); null on invoices. */
+  related?: { number: string; issuedOn: string } | null;
 }
 
 /** The number as printed: the year and the year's sequence, e.g. 2026/000042 (sorts as it counts). */

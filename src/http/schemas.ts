@@ -122,6 +122,23 @@ export const Topup = Type.Object({
   settledOrderIds: Type.Array(Type.String()),
   createdAt: Instant,
   invoiceId: Nullable(Type.String({ description: 'R15: the invoice of a succeeded top-up' })),
+  refundedCents: Type.Integer({ description: 'R17: net refunded (pending or done)' }),
+  dispute: Nullable(Type.Union([Type.Literal('opened'), Type.Literal('won'), Type.Literal('lost')], { description: 'R17: its charge-back, if any' })),
+  paidAt: Nullable(Instant),
+});
+
+/** R17: money given back to the card. */
+export const Refund = Type.Object({
+  id: Type.String(),
+  topupId: Type.String(),
+  amountCents: Type.Integer({ description: 'net credit refunded' }),
+  vatCents: Type.Integer(),
+  chargeCents: Type.Integer({ description: 'back to the card' }),
+  kind: Type.Union([Type.Literal('refund'), Type.Literal('withdrawal'), Type.Literal('closing')]),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  reason: Type.String(),
+  creditNoteId: Nullable(Type.String({ description: 'the credit note (TD04) once succeeded' })),
+  createdAt: Instant,
 });
 
 export const DailySummary = Type.Object({
@@ -201,6 +218,9 @@ export const TopupBody = Type.Object(
   strict,
 );
 export const EmptyBody = Type.Union([Type.Object({}, strict), Type.Null()]);
+// A missing or empty reason is 422 reason_required (the service checks it), not a schema error.
+export const RefundBody = Type.Object({ amountCents: Type.Integer(), reason: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
+export const ClosingRefundBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
 export const NewCustomerBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -294,6 +314,7 @@ export const Invoice = Type.Object({
   totalCents: Type.Integer(),
   vatRatePercent: Type.Number(),
   topupId: Type.String(),
+  relatedInvoiceId: Nullable(Type.String({ description: "R17: a credit note's invoice" })),
   fileName: Type.String(),
   sdiStatus: SdiStatus,
   sdiMessage: Nullable(Type.String()),

@@ -3,7 +3,7 @@
 // text passes through `text()`, which escapes XML and brings it into the schema's Latin-1 range.
 import type { BillingProfile } from '../domain/billing-profile.ts';
 import { NO_SDI_CODE } from '../domain/billing-profile.ts';
-import { decimalAmount, LINE_DESCRIPTION, progressive, ratePercent, transmitterOf, type InvoiceDocument, type SellerAddress } from '../domain/invoice.ts';
+import { CREDIT_NOTE_LINE_DESCRIPTION, decimalAmount, LINE_DESCRIPTION, progressive, ratePercent, transmitterOf, type InvoiceDocument, type SellerAddress } from '../domain/invoice.ts';
 import { toLatin1 } from '../domain/latin1.ts';
 
 export const FATTURAPA_NAMESPACE = 'http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2';
@@ -66,6 +66,11 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
   const transmitter = transmitterOf(seller);
   const usesPec = buyer.sdiPec !== null && buyer.sdiCode === NO_SDI_CODE;
   const rate = ratePercent(doc.vatRateBasisPoints);
+  // R17: a credit note cites the invoice it corrects and gives no payment terms (money goes back).
+  const related = doc.related ?? null;
+  const causale = related
+    ? `Nota di credito a storno della fattura n. ${related.number} del ${related.issuedOn} (rimborso sulla carta, rif. ${doc.paymentReference})`
+    : `Pagata con carta di pagamento il ${doc.issuedOn} (rif. ${doc.paymentReference})`;
   const header = el(
     'FatturaElettronicaHeader',
     el(
@@ -100,15 +105,16 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
         leaf('Data', doc.issuedOn),
         leaf('Numero', escapeXml(doc.number)),
         leaf('ImportoTotaleDocumento', decimalAmount(doc.totalCents)),
-        leaf('Causale', text(`Pagata con carta di pagamento il ${doc.issuedOn} (rif. ${doc.paymentReference})`, 200)),
+        leaf('Causale', text(causale, 200)),
       ),
+      related ? el('DatiFattureCollegate', leaf('IdDocumento', escapeXml(related.number)), leaf('Data', related.issuedOn)) : null,
     ),
     el(
       'DatiBeniServizi',
       el(
         'DettaglioLinee',
         leaf('NumeroLinea', '1'),
-        leaf('Descrizione', text(LINE_DESCRIPTION, 1000)),
+        leaf('Descrizione', text(related ? CREDIT_NOTE_LINE_DESCRIPTION : LINE_DESCRIPTION, 1000)),
         leaf('Quantita', '1.00'),
         leaf('PrezzoUnitario', decimalAmount(doc.netCents)),
         leaf('PrezzoTotale', decimalAmount(doc.netCents)),
@@ -122,11 +128,13 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
         leaf('EsigibilitaIVA', 'I'),
       ),
     ),
-    el(
-      'DatiPagamento',
-      leaf('CondizioniPagamento', FULL_PAYMENT),
-      el('DettaglioPagamento', leaf('ModalitaPagamento', CARD_PAYMENT), leaf('DataScadenzaPagamento', doc.issuedOn), leaf('ImportoPagamento', decimalAmount(doc.totalCents))),
-    ),
+    related
+      ? null
+      : el(
+          'DatiPagamento',
+          leaf('CondizioniPagamento', FULL_PAYMENT),
+          el('DettaglioPagamento', leaf('ModalitaPagamento', CARD_PAYMENT), leaf('DataScadenzaPagamento', doc.issuedOn), leaf('ImportoPagamento', decimalAmount(doc.totalCents))),
+        ),
   );
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +

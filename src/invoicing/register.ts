@@ -4,7 +4,7 @@
 import { Zip, ZipDeflate } from 'fflate';
 import type { Database, Queryable } from '../db/database.ts';
 import { buyerFiscalId, buyerName, type BillingProfile } from '../domain/billing-profile.ts';
-import { decimalAmount, ratePercent } from '../domain/invoice.ts';
+import { CREDIT_NOTE_TYPE, decimalAmount, ratePercent } from '../domain/invoice.ts';
 import { date, startOfDayInRome } from '../domain/calendar.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
 import { invoiceDocument, type InvoiceRow } from '../services/invoices.ts';
@@ -67,7 +67,7 @@ export async function ledgerVatOfMonth(db: Queryable, range: MonthRange): Promis
   return Number(row?.vat ?? 0);
 }
 
-type RegisterRow = Pick<InvoiceRow, 'year' | 'sequence' | 'number' | 'issued_on' | 'net_cents' | 'vat_cents' | 'total_cents' | 'vat_rate_basis_points' | 'sdi_status'> & { buyer: BillingProfile };
+type RegisterRow = Pick<InvoiceRow, 'year' | 'sequence' | 'number' | 'issued_on' | 'document_type' | 'net_cents' | 'vat_cents' | 'total_cents' | 'vat_rate_basis_points' | 'sdi_status'> & { buyer: BillingProfile };
 
 /**
  * The register's lines: one per invoice, then the totals by VAT rate, the month's total, and the
@@ -75,10 +75,13 @@ type RegisterRow = Pick<InvoiceRow, 'year' | 'sequence' | 'number' | 'issued_on'
  */
 export async function* vatRegisterCsv(db: Database, range: MonthRange): AsyncGenerator<string> {
   yield csvLine(REGISTER_HEADER);
-  const byRate = new Map<number, { net: number; vat: number; total: number; count: number }>();
-  for await (const batch of invoicesOfMonth<RegisterRow>(db, range, 'year, sequence, number, issued_on, net_cents, vat_cents, total_cents, vat_rate_basis_points, sdi_status, buyer')) {
+  const byRate = new Map<number, { net: number; vat: number; total: number; count: number; notes: number }>();
+  for await (const batch of invoicesOfMonth<RegisterRow>(db, range, 'year, sequence, number, issued_on, document_type, net_cents, vat_cents, total_cents, vat_rate_basis_points, sdi_status, buyer')) {
     let chunk = '';
-    for (const r of batch) {
+    for (const row of batch) {
+      // R17: a credit note (TD04) is registered with its amounts subtracted.
+      const sign = row.document_type === CREDIT_NOTE_TYPE ? -1 : 1;
+      const r = { ...row, net_cents: sign * row.net_cents, vat_cents: sign * row.vat_cents, total_cents: sign * row.total_cents };
       chunk += csvLine([
         r.number,
         r.issued_on,
@@ -90,21 +93,23 @@ export async function* vatRegisterCsv(db: Database, range: MonthRange): AsyncGen
         decimalAmount(r.total_cents),
         r.sdi_status,
       ]);
-      const sum = byRate.get(r.vat_rate_basis_points) ?? { net: 0, vat: 0, total: 0, count: 0 };
+      const sum = byRate.get(r.vat_rate_basis_points) ?? { net: 0, vat: 0, total: 0, count: 0, notes: 0 };
       sum.net += r.net_cents;
       sum.vat += r.vat_cents;
       sum.total += r.total_cents;
-      sum.count++;
+      if (sign > 0) sum.count++;
+      else sum.notes++;
       byRate.set(r.vat_rate_basis_points, sum);
     }
     yield chunk;
   }
-  let all = { net: 0, vat: 0, total: 0, count: 0 };
+  let all = { net: 0, vat: 0, total: 0, count: 0, notes: 0 };
+  const counted = (s: { count: number; notes: number }) => (s.notes ? `${s.count} fatture, ${s.notes} note di credito` : `${s.count} fatture`);
   for (const [rate, s] of [...byRate].sort((a, b) => a[0] - b[0])) {
-    yield csvLine([`totale aliquota ${ratePercent(rate)}`, '', `${s.count} fatture`, '', decimalAmount(s.net), ratePercent(rate), decimalAmount(s.vat), decimalAmount(s.total), '']);
-    all = { net: all.net + s.net, vat: all.vat + s.vat, total: all.total + s.total, count: all.count + s.count };
+    yield csvLine([`totale aliquota ${ratePercent(rate)}`, '', counted(s), '', decimalAmount(s.net), ratePercent(rate), decimalAmount(s.vat), decimalAmount(s.total), '']);
+    all = { net: all.net + s.net, vat: all.vat + s.vat, total: all.total + s.total, count: all.count + s.count, notes: all.notes + s.notes };
   }
-  yield csvLine(['totale', '', `${all.count} fatture`, '', decimalAmount(all.net), '', decimalAmount(all.vat), decimalAmount(all.total), '']);
+  yield csvLine(['totale', '', counted(all), '', decimalAmount(all.net), '', decimalAmount(all.vat), decimalAmount(all.total), '']);
   yield csvLine(['iva_conto_contabile', '', ACCOUNTS.vatPayable, '', '', '', decimalAmount(await ledgerVatOfMonth(db, range)), '', '']);
 }
 

@@ -18,6 +18,12 @@ export type ErrorCode =
   | 'quote_changed'
   /** R15: no billing data yet, so no card payment. */
   | 'billing_profile_required'
+  /** R17: more than the payment has left or than the balance, a disputed payment, or a mailbox not terminated (closing). */
+  | 'refund_not_allowed'
+  /** R17: past 14 days, a business buyer, or nothing unspent. */
+  | 'withdrawal_not_allowed'
+  /** A staff action without a reason. */
+  | 'reason_required'
   /** Only a rejected invoice can be corrected and sent again (Casella's addition). */
   | 'invoice_not_rejected'
   /** An SdI outcome can be recorded only for an invoice sent and waiting for one (Casella's addition). */

@@ -13,7 +13,8 @@ import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { DomainError, invalid, notFound } from './errors.ts';
 import { settleWaitingOrders } from './orders.ts';
-import { lockWallet, readCustomer, type OrderRow, type TopupRow } from './rows.ts';
+import { payDebtFirst } from './disputes.ts';
+import { lockWallet, readCustomer, TOPUP_MONEY_BACK_COLUMNS, type OrderRow, type TopupRow } from './rows.ts';
 
 export function topupAmountProblem(amount: unknown, ctx: ServiceContext): string | null {
   const { topupMinCents: min, topupMaxCents: max } = ctx.catalogue;
@@ -53,7 +54,7 @@ export async function createTopup(
 
 export async function readTopup(ctx: ServiceContext, customerId: string | null, topupId: string): Promise<TopupRow> {
   const [row] = await ctx.db.query<TopupRow>(
-    `SELECT t.*, i.id AS invoice_id FROM topups t LEFT JOIN invoices i ON i.topup_id = t.id
+    `SELECT t.*, i.id AS invoice_id, ${TOPUP_MONEY_BACK_COLUMNS} FROM topups t LEFT JOIN invoices i ON i.topup_id = t.id AND i.document_type <> 'TD04'
       WHERE t.id = $1 AND ($2::text IS NULL OR t.customer_id = $2)`,
     [
     topupId,
@@ -104,6 +105,8 @@ export async function applyPaymentOutcome(ctx: ServiceContext, n: PaymentOutcome
       topupId: topup.id,
       at: now,
     });
+    // R17: a debt left by a lost charge-back is paid first from the credit just added.
+    const debtPaid = await payDebtFirst(tx, topup.customer_id, topup.amount_cents, now);
     const customer = (await readCustomer(tx, topup.customer_id))!;
     // R15: the invoice's id is known now, so the receipt can link its courtesy copy; the invoice
     // itself is written last (below), to hold its year's counter for as short a time as possible.
@@ -119,7 +122,7 @@ export async function applyPaymentOutcome(ctx: ServiceContext, n: PaymentOutcome
           amountCents: topup.amount_cents,
           vatCents: topup.vat_cents,
           chargeCents: topup.charge_cents,
-          balanceCents: credited.balanceAfterCents,
+          balanceCents: cents(credited.balanceAfterCents - debtPaid),
           creditUrl: `${ctx.publicUrl}/credit`,
           invoicePdfUrl: `${ctx.publicUrl}/fatture/${invoiceId}/pdf`,
         }),
