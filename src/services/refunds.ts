@@ -9,7 +9,7 @@ import type { Queryable, Tx } from '../db/database.ts';
 import { dateInRome } from '../domain/calendar.ts';
 import { DEMO_SELLER } from '../domain/invoice.ts';
 import { cents, type Cents } from '../domain/money.ts';
-import { planClosing, planRefund, planWithdrawal, type PaymentLeft, type RefundAmounts } from '../domain/refund.ts';
+import { planClosing, planRefund, planWithdrawal, WITHDRAWAL_DAYS, type PaymentLeft, type RefundAmounts } from '../domain/refund.ts';
 import type { BillingProfile } from '../domain/billing-profile.ts';
 import { recordTransaction } from '../ledger/journal.ts';
 import { refundCompletePostings, refundReleasePostings, refundReservePostings } from '../ledger/postings.ts';
@@ -283,6 +283,10 @@ export async function completeRefund(ctx: ServiceContext, refundId: string, gate
     const [refund] = await tx.query<RefundRow>('SELECT * FROM refunds WHERE id = $1 FOR UPDATE', [refundId]);
     if (!refund) throw notFound('refund');
     if (refund.status !== 'pending') return refund;
+    // Payment, then wallet: the order every money path locks in (the credit note's foreign key
+    // to the payment would otherwise wait on it while holding the wallet).
+    await tx.query('SELECT id FROM topups WHERE id = $1 FOR UPDATE', [refund.topup_id]);
+    await lockWallet(tx, refund.customer_id);
     await recordTransaction(tx, {
       customerId: refund.customer_id,
       kind: 'refund',
@@ -352,6 +356,7 @@ export async function failRefund(ctx: ServiceContext, refundId: string, failureC
     const [refund] = await tx.query<RefundRow>('SELECT * FROM refunds WHERE id = $1 FOR UPDATE', [refundId]);
     if (!refund) throw notFound('refund');
     if (refund.status !== 'pending') return refund;
+    await tx.query('SELECT id FROM topups WHERE id = $1 FOR UPDATE', [refund.topup_id]);
     await lockWallet(tx, refund.customer_id);
     await recordTransaction(tx, {
       customerId: refund.customer_id,
@@ -389,6 +394,34 @@ export async function recoverPendingRefunds(ctx: ServiceContext, gateway: Paymen
   let finished = 0;
   for (const r of claimed) if ((await driveRefund(ctx, gateway, r)).status !== 'pending') finished++;
   return finished;
+}
+
+/** At most this many recent top-ups are offered for withdrawal (14 days of top-ups, bounded). */
+const WITHDRAWAL_OFFERS_MAX = 50;
+
+/**
+ * R17: the top-ups the holder can withdraw from today, with the refund each would make (the credit
+ * page's `Recedi` buttons). A read: the withdrawal itself checks everything again under locks.
+ */
+export async function withdrawalOffers(ctx: ServiceContext, gateway: PaymentGateway, customerId: string): Promise<{ topup: TopupRow; amounts: RefundAmounts; until: string }[]> {
+  const today = clock.today();
+  const since = new Date(clock.nowMs() - (WITHDRAWAL_DAYS + 2) * 86_400_000);
+  const topups = await ctx.db.query<TopupRow & { buyer: BillingProfile | null; withdrawn: boolean }>(
+    `SELECT t.*, coalesce(i.buyer, (SELECT profile FROM billing_profiles WHERE customer_id = t.customer_id)) AS buyer,
+            EXISTS (SELECT 1 FROM refunds r WHERE r.topup_id = t.id AND r.kind = 'withdrawal' AND r.status <> 'failed') AS withdrawn
+       FROM topups t LEFT JOIN invoices i ON i.topup_id = t.id AND i.document_type <> 'TD04'
+      WHERE t.customer_id = $1 AND t.status = 'succeeded' AND t.gateway = $2 AND t.decided_at >= $3
+      ORDER BY t.decided_at DESC LIMIT $4`,
+    [customerId, gateway.name, since, WITHDRAWAL_OFFERS_MAX],
+  );
+  const balance = await readBalance(ctx.db, customerId);
+  const offers = [];
+  for (const t of topups) {
+    const paidOn = dateInRome(t.decided_at!.getTime());
+    const plan = planWithdrawal(await paymentLeft(ctx.db, t), { buyerIsPerson: t.buyer?.kind === 'person', paidOn, today, balanceCents: balance, withdrawnBefore: t.withdrawn });
+    if (plan.ok) offers.push({ topup: t, amounts: plan.value, until: paidOn.add({ days: WITHDRAWAL_DAYS }).toString() });
+  }
+  return offers;
 }
 
 export async function readRefund(db: Queryable, customerId: string | null, refundId: string): Promise<RefundRow | null> {
