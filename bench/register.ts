@@ -1,4 +1,5 @@
-// `casella bench register --invoices N`: N invoices in one month, made quickly in SQL
+// `casella bench register --invoices N [--credit-notes M]`: N invoices and M credit notes (R17, TD04,
+// default N / 10) in one month, made quickly in SQL
 // (generate_series), numbered in date order as real ones are, then the month's VAT register streamed to nowhere, with its time and the
 // process's peak memory: the register must stay flat however large the month (R15). Runs on
 // DATABASE_URL (a fresh database is advised: it adds N top-ups and invoices) or, without it, on an
@@ -20,10 +21,11 @@ const BUYER = {
 };
 
 export async function runRegisterBench(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { invoices: { type: 'string', default: '1000000' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { invoices: { type: 'string', default: '1000000' }, 'credit-notes': { type: 'string' }, json: { type: 'boolean' } } });
   const count = Number(values.invoices);
-  if (!Number.isInteger(count) || count < 1 || count > invoicesMax) {
-    console.error(`usage: casella bench register --invoices N [--json]   (1 ≤ N ≤ ${invoicesMax}; DATABASE_URL, or an embedded database in a temporary folder)`);
+  const notes = values['credit-notes'] === undefined ? Math.floor(count / 10) : Number(values['credit-notes']);
+  if (!Number.isInteger(count) || count < 1 || count > invoicesMax || !Number.isInteger(notes) || notes < 0 || notes > count) {
+    console.error(`usage: casella bench register --invoices N [--credit-notes M] [--json]   (1 ≤ N ≤ ${invoicesMax}, 0 ≤ M ≤ N; DATABASE_URL, or an embedded database in a temporary folder)`);
     return 2;
   }
   const url = process.env.DATABASE_URL || undefined;
@@ -61,8 +63,23 @@ export async function runRegisterBench(args: string[]): Promise<number> {
       });
       bar.update(`${to}/${count}`);
     }
+    // R17: credit notes, each citing one of the month's invoices, numbered after them by the same counter.
+    for (let from = 1; from <= notes; from += batch) {
+      const to = Math.min(notes, from + batch - 1);
+      await db.query(
+        `INSERT INTO invoices (id, customer_id, topup_id, year, sequence, number, issued_on, document_type, net_cents, vat_cents, total_cents,
+                               vat_rate_basis_points, buyer, seller, transmission_seq, file_name, sdi_status, next_attempt_at, created_at,
+                               related_invoice_id, related_number, related_issued_on)
+         SELECT 'inv_cn_' || $1 || '_' || n, $2, i.topup_id, $5::int, $6::int + $7::int + n, $5::int || '/' || lpad(($6::int + $7::int + n)::text, 7, '0'),
+                greatest(i.issued_on, make_date($5::int, 3, 1 + ((n - 1) * 28 / $8::int))), 'TD04', i.net_cents / 2, i.vat_cents / 2, i.net_cents / 2 + i.vat_cents / 2,
+                2200, i.buyer, i.seller, -($6::int + $7::int + n), 'IT_bench_cn_' || $1 || '_' || n || '.xml', 'delivered', now(), now(), i.id, i.number, i.issued_on
+           FROM generate_series($3::int, $4::int) AS n JOIN invoices i ON i.id = 'inv_' || $1 || '_' || ($6::int + n)`,
+        [`top_bench_${customer}`, customer, from, to, year, start, count, notes],
+      );
+      bar.update(`credit notes ${to}/${notes}`);
+    }
     const madeSeconds = (performance.now() - t0) / 1000;
-    bar.done(`${count} invoices in ${madeSeconds.toFixed(1)} s`);
+    bar.done(`${count} invoices and ${notes} credit notes in ${madeSeconds.toFixed(1)} s`);
 
     // The kernel's high-water mark would count the inserts above; the export's own memory is sampled.
     const mb = (bytes: number) => Math.round(bytes / 1048576);
@@ -83,6 +100,7 @@ export async function runRegisterBench(args: string[]): Promise<number> {
     const result = {
       engine: db.engine,
       invoices: count,
+      creditNotes: notes,
       makeSeconds: Math.round(madeSeconds * 10) / 10,
       registerSeconds: Math.round(seconds * 10) / 10,
       registerLines: lines,
@@ -92,8 +110,9 @@ export async function runRegisterBench(args: string[]): Promise<number> {
       peakRssMbOfProcess: peakRssMb(),
     };
     if (values.json) console.log(JSON.stringify(result));
-    else console.log(`register of ${count} invoices: ${result.registerSeconds} s, ${result.registerMb} MB; RSS ${result.rssMbAtRegisterStart} MB at its start, at most ${result.rssMbMaxDuringRegister} MB while it ran`);
+    else console.log(`register of ${count} invoices and ${notes} credit notes: ${result.registerSeconds} s, ${result.registerMb} MB; RSS ${result.rssMbAtRegisterStart} MB at its start, at most ${result.rssMbMaxDuringRegister} MB while it ran`);
     // Leave no benchmark invoices in a database someone may use.
+    await db.query(`DELETE FROM invoices WHERE customer_id = $1 AND document_type = 'TD04'`, [customer]);
     await db.query('DELETE FROM invoices WHERE customer_id = $1', [customer]);
     await db.query('DELETE FROM topups WHERE customer_id = $1', [customer]);
     await db.query('DELETE FROM customers WHERE id = $1', [customer]);

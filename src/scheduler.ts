@@ -10,9 +10,13 @@ import { startDeliveryLoop, type DeliveryLoop } from './mail/delivery.ts';
 import { checkChangedUsage } from './services/usage.ts';
 import { startSdiLoop, type SdiLoop } from './invoicing/sdi-delivery.ts';
 import { channelOf } from './invoicing/channel-of.ts';
+import { gatewayFor } from './payments/registry.ts';
+import { recoverPendingRefunds } from './services/refunds.ts';
 
 export const DAILY_JOB_LOCK_KEY = 7_300_002;
 const DAY_CHECK_INTERVAL_MS = 60_000;
+/** R17: how often pending refunds left by a crash or an unreachable gateway are driven again. */
+const REFUND_RECOVERY_INTERVAL_MS = 10_000;
 
 export interface SchedulerLogger {
   info(obj: object, msg?: string): void;
@@ -81,9 +85,34 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
     runUsagePass();
   };
 
+  // R17: a refund left pending (a crash between its steps, a gateway that did not answer) is driven
+  // again with the same idempotency key. At start-up every pending one is: no request of this
+  // process can still be driving it.
+  const gateway = gatewayFor(app.config);
+  let refundsRunning: Promise<void> | null = null;
+  const runRefundRecovery = (everyPending: boolean) => {
+    if (stopped || refundsRunning) return;
+    refundsRunning = (async () => {
+      try {
+        const finished = await recoverPendingRefunds(app.ctx, gateway, { everyPending });
+        if (finished > 0) {
+          log.info({ finished }, 'pending refunds finished');
+          delivery?.kick();
+        }
+      } catch (err) {
+        log.error({ err }, 'refund recovery failed');
+      } finally {
+        refundsRunning = null;
+      }
+    })();
+  };
+
   runIfNewDay();
+  runRefundRecovery(true);
   const timer = setInterval(tick, opts.dayCheckIntervalMs ?? DAY_CHECK_INTERVAL_MS);
   timer.unref();
+  const refundTimer = setInterval(() => runRefundRecovery(false), REFUND_RECOVERY_INTERVAL_MS);
+  refundTimer.unref();
 
   return {
     delivery,
@@ -91,7 +120,9 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearInterval(refundTimer);
       await running;
+      await refundsRunning;
       await usageRunning;
       await delivery?.stop();
       await sdi.stop();

@@ -8,6 +8,9 @@ import type { VatTreatment } from './vat.ts';
 
 /** DECISIONS.md: a top-up invoice is an ordinary invoice (TD01), not an advance (TD02). */
 export const DOCUMENT_TYPE = 'TD01';
+/** R17: a credit note (nota di credito), correcting an invoice it cites. */
+export const CREDIT_NOTE_TYPE = 'TD04';
+export const CREDIT_NOTE_LINE_DESCRIPTION = 'Storno della ricarica del credito prepagato per i servizi PEC (rimborso)';
 /** The one line of every invoice: what the money buys. */
 export const LINE_DESCRIPTION = 'Ricarica del credito prepagato per i servizi PEC';
 
@@ -130,6 +133,8 @@ export interface InvoiceDocument {
   /** R15: the day the money was paid (a card's payment, a transfer's receipt), which may precede the invoice's date. */
   paymentDate: string;
   paymentMethod: PaymentMethodKind;
+  /** R17: a credit note's invoice (DatiFattureCollegate); null on invoices. */
+  related?: { number: string; issuedOn: string } | null;
 }
 
 /** How a top-up was paid: by card on the gateway's page, by a saved card, or by bank transfer. */

@@ -43,6 +43,8 @@ export const STATUS: Record<ApiErrorCode, number> = {
   billing_profile_required: 409,
   topup_not_pending: 409,
   amount_mismatch: 409,
+  refund_not_allowed: 409,
+  withdrawal_not_allowed: 409,
   reason_required: 422,
   invoice_not_rejected: 409,
   invoice_not_sent: 409,

@@ -18,7 +18,9 @@ import { changeMailboxPassword } from '../services/password-change.ts';
 import { notFound } from '../services/errors.ts';
 import { csrfOk, requireHolder, sessionOf } from './auth.ts';
 import { ApiError } from './errors.ts';
-import { idempotent } from './idempotency.ts';
+import { idempotent, requestKeyOf } from './idempotency.ts';
+import { listRefunds, refundView, withdrawFromTopup } from '../services/refunds.ts';
+import { readDisputedAndDebt } from '../services/disputes.ts';
 import { DEVICE_COOKIE, SESSION_COOKIE, setLoginCookies } from './cookies.ts';
 import { fromAnotherSite } from './same-origin.ts';
 import * as S from './schemas.ts';
@@ -65,10 +67,13 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
     const h = s.withTypeProvider<TypeBoxTypeProvider>();
     const auth = S.errors(401, 403);
 
-    h.get('/api/me', { schema: { tags, response: { 200: Type.Object({ customer: S.Customer, csrfToken: Type.String(), credit: Type.Object({ balanceCents: Type.Integer(), currency: Type.Literal('EUR') }) }), ...auth } } }, async (req) => {
+    const MeCredit = Type.Object({ balanceCents: Type.Integer(), currency: Type.Literal('EUR'), disputedCents: Type.Integer(), debtCents: Type.Integer() });
+    h.get('/api/me', { schema: { tags, response: { 200: Type.Object({ customer: S.Customer, csrfToken: Type.String(), credit: MeCredit }), ...auth } } }, async (req) => {
       const { customerId, csrfToken } = holderOf(req);
       const customer = (await readCustomer(ctx.db, customerId))!;
-      return { customer: customerView(customer), csrfToken, credit: { balanceCents: await readBalance(ctx.db, customerId), currency: 'EUR' as const } };
+      // R17: frozen credit and debt are shown apart from what can be spent.
+      const [balanceCents, held] = await Promise.all([readBalance(ctx.db, customerId), readDisputedAndDebt(ctx.db, customerId)]);
+      return { customer: customerView(customer), csrfToken, credit: { balanceCents, currency: 'EUR' as const, ...held } };
     });
 
     // The password of the mailbox the session logged in with; the other sessions of the holder end.
@@ -161,5 +166,18 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
       const t = await readTopup(ctx, holderOf(req).customerId, req.params.id);
       return { topup: topupView(t, gateway.checkoutUrl(t), bankAccountOf(ctx)) };
     });
+
+    // R17: the consumer's withdrawal (Codice del Consumo art. 52) and the holder's refunds.
+    h.post(
+      '/api/credit/topups/:id/withdrawal',
+      { schema: { tags, params: S.IdParams, body: Type.Optional(S.EmptyBody), response: { 201: Type.Object({ refund: S.Refund }), ...S.errors(401, 403, 404, 409, 422) } } },
+      async (req, reply) => {
+        const refund = await withdrawFromTopup(ctx, gateway, holderOf(req).customerId, req.params.id, requestKeyOf(req, scopeOf(req)));
+        return reply.code(201).send({ refund: refundView(refund) });
+      },
+    );
+    h.get('/api/refunds', { schema: { tags, response: { 200: Type.Object({ refunds: Type.Array(S.Refund) }), ...auth } } }, async (req) => ({
+      refunds: (await listRefunds(ctx.db, holderOf(req).customerId)).map(refundView),
+    }));
   });
 }

@@ -46,6 +46,22 @@ export async function idempotent(app: App, req: FastifyRequest, reply: FastifyRe
 }
 
 /**
+ * The request's Idempotency-Key and hash, for effects that cannot share one transaction with the
+ * stored answer (R17 refunds call the gateway between two transactions): the service keeps the key
+ * on what it creates and a retry finds it there.
+ */
+export function requestKeyOf(req: FastifyRequest, scope: string): { scope: string; key: string; hash: string } | null {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return null;
+  const key = Array.isArray(raw) ? raw[0] ?? '' : raw;
+  if (key.length < 1 || key.length > KEY_LENGTH_MAX) {
+    throw new ApiError('validation_failed', 'Idempotency-Key must be 1 to 255 characters', { 'Idempotency-Key': 'length' });
+  }
+  const hash = createHash('sha256').update(`${req.method} ${req.routeOptions.url} ${req.url} ${canonical(req.body)}`).digest('base64url');
+  return { scope, key, hash };
+}
+
+/**
  * The answer of the request named by (scope, key): the stored one when the key was answered before
  * (`replayed`), else what `run` answers now, stored with its effect in one transaction. Throws
  * idempotency_conflict when the key was used for a request of another hash.

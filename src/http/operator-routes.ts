@@ -16,15 +16,18 @@ import { verifyLedger } from '../ledger/verify.ts';
 import { clock } from '../clock.ts';
 import { operatorActor, requireOperator } from './auth.ts';
 import { ApiError } from './errors.ts';
-import { idempotent } from './idempotency.ts';
+import { idempotent, requestKeyOf } from './idempotency.ts';
+import type { PaymentGateway } from '../payments/gateway.ts';
+import { closeAccountRefund, listRefunds, refundPayment, refundView } from '../services/refunds.ts';
 import * as S from './schemas.ts';
 
 export interface OperatorRouteOptions {
   app: App;
+  gateway: PaymentGateway;
 }
 
 export async function operatorRoutes(server: FastifyInstance, opts: OperatorRouteOptions) {
-  const { app } = opts;
+  const { app, gateway } = opts;
   const ctx = app.ctx;
   server.addHook('onRequest', requireOperator(app));
   const r = server.withTypeProvider<TypeBoxTypeProvider>();
@@ -103,6 +106,29 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
         const t = await recordBankTransfer(ctx, operatorActor(req), req.body);
         return { status: 201, body: { topup: topupView(t, null, bankAccountOf(ctx)) } };
       }),
+  );
+
+  // R17: refunds through the gateway that took the payment, each with its credit note.
+  const refundCreated = { 201: Type.Object({ refund: S.Refund }), ...S.errors(401, 404, 409, 422) };
+  r.post('/api/admin/topups/:id/refunds', { schema: { tags, security, params: S.IdParams, body: S.RefundBody, response: refundCreated } }, async (req, reply) => {
+    const refund = await refundPayment(ctx, gateway, operatorActor(req), req.params.id, req.body.amountCents, req.body.reason, requestKeyOf(req, scopeOf(req.operator!.id)));
+    return reply.code(201).send({ refund: refundView(refund) });
+  });
+  r.post(
+    '/api/admin/customers/:id/closing-refund',
+    { schema: { tags, security, params: S.IdParams, body: S.ClosingRefundBody, response: { 201: Type.Object({ refunds: Type.Array(S.Refund) }), ...S.errors(401, 404, 409, 422) } } },
+    async (req, reply) => {
+      const refunds = await closeAccountRefund(ctx, gateway, operatorActor(req), req.params.id, req.body.reason);
+      return reply.code(201).send({ refunds: refunds.map(refundView) });
+    },
+  );
+  r.get(
+    '/api/admin/customers/:id/refunds',
+    { schema: { tags, security, params: S.IdParams, response: { 200: Type.Object({ refunds: Type.Array(S.Refund) }), ...S.errors(401, 404) } } },
+    async (req) => {
+      if (!(await readCustomer(ctx.db, req.params.id))) throw notFound('customer');
+      return { refunds: (await listRefunds(ctx.db, req.params.id)).map(refundView) };
+    },
   );
 
   r.post(

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import { clock } from '../clock.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
-import { decideCard, TEST_SIGNATURE_HEADER, testNotification } from '../payments/test-gateway.ts';
+import { decideCard, TEST_SIGNATURE_HEADER, testDisputeNotification, testNotification } from '../payments/test-gateway.ts';
+import { applyDispute } from '../services/disputes.ts';
 import { applyPaymentOutcome, readTopup } from '../services/topups.ts';
 import { DomainError } from '../services/errors.ts';
 import type { TopupRow } from '../services/rows.ts';
@@ -76,6 +77,11 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
         return sendError(reply, 'invalid_signature', 'The notification could not be verified');
       }
       if (reading.kind === 'ignored') return reply.send({ received: true, result: 'ignored' });
+      if (reading.kind === 'dispute') {
+        const applied = await applyDispute(app.ctx, reading.dispute);
+        req.log.info({ gateway: gateway.name, topupId: reading.dispute.topupId, status: reading.dispute.status, result: applied.result }, 'dispute notification');
+        return reply.send({ received: true, result: applied.result });
+      }
       const applied = await applyPaymentOutcome(app.ctx, reading.outcome);
       req.log.info({ gateway: gateway.name, topupId: reading.outcome.topupId, result: applied.result }, 'payment notification');
       return reply.send({ received: true, result: applied.result });
@@ -101,6 +107,32 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
     const [row] = await app.ctx.db.query<{ locale: Locale }>('SELECT locale FROM customers WHERE id = $1', [t.customer_id]);
     return row?.locale ?? 'it';
   };
+
+  // R17: what a card network's charge-back makes the gateway do: a signed dispute notification to
+  // the webhook; 204 once Casella has taken it.
+  server.post<{ Body: unknown }>('/test-gateway/disputes', { schema: { hide: true } }, async (req, reply) => {
+    const b = (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
+    const fields: Record<string, string> = {};
+    if (typeof b.topupId !== 'string' || b.topupId.length < 1 || b.topupId.length > 100) fields.topupId = 'must be a top-up id';
+    if (b.status !== 'opened' && b.status !== 'won' && b.status !== 'lost') fields.status = 'must be opened, won or lost';
+    const unknown = Object.keys(b).filter((k) => k !== 'topupId' && k !== 'status');
+    for (const k of unknown) fields[k] = 'is not a known field';
+    if (Object.keys(fields).length) return sendError(reply, 'validation_failed', 'The dispute is not valid', fields);
+    if (!(await topupFor(b.topupId as string))) return sendError(reply, 'not_found', 'No such top-up');
+    const n = testDisputeNotification(app.config.testGatewaySecret, { topupId: b.topupId as string, status: b.status as 'opened' | 'won' | 'lost' }, Math.floor(clock.wallMs() / 1000));
+    const res = await fetch(`${ownBaseUrl(server)}/api/payments/webhook/test`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [TEST_SIGNATURE_HEADER]: n.signature },
+      body: n.body,
+      signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
+    });
+    const answer = (await res.json().catch(() => null)) as { result?: string } | null;
+    if (!res.ok || answer?.result === 'unknown_topup') {
+      req.log.error({ status: res.status, topupId: b.topupId }, 'test gateway dispute notification refused');
+      return sendError(reply, 'not_found', 'No paid top-up with that id took the dispute');
+    }
+    return reply.code(204).send();
+  });
 
   server.get<{ Params: { id: string } }>('/test-gateway/checkout/:id', { schema: { hide: true } }, async (req, reply) => {
     const t = await topupFor(req.params.id);

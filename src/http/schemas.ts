@@ -140,6 +140,22 @@ export const Topup = Type.Object({
       expiresOn: Nullable(DateString),
     }),
   ),
+  refundedCents: Type.Integer({ description: 'R17: net refunded (pending or done)' }),
+  dispute: Nullable(Type.Union([Type.Literal('opened'), Type.Literal('won'), Type.Literal('lost')], { description: 'R17: its charge-back, if any' })),
+});
+
+/** R17: money given back to the card. */
+export const Refund = Type.Object({
+  id: Type.String(),
+  topupId: Type.String(),
+  amountCents: Type.Integer({ description: 'net credit refunded' }),
+  vatCents: Type.Integer(),
+  chargeCents: Type.Integer({ description: 'back to the card' }),
+  kind: Type.Union([Type.Literal('refund'), Type.Literal('withdrawal'), Type.Literal('closing')]),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  reason: Type.String(),
+  creditNoteId: Nullable(Type.String({ description: 'the credit note (TD04) once succeeded' })),
+  createdAt: Instant,
 });
 /** R17: an operator records a bank transfer received. */
 export const BankTransferBody = Type.Object(
@@ -229,6 +245,9 @@ export const TopupBody = Type.Object(
   strict,
 );
 export const EmptyBody = Type.Union([Type.Object({}, strict), Type.Null()]);
+// A missing or empty reason is 422 reason_required (the service checks it), not a schema error.
+export const RefundBody = Type.Object({ amountCents: Type.Integer(), reason: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
+export const ClosingRefundBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
 export const NewCustomerBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -328,6 +347,7 @@ export const Invoice = Type.Object({
   paymentDate: DateString,
   paymentMethod: PaymentMethodKind,
   topupId: Type.String(),
+  relatedInvoiceId: Nullable(Type.String({ description: "R17: a credit note's invoice" })),
   fileName: Type.String(),
   sdiStatus: SdiStatus,
   sdiMessage: Nullable(Type.String()),

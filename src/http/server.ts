@@ -123,7 +123,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(holderRoutes, { app, gateway });
   await server.register(twoStepRoutes, { app });
   await server.register(profileRoutes, { app });
-  await server.register(operatorRoutes, { app });
+  await server.register(operatorRoutes, { app, gateway });
   await server.register(invoiceRoutes, { app });
   await server.register(invoiceAdminRoutes, { app });
   await server.register(paymentRoutes, { app, gateway });

@@ -3,7 +3,7 @@
 // text passes through `text()`, which escapes XML and brings it into the schema's Latin-1 range.
 import type { BillingProfile } from '../domain/billing-profile.ts';
 import { NO_SDI_CODE } from '../domain/billing-profile.ts';
-import { decimalAmount, LINE_DESCRIPTION, progressive, ratePercent, transmitterOf, type InvoiceDocument, type PaymentMethodKind, type SellerAddress } from '../domain/invoice.ts';
+import { CREDIT_NOTE_LINE_DESCRIPTION, decimalAmount, LINE_DESCRIPTION, progressive, ratePercent, transmitterOf, type InvoiceDocument, type PaymentMethodKind, type SellerAddress } from '../domain/invoice.ts';
 import { termsOf } from '../domain/vat.ts';
 import { toLatin1 } from '../domain/latin1.ts';
 
@@ -88,6 +88,11 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
   const rate = ratePercent(terms.rateBasisPoints);
   // R16: without Italian VAT the lines carry rate 0, Natura N2.1 and the article (art. 21 c. 6-bis).
   const natura = terms.natura ? leaf('Natura', terms.natura) : null;
+  // R17: a credit note cites the invoice it corrects and gives no payment terms (money goes back).
+  const related = doc.related ?? null;
+  const causale = related
+    ? `Nota di credito a storno della fattura n. ${related.number} del ${related.issuedOn} (rimborso sulla carta, rif. ${doc.paymentReference})`
+    : `Pagata con ${PAID_WITH[doc.paymentMethod]} il ${doc.paymentDate} (rif. ${doc.paymentReference})`;
   const header = el(
     'FatturaElettronicaHeader',
     el(
@@ -124,16 +129,17 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
         leaf('Numero', escapeXml(doc.number)),
         leaf('ImportoTotaleDocumento', decimalAmount(doc.totalCents)),
         // R15: the day the money was paid, which may be before the invoice's date (a payment notified after midnight).
-        leaf('Causale', text(`Pagata con ${PAID_WITH[doc.paymentMethod]} il ${doc.paymentDate} (rif. ${doc.paymentReference})`, 200)),
+        leaf('Causale', text(causale, 200)),
         terms.legalNote ? leaf('Causale', text(terms.legalNote, 200)) : null,
       ),
+      related ? el('DatiFattureCollegate', leaf('IdDocumento', escapeXml(related.number)), leaf('Data', related.issuedOn)) : null,
     ),
     el(
       'DatiBeniServizi',
       el(
         'DettaglioLinee',
         leaf('NumeroLinea', '1'),
-        leaf('Descrizione', text(LINE_DESCRIPTION, 1000)),
+        leaf('Descrizione', text(related ? CREDIT_NOTE_LINE_DESCRIPTION : LINE_DESCRIPTION, 1000)),
         leaf('Quantita', '1.00'),
         leaf('PrezzoUnitario', decimalAmount(doc.netCents)),
         leaf('PrezzoTotale', decimalAmount(doc.netCents)),
@@ -150,17 +156,19 @@ export function fatturaPaXml(doc: InvoiceDocument, transmissionSeq: number): str
         terms.legalNote ? leaf('RiferimentoNormativo', text(terms.legalNote, 100)) : null,
       ),
     ),
-    el(
-      'DatiPagamento',
-      leaf('CondizioniPagamento', FULL_PAYMENT),
-      el(
-        'DettaglioPagamento',
-        leaf('ModalitaPagamento', PAYMENT_MODE[doc.paymentMethod]),
-        leaf('DataRiferimentoTerminiPagamento', doc.paymentDate),
-        leaf('DataScadenzaPagamento', doc.paymentDate),
-        leaf('ImportoPagamento', decimalAmount(doc.totalCents)),
-      ),
-    ),
+    related
+      ? null
+      : el(
+          'DatiPagamento',
+          leaf('CondizioniPagamento', FULL_PAYMENT),
+          el(
+            'DettaglioPagamento',
+            leaf('ModalitaPagamento', PAYMENT_MODE[doc.paymentMethod]),
+            leaf('DataRiferimentoTerminiPagamento', doc.paymentDate),
+            leaf('DataScadenzaPagamento', doc.paymentDate),
+            leaf('ImportoPagamento', decimalAmount(doc.totalCents)),
+          ),
+        ),
   );
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +

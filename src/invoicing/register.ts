@@ -4,7 +4,7 @@
 import { Zip, ZipDeflate } from 'fflate';
 import type { Database, Queryable } from '../db/database.ts';
 import { buyerFiscalId, buyerName, type BillingProfile } from '../domain/billing-profile.ts';
-import { decimalAmount, ratePercent } from '../domain/invoice.ts';
+import { CREDIT_NOTE_TYPE, decimalAmount, ratePercent } from '../domain/invoice.ts';
 import { NATURA_NOT_SUBJECT_7_TER, type VatTreatment } from '../domain/vat.ts';
 import { date, parseInputDate, startOfDayInRome } from '../domain/calendar.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
@@ -105,7 +105,7 @@ export async function ledgerVatOfMonth(db: Queryable, range: MonthRange): Promis
   return byKey;
 }
 
-type RegisterRow = Pick<InvoiceRow, 'year' | 'sequence' | 'number' | 'issued_on' | 'net_cents' | 'vat_cents' | 'total_cents' | 'vat_rate_basis_points' | 'sdi_status' | 'vat_treatment' | 'natura' | 'payment_date'> & { buyer: BillingProfile };
+type RegisterRow = Pick<InvoiceRow, 'year' | 'sequence' | 'number' | 'issued_on' | 'document_type' | 'net_cents' | 'vat_cents' | 'total_cents' | 'vat_rate_basis_points' | 'sdi_status' | 'vat_treatment' | 'natura' | 'payment_date'> & { buyer: BillingProfile };
 
 /**
  * The register's lines: one per invoice, then the totals by VAT rate and by Natura, the month's
@@ -114,11 +114,14 @@ type RegisterRow = Pick<InvoiceRow, 'year' | 'sequence' | 'number' | 'issued_on'
  */
 export async function* vatRegisterCsv(db: Database, range: MonthRange): AsyncGenerator<string> {
   yield csvLine(REGISTER_HEADER);
-  const byKey = new Map<VatKey, { net: number; vat: number; total: number; count: number }>();
-  const columns = 'year, sequence, number, issued_on, net_cents, vat_cents, total_cents, vat_rate_basis_points, sdi_status, vat_treatment, natura, payment_date, buyer';
+  const byKey = new Map<VatKey, { net: number; vat: number; total: number; count: number; notes: number }>();
+  const columns = 'year, sequence, number, issued_on, document_type, net_cents, vat_cents, total_cents, vat_rate_basis_points, sdi_status, vat_treatment, natura, payment_date, buyer';
   for await (const batch of invoicesOfMonth<RegisterRow>(db, range, columns)) {
     let chunk = '';
-    for (const r of batch) {
+    for (const row of batch) {
+      // R17: a credit note (TD04) is registered with its amounts subtracted.
+      const sign = row.document_type === CREDIT_NOTE_TYPE ? -1 : 1;
+      const r = { ...row, net_cents: sign * row.net_cents, vat_cents: sign * row.vat_cents, total_cents: sign * row.total_cents };
       chunk += csvLine([
         r.number,
         r.issued_on,
@@ -133,25 +136,28 @@ export async function* vatRegisterCsv(db: Database, range: MonthRange): AsyncGen
         r.payment_date ?? r.issued_on,
       ]);
       const key = vatKey(r.vat_treatment, r.vat_rate_basis_points);
-      const sum = byKey.get(key) ?? { net: 0, vat: 0, total: 0, count: 0 };
+      const sum = byKey.get(key) ?? { net: 0, vat: 0, total: 0, count: 0, notes: 0 };
       sum.net += r.net_cents;
       sum.vat += r.vat_cents;
       sum.total += r.total_cents;
-      sum.count++;
+      // R17: credit notes are counted apart from invoices.
+      if (sign > 0) sum.count++;
+      else sum.notes++;
       byKey.set(key, sum);
     }
     yield chunk;
   }
-  let all = { net: 0, vat: 0, total: 0, count: 0 };
+  let all = { net: 0, vat: 0, total: 0, count: 0, notes: 0 };
+  const counted = (s: { count: number; notes: number }) => (s.notes ? `${s.count} fatture, ${s.notes} note di credito` : `${s.count} fatture`);
   const keys = [...byKey.keys()].sort(vatKeyOrder);
   for (const key of keys) {
     const s = byKey.get(key)!;
     const [treatment, rate] = key.split(':') as [VatTreatment, string];
     const natura = treatment === 'standard' ? '' : NATURA_NOT_SUBJECT_7_TER;
-    yield csvLine([`totale ${vatKeyLabel(key)}`, '', `${s.count} fatture`, '', decimalAmount(s.net), ratePercent(Number(rate)), decimalAmount(s.vat), decimalAmount(s.total), '', natura, '']);
-    all = { net: all.net + s.net, vat: all.vat + s.vat, total: all.total + s.total, count: all.count + s.count };
+    yield csvLine([`totale ${vatKeyLabel(key)}`, '', counted(s), '', decimalAmount(s.net), ratePercent(Number(rate)), decimalAmount(s.vat), decimalAmount(s.total), '', natura, '']);
+    all = { net: all.net + s.net, vat: all.vat + s.vat, total: all.total + s.total, count: all.count + s.count, notes: all.notes + s.notes };
   }
-  yield csvLine(['totale', '', `${all.count} fatture`, '', decimalAmount(all.net), '', decimalAmount(all.vat), decimalAmount(all.total), '', '', '']);
+  yield csvLine(['totale', '', counted(all), '', decimalAmount(all.net), '', decimalAmount(all.vat), decimalAmount(all.total), '', '', '']);
   const ledger = await ledgerVatOfMonth(db, range);
   const ledgerAll = [...ledger.values()].reduce((a, b) => a + b, 0);
   yield csvLine(['iva_conto_contabile', '', ACCOUNTS.vatPayable, '', '', '', decimalAmount(ledgerAll), '', '', '', '']);

@@ -6,7 +6,7 @@ import { SqlParams } from '../db/sql-params.ts';
 import { chargePostings, walletDelta, type Posting } from './postings.ts';
 import { ledgerText, type LedgerText } from '../i18n/ledger-text.ts';
 
-export type TransactionKind = 'topup' | 'purchase' | 'renewal' | 'adjustment' | 'refund';
+export type TransactionKind = 'topup' | 'purchase' | 'renewal' | 'adjustment' | 'refund' | 'dispute' | 'debt';
 
 export interface JournalEntry {
   customerId: string;
@@ -17,6 +17,8 @@ export interface JournalEntry {
   orderId?: string | null;
   mailboxId?: string | null;
   topupId?: string | null;
+  /** R17: the refund this row is a step of (asked, then completed or released). */
+  refundId?: string | null;
   at: Date;
 }
 
@@ -45,10 +47,10 @@ export function journalCtes(p: SqlParams, e: JournalEntry): { ctes: string; id: 
        UPDATE wallets SET balance_cents = balance_cents + ${amount}, updated_at = ${at} WHERE customer_id = ${customer} RETURNING balance_cents
      ), ${JOURNAL_TXN} AS (
        INSERT INTO ledger_transactions (id, customer_id, kind, wallet_amount_cents, balance_after_cents, description, description_params,
-         order_id, mailbox_id, topup_id, created_at)
+         order_id, mailbox_id, topup_id, refund_id, created_at)
        SELECT ${p.add(id)}, ${customer}, ${p.add(e.kind)}, ${amount}, w.balance_cents, ${p.add(ledgerText(e.text, 'it'))},
               ${p.add(JSON.stringify(e.text))}::jsonb, ${p.add(e.orderId ?? null)},
-              ${p.add(e.mailboxId ?? null)}, ${p.add(e.topupId ?? null)}, ${at} FROM journal_wallet w
+              ${p.add(e.mailboxId ?? null)}, ${p.add(e.topupId ?? null)}, ${p.add(e.refundId ?? null)}, ${at} FROM journal_wallet w
        RETURNING id, balance_after_cents
      ), journal_postings AS (
        INSERT INTO ledger_postings (transaction_id, account, amount_cents)

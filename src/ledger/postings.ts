@@ -11,7 +11,13 @@ export const ACCOUNTS = {
   revenueMailbox: 'revenue:mailbox' as Account,
   revenueExtraSpace: 'revenue:extra_inbox_space' as Account,
   adjustments: 'adjustments' as Account,
+  /** R17: net of refunds taken from wallets and not yet confirmed by the gateway. */
+  refundsPending: 'refunds_pending' as Account,
 };
+/** R17: credit frozen by an open charge-back, per holder (not spendable). */
+export const disputedAccount = (customerId: string): Account => `disputed:${customerId}` as Account;
+/** R17: what a lost charge-back left the holder owing, per holder (negative: owed to us). */
+export const debtAccount = (customerId: string): Account => `debt:${customerId}` as Account;
 
 export interface Posting {
   account: Account;
@@ -49,6 +55,54 @@ export const adjustmentPostings = (customerId: string, amount: Cents): Posting[]
   balanced([
     { account: walletAccount(customerId), amountCents: amount },
     { account: ACCOUNTS.adjustments, amountCents: cents(-amount) },
+  ]);
+
+/** R17: a refund asked for: its net leaves the wallet at once, held until the gateway answers. */
+export const refundReservePostings = (customerId: string, net: Cents): Posting[] =>
+  balanced([
+    { account: walletAccount(customerId), amountCents: cents(-net) },
+    { account: ACCOUNTS.refundsPending, amountCents: net },
+  ]);
+
+/** R17: the gateway gave the money back: the held net and its VAT go back to the card. */
+export const refundCompletePostings = (net: Cents, vat: Cents): Posting[] =>
+  balanced([
+    { account: ACCOUNTS.refundsPending, amountCents: cents(-net) },
+    { account: ACCOUNTS.vatPayable, amountCents: cents(-vat) },
+    { account: ACCOUNTS.cardClearing, amountCents: cents(net + vat) },
+  ]);
+
+/** R17: the gateway refused the refund for good: the held net goes back to the wallet. */
+export const refundReleasePostings = (customerId: string, net: Cents): Posting[] =>
+  balanced([
+    { account: ACCOUNTS.refundsPending, amountCents: cents(-net) },
+    { account: walletAccount(customerId), amountCents: net },
+  ]);
+
+/** R17 charge-back opened (positive) or won (negative amount): credit moves between wallet and disputed. */
+export const disputeFreezePostings = (customerId: string, frozen: Cents): Posting[] =>
+  balanced([
+    { account: walletAccount(customerId), amountCents: cents(-frozen) },
+    { account: disputedAccount(customerId), amountCents: frozen },
+  ]);
+
+/**
+ * R17 charge-back lost: the card network takes the charge back (net + VAT left), the invoice's VAT
+ * is annulled by a credit note, the frozen credit goes, and the rest of the net is owed by the holder.
+ */
+export const disputeLostPostings = (customerId: string, frozen: Cents, net: Cents, vat: Cents, debt: Cents): Posting[] =>
+  balanced([
+    { account: disputedAccount(customerId), amountCents: cents(-frozen) },
+    { account: ACCOUNTS.vatPayable, amountCents: cents(-vat) },
+    { account: ACCOUNTS.cardClearing, amountCents: cents(net + vat) },
+    { account: debtAccount(customerId), amountCents: cents(-debt) },
+  ]);
+
+/** R17: a top-up pays the holder's debt first, from the credit it just added. */
+export const debtRepaymentPostings = (customerId: string, paid: Cents): Posting[] =>
+  balanced([
+    { account: walletAccount(customerId), amountCents: cents(-paid) },
+    { account: debtAccount(customerId), amountCents: paid },
   ]);
 
 export const walletDelta = (customerId: string, postings: readonly Posting[]): Cents =>

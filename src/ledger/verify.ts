@@ -3,7 +3,7 @@
 import type { Queryable } from '../db/database.ts';
 
 export interface LedgerProblem {
-  kind: 'wallet_mismatch' | 'unbalanced_transaction' | 'statement_mismatch';
+  kind: 'wallet_mismatch' | 'unbalanced_transaction' | 'statement_mismatch' | 'refunds_pending_mismatch' | 'disputed_mismatch';
   customerId?: string;
   transactionId?: string;
   expectedCents?: number;
@@ -51,7 +51,25 @@ export async function verifyLedger(db: Queryable): Promise<LedgerReport> {
       WHERE w.balance_cents <> coalesce(t.total, 0)
       LIMIT ${problemsListedMax}`,
   );
+  // R17: the net held for refunds equals the refunds still pending; the credit held by each holder's
+  // disputed account equals what their open disputes froze.
+  const [held] = await db.query<{ ledger: number; refunds: number }>(
+    `SELECT coalesce((SELECT sum(amount_cents) FROM ledger_postings WHERE account = 'refunds_pending'), 0)::int8 AS ledger,
+            coalesce((SELECT sum(amount_cents) FROM refunds WHERE status = 'pending'), 0)::int8 AS refunds`,
+  );
+  const disputed = await db.query<{ customer_id: string; ledger: number; frozen: number }>(
+    `WITH ledger AS (SELECT substr(account, 10) AS customer_id, sum(amount_cents) AS total FROM ledger_postings WHERE account LIKE 'disputed:%' GROUP BY account),
+          frozen AS (SELECT customer_id, sum(frozen_cents) AS total FROM disputes WHERE status = 'opened' GROUP BY customer_id)
+     SELECT coalesce(l.customer_id, f.customer_id) AS customer_id, coalesce(l.total, 0)::int8 AS ledger, coalesce(f.total, 0)::int8 AS frozen
+       FROM ledger l FULL JOIN frozen f ON f.customer_id = l.customer_id
+      WHERE coalesce(l.total, 0) <> coalesce(f.total, 0)
+      LIMIT ${problemsListedMax}`,
+  );
   const problems: LedgerProblem[] = [
+    ...(Number(held!.ledger) !== Number(held!.refunds)
+      ? [{ kind: 'refunds_pending_mismatch' as const, expectedCents: Number(held!.refunds), actualCents: Number(held!.ledger) }]
+      : []),
+    ...disputed.map((r) => ({ kind: 'disputed_mismatch' as const, customerId: r.customer_id, expectedCents: Number(r.frozen), actualCents: Number(r.ledger) })),
     ...walletMismatches.map((r) => ({
       kind: 'wallet_mismatch' as const,
       customerId: r.customer_id,

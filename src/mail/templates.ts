@@ -50,6 +50,32 @@ export function topupReceipt(
   };
 }
 
+/** R17: money given back to the card, with the credit note's courtesy copy. */
+export function refundMade(
+  L: Locale,
+  d: { kind: 'refund' | 'withdrawal' | 'closing'; amountCents: Cents; vatCents: Cents; chargeCents: Cents; balanceCents: Cents; creditUrl: string; creditNotePdfUrl: string | null },
+): EmailContent {
+  const charge = money(d.chargeCents, L);
+  const intro = d.kind === 'withdrawal' ? 'withdrawalDone' : d.kind === 'closing' ? 'closingDone' : 'refundDone';
+  return {
+    subject: say(L, 'refundSubject', { amount: charge }),
+    blocks: [
+      { p: say(L, intro, { charge }) },
+      {
+        rows: [
+          [say(L, 'refundCredit'), money(d.amountCents, L)],
+          [say(L, 'vat'), money(d.vatCents, L)],
+          [say(L, 'refundCharged'), charge],
+          [say(L, 'balance'), money(d.balanceCents, L)],
+        ],
+      },
+      { p: say(L, 'refundTiming') },
+      { link: say(L, 'creditMovements'), href: d.creditUrl },
+      ...(d.creditNotePdfUrl ? [{ link: say(L, 'creditNoteCopy'), href: d.creditNotePdfUrl }] : []),
+    ],
+  };
+}
+
 export function orderCompleted(
   L: Locale,
   d: {

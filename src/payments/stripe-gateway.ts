@@ -2,7 +2,7 @@
 // Stripe counts them), and Stripe's signed webhook (Stripe-Signature, same t=/v1= scheme).
 // Stripe is reached with fetch and form-encoded parameters; the SDK would add a dependency for two calls.
 import type { TopupRow } from '../services/rows.ts';
-import type { CheckoutStart, NotificationReading, PaymentGateway } from './gateway.ts';
+import type { CheckoutStart, NotificationReading, PaymentGateway, RefundAnswer } from './gateway.ts';
 import { header } from './gateway.ts';
 import { verifySignature } from './signature.ts';
 
@@ -14,7 +14,22 @@ interface StripeEvent {
   type: string;
   /** Unix seconds: when the event happened (the payment), not when it is delivered. */
   created?: number;
-  data: { object: { id?: string; client_reference_id?: string | null; payment_status?: string; payment_intent?: string | null } };
+  data: { object: { id?: string; client_reference_id?: string | null; payment_status?: string; payment_intent?: string | null; status?: string } };
+}
+
+interface StripeRefund {
+  id?: string;
+  status?: string;
+  failure_reason?: string | null;
+  error?: { message?: string; code?: string };
+}
+
+/** R17: Stripe's refund states as Casella's; `requires_action` waits like `pending`. */
+function refundAnswer(r: StripeRefund): RefundAnswer {
+  if (!r.id) throw new Error(`Stripe refund answered without an id`);
+  if (r.status === 'succeeded') return { status: 'succeeded', gatewayRefundId: r.id };
+  if (r.status === 'failed' || r.status === 'canceled') return { status: 'failed', gatewayRefundId: r.id, failureCode: r.failure_reason ?? r.status };
+  return { status: 'pending', gatewayRefundId: r.id };
 }
 
 export function stripeGateway(secretKey: string, webhookSecret: string): PaymentGateway {
@@ -43,6 +58,36 @@ export function stripeGateway(secretKey: string, webhookSecret: string): Payment
       return { checkoutUrl: session.url, gatewaySessionId: session.id };
     },
     checkoutUrl: (t) => t.checkout_url ?? null,
+    // R17: Stripe Refunds, with the refund id as Stripe's Idempotency-Key, so a retry after a crash
+    // gets the refund already made; once Stripe's refund id is known, it is only read back.
+    async refund(_db, request): Promise<RefundAnswer> {
+      const auth = { authorization: `Bearer ${secretKey}` };
+      if (request.gatewayRefundId) {
+        const res = await fetch(`${STRIPE_API}/refunds/${encodeURIComponent(request.gatewayRefundId)}`, { headers: auth, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        const body = (await res.json()) as StripeRefund;
+        if (!res.ok) throw new Error(`Stripe refund read failed: ${body.error?.message ?? res.status}`);
+        return refundAnswer(body);
+      }
+      if (!request.topup.gateway_reference) return { status: 'failed', gatewayRefundId: null, failureCode: 'no_payment_reference' };
+      const res = await fetch(`${STRIPE_API}/refunds`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': request.refundId },
+        body: new URLSearchParams({
+          payment_intent: request.topup.gateway_reference,
+          amount: String(request.chargeCents),
+          'metadata[refund_id]': request.refundId,
+          'metadata[topup_id]': request.topup.id,
+        }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const body = (await res.json()) as StripeRefund;
+      // A 4xx is Stripe refusing this refund (e.g. more than the charge has left): it will not change.
+      if (res.status >= 400 && res.status < 500 && res.status !== 409 && res.status !== 429) {
+        return { status: 'failed', gatewayRefundId: null, failureCode: body.error?.code ?? `http_${res.status}` };
+      }
+      if (!res.ok) throw new Error(`Stripe refund failed: ${body.error?.message ?? res.status}`);
+      return refundAnswer(body);
+    },
     readNotification(rawBody, headers, nowSeconds): NotificationReading {
       const check = verifySignature(webhookSecret, rawBody, header(headers, 'stripe-signature'), nowSeconds);
       if (!check.ok) return { kind: 'rejected', reason: `signature ${check.reason}` };
@@ -53,6 +98,13 @@ export function stripeGateway(secretKey: string, webhookSecret: string): Payment
         return { kind: 'rejected', reason: 'malformed event' };
       }
       const session = event?.data?.object;
+      // R17: charge-backs name the payment by its PaymentIntent.
+      if (typeof event?.id === 'string' && (event.type === 'charge.dispute.created' || event.type === 'charge.dispute.closed')) {
+        const status = event.type === 'charge.dispute.created' ? 'opened' : session?.status === 'won' ? 'won' : session?.status === 'lost' ? 'lost' : null;
+        const reference = session?.payment_intent ?? null;
+        if (!status || !reference) return { kind: 'ignored', eventId: event.id };
+        return { kind: 'dispute', dispute: { gateway: 'stripe', eventId: event.id, topupId: null, paymentReference: reference, status } };
+      }
       const topupId = session?.client_reference_id;
       if (typeof event?.id !== 'string' || typeof topupId !== 'string') return { kind: 'ignored', eventId: String(event?.id) };
       const paidAt = typeof event.created === 'number' && Number.isFinite(event.created) ? new Date(event.created * 1000) : null;

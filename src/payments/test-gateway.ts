@@ -2,10 +2,12 @@
 // decides by the test card numbers, then notifies the webhook over real HTTP with a signed event,
 // exactly as a provider would; the card number is used for the decision and then dropped.
 import { randomBytes } from 'node:crypto';
+import type { Queryable } from '../db/database.ts';
 import type { TopupRow } from '../services/rows.ts';
-import type { CheckoutStart, NotificationReading, PaymentGateway } from './gateway.ts';
+import type { CheckoutStart, NotificationReading, PaymentGateway, RefundAnswer, RefundRequest } from './gateway.ts';
 import { header } from './gateway.ts';
 import { passesLuhn } from './luhn.ts';
+import { clock } from '../clock.ts';
 import { signPayload, verifySignature } from './signature.ts';
 
 export const TEST_SIGNATURE_HEADER = 'casella-signature';
@@ -58,15 +60,51 @@ export function testNotification(secret: string, e: Omit<TestEvent, 'id'>, nowSe
   return { body, signature: signPayload(secret, body, nowSeconds) };
 }
 
-function parseEvent(raw: Buffer): TestEvent | null {
+/** R17: the dispute notification a card network's charge-back makes the test gateway send. */
+interface TestDisputeEvent {
+  id: string;
+  type: 'dispute';
+  topupId: string;
+  status: 'opened' | 'won' | 'lost';
+}
+
+export function testDisputeNotification(secret: string, e: { topupId: string; status: TestDisputeEvent['status'] }, nowSeconds: number): { body: string; signature: string } {
+  const body = JSON.stringify({ id: `evt_${randomBytes(12).toString('hex')}`, type: 'dispute', ...e } satisfies TestDisputeEvent);
+  return { body, signature: signPayload(secret, body, nowSeconds) };
+}
+
+function parseDispute(e: Record<string, unknown>): TestDisputeEvent | null {
+  const ok =
+    e.type === 'dispute' && typeof e.id === 'string' && e.id.length <= 100 && typeof e.topupId === 'string' && e.topupId.length <= 100 &&
+    (e.status === 'opened' || e.status === 'won' || e.status === 'lost');
+  return ok ? (e as unknown as TestDisputeEvent) : null;
+}
+
+function parseJson(raw: Buffer): Record<string, unknown> | null {
   let v: unknown;
   try {
     v = JSON.parse(raw.toString('utf8'));
   } catch {
     return null;
   }
-  if (typeof v !== 'object' || v === null) return null;
-  const e = v as Record<string, unknown>;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/**
+ * R17: the test gateway refunds at once. Its books (test_gateway_refunds) are keyed by the
+ * idempotency key, as a provider's are: the same refund asked again is answered, not made again.
+ */
+async function testRefund(db: Queryable, r: RefundRequest): Promise<RefundAnswer> {
+  await db.query(
+    `INSERT INTO test_gateway_refunds (idempotency_key, topup_id, charge_cents, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING`,
+    [r.refundId, r.topup.id, r.chargeCents, new Date(clock.wallMs())],
+  );
+  return { status: 'succeeded', gatewayRefundId: `re_test_${r.refundId}` };
+}
+
+function parseEvent(raw: Buffer): TestEvent | null {
+  const e = parseJson(raw);
+  if (!e) return null;
   const ok =
     typeof e.id === 'string' && e.id.length <= 100 &&
     typeof e.topupId === 'string' && e.topupId.length <= 100 &&
@@ -83,9 +121,15 @@ export function testGateway(secret: string, publicUrl: () => string): PaymentGat
       return { checkoutUrl: null, gatewaySessionId: null };
     },
     checkoutUrl: (t: TopupRow) => `${publicUrl()}/test-gateway/checkout/${encodeURIComponent(t.id)}`,
+    refund: testRefund,
     readNotification(rawBody, headers, nowSeconds): NotificationReading {
       const check = verifySignature(secret, rawBody, header(headers, TEST_SIGNATURE_HEADER), nowSeconds);
       if (!check.ok) return { kind: 'rejected', reason: `signature ${check.reason}` };
+      const json = parseJson(rawBody);
+      const dispute = json ? parseDispute(json) : null;
+      if (dispute) {
+        return { kind: 'dispute', dispute: { gateway: 'test', eventId: dispute.id, topupId: dispute.topupId, paymentReference: null, status: dispute.status } };
+      }
       const event = parseEvent(rawBody);
       if (!event) return { kind: 'rejected', reason: 'malformed event' };
       return {

@@ -18,7 +18,7 @@ export async function readStatement(
   limit = 500,
 ): Promise<{ balanceCents: Cents; transactions: TransactionRow[]; locale: Locale }> {
   const transactions = await ctx.db.query<TransactionRow>(
-    `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transactions WHERE customer_id = $1 ORDER BY seq DESC LIMIT $2`,
+    `SELECT ${TRANSACTION_COLUMNS} FROM ledger_transactions WHERE customer_id = $1 AND wallet_amount_cents <> 0 ORDER BY seq DESC LIMIT $2`,
     [customerId, limit],
   );
   // The holder's language, for the API's descriptions (the pages use the page's language).

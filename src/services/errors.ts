@@ -22,6 +22,10 @@ export type ErrorCode =
   | 'topup_not_pending'
   | 'amount_mismatch'
   /** R19: a staff action without a reason. */
+  /** R17: more than the payment has left or than the balance, a disputed payment, or a mailbox not terminated (closing). */
+  | 'refund_not_allowed'
+  /** R17: past 14 days, a business buyer, or nothing unspent. */
+  | 'withdrawal_not_allowed'
   | 'reason_required'
   /** Only a rejected invoice can be corrected and sent again (Casella's addition). */
   | 'invoice_not_rejected'

@@ -4,7 +4,7 @@
 import type { Queryable, Tx } from '../db/database.ts';
 import { validateBillingProfile, type BillingProfile, NO_SDI_CODE } from '../domain/billing-profile.ts';
 import { dateInRome } from '../domain/calendar.ts';
-import { DOCUMENT_TYPE, invoiceAmounts, invoiceFileName, type InvoiceDocument, type PaymentMethodKind, type Seller } from '../domain/invoice.ts';
+import { CREDIT_NOTE_TYPE, DOCUMENT_TYPE, invoiceAmounts, invoiceFileName, type InvoiceDocument, type PaymentMethodKind, type Seller } from '../domain/invoice.ts';
 import { termsOf, type VatTreatment } from '../domain/vat.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
@@ -44,12 +44,17 @@ export interface InvoiceRow {
   sent_at: Date | null;
   outcome_at: Date | null;
   created_at: Date;
+  /** R17: a credit note's (TD04) invoice, its number and date; null on invoices. */
+  related_invoice_id: string | null;
+  related_number: string | null;
+  related_issued_on: string | null;
+  refund_id: string | null;
 }
 
 /** The columns lists and registers read: everything but the snapshots. */
 export const INVOICE_SUMMARY_COLUMNS = `id, customer_id, topup_id, year, sequence, number, issued_on, document_type, net_cents,
   vat_cents, total_cents, vat_rate_basis_points, vat_treatment, natura, payment_date, payment_method, transmission_seq, file_name, sdi_status, sdi_message, attempts, last_error,
-  sent_at, outcome_at, created_at`;
+  sent_at, outcome_at, created_at, related_invoice_id, related_number, related_issued_on, refund_id`;
 
 export interface IssueInput {
   invoiceId: string;
@@ -70,6 +75,11 @@ export interface IssueInput {
   at: Date;
   /** R15: the day the money was paid (Europe/Rome), on or before the invoice's date. */
   paidOn: string;
+  /**
+   * R17: issue a credit note (TD04) instead: these amounts, citing the invoice it corrects, whose
+   * VAT data (rate) it reuses. Numbered by the same counter as invoices.
+   */
+  creditNote?: { refundId: string | null; invoice: Pick<InvoiceRow, 'id' | 'number' | 'issued_on' | 'vat_rate_basis_points'>; netCents: number; vatCents: number };
 }
 
 /** Bounded: crossing New Year while waiting for the counter lock takes a second round at most. */
@@ -121,7 +131,10 @@ function placeholderBuyer(name: string): BillingProfile {
  * payment that rolls back (or a process killed before the commit) leaves no number used.
  */
 export async function issueInvoice(tx: Tx, input: IssueInput): Promise<void> {
-  const amounts = invoiceAmounts({ amountCents: input.topup.amount_cents, vatCents: input.topup.vat_cents, chargeCents: input.topup.charge_cents });
+  const note = input.creditNote;
+  const amounts = note
+    ? invoiceAmounts({ amountCents: note.netCents, vatCents: note.vatCents, chargeCents: note.netCents + note.vatCents })
+    : invoiceAmounts({ amountCents: input.topup.amount_cents, vatCents: input.topup.vat_cents, chargeCents: input.topup.charge_cents });
   const issuedOn = dateInRome(input.at.getTime());
   const terms = termsOf(input.topup.vat_treatment, input.topup.vat_rate_basis_points ?? input.vatRateBasisPoints);
   if (terms.treatment !== 'standard' && amounts.vatCents !== 0) throw new Error(`a ${terms.treatment} top-up carries VAT: ${amounts.vatCents}`);
@@ -142,10 +155,11 @@ export async function issueInvoice(tx: Tx, input: IssueInput): Promise<void> {
      issued AS (
        INSERT INTO invoices (id, customer_id, topup_id, year, sequence, number, issued_on, document_type, net_cents, vat_cents,
                              total_cents, vat_rate_basis_points, buyer, seller, transmission_seq, file_name, sdi_status, sdi_message,
-                             next_attempt_at, created_at, vat_treatment, natura, payment_date, payment_method)
+                             next_attempt_at, created_at, vat_treatment, natura, payment_date, payment_method,
+                             related_invoice_id, related_number, related_issued_on, refund_id)
        SELECT $1, $2, $4, $3, last_number,
               $3::text || '/' || CASE WHEN last_number < 1000000 THEN lpad(last_number::text, 6, '0') ELSE last_number::text END,
-              $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $16, $16, $18, $19, $20, $21
+              $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $16, $16, $18, $19, $20, $21, $22, $23, $24::date, $25
          FROM counter
        RETURNING id, file_name, sdi_status, sdi_message, created_at)
      INSERT INTO invoice_events (invoice_id, at, file_name, status, message)
@@ -156,7 +170,7 @@ export async function issueInvoice(tx: Tx, input: IssueInput): Promise<void> {
       issuedOn.year,
       input.topup.id,
       issuedOn.toString(),
-      DOCUMENT_TYPE,
+      note ? CREDIT_NOTE_TYPE : DOCUMENT_TYPE,
       amounts.netCents,
       amounts.vatCents,
       amounts.totalCents,
@@ -172,6 +186,10 @@ export async function issueInvoice(tx: Tx, input: IssueInput): Promise<void> {
       terms.natura,
       input.paidOn,
       input.topup.method,
+      note?.invoice.id ?? null,
+      note?.invoice.number ?? null,
+      note?.invoice.issued_on ?? null,
+      note?.refundId ?? null,
     ],
   );
   // The counter row exists only if lockInvoiceYear locked it in this transaction, for this year.
@@ -193,6 +211,7 @@ export function invoiceDocument(row: InvoiceRow): InvoiceDocument {
     vatTreatment: row.vat_treatment ?? 'standard',
     paymentDate: row.payment_date ?? row.issued_on,
     paymentMethod: row.payment_method ?? 'card',
+    related: row.related_number && row.related_issued_on ? { number: row.related_number, issuedOn: row.related_issued_on } : null,
   };
 }
 
@@ -216,7 +235,7 @@ export async function readInvoice(db: Queryable, customerId: string | null, invo
 }
 
 export async function invoiceIdOfTopup(db: Queryable, topupId: string): Promise<string | null> {
-  const [row] = await db.query<{ id: string }>('SELECT id FROM invoices WHERE topup_id = $1', [topupId]);
+  const [row] = await db.query<{ id: string }>(`SELECT id FROM invoices WHERE topup_id = $1 AND document_type <> 'TD04'`, [topupId]);
   return row?.id ?? null;
 }
 

@@ -77,7 +77,15 @@ export interface TopupRow {
   /** R15: the invoice of a succeeded top-up, when the query joins it. */
   invoice_id?: string | null;
   created_at: Date;
+  decided_at?: Date | null;
+  /** R17, when the query selects TOPUP_MONEY_BACK_COLUMNS: net refunded (pending or done), and its charge-back. */
+  refunded_cents?: Cents;
+  dispute?: 'opened' | 'won' | 'lost' | null;
 }
+
+/** R17: a top-up's refunds (pending or succeeded) and dispute, for `SELECT t.*, … FROM topups t`. */
+export const TOPUP_MONEY_BACK_COLUMNS = `(SELECT coalesce(sum(r.amount_cents), 0)::int8 FROM refunds r WHERE r.topup_id = t.id AND r.status <> 'failed') AS refunded_cents,
+  (SELECT d.status FROM disputes d WHERE d.topup_id = t.id) AS dispute`;
 
 export const MAILBOX_COLUMNS = `m.id, m.customer_id, m.address, m.type, m.status, m.expires_on, m.auto_renew,
   m.extra_space_auto_renew, m.used_bytes, a.quantity_gb AS addon_quantity_gb, a.status AS addon_status,

@@ -20,7 +20,8 @@ import type { ServiceContext } from './context.ts';
 import { DomainError, invalid, notFound } from './errors.ts';
 import { settleWaitingOrders } from './orders.ts';
 import { audit, type Actor } from './audit.ts';
-import { lockWallet, readCustomer, type OrderRow, type TopupRow } from './rows.ts';
+import { payDebtFirst } from './disputes.ts';
+import { lockWallet, readCustomer, TOPUP_MONEY_BACK_COLUMNS, type OrderRow, type TopupRow } from './rows.ts';
 
 export function topupAmountProblem(amount: unknown, ctx: ServiceContext): string | null {
   const { topupMinCents: min, topupMaxCents: max } = ctx.catalogue;
@@ -94,7 +95,7 @@ export const bankAccountOf = (ctx: ServiceContext): BankAccount | null => (ctx.b
 
 export async function readTopup(ctx: ServiceContext, customerId: string | null, topupId: string): Promise<TopupRow> {
   const [row] = await ctx.db.query<TopupRow>(
-    `SELECT t.*, i.id AS invoice_id FROM topups t LEFT JOIN invoices i ON i.topup_id = t.id
+    `SELECT t.*, i.id AS invoice_id, ${TOPUP_MONEY_BACK_COLUMNS} FROM topups t LEFT JOIN invoices i ON i.topup_id = t.id AND i.document_type <> 'TD04'
       WHERE t.id = $1 AND ($2::text IS NULL OR t.customer_id = $2)`,
     [
     topupId,
@@ -161,6 +162,8 @@ async function creditTopup(ctx: ServiceContext, tx: Tx, topup: TopupRow, payment
     topupId: topup.id,
     at: issuedAt,
   });
+  // R17: a debt left by a lost charge-back is paid first from the credit just added.
+  const debtPaid = await payDebtFirst(tx, topup.customer_id, topup.amount_cents, issuedAt);
   const customer = (await readCustomer(tx, topup.customer_id))!;
   // R15: the invoice's id is known now, so the receipt can link its courtesy copy.
   const invoiceId = newId('inv');
@@ -175,7 +178,7 @@ async function creditTopup(ctx: ServiceContext, tx: Tx, topup: TopupRow, payment
         amountCents: topup.amount_cents,
         vatCents: topup.vat_cents,
         chargeCents: topup.charge_cents,
-        balanceCents: credited.balanceAfterCents,
+        balanceCents: cents(credited.balanceAfterCents - debtPaid),
         creditUrl: `${ctx.publicUrl}/credit`,
         invoicePdfUrl: `${ctx.publicUrl}/fatture/${invoiceId}/pdf`,
         vatTreatment: topup.vat_treatment,

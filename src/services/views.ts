@@ -134,13 +134,15 @@ export const topupView = (t: TopupRow, checkoutUrl: string | null, bankAccount: 
           expiresOn: t.bank_expires_on,
         }
       : null,
+  refundedCents: Number(t.refunded_cents ?? 0),
+  dispute: t.dispute ?? null,
 });
 export type TopupView = ReturnType<typeof topupView>;
 
 export interface TransactionRow {
   id: string;
   created_at: Date;
-  kind: 'topup' | 'purchase' | 'renewal' | 'adjustment' | 'refund';
+  kind: 'topup' | 'purchase' | 'renewal' | 'adjustment' | 'refund' | 'dispute' | 'debt';
   wallet_amount_cents: Cents;
   balance_after_cents: Cents;
   description: string;
@@ -154,7 +156,8 @@ export interface TransactionRow {
 export const transactionView = (t: TransactionRow, locale: Locale = 'it') => ({
   id: t.id,
   at: t.created_at.toISOString(),
-  kind: t.kind,
+  // R17: charge-back movements are shown as adjustments (API.md's kinds), described as what they are.
+  kind: t.kind === 'dispute' || t.kind === 'debt' ? ('adjustment' as const) : t.kind,
   amountCents: t.wallet_amount_cents,
   balanceAfterCents: t.balance_after_cents,
   description: describeTransaction(t, locale),
@@ -184,6 +187,7 @@ export const invoiceView = (r: InvoiceRow) => ({
   paymentDate: r.payment_date ?? r.issued_on,
   paymentMethod: r.payment_method,
   topupId: r.topup_id,
+  relatedInvoiceId: r.related_invoice_id ?? null,
   fileName: r.file_name,
   sdiStatus: r.sdi_status,
   sdiMessage: r.sdi_message,

@@ -7,6 +7,7 @@ import { csrfOk, sessionOf, type HolderAuth } from '../http/auth.ts';
 import { SESSION_COOKIE } from '../http/cookies.ts';
 import { startTopup } from '../payments/checkout.ts';
 import { readCustomer, type CustomerRow, type TopupRow } from '../services/rows.ts';
+import { readDisputedAndDebt } from '../services/disputes.ts';
 import { type MailboxView, type OrderView } from '../services/views.ts';
 import { DomainError } from '../services/errors.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
@@ -24,7 +25,7 @@ import { DICTIONARY, tr, type Key } from './i18n.ts';
 export const HTML_TYPE = 'text/html; charset=utf-8';
 
 /** Flash messages carried in ?msg= after a redirect: only these keys are shown. */
-const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'passwordChanged', 'twoStepDisabled', 'nameSaved', 'localeSaved', 'emailLinkSent', 'othersEnded'] as const;
+const MESSAGES = ['purchaseDone', 'renewalDone', 'settingsSaved', 'orderWaiting', 'orderCancelled', 'orderNotPending', 'passwordChanged', 'twoStepDisabled', 'nameSaved', 'localeSaved', 'emailLinkSent', 'othersEnded', 'withdrawDone', 'withdrawPending'] as const;
 type MessageKey = (typeof MESSAGES)[number];
 
 export interface Holder {
@@ -108,7 +109,17 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
 
   const send = (reply: FastifyReply, status: number, body: string) => reply.code(status).type(HTML_TYPE).send(body);
 
-  const holderPage = (
+  /** R17: frozen credit and a debt are said on every page (the holder must not be surprised at renewal). */
+  const moneyBackBanner = async (h: Holder): Promise<Html> => {
+    const held = await readDisputedAndDebt(ctx.db, h.auth.customerId);
+    if (held.disputedCents <= 0 && held.debtCents <= 0) return html``;
+    return html`<div class="banner banner-bad" role="region" aria-label="${tr(h.L, 'creditTitle')}">
+${held.disputedCents > 0 ? html`<p>${tr(h.L, 'disputedBanner', { amount: money(held.disputedCents, h.L) })}</p>` : ''}
+${held.debtCents > 0 ? html`<p><strong>${tr(h.L, 'debtBanner', { amount: money(held.debtCents, h.L) })}</strong></p>` : ''}
+</div>`;
+  };
+
+  const holderPage = async (
     req: FastifyRequest,
     reply: FastifyReply,
     h: Holder,
@@ -121,7 +132,7 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
         lang: h.L,
         title: o.title,
         nav: nav(h, o.current),
-        body: o.body,
+        body: html`${await moneyBackBanner(h)}${o.body}`,
         csrfToken: h.auth.csrfToken,
         langSwitch: switchLink(h.L, req),
         brand: app.config.brand,

@@ -7,13 +7,13 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-test('bench register smoke: the register of 1,500 invoices has a line for each, plus the totals', async () => {
+test('bench register smoke: the register of 1,500 invoices and 150 credit notes has a line for each, plus the totals', async () => {
   const env = { ...process.env, DATABASE_URL: '', CASELLA_TEST_CLOCK: '' };
   const { stdout } = await run(process.execPath, ['bin/casella.js', 'bench', 'register', '--invoices', '1500', '--json'], { env });
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
-  assert.equal(result.invoices, 1500);
-  // Header, 1,500 invoices, the 22 % total, the month's total, the ledger's VAT account in all and for 22 %.
-  assert.equal(result.registerLines, 1505);
+  assert.deepEqual([result.invoices, result.creditNotes], [1500, 150]);
+  // Header, 1,500 invoices, 150 credit notes (R17, subtracted), the 22 % total, the month's total, the ledger's VAT account.
+  assert.equal(result.registerLines, 1654);
   assert.ok(result.rssMbMaxDuringRegister > 0);
   const refused = await run(process.execPath, ['bin/casella.js', 'bench', 'register', '--invoices', '0'], { env }).catch((err) => err);
   assert.equal(refused.code, 2);

@@ -67,7 +67,7 @@ for (const engine of engineNames()) {
       assert.deepEqual(ok.body.customer, { ...h.customer });
       c.csrfToken = ok.body.csrfToken;
       const me = await c.get('/api/me');
-      assert.deepEqual(me.body, { customer: h.customer, csrfToken: ok.body.csrfToken, credit: { balanceCents: 700, currency: 'EUR' } });
+      assert.deepEqual(me.body, { customer: h.customer, csrfToken: ok.body.csrfToken, credit: { balanceCents: 700, currency: 'EUR', disputedCents: 0, debtCents: 0 } });
 
       assert.equal((await c.delete('/api/session', { 'x-csrf-token': 'wrong' })).status, 403);
       assert.equal((await c.delete('/api/session')).status, 204);

@@ -20,6 +20,9 @@ import { cancelOrder, placeExtraSpaceOrder, placeRenewalOrder } from '../../src/
 import { createCustomer, createMailbox } from '../../src/services/provision.ts';
 import { readBalance, readMailbox } from '../../src/services/rows.ts';
 import { applyPaymentOutcome, createTopup } from '../../src/services/topups.ts';
+import { refundPayment } from '../../src/services/refunds.ts';
+import { applyDispute, readDisputedAndDebt } from '../../src/services/disputes.ts';
+import { testGateway } from '../../src/payments/test-gateway.ts';
 import { saveBillingProfile } from '../../src/services/billing-profiles.ts';
 import { PERSON_PROFILE } from './billing.ts';
 import { uniqueAddress } from './fixtures.ts';
@@ -36,6 +39,8 @@ export interface Real {
   mailboxIds: string[];
   /** Real order ids, by the model's order index. */
   orderIds: string[];
+  /** R17: real ids of paid top-ups, by the model's payment index. */
+  topupIds: string[];
   /** What each step did, for the failure message. */
   trace: string[];
 }
@@ -87,8 +92,8 @@ async function setup(ctx: ServiceContext, start: Start): Promise<{ model: ModelB
   const idsSorted = [...mailboxIds].sort();
   for (const [i, m] of mailboxes.entries()) m.idRank = idsSorted.indexOf(mailboxIds[i]!);
   if (start.creditCents > 0) await adjustCredit(ctx, SYSTEM, customer.id, start.creditCents, 'model test opening credit');
-  const s: State = { nowMs, balance: start.creditCents, mailboxes, orders: [], lastDailyRunOn: null };
-  return { model: { s }, real: { ctx, customerId: customer.id, mailboxIds, orderIds: [], trace: [`start ${startOn} ${JSON.stringify(start)}`] } };
+  const s: State = { nowMs, balance: start.creditCents, mailboxes, orders: [], lastDailyRunOn: null, payments: [], disputed: 0, debt: 0 };
+  return { model: { s }, real: { ctx, customerId: customer.id, mailboxIds, orderIds: [], topupIds: [], trace: [`start ${startOn} ${JSON.stringify(start)}`] } };
 }
 
 // ---- Commands ----
@@ -205,6 +210,7 @@ class TopUp extends Action {
     const topup = await createTopup(r.ctx, r.customerId, this.cents(s), n === null ? null : r.orderIds[n]!, 'test');
     const outcome = this.paid ? 'succeeded' : 'failed';
     await applyPaymentOutcome(r.ctx, { gateway: 'test', eventId: `evt-${randomUUID()}`, topupId: topup.id, outcome, failureCode: this.paid ? null : 'card_declined' });
+    if (this.paid) r.topupIds.push(topup.id);
   }
   toString() {
     const amount = this.amount.kind === 'fixed' ? `${this.amount.cents} cents` : 'the shortfall';
@@ -268,6 +274,53 @@ class Adjust extends Action {
   }
   toString() {
     return this.credit !== null ? `operator credits ${this.credit} cents` : `operator debits ${Math.round(this.debitShare * 100)} % of the balance`;
+  }
+}
+
+const modelGateway = testGateway('model', () => 'http://casella.test');
+
+/** R17: an operator refunds a share of what a payment has left (above 1: more than it has, refused). */
+class Refund extends Action {
+  constructor(readonly pick: number, readonly share: number) {
+    super();
+  }
+  override check(m: Readonly<ModelBox>) {
+    return m.s.payments.length > 0;
+  }
+  private payment(s: State): number {
+    return this.pick % s.payments.length;
+  }
+  private cents(s: State): number {
+    const p = s.payments[this.payment(s)]!;
+    return Math.max(1, Math.round((p.net - p.refundedNet) * this.share));
+  }
+  expect(s: State) {
+    return model.refund(s, this.payment(s), this.cents(s));
+  }
+  async act(s: State, r: Real) {
+    await refundPayment(r.ctx, modelGateway, { kind: 'operator', id: 'op_model' }, r.topupIds[this.payment(s)]!, this.cents(s), 'model test refund', null);
+  }
+  toString() {
+    return `refund ${Math.round(this.share * 100)} % of what payment pick ${this.pick} has left`;
+  }
+}
+
+/** R17: the gateway's charge-back notification about a payment. */
+class Dispute extends Action {
+  constructor(readonly pick: number, readonly status: 'opened' | 'won' | 'lost') {
+    super();
+  }
+  override check(m: Readonly<ModelBox>) {
+    return m.s.payments.length > 0;
+  }
+  expect(s: State) {
+    return model.dispute(s, this.pick % s.payments.length, this.status);
+  }
+  async act(s: State, r: Real) {
+    await applyDispute(r.ctx, { gateway: 'test', eventId: `dsp-${randomUUID()}`, topupId: r.topupIds[this.pick % s.payments.length]!, paymentReference: null, status: this.status });
+  }
+  toString() {
+    return `charge-back ${this.status} on payment pick ${this.pick}`;
   }
 }
 
@@ -354,6 +407,8 @@ const commandArbs: fc.Arbitrary<Action>[] = [
   fc.integer({ min: 1, max: 23 }).map((h) => new MoveClockHours(h)),
   daily,
   daily,
+  fc.tuple(fc.nat({ max: 5 }), fc.oneof(fc.double({ min: 0.01, max: 1, noNaN: true }), fc.constant(1), fc.constant(1.5))).map(([p, share]) => new Refund(p, share)),
+  fc.tuple(fc.nat({ max: 5 }), fc.constantFrom<'opened' | 'won' | 'lost'>('opened', 'opened', 'won', 'lost')).map(([p, st]) => new Dispute(p, st)),
 ];
 
 // ---- The state after every step ----
@@ -366,6 +421,16 @@ async function stateProblems(s: State, r: Real): Promise<string[]> {
   problems.push(...(await coverageProblems(s, r)));
   const balance = await readBalance(db, r.customerId);
   if (balance !== s.balance) problems.push(`balance ${balance}, model ${s.balance}`);
+  const held = await readDisputedAndDebt(db, r.customerId);
+  if (held.disputedCents !== s.disputed || held.debtCents !== s.debt) problems.push(`disputed/debt ${held.disputedCents}/${held.debtCents}, model ${s.disputed}/${s.debt}`);
+  const refunded = await db.query<{ topup_id: string; net: number; vat: number }>(
+    `SELECT topup_id, sum(amount_cents)::int8 AS net, sum(vat_cents)::int8 AS vat FROM refunds WHERE customer_id = $1 AND status = 'succeeded' GROUP BY topup_id`,
+    [r.customerId],
+  );
+  for (const [n, p] of s.payments.entries()) {
+    const row = refunded.find((x) => x.topup_id === r.topupIds[n]);
+    if (Number(row?.net ?? 0) !== p.refundedNet || Number(row?.vat ?? 0) !== p.refundedVat) problems.push(`payment ${n} refunded ${row?.net ?? 0}+${row?.vat ?? 0} VAT, model ${p.refundedNet}+${p.refundedVat}`);
+  }
   problems.push(...(await mailboxProblems(s, r)), ...(await orderProblems(s, r)));
   return problems;
 }

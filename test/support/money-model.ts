@@ -64,7 +64,24 @@ export interface State {
   orders: Order[];
   /** The Rome day of the last daily run: once it ran today, overdue extra space must be settled. */
   lastDailyRunOn: Day | null;
+  /** R17: every paid top-up, oldest first; the index is the payment's name in the runner. */
+  payments: Payment[];
+  /** R17: credit frozen by open charge-backs, and what lost ones left owed. */
+  disputed: number;
+  debt: number;
 }
+
+export interface Payment {
+  net: number;
+  vat: number;
+  refundedNet: number;
+  refundedVat: number;
+  dispute: null | 'opened' | 'won' | 'lost';
+  frozen: number;
+}
+
+/** R1 at 22 %: VAT half-up to the cent, written out apart from the code's. */
+export const vatOf = (net: number): number => Math.floor((2 * net * 22 + 100) / 200);
 
 /** What the holder is told: done, or refused with one of these API.md codes. */
 export type Outcome = { ok: true } | { ok: false; codes: string[] };
@@ -206,7 +223,11 @@ export function topUp(s0: State, amount: number, forOrder: number | null, paid: 
   if (forOrder !== null && !isWaiting(s0, s0.orders[forOrder]!)) return refused(s0, 'order_not_pending');
   if (!paid) return done(s0);
   const s = copy(s0);
-  s.balance += amount;
+  s.payments.push({ net: amount, vat: vatOf(amount), refundedNet: 0, refundedVat: 0, dispute: null, frozen: 0 });
+  // R17: the credit pays a debt left by a lost charge-back first.
+  const debtPaid = Math.min(s.debt, amount);
+  s.debt -= debtPaid;
+  s.balance += amount - debtPaid;
   expireWaiting(s);
   const waiting = s.orders.filter((o) => o.status === 'awaiting_topup');
   const first = forOrder === null ? [] : waiting.filter((o) => o === s.orders[forOrder]);
@@ -214,6 +235,43 @@ export function topUp(s0: State, amount: number, forOrder: number | null, paid: 
     if (o.amount > s.balance) break;
     complete(s, o);
   }
+  return done(s);
+}
+
+/**
+ * R17: an operator refunds `net` of payment `n`: not while disputed, never more than it has left
+ * nor than the balance; the refund that empties it takes the VAT left, others VAT at 22 %.
+ */
+export function refund(s0: State, n: number, net: number): Step {
+  const p0 = s0.payments[n]!;
+  const left = p0.net - p0.refundedNet;
+  if (p0.dispute === 'opened' || p0.dispute === 'lost' || net > left || net > s0.balance || net <= 0) return refused(s0, 'refund_not_allowed');
+  const s = copy(s0);
+  const p = s.payments[n]!;
+  const vatLeft = p.vat - p.refundedVat;
+  p.refundedVat += net === left ? vatLeft : Math.min(vatLeft, vatOf(net));
+  p.refundedNet += net;
+  s.balance -= net;
+  return done(s);
+}
+
+/** R17: the gateway reports a charge-back on payment `n` (each report counts once). */
+export function dispute(s0: State, n: number, status: 'opened' | 'won' | 'lost'): Step {
+  const s = copy(s0);
+  const p = s.payments[n]!;
+  if (p.dispute === null) {
+    // Opening freezes what the payment has left, up to the balance; an outcome reported first opens it too.
+    p.frozen = Math.min(p.net - p.refundedNet, s.balance);
+    s.balance -= p.frozen;
+    s.disputed += p.frozen;
+    p.dispute = 'opened';
+    if (status === 'opened') return done(s);
+  }
+  if (p.dispute !== 'opened' || status === 'opened') return done(s);
+  s.disputed -= p.frozen;
+  if (status === 'won') s.balance += p.frozen;
+  else s.debt += p.net - p.refundedNet - p.frozen;
+  p.dispute = status;
   return done(s);
 }
 

@@ -7,7 +7,9 @@ import { orderView } from '../../services/views.ts';
 import { readOrder } from '../../services/orders.ts';
 import { readStatement } from '../../services/credit.ts';
 import { readTopup } from '../../services/topups.ts';
-import { money } from '../../i18n/format.ts';
+import { listRefunds, withdrawalOffers, withdrawFromTopup } from '../../services/refunds.ts';
+import { date } from '../../domain/calendar.ts';
+import { longDate, money } from '../../i18n/format.ts';
 import { describeTransaction } from '../../i18n/ledger-text.ts';
 import { parseEuros } from '../forms.ts';
 import { html, raw, type Html } from '../html.ts';
@@ -22,9 +24,13 @@ import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function creditPages(server: FastifyInstance, kit: WebKit): void {
   const { ctx, cat, gateway, instantDay, day, pct, csrfField, holderPage, notice, holderRoute, idOf } = kit;
-  const creditPage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, amountText = '', error: string | null = null, method: TopupMethod = 'card') => {
+  const creditPage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, amountText = '', error: string | null = null, method: TopupMethod = 'card', refusal: string | null = null) => {
     const L = h.L;
-    const st = await readStatement(ctx, h.auth.customerId);
+    const [st, offers, refunds] = await Promise.all([
+      readStatement(ctx, h.auth.customerId),
+      withdrawalOffers(ctx, gateway, h.auth.customerId),
+      listRefunds(ctx.db, h.auth.customerId),
+    ]);
     // R16: the hint says what this buyer pays; R17: a transfer is offered when the provider takes them.
     const vat = await kit.vatTermsOf(h);
     const transfers = bankAccountOf(ctx) !== null;
@@ -34,6 +40,8 @@ export function creditPages(server: FastifyInstance, kit: WebKit): void {
     const invalid = error ? html` aria-invalid="true" aria-describedby="amount-error amount-hint"` : html` aria-describedby="amount-hint"`;
     const body = html`<h1>${tr(L, 'creditTitle')}</h1>
 ${notice(L, req)}
+${refusal ? html`<p class="error" role="alert">${refusal}</p>` : ''}
+
 <section class="card" aria-labelledby="balance-h">
 <h2 id="balance-h">${tr(L, 'balance')}</h2>
 <p class="big"><span id="balance">${money(st.balanceCents, L)}</span> <span class="vat-note">${tr(L, 'vatExcludedNote')}</span></p>
@@ -53,6 +61,24 @@ ${transfers
 <button type="submit" class="primary">${tr(L, 'topupButton')}</button>
 </form>
 </section>
+${offers.length
+  ? html`<section class="card" aria-labelledby="withdraw-h">
+<h2 id="withdraw-h">${tr(L, 'withdrawTitle')}</h2>
+<p class="muted small">${tr(L, 'withdrawIntro')}</p>
+<ul class="plain">${offers.map(
+      (o) => html`<li><p>${tr(L, 'withdrawRow', { date: instantDay(o.topup.decided_at!, L), amount: money(o.amounts.netCents, L), until: longDate(date(o.until), L) })}</p>
+<form method="post" action="/credit/topups/${encodeURIComponent(o.topup.id)}/withdrawal">${csrfField(h)}${onceField()}<button type="submit">${tr(L, 'withdrawButton')}</button></form></li>`,
+    )}</ul>
+</section>`
+  : ''}
+${refunds.length
+  ? html`<section class="card" aria-labelledby="refunds-h">
+<h2 id="refunds-h">${tr(L, 'refundsTitle')}</h2>
+<ul class="plain">${refunds.slice(0, 20).map(
+      (r) => html`<li>${tr(L, 'refundRow', { date: instantDay(r.created_at, L), charge: money(r.charge_cents, L), status: tr(L, `refundStatus_${r.status}` as Key) })}</li>`,
+    )}</ul>
+</section>`
+  : ''}
 <section class="card" aria-labelledby="mov-h">
 <h2 id="mov-h">${tr(L, 'movements')}</h2>
 ${st.transactions.length === 0
@@ -98,6 +124,28 @@ ${st.transactions.length === 0
         },
       );
     }),
+  );
+
+  // R17: the holder's withdrawal from the credit page (Codice del Consumo art. 52).
+  server.post(
+    '/credit/topups/:id/withdrawal',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) =>
+      submitOnce(
+        kit,
+        req,
+        reply,
+        h,
+        async () => {
+          const r = await withdrawFromTopup(ctx, gateway, h.auth.customerId, idOf(req), null);
+          return goTo(`/credit?msg=${r.status === 'succeeded' ? 'withdrawDone' : 'withdrawPending'}`);
+        },
+        async (rq, rp, hh, error) => {
+          if (error.code === 'withdrawal_not_allowed' || error.code === 'not_found') return creditPage(rq, rp, hh, 409, '', null, 'card', error.message);
+          throw refusalError(error);
+        },
+      ),
+    ),
   );
 
   server.get(
