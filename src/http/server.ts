@@ -20,6 +20,9 @@ import { webRoutes } from '../web/routes.ts';
 import { twoStepRoutes } from './two-step-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
 import { devRoutes } from './dev-routes.ts';
+import { countRequest, metricsRoutes } from './metrics.ts';
+import { refuseWhileStopping } from './shutdown.ts';
+import { terminalLogStream } from './log-format.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 const NESTING_DEPTH_MAX = 32;
@@ -38,11 +41,13 @@ export interface ServerOptions {
 
 export async function buildServer(app: App, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const logging = opts.logger || opts.logStream;
+  // JSON lines for a log collector; short lines on a developer's terminal (src/http/log-format.ts).
+  const logStream = opts.logStream ?? (process.stdout.isTTY && !app.config.production ? terminalLogStream(process.stdout) : undefined);
   const server = Fastify({
     logger: logging
       ? {
           level: 'info',
-          ...(opts.logStream ? { stream: opts.logStream } : {}),
+          ...(logStream ? { stream: logStream } : {}),
           // Secrets never reach the log: credentials, cookies, tokens. Bodies are never logged at all.
           redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
         }
@@ -57,6 +62,8 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     trustProxy: false,
+    // R20: while stopping, src/http/shutdown.ts answers in API.md's shape, with Retry-After.
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
     // What fails before a route is found goes through the same error mapper, with the same headers.
     frameworkErrors: frameworkErrorHandler(app.config.publicUrl),
@@ -64,7 +71,12 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   });
   const gateway = gatewayFor(app.config);
 
-  server.setErrorHandler(handleError);
+  refuseWhileStopping(server, handleError);
+  // R20: every answer counted by route template and status (src/http/metrics.ts).
+  server.addHook('onResponse', (req, reply, done) => {
+    countRequest(req, reply);
+    done();
+  });
   if (logging) {
     server.addHook('onResponse', async (req, reply) => {
       req.log.info({ req, res: reply, responseTime: reply.elapsedTime }, 'request completed');
@@ -114,6 +126,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
     return reply.send({ status: 'ok' });
   });
 
+  await server.register(metricsRoutes, { db: app.db, token: app.config.metricsToken });
   await server.register(holderRoutes, { app, gateway });
   await server.register(twoStepRoutes, { app });
   await server.register(profileRoutes, { app });
