@@ -30,7 +30,7 @@ const USAGE = `casella — PEC customer area and billing engine
   casella dovecot-config --out DIR [--standalone --imap-port N --lmtp-port N --submission-port N]
                                      Dovecot configuration reading this database (docs/MAIL-PLATFORM.md)
   casella bench renewals --mailboxes N [--workers W] [--profile] [--json]
-  casella bench purchase --seconds S --concurrency C [--url URL] [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--json]
+  casella bench purchase --seconds S --concurrency C [--url URL]... [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--scrape-every-ms N] [--json]
   casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]
   casella bench logins --seconds S --concurrency C --holders N [--url URL] [--token T] [--json]
   casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]

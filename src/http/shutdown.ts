@@ -18,7 +18,7 @@ export function isStopping(server: FastifyInstance): boolean {
 
 /**
  * Requests that arrive while stopping get API.md's error shape (`service_unavailable`, 503, with
- * Retry-After) instead of Fastify's own 503 body; every answer while stopping closes its connection.
+ * Retry-After) instead of Fastify's own 503 body, and close their connection.
  * An error a handler meets because the stop is closing things under it is a 503 too, never a 500.
  */
 export function refuseWhileStopping(server: FastifyInstance, handleError: (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => unknown): void {
@@ -27,8 +27,11 @@ export function refuseWhileStopping(server: FastifyInstance, handleError: (err: 
     reply.header('connection', 'close');
     sendError(reply, 'service_unavailable', 'The server is restarting: try again shortly', undefined, RETRY_AFTER_SECONDS);
   });
-  server.addHook('onSend', (_req, reply, _payload, done) => {
-    if (stoppingServers.has(server)) reply.header('connection', 'close');
+  // A keep-alive connection whose request finishes while stopping is closed as soon as it is idle
+  // (Node closes only the connections idle at the moment of close()); one with a request already
+  // pipelined behind stays until that request has its 503.
+  server.addHook('onResponse', (_req, _reply, done) => {
+    if (stoppingServers.has(server)) setImmediate(() => server.server.closeIdleConnections());
     done();
   });
   server.setErrorHandler((err: FastifyError | Error, req, reply) => {

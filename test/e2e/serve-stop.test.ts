@@ -107,12 +107,11 @@ for (const engine of engineNames()) {
       const answers = busy.received().split(/(?=HTTP\/1\.1 )/).filter((a) => !a.startsWith('HTTP/1.1 100'));
       assert.match(answers[0] ?? '', /^HTTP\/1\.1 200 /, busy.received());
       assert.match(answers[0]!, /"result":"applied"/);
-      if (answers[1] !== undefined) {
-        // Parsed after the stop began: refused, never a 500, and the gateway is told when to retry.
-        assert.match(answers[1], /^HTTP\/1\.1 503 /, busy.received());
-        assert.match(answers[1], /\r\nretry-after: \d+\r\n/i);
-        assert.match(answers[1], /\{"error":\{"code":"service_unavailable","message":"[^"]+"\}\}/);
-      }
+      // Parsed after the stop began: refused, never a 500, and the gateway is told when to retry.
+      assert.match(answers[1] ?? '', /^HTTP\/1\.1 503 /, busy.received());
+      assert.match(answers[1]!, /\r\nretry-after: \d+\r\n/i);
+      assert.match(answers[1]!, /\r\nconnection: close\r\n/i);
+      assert.match(answers[1]!, /\{"error":\{"code":"service_unavailable","message":"[^"]+"\}\}/);
       assert.doesNotMatch(busy.received(), /HTTP\/1\.1 500 /);
 
       const [code] = (await served.exited) as [number | null];
@@ -127,7 +126,7 @@ for (const engine of engineNames()) {
         const rows = await db.query<{ id: string; status: string }>('SELECT id, status FROM topups WHERE id = ANY($1::text[]) ORDER BY amount_cents', [topupIds]);
         assert.equal(rows[0]!.status, 'succeeded', 'the notification in flight was applied');
         // The refused one changed nothing: the gateway sends it again (to another process, or after the restart).
-        assert.equal(rows[1]!.status, answers[1] === undefined ? rows[1]!.status : 'pending');
+        assert.equal(rows[1]!.status, 'pending');
       } finally {
         await db.close();
       }
@@ -177,7 +176,8 @@ async function serveRun(env: Record<string, string>): Promise<{ code: number | n
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += String(c)));
   child.stderr.on('data', (c) => (stderr += String(c)));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  // A fresh embedded database is created and migrated first: slow on a busy machine.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr };
