@@ -65,60 +65,61 @@ export function mayReadMetrics(req: FastifyRequest, token: string | undefined): 
   return !!token && !!given && timingSafeEqual(sha256(given), sha256(token));
 }
 
-/** What the database holds that an operator watches: read at scrape time, each query bounded. */
-function databaseGauges(db: Database): { local: Registry; snapshotPool: () => void } {
-  // The pool as it was before this scrape's own queries took connections from it.
-  let pool = db.poolStats?.() ?? null;
-  const local = new Registry();
-  const boundedCount = async (sql: string): Promise<number> => {
-    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql} LIMIT ${BACKLOG_COUNT_MAX}) backlog`);
-    return row?.n ?? 0;
+interface DatabaseReading {
+  outboxPending: number;
+  outboxFailed: number;
+  sdiPending: number;
+  sdiRejected: number;
+  dailyJobLastDoneSeconds: number;
+}
+
+/**
+ * What the database holds that an operator watches, read once per scrape in one statement whose
+ * counts are each bounded (a scrape must stay cheap whatever the backlog; the partial indexes on
+ * pending e-mails and invoices serve them).
+ */
+async function readDatabase(db: Database): Promise<DatabaseReading> {
+  const bounded = (sql: string) => `(SELECT count(*)::int FROM (${sql} LIMIT ${BACKLOG_COUNT_MAX}) AS bounded)`;
+  const [row] = await db.query<{ outbox_pending: number; outbox_failed: number; sdi_pending: number; sdi_rejected: number; daily_done_at: Date | null }>(
+    `SELECT ${bounded(`SELECT 1 FROM outbox WHERE status = 'pending'`)} AS outbox_pending,
+            ${bounded(`SELECT 1 FROM outbox WHERE status = 'failed'`)} AS outbox_failed,
+            ${bounded(`SELECT 1 FROM invoices WHERE sdi_status = 'issued'`)} AS sdi_pending,
+            ${bounded(`SELECT 1 FROM invoices WHERE sdi_status = 'rejected'`)} AS sdi_rejected,
+            (SELECT max(finished_at) FROM job_runs WHERE job = 'daily') AS daily_done_at`,
+  );
+  return {
+    outboxPending: row?.outbox_pending ?? 0,
+    outboxFailed: row?.outbox_failed ?? 0,
+    sdiPending: row?.sdi_pending ?? 0,
+    sdiRejected: row?.sdi_rejected ?? 0,
+    dailyJobLastDoneSeconds: row?.daily_done_at ? new Date(row.daily_done_at).getTime() / 1000 : 0,
   };
-  new Gauge({
-    name: 'casella_outbox_pending',
-    help: `E-mails waiting to be delivered (counted up to ${BACKLOG_COUNT_MAX})`,
-    registers: [local],
-    async collect() {
-      this.set(await boundedCount(`SELECT 1 FROM outbox WHERE status = 'pending'`));
-    },
-  });
-  new Gauge({
-    name: 'casella_outbox_failed',
-    help: `E-mails that failed for good and wait for an operator (counted up to ${BACKLOG_COUNT_MAX})`,
-    registers: [local],
-    async collect() {
-      this.set(await boundedCount(`SELECT 1 FROM outbox WHERE status = 'failed'`));
-    },
-  });
-  new Gauge({
-    name: 'casella_sdi_pending',
-    help: `Invoices issued and not yet handed to SdI (counted up to ${BACKLOG_COUNT_MAX})`,
-    registers: [local],
-    async collect() {
-      this.set(await boundedCount(`SELECT 1 FROM invoices WHERE sdi_status = 'issued'`));
-    },
-  });
-  new Gauge({
-    name: 'casella_sdi_rejected',
-    help: `Invoices SdI rejected, waiting for an operator to correct and resend them (counted up to ${BACKLOG_COUNT_MAX})`,
-    registers: [local],
-    async collect() {
-      this.set(await boundedCount(`SELECT 1 FROM invoices WHERE sdi_status = 'rejected'`));
-    },
-  });
-  new Gauge({
-    name: 'casella_daily_job_last_done_timestamp_seconds',
-    help: 'When the scheduled daily job last finished, by any process (Unix time; 0: never)',
-    registers: [local],
-    async collect() {
-      const [row] = await db.query<{ at: Date | null }>(`SELECT max(finished_at) AS at FROM job_runs WHERE job = 'daily'`);
-      this.set(row?.at ? row.at.getTime() / 1000 : 0);
-    },
-  });
+}
+
+/** The gauges read at scrape time: `read()` before each scrape takes the database and the pool as they are. */
+function scrapeTimeGauges(db: Database): { local: Registry; read: () => Promise<void> } {
+  const local = new Registry();
+  // The pool as it was before this scrape's own query took a connection from it.
+  let pool = db.poolStats?.() ?? null;
+  let reading: DatabaseReading | null = null;
+  const gauge = (name: string, help: string, value: (r: DatabaseReading) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [local],
+      collect() {
+        if (reading) this.set(value(reading));
+      },
+    });
+  gauge('casella_outbox_pending', `E-mails waiting to be delivered (counted up to ${BACKLOG_COUNT_MAX})`, (r) => r.outboxPending);
+  gauge('casella_outbox_failed', `E-mails that failed for good and wait for an operator (counted up to ${BACKLOG_COUNT_MAX})`, (r) => r.outboxFailed);
+  gauge('casella_sdi_pending', `Invoices issued and not yet handed to SdI (counted up to ${BACKLOG_COUNT_MAX})`, (r) => r.sdiPending);
+  gauge('casella_sdi_rejected', `Invoices SdI rejected, waiting to be corrected and resent (counted up to ${BACKLOG_COUNT_MAX})`, (r) => r.sdiRejected);
+  gauge('casella_daily_job_last_done_timestamp_seconds', 'When the scheduled daily job last finished, by any process (Unix time; 0: never)', (r) => r.dailyJobLastDoneSeconds);
   if (pool) {
     new Gauge({
       name: 'casella_db_pool_connections',
-      help: 'PostgreSQL connections of this process: open (total), idle, and requests waiting for one',
+      help: 'PostgreSQL connections of this process: open (total), idle, and callers waiting for one',
       labelNames: ['state'] as const,
       registers: [local],
       collect() {
@@ -129,15 +130,21 @@ function databaseGauges(db: Database): { local: Registry; snapshotPool: () => vo
       },
     });
   }
-  return { local, snapshotPool: () => (pool = db.poolStats?.() ?? null) };
+  return {
+    local,
+    read: async () => {
+      pool = db.poolStats?.() ?? null;
+      reading = await readDatabase(db);
+    },
+  };
 }
 
 export async function metricsRoutes(server: FastifyInstance, opts: { db: Database; token: string | undefined }) {
-  const gauges = databaseGauges(opts.db);
+  const gauges = scrapeTimeGauges(opts.db);
   const scraped = Registry.merge([registry, gauges.local]);
   server.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
     if (!mayReadMetrics(req, opts.token)) return sendError(reply, 'not_found', 'Not found');
-    gauges.snapshotPool();
+    await gauges.read();
     const text = await scraped.metrics();
     return reply.type(scraped.contentType).send(text);
   });
