@@ -57,13 +57,13 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
     // (Through logController: the top-level disableRequestLogging prints FSTDEP023 at every start.)
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_BYTES_MAX,
+    // R20: while stopping, src/http/shutdown.ts answers in API.md's shape, with Retry-After.
+    return503OnClosing: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     trustProxy: false,
-    // R20: while stopping, src/http/shutdown.ts answers in API.md's shape, with Retry-After.
-    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
     // What fails before a route is found goes through the same error mapper, with the same headers.
     frameworkErrors: frameworkErrorHandler(app.config.publicUrl),
