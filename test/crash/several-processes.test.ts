@@ -53,7 +53,7 @@ const pending = async (db: Database) =>
 
 test('R20: three processes on one PostgreSQL, one killed mid-way: nothing lost, nothing done twice', { skip: !process.env.TEST_DATABASE_URL && 'needs PostgreSQL (TEST_DATABASE_URL): several processes cannot share the embedded engine' }, async () => {
   const pg = await freshPostgresUrl();
-  const smtp = await startSmtp(0, SMTP_DELAY_MS);
+  const smtp = await startSmtp(0, SMTP_DELAY_MS, true);
   const token = `cop_${randomBytes(16).toString('hex')}`;
   const secret = randomBytes(24).toString('base64url');
   const env = { DATABASE_URL: pg.url, CASELLA_TEST_GATEWAY_SECRET: secret, SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, SDI_SIMULATOR_DELAY_MS: '0' };
@@ -66,6 +66,7 @@ test('R20: three processes on one PostgreSQL, one killed mid-way: nothing lost, 
     const [, , doomed] = processes as [Served, Served, Served];
     const alive = () => processes.filter((p) => p !== doomed || !killed);
     let killed = false;
+    let killedAtMs = 0;
 
     // Sessions work on any process: log in on the first, use the session on all three.
     const sessions: { holder: (typeof holders)[number]; onEach: Client[] }[] = [];
@@ -105,6 +106,7 @@ test('R20: three processes on one PostgreSQL, one killed mid-way: nothing lost, 
           orderIds.set(key, res.body.order.id);
           if (++acknowledged === KILL_AFTER_PURCHASES && !killed) {
             killed = true;
+            killedAtMs = Date.now();
             doomed.child.kill('SIGKILL');
           }
           return;
@@ -158,11 +160,11 @@ test('R20: three processes on one PostgreSQL, one killed mid-way: nothing lost, 
     } finally {
       if (!killed) {
         killed = true;
+        killedAtMs = Date.now();
         doomed.child.kill('SIGKILL');
       }
     }
     await doomed.exited;
-    const killedAtMs = Date.now();
 
     // What the dead process had claimed is delivered by the others, within a minute.
     await eventually(
@@ -208,9 +210,19 @@ test('R20: three processes on one PostgreSQL, one killed mid-way: nothing lost, 
     const outbox = await db.query<{ id: string; status: string }>('SELECT id, status FROM outbox');
     assert.ok(outbox.length >= HOLDERS * PURCHASES_PER_HOLDER + topupIds.length, `${outbox.length} e-mails`);
     assert.deepEqual([...new Set(outbox.map((e) => e.status))], ['sent']);
-    const receivedIds = smtp.received.map((m) => /<([^.>]+)\.outbox@/.exec(m.messageId)?.[1] ?? m.messageId);
+    const idOf = (m: { messageId: string }) => /<([^.>]+)\.outbox@/.exec(m.messageId)?.[1] ?? m.messageId;
+    const receivedIds = smtp.received.map(idOf);
     const twice = receivedIds.filter((id, i) => receivedIds.indexOf(id) !== i);
-    assert.deepEqual(twice, [], 'e-mails delivered twice');
+    // R13's one window of at-least-once: the killed process may have heard 250 for one message and
+    // died before marking it sent; another process sends it again (same Message-ID, so a receiver
+    // can drop it). That can only be the last message of one of its SMTP sessions, accepted before
+    // the kill; nothing else may arrive twice.
+    assert.ok(twice.length <= 1, `e-mails delivered twice: ${twice.join(', ')}`);
+    for (const id of twice) {
+      const first = smtp.received.find((m) => idOf(m) === id)!;
+      assert.ok(first.atMs <= killedAtMs + 1000, `${id} was delivered twice, first after the kill`);
+      assert.equal(smtp.received.filter((m) => m.sessionId === first.sessionId).at(-1), first, `${id} was delivered twice though its sender went on`);
+    }
     assert.deepEqual(new Set(receivedIds), new Set(outbox.map((e) => e.id)));
 
     // The scheduled daily job ran once for the test clock's day, whichever process ran it.
