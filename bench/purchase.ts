@@ -2,6 +2,10 @@
 // seconds against a running server (the real API path: session cookie, CSRF header, validation,
 // one transaction per order). Then, when pgbench is on the PATH, pgbench's TPS on the same
 // PostgreSQL server in the same run, and the ratio.
+// R20: several --url (processes of one deployment on one database) spread the holders over them
+// (holder h buys through url h mod n, with the session it got from the first); --scrape-every-ms N
+// measures what serving Prometheus costs the purchases: the run alternates equal slices without
+// and with GET /metrics on every URL every N ms, and reports both rates and the difference.
 import { execFileSync, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -24,12 +28,18 @@ export interface PurchaseBenchResult {
   ratio: number | null;
   ledgerOk: boolean | null;
   peakRssMb: number;
+  /** How many server processes the purchases were spread over. */
+  processes: number;
+  /** With --scrape-every-ms: purchases per second without and with scraping, in the same run. */
+  scraping: { everyMs: number; scrapes: number; withoutPerSecond: number; withPerSecond: number; costPercent: number } | null;
 }
 
 interface Holder {
   cookie: string;
   csrf: string;
   mailboxIds: string[];
+  /** The mailbox being filled (each takes 50 GB of extra space). */
+  box: number;
 }
 
 /**
@@ -39,6 +49,10 @@ interface Holder {
 export class Api {
   readonly #agent = new http.Agent({ keepAlive: true });
   constructor(readonly base: string, readonly token: string) {}
+  /** The same operator and agent on another process of the deployment. */
+  on(base: string): Api {
+    return base === this.base ? this : new Api(base, this.token);
+  }
   call(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<{ status: number; json: any; cookies: string[] }>((resolve, reject) => {
@@ -109,7 +123,7 @@ async function provision(api: Api, concurrency: number, mailboxesPerHolder: numb
     const login = await api.call('POST', '/api/session', { address: address(0), password });
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.json)}`);
     const cookie = login.cookies.map((c) => c.split(';')[0]).join('; ');
-    holders.push({ cookie, csrf: login.json.csrfToken, mailboxIds });
+    holders.push({ cookie, csrf: login.json.csrfToken, mailboxIds, box: 0 });
     bar.update(`${h + 1}/${concurrency} holders`);
   }
   bar.done(`${concurrency} holders with ${mailboxesPerHolder} mailboxes each`);
@@ -148,7 +162,8 @@ export async function runPurchaseBench(args: string[]): Promise<number> {
     options: {
       seconds: { type: 'string', default: '10' },
       concurrency: { type: 'string', default: '16' },
-      url: { type: 'string' },
+      url: { type: 'string', multiple: true },
+      'scrape-every-ms': { type: 'string' },
       token: { type: 'string' },
       'mailboxes-per-holder': { type: 'string', default: '40' },
       'pgbench-url': { type: 'string' },
@@ -159,60 +174,137 @@ export async function runPurchaseBench(args: string[]): Promise<number> {
   const concurrency = Number(values.concurrency);
   const perHolder = Number(values['mailboxes-per-holder']);
   const token = values.token ?? process.env.CASELLA_OPERATOR_TOKEN;
-  const base = (values.url ?? process.env.PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
-  if (!(seconds > 0 && seconds <= secondsMax) || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > concurrencyMax || !(perHolder >= 1 && perHolder <= 1000) || !token) {
+  const urls = (values.url?.length ? values.url : [process.env.PUBLIC_URL || 'http://127.0.0.1:3000']).map((u) => u.replace(/\/+$/, ''));
+  const scrapeEveryMs = values['scrape-every-ms'] === undefined ? null : Number(values['scrape-every-ms']);
+  if (
+    !(seconds > 0 && seconds <= secondsMax) ||
+    !Number.isInteger(concurrency) ||
+    concurrency < 1 ||
+    concurrency > concurrencyMax ||
+    !(perHolder >= 1 && perHolder <= 1000) ||
+    !token ||
+    urls.length > processesMax ||
+    (scrapeEveryMs !== null && !(Number.isInteger(scrapeEveryMs) && scrapeEveryMs >= 10 && scrapeEveryMs <= 60_000))
+  ) {
     console.error(
-      `usage: casella bench purchase --seconds S --concurrency C [--url URL] [--token OPERATOR_TOKEN] [--pgbench-url URL] [--json]\n` +
-        `  (0 < S ≤ ${secondsMax}, 1 ≤ C ≤ ${concurrencyMax}; the token defaults to CASELLA_OPERATOR_TOKEN, the URL to PUBLIC_URL)`,
+      `usage: casella bench purchase --seconds S --concurrency C [--url URL]... [--token OPERATOR_TOKEN] [--pgbench-url URL] [--scrape-every-ms N] [--json]\n` +
+        `  (0 < S ≤ ${secondsMax}, 1 ≤ C ≤ ${concurrencyMax}, at most ${processesMax} URLs, 10 ≤ N ≤ 60000; the token defaults to CASELLA_OPERATOR_TOKEN, the URL to PUBLIC_URL)`,
     );
     return 2;
   }
-  const api = new Api(base, token);
+  const apis = urls.map((u) => new Api(u, token));
   try {
-    return await run(api, { seconds, concurrency, perHolder, pgbenchUrl: values['pgbench-url'], json: values.json ?? false });
+    return await run(apis, { seconds, concurrency, perHolder, pgbenchUrl: values['pgbench-url'], json: values.json ?? false, scrapeEveryMs });
   } finally {
-    api.close();
+    for (const a of apis) a.close();
   }
 }
 
-async function run(
-  api: Api,
-  { seconds, concurrency, perHolder, pgbenchUrl: pgbenchUrlOption, json }: { seconds: number; concurrency: number; perHolder: number; pgbenchUrl: string | undefined; json: boolean },
-): Promise<number> {
-  const runId = Date.now().toString(36);
-  const holders = await provision(api, concurrency, perHolder, runId);
+const processesMax = 16;
 
-  const latencies: number[] = [];
-  let errors = 0;
-  const errorSamples: string[] = [];
-  const bar = progress('purchasing');
-  const deadline = performance.now() + seconds * 1000;
+interface Slice {
+  latencies: number[];
+  errors: number;
+  elapsedSeconds: number;
+}
+
+/** Every holder buys through its process until `untilMs`; what completed and how long it took. */
+async function purchaseSlice(apis: Api[], holders: Holder[], untilMs: number, errorSamples: string[], onPurchase: () => void): Promise<Slice> {
+  const slice: Slice = { latencies: [], errors: 0, elapsedSeconds: 0 };
   const started = performance.now();
-  const ticker = setInterval(() => bar.update(`${latencies.length} purchases, ${errors} errors`), 500);
   await Promise.all(
-    holders.map(async (h) => {
-      let box = 0;
-      while (performance.now() < deadline && box < h.mailboxIds.length) {
+    holders.map(async (h, i) => {
+      const api = apis[i % apis.length]!;
+      while (performance.now() < untilMs && h.box < h.mailboxIds.length) {
         const t0 = performance.now();
-        const r = await api.call('POST', `/api/mailboxes/${h.mailboxIds[box]}/extra-space/orders`, { quantityGb: 1 }, {
+        const r = await api.call('POST', `/api/mailboxes/${h.mailboxIds[h.box]}/extra-space/orders`, { quantityGb: 1 }, {
           cookie: h.cookie,
           'x-csrf-token': h.csrf,
         });
         const ms = performance.now() - t0;
-        if (r.status === 201 && r.json.order.status === 'completed') latencies.push(ms);
-        else if (r.status === 422 && r.json?.error?.code === 'limit_exceeded') box++; // this mailbox has its 50 GB
+        if (r.status === 201 && r.json.order.status === 'completed') {
+          slice.latencies.push(ms);
+          onPurchase();
+        } else if (r.status === 422 && r.json?.error?.code === 'limit_exceeded') h.box++; // this mailbox has its 50 GB
         else {
-          errors++;
+          slice.errors++;
           if (errorSamples.length < 5) errorSamples.push(`${r.status} ${JSON.stringify(r.json)}`);
         }
       }
     }),
   );
+  slice.elapsedSeconds = (performance.now() - started) / 1000;
+  return slice;
+}
+
+/** Scrapes GET /metrics on every process every `everyMs` until stopped; how many scrapes answered 200. */
+function startScraping(apis: Api[], everyMs: number): { stop: () => Promise<number> } {
+  let stopped = false;
+  let scrapes = 0;
+  const loops = apis.map(async (api) => {
+    while (!stopped) {
+      const t0 = performance.now();
+      const r = await new Promise<number>((resolve) => {
+        http.get(`${api.base}/metrics`, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        }).on('error', () => resolve(0));
+      });
+      if (r === 200) scrapes++;
+      await new Promise((res) => setTimeout(res, Math.max(0, everyMs - (performance.now() - t0))));
+    }
+  });
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      return scrapes;
+    },
+  };
+}
+
+async function run(
+  apis: Api[],
+  opts: { seconds: number; concurrency: number; perHolder: number; pgbenchUrl: string | undefined; json: boolean; scrapeEveryMs: number | null },
+): Promise<number> {
+  const { seconds, concurrency, perHolder, pgbenchUrl: pgbenchUrlOption, json, scrapeEveryMs } = opts;
+  const api = apis[0]!;
+  const runId = Date.now().toString(36);
+  const holders = await provision(api, concurrency, perHolder, runId);
+
+  const errorSamples: string[] = [];
+  let done = 0;
+  let errorsSoFar = 0;
+  const bar = progress('purchasing');
+  const ticker = setInterval(() => bar.update(`${done} purchases, ${errorsSoFar} errors`), 500);
+  const slices: { scraping: boolean; slice: Slice }[] = [];
+  let scrapes = 0;
+  if (scrapeEveryMs === null) {
+    slices.push({ scraping: false, slice: await purchaseSlice(apis, holders, performance.now() + seconds * 1000, errorSamples, () => done++) });
+  } else {
+    // Alternating slices, so that drift over the run (a growing table, a warming cache) falls on both.
+    const sliceCount = 6;
+    for (let i = 0; i < sliceCount; i++) {
+      const scraping = i % 2 === 1;
+      const scraper = scraping ? startScraping(apis, scrapeEveryMs) : null;
+      const slice = await purchaseSlice(apis, holders, performance.now() + (seconds * 1000) / sliceCount, errorSamples, () => done++);
+      if (scraper) scrapes += await scraper.stop();
+      errorsSoFar += slice.errors;
+      slices.push({ scraping, slice });
+    }
+  }
   clearInterval(ticker);
-  const elapsed = (performance.now() - started) / 1000;
+  const latencies = slices.flatMap((s) => s.slice.latencies);
+  const errors = slices.reduce((n, s) => n + s.slice.errors, 0);
+  const elapsed = slices.reduce((n, s) => n + s.slice.elapsedSeconds, 0);
   const sorted = [...latencies].sort((a, b) => a - b);
-  bar.done(`${latencies.length} purchases in ${elapsed.toFixed(1)} s, ${errors} errors`);
+  bar.done(`${latencies.length} purchases in ${elapsed.toFixed(1)} s over ${apis.length} process${apis.length > 1 ? 'es' : ''}, ${errors} errors`);
   for (const e of errorSamples) console.error(`  error: ${e}`);
+  const rateOf = (scraping: boolean) => {
+    const chosen = slices.filter((s) => s.scraping === scraping);
+    const secs = chosen.reduce((n, s) => n + s.slice.elapsedSeconds, 0);
+    return secs > 0 ? chosen.reduce((n, s) => n + s.slice.latencies.length, 0) / secs : 0;
+  };
 
   const verify = await api.admin('GET', '/api/admin/ledger/verify');
   const pgbenchUrl = pgbenchUrlOption ?? process.env.DATABASE_URL;
@@ -230,10 +322,25 @@ async function run(
     ratio: pgbenchTps ? Math.round((purchasesPerSecond / pgbenchTps) * 100) / 100 : null,
     ledgerOk: verify?.ok ?? null,
     peakRssMb: peakRssMb(),
+    processes: apis.length,
+    scraping:
+      scrapeEveryMs === null
+        ? null
+        : {
+            everyMs: scrapeEveryMs,
+            scrapes,
+            withoutPerSecond: Math.round(rateOf(false) * 10) / 10,
+            withPerSecond: Math.round(rateOf(true) * 10) / 10,
+            costPercent: rateOf(false) > 0 ? Math.round((1 - rateOf(true) / rateOf(false)) * 1000) / 10 : 0,
+          },
   };
   if (json) console.log(JSON.stringify(result));
   else {
     console.log(`purchases: ${result.purchasesPerSecond}/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${errors} errors, ledger ${result.ledgerOk ? 'ok' : 'NOT ok'}`);
+    if (result.scraping) {
+      const sc = result.scraping;
+      console.log(`metrics: ${sc.withoutPerSecond}/s without scraping, ${sc.withPerSecond}/s with GET /metrics every ${sc.everyMs} ms (${sc.scrapes} scrapes): cost ${sc.costPercent} %`);
+    }
     if (result.pgbenchTps !== null) console.log(`pgbench: ${result.pgbenchTps} TPS; purchases/pgbench = ${result.ratio}`);
     else console.log('pgbench: not run (no pgbench on the PATH or no --pgbench-url / DATABASE_URL)');
   }

@@ -19,6 +19,8 @@ export interface AppConfig {
   smtpUrl: string | undefined;
   mailFrom: string;
   operatorToken: string | undefined;
+  /** R20: CASELLA_METRICS_TOKEN, a bearer token that may read GET /metrics from outside loopback. */
+  metricsToken: string | undefined;
   /** R12: a session ends this long after login, however busy. */
   sessionLifetimeMs: number;
   testClock: boolean;
@@ -109,6 +111,16 @@ function operatorToken(value: string | undefined): string | undefined {
   return value;
 }
 
+function metricsToken(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!OPERATOR_TOKEN.test(value)) {
+    throw new ConfigError(
+      `CASELLA_METRICS_TOKEN must have at least 32 characters (A-Z a-z 0-9 . _ ~ + / = -); it has ${value.length}: make one with "openssl rand -hex 32"`,
+    );
+  }
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const production = env.NODE_ENV === 'production';
   const port = Number(env.PORT ?? 3000);
@@ -171,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM ?? 'Casella <noreply@localhost>',
     operatorToken: operatorToken(env.CASELLA_OPERATOR_TOKEN),
+    metricsToken: metricsToken(env.CASELLA_METRICS_TOKEN),
     sessionLifetimeMs: sessionLifetimeHours(env.CASELLA_SESSION_LIFETIME_HOURS) * 3600_000,
     testClock,
     paymentGateway: gateway,

@@ -1,6 +1,10 @@
 // What `casella serve` runs besides HTTP: the daily job at start and after each midnight in
 // Europe/Rome (checked every minute against the clock, so the test clock moving a day runs it too),
 // guarded by an advisory lock so one instance runs it; and the outbox delivery loop all the time.
+// R20: with several processes on one database the day's job runs once: the process that finishes it
+// records the day in job_runs, and the others, finding the lock taken, look again at the next check
+// instead of taking the day as done; if the runner is killed its lock goes with its connection, and
+// the next check of another process (within a minute) runs the job (each step is safe to repeat).
 import type { App } from './app.ts';
 import { clock } from './clock.ts';
 import type { CalendarDate } from './domain/calendar.ts';
@@ -12,9 +16,26 @@ import { startSdiLoop, type SdiLoop } from './invoicing/sdi-delivery.ts';
 import { channelOf } from './invoicing/channel-of.ts';
 import { gatewayFor } from './payments/registry.ts';
 import { recoverPendingRefunds } from './services/refunds.ts';
+import type { Database } from './db/database.ts';
+import { observeDailyJob } from './metrics.ts';
 
 export const DAILY_JOB_LOCK_KEY = 7_300_002;
 const DAY_CHECK_INTERVAL_MS = 60_000;
+const DAILY_JOB = 'daily';
+
+/** Whether the scheduled daily job already finished for `day`, in any process. */
+export async function dailyJobDone(db: Database, day: CalendarDate): Promise<boolean> {
+  const rows = await db.query(`SELECT 1 FROM job_runs WHERE job = $1 AND day = $2`, [DAILY_JOB, day.toString()]);
+  return rows.length > 0;
+}
+
+async function recordDailyJobDone(db: Database, day: CalendarDate): Promise<void> {
+  await db.query(`INSERT INTO job_runs (job, day, finished_at) VALUES ($1, $2, $3) ON CONFLICT (job, day) DO NOTHING`, [
+    DAILY_JOB,
+    day.toString(),
+    new Date(clock.wallMs()),
+  ]);
+}
 /** R17: how often pending refunds left by a crash or an unreachable gateway are driven again. */
 const REFUND_RECOVERY_INTERVAL_MS = 10_000;
 
@@ -47,17 +68,33 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
     const today = clock.today();
     if (lastRunFor && lastRunFor.equals(today)) return;
     running = (async () => {
+      const startedMs = clock.wallMs();
+      let outcome = 'elsewhere' as 'ran' | 'done already' | 'elsewhere';
       try {
         let summary: DailySummary | null = null;
-        const ran = await app.db.whileHoldingLock(DAILY_JOB_LOCK_KEY, async () => {
+        await app.db.whileHoldingLock(DAILY_JOB_LOCK_KEY, async () => {
+          if (await dailyJobDone(app.db, today)) {
+            outcome = 'done already';
+            return;
+          }
           summary = await runDailyJob(app.ctx);
+          await recordDailyJobDone(app.db, today);
+          outcome = 'ran';
         });
-        lastRunFor = today;
-        if (ran) log.info({ day: today.toString(), summary }, 'daily job done');
-        else log.info({ day: today.toString() }, 'daily job running in another instance');
+        if (outcome === 'ran') {
+          observeDailyJob((clock.wallMs() - startedMs) / 1000, summary);
+          log.info({ day: today.toString(), summary }, 'daily job done');
+        } else if (outcome === 'done already') {
+          log.info({ day: today.toString() }, 'daily job already done today');
+        } else {
+          // Not marked as run here: if that process dies, the next check runs it.
+          log.info({ day: today.toString() }, 'daily job running in another instance');
+        }
+        if (outcome !== 'elsewhere') lastRunFor = today;
         delivery?.kick();
       } catch (err) {
         // Not marked as run: the next check tries again; the job is safe to repeat.
+        observeDailyJob((clock.wallMs() - startedMs) / 1000, null);
         log.error({ err }, 'daily job failed');
       } finally {
         running = null;

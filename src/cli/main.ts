@@ -16,6 +16,8 @@ import { money } from '../i18n/format.ts';
 import { clock } from '../clock.ts';
 import { progress } from './progress.ts';
 import { DOVECOT_CONFIG_USAGE, dovecotConfigCommand, EMBEDDED_REFUSAL, parseDovecotConfigArgs, type DovecotConfigArgs } from '../mail-platform/dovecot-cli.ts';
+import { stopGracefully } from '../http/shutdown.ts';
+import { databaseErrorLine, listenErrorLine } from './startup-errors.ts';
 
 const USAGE = `casella — PEC customer area and billing engine
 
@@ -30,7 +32,7 @@ const USAGE = `casella — PEC customer area and billing engine
                                      Dovecot configuration reading this database (docs/MAIL-PLATFORM.md)
   casella dovecot-checkpassword      run by Dovecot for passwords hashed before Argon2id (not for people)
   casella bench renewals --mailboxes N [--workers W] [--profile] [--json]
-  casella bench purchase --seconds S --concurrency C [--url URL] [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--json]
+  casella bench purchase --seconds S --concurrency C [--url URL]... [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--scrape-every-ms N] [--json]
   casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]
   casella bench logins --seconds S --concurrency C --holders N [--url URL] [--token T] [--json]
   casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]
@@ -224,25 +226,47 @@ const commands: Record<string, Command> = {
   'dovecot-config': (app, args) => dovecotConfigCommand(app, checked(DOVECOT_CONFIG_ARGUMENTS, args)),
   async serve(app) {
     if (app.config.operatorToken) await ensureOperatorToken(app.db, app.config.operatorToken);
+    const server = await buildServer(app, { logger: true });
+    try {
+      await server.listen({ port: app.config.port, host: app.config.host });
+    } catch (err) {
+      const line = listenErrorLine(err, app.config.host, app.config.port);
+      if (!line) throw err;
+      console.error(line);
+      return 1;
+    }
+    // Only now, with the server listening: a login printed before a failed start would point at
+    // whatever else holds the port.
     if (!app.config.production) {
       const login = await seedDemo(app.ctx);
       if (login.created) printDemoLogin(login, app.config.publicUrl);
     }
-    const server = await buildServer(app, { logger: true });
-    await server.listen({ port: app.config.port, host: app.config.host });
     if (!app.config.smtpUrl) server.log.info(`SMTP_URL is not set: e-mails stay in the outbox, readable at ${app.config.publicUrl}/dev/mail`);
     if (app.config.sellerIsDemo) {
       server.log.warn('CASELLA_CONFIG has no `seller`: invoices are issued by a demo seller (required in production; see README "Invoices")');
     }
     server.log.info(`invoices go to SdI through the ${app.config.sdiChannel} channel${app.config.sdiOutboxDir ? ` (${app.config.sdiOutboxDir})` : ''}`);
     const scheduler = startScheduler(app, server.log);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    // R20: the first SIGTERM or SIGINT stops gracefully (src/http/shutdown.ts); a second one exits at once.
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const first = (sig: NodeJS.Signals) => {
+        process.off('SIGINT', first);
+        process.off('SIGTERM', first);
+        const again = (sig2: NodeJS.Signals) => {
+          console.error(`casella serve: ${sig2} again: exiting now, without waiting for requests in flight`);
+          process.exit(1);
+        };
+        process.once('SIGINT', again);
+        process.once('SIGTERM', again);
+        resolve(sig);
+      };
+      process.on('SIGINT', first);
+      process.on('SIGTERM', first);
     });
-    await server.close();
-    await scheduler.stop();
+    const line = await stopGracefully({ server, stopBackground: () => scheduler.stop(), closeDatabase: () => app.db.close(), log: server.log }, signal);
+    server.log.info(line);
+    // Whatever still holds the event loop (a socket the stop cut off) must not keep the process up.
+    setTimeout(() => process.exit(0), 1000).unref();
     return 0;
   },
 };
@@ -311,8 +335,9 @@ export async function main(argv: string[]): Promise<number> {
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError || err instanceof CatalogueError) {
-      console.error(`configuration error: ${err.message}`);
-      return 2;
+      // R20: one line, exit 1, as every other reason not to start.
+      console.error(`casella ${name}: configuration error: ${err.message}`);
+      return 1;
     }
     throw err;
   }
@@ -329,8 +354,13 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`casella ${name}: ${err.message}`);
       return 2;
     }
-    if (!(err instanceof DataDirInUseError)) throw err;
-    console.error(dataDirInUseLine(name, err));
+    if (err instanceof DataDirInUseError) {
+      console.error(dataDirInUseLine(name, err));
+      return 1;
+    }
+    const line = databaseErrorLine(name, err, config.databaseUrl);
+    if (!line) throw err;
+    console.error(line);
     return 1;
   }
   try {

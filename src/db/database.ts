@@ -32,6 +32,8 @@ export interface Database extends Queryable {
    */
   whileHoldingLock(key: number, fn: () => Promise<void>): Promise<boolean>;
   close(): Promise<void>;
+  /** R20: the PostgreSQL pool's connections (open, idle, callers waiting), for /metrics; absent on PGlite. */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }
 
 // Integers of 8 bytes come back as JS numbers (cents and bytes stay far below 2^53); calendar dates
@@ -183,8 +185,15 @@ class PostgresDatabase implements Database {
     }
   }
 
-  async close(): Promise<void> {
-    await this.pool.end();
+  poolStats() {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  #closed: Promise<void> | null = null;
+  /** Once: `serve` closes the database when it stops, and the CLI's `finally` closes it again. */
+  close(): Promise<void> {
+    this.#closed ??= this.pool.end();
+    return this.#closed;
   }
 }
 
@@ -311,11 +320,13 @@ class PgliteDatabase implements Database {
     return true;
   }
 
+  #closed: Promise<void> | null = null;
   close(): Promise<void> {
-    return this.#lock.run(async () => {
+    this.#closed ??= this.#lock.run(async () => {
       await this.pg.close();
       this.unlockDataDir();
     });
+    return this.#closed;
   }
 }
 

@@ -14,6 +14,8 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'internal_error'
+  // R20: the server is stopping (a restart): try again shortly, with Retry-After.
+  | 'service_unavailable'
   // Requests that are not HTTP Casella can read: answered before any route is found.
   | 'bad_request'
   | 'headers_too_large'
@@ -39,6 +41,7 @@ export const STATUS: Record<ApiErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,
+  service_unavailable: 503,
   quote_changed: 409,
   billing_profile_required: 409,
   topup_not_pending: 409,

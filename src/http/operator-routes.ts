@@ -20,6 +20,7 @@ import { idempotent, requestKeyOf } from './idempotency.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
 import { closeAccountRefund, listRefunds, refundPayment, refundView } from '../services/refunds.ts';
 import * as S from './schemas.ts';
+import { observeDailyJob } from '../metrics.ts';
 
 export interface OperatorRouteOptions {
   app: App;
@@ -135,7 +136,15 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
     '/api/admin/jobs/daily',
     { schema: { tags, security, body: Type.Optional(S.EmptyBody), response: { 200: Type.Object({ summary: S.DailySummary }), ...S.errors(401) } } },
     async (req) => {
-      const summary = await runDailyJob(ctx);
+      const startedMs = clock.wallMs();
+      let summary: Awaited<ReturnType<typeof runDailyJob>>;
+      try {
+        summary = await runDailyJob(ctx);
+      } catch (err) {
+        observeDailyJob((clock.wallMs() - startedMs) / 1000, null);
+        throw err;
+      }
+      observeDailyJob((clock.wallMs() - startedMs) / 1000, summary);
       const today = clock.today().toString();
       await app.db.transaction((tx) =>
         audit(tx, operatorActor(req), { action: 'job.daily', entityKind: 'job', entityId: `daily:${today}`, after: summary }, clock.now()),

@@ -6,6 +6,7 @@ import type { PaymentGateway } from '../payments/gateway.ts';
 import { decideCard, TEST_SIGNATURE_HEADER, testDisputeNotification, testNotification } from '../payments/test-gateway.ts';
 import { applyDispute } from '../services/disputes.ts';
 import { applyPaymentOutcome, readTopup } from '../services/topups.ts';
+import { paymentsTotal } from '../metrics.ts';
 import { DomainError } from '../services/errors.ts';
 import type { TopupRow } from '../services/rows.ts';
 import { money, type Locale } from '../i18n/format.ts';
@@ -83,6 +84,8 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
         return reply.send({ received: true, result: applied.result });
       }
       const applied = await applyPaymentOutcome(app.ctx, reading.outcome);
+      // R20: each top-up's outcome counted once (a replayed notification is not 'applied').
+      if (applied.result === 'applied') paymentsTotal.inc({ method: 'card', outcome: reading.outcome.outcome });
       req.log.info({ gateway: gateway.name, topupId: reading.outcome.topupId, result: applied.result }, 'payment notification');
       return reply.send({ received: true, result: applied.result });
     });

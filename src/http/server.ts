@@ -21,6 +21,9 @@ import { twoStepRoutes } from './two-step-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
 import { devRoutes } from './dev-routes.ts';
 import { mailPolicyRoutes } from './mail-policy-routes.ts';
+import { countRequest, metricsRoutes } from './metrics.ts';
+import { refuseWhileStopping } from './shutdown.ts';
+import { terminalLogStream } from './log-format.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 const NESTING_DEPTH_MAX = 32;
@@ -42,11 +45,13 @@ export interface ServerOptions {
 
 export async function buildServer(app: App, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const logging = opts.logger || opts.logStream;
+  // JSON lines for a log collector; short lines on a developer's terminal (src/http/log-format.ts).
+  const logStream = opts.logStream ?? (process.stdout.isTTY && !app.config.production ? terminalLogStream(process.stdout) : undefined);
   const server = Fastify({
     logger: logging
       ? {
           level: 'info',
-          ...(opts.logStream ? { stream: opts.logStream } : {}),
+          ...(logStream ? { stream: logStream } : {}),
           // Secrets never reach the log: credentials, cookies, tokens. Bodies are never logged at all.
           redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
         }
@@ -56,6 +61,8 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
     // (Through logController: the top-level disableRequestLogging prints FSTDEP023 at every start.)
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_BYTES_MAX,
+    // R20: while stopping, src/http/shutdown.ts answers in API.md's shape, with Retry-After.
+    return503OnClosing: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
@@ -70,7 +77,12 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   });
   const gateway = gatewayFor(app.config);
 
-  server.setErrorHandler(handleError);
+  refuseWhileStopping(server, handleError);
+  // R20: every answer counted by route template and status (src/http/metrics.ts).
+  server.addHook('onResponse', (req, reply, done) => {
+    countRequest(req, reply);
+    done();
+  });
   if (logging) {
     server.addHook('onResponse', async (req, reply) => {
       req.log.info({ req, res: reply, responseTime: reply.elapsedTime }, 'request completed');
@@ -120,6 +132,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
     return reply.send({ status: 'ok' });
   });
 
+  await server.register(metricsRoutes, { db: app.db, token: app.config.metricsToken });
   await server.register(holderRoutes, { app, gateway });
   await server.register(twoStepRoutes, { app });
   await server.register(profileRoutes, { app });

@@ -9,6 +9,7 @@ import { clock } from '../clock.ts';
 import { invoiceDocument, recordSdiOutcome, type InvoiceRow } from '../services/invoices.ts';
 import { fatturaPaXml } from './fatturapa.ts';
 import type { SdiChannel } from './sdi-channel.ts';
+import { CLAIM_LEASE_MS, withLease } from '../db/lease.ts';
 
 export interface SdiDeliveryOptions {
   batchSizeMax?: number;
@@ -23,7 +24,7 @@ export interface SdiRoundResult {
   answered: number;
 }
 
-const defaults = { batchSizeMax: 50, retryDelayMsBase: 60_000, retryDelayMsMax: 3_600_000, leaseMs: 10 * 60_000 };
+const defaults = { batchSizeMax: 50, retryDelayMsBase: 60_000, retryDelayMsMax: 3_600_000, leaseMs: CLAIM_LEASE_MS };
 const answersPerRoundMax = 500;
 const lastErrorLengthMax = 500;
 
@@ -42,51 +43,70 @@ export async function sendDueInvoices(db: Database, channel: SdiChannel, opts: S
   const base = opts.retryDelayMsBase ?? defaults.retryDelayMsBase;
   const max = opts.retryDelayMsMax ?? defaults.retryDelayMsMax;
   const leaseMs = opts.leaseMs ?? defaults.leaseMs;
-  const nowMs = clock.wallMs();
-  const leaseUntil = new Date(nowMs + leaseMs);
-  // Never claimed (still next_attempt_at = created_at, as the payment wrote it): due at once,
-  // whatever business time the test clock gave it. A claim moves next_attempt_at to the lease's
-  // end, so a row being sent by another worker no longer matches.
-  const claimed = await db.transaction((tx) =>
-    tx.query<InvoiceRow>(
-      `UPDATE invoices SET next_attempt_at = $2
-        WHERE sdi_status = 'issued' AND id IN (
-          SELECT id FROM invoices
-           WHERE sdi_status = 'issued' AND (next_attempt_at <= $1 OR (attempts = 0 AND next_attempt_at = created_at))
-           ORDER BY year, sequence
-           LIMIT $3
-           FOR UPDATE SKIP LOCKED)
-        RETURNING *`,
-      [new Date(nowMs), leaseUntil, batchSizeMax],
-    ),
-  );
-  claimed.sort((a, b) => a.year - b.year || a.sequence - b.sequence);
-  const result = { sent: 0, retried: 0 };
-  for (const row of claimed) {
-    try {
-      await channel.send({ fileName: row.file_name, xml: fatturaPaXml(invoiceDocument(row), row.transmission_seq) }, new Date(clock.wallMs()));
-    } catch (err) {
-      const attempts = row.attempts + 1;
-      await db.query(
-        `UPDATE invoices SET attempts = $2, last_error = $3, next_attempt_at = $4
-          WHERE id = $1 AND sdi_status = 'issued' AND file_name = $5`,
-        [row.id, attempts, errorText(err), new Date(clock.wallMs() + sdiRetryDelayMs(attempts, base, max)), row.file_name],
+  return withLease(
+    leaseMs,
+    (token, until, ids) =>
+      db.query(`UPDATE invoices SET next_attempt_at = $3 WHERE id = ANY($1::text[]) AND sdi_status = 'issued' AND claim_token = $2`, [ids, token, until]),
+    async (lease) => {
+      const nowMs = clock.wallMs();
+      // Never claimed (still next_attempt_at = created_at, as the payment wrote it): due at once,
+      // whatever business time the test clock gave it. A claim moves next_attempt_at to the lease's
+      // end, so a row being sent by another worker no longer matches; R20: a killed worker's claim
+      // runs out within CLAIM_LEASE_MS (a live one extends it: src/db/lease.ts).
+      const claimed = await db.transaction((tx) =>
+        tx.query<InvoiceRow>(
+          `UPDATE invoices SET next_attempt_at = $2, claim_token = $4
+            WHERE sdi_status = 'issued' AND id IN (
+              SELECT id FROM invoices
+               WHERE sdi_status = 'issued' AND (next_attempt_at <= $1 OR (attempts = 0 AND next_attempt_at = created_at))
+               ORDER BY year, sequence
+               LIMIT $3
+               FOR UPDATE SKIP LOCKED)
+            RETURNING *`,
+          [new Date(nowMs), lease.firstUntil, batchSizeMax, lease.token],
+        ),
       );
-      result.retried++;
-      continue;
-    }
-    const at = new Date(clock.wallMs());
-    await db.query(
-      `WITH sent AS (
-         UPDATE invoices SET sdi_status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL
-          WHERE id = $1 AND sdi_status = 'issued' AND file_name = $3
-         RETURNING id, file_name)
-       INSERT INTO invoice_events (invoice_id, at, file_name, status, message) SELECT id, $2, file_name, 'sent', NULL FROM sent`,
-      [row.id, at, row.file_name],
-    );
-    result.sent++;
-  }
-  return result;
+      claimed.sort((a, b) => a.year - b.year || a.sequence - b.sequence);
+      lease.hold(claimed.map((r) => r.id));
+      const result = { sent: 0, retried: 0 };
+      for (const row of claimed) {
+        if (!lease.holds()) {
+          await db.query(`UPDATE invoices SET next_attempt_at = $2, claim_token = NULL WHERE id = $1 AND sdi_status = 'issued' AND claim_token = $3`, [
+            row.id,
+            new Date(clock.wallMs()),
+            lease.token,
+          ]);
+          lease.release(row.id);
+          continue;
+        }
+        try {
+          await channel.send({ fileName: row.file_name, xml: fatturaPaXml(invoiceDocument(row), row.transmission_seq) }, new Date(clock.wallMs()));
+        } catch (err) {
+          const attempts = row.attempts + 1;
+          await db.query(
+            `UPDATE invoices SET attempts = $2, last_error = $3, next_attempt_at = $4, claim_token = NULL
+              WHERE id = $1 AND sdi_status = 'issued' AND file_name = $5 AND claim_token = $6`,
+            [row.id, attempts, errorText(err), new Date(clock.wallMs() + sdiRetryDelayMs(attempts, base, max)), row.file_name, lease.token],
+          );
+          lease.release(row.id);
+          result.retried++;
+          continue;
+        }
+        const at = new Date(clock.wallMs());
+        await db.query(
+          `WITH sent AS (
+             UPDATE invoices SET sdi_status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL, claim_token = NULL
+              WHERE id = $1 AND sdi_status = 'issued' AND file_name = $3
+             RETURNING id, file_name)
+           INSERT INTO invoice_events (invoice_id, at, file_name, status, message) SELECT id, $2, file_name, 'sent', NULL FROM sent`,
+          [row.id, at, row.file_name],
+        );
+        lease.release(row.id);
+        result.sent++;
+      }
+      return result;
+    },
+  );
 }
 
 /** Records the answers SdI has given since the last round. */

@@ -7,6 +7,7 @@ import type { Database } from '../db/database.ts';
 import { clock } from '../clock.ts';
 import { OUTBOX_BODY_COLUMNS, renderedEmail, type StoredBodies } from './outbox.ts';
 import type { EmailBrand } from './message.ts';
+import { CLAIM_LEASE_MS, withLease } from '../db/lease.ts';
 
 export interface DeliveryOptions {
   smtpUrl: string;
@@ -17,7 +18,10 @@ export interface DeliveryOptions {
   retryDelayMsMax?: number;
   /** Connection, greeting and socket-inactivity timeout of each SMTP conversation. */
   smtpTimeoutMs?: number;
-  /** How long a claimed row stays invisible to other workers; must exceed a batch's sending time. */
+  /**
+   * How long a claimed row stays invisible to other workers unless its worker extends the lease
+   * (it does while it is alive): a killed process's e-mails are due again after this (R20).
+   */
   leaseMs?: number;
   /** The provider's name, logo and legal footer in every e-mail (CASELLA_CONFIG `brand`, `seller`). */
   brand?: EmailBrand;
@@ -66,7 +70,7 @@ const defaults = {
   retryDelayMsBase: 60_000,
   retryDelayMsMax: 3_600_000,
   smtpTimeoutMs: 30_000,
-  leaseMs: 10 * 60_000,
+  leaseMs: CLAIM_LEASE_MS,
 };
 const lastErrorLengthMax = 500;
 
@@ -104,6 +108,8 @@ const errorText = (err: unknown): string => {
  * Sends the due e-mails once. Delivery is exactly-once as far as SMTP allows:
  * 1. a short transaction claims up to batchSizeMax due rows with FOR UPDATE SKIP LOCKED and moves
  *    their next_attempt_at to a lease's end, so no other worker (process) picks them until then;
+ *    the lease is extended while this worker is alive (src/db/lease.ts), and runs out within
+ *    CLAIM_LEASE_MS when it is killed, so another process takes the rows over (R20);
  * 2. each is sent outside any transaction (never hold a lock or a connection during SMTP);
  * 3. each is then marked sent, or its failure recorded.
  * At-least-once window: if the process dies (or the database is unreachable) after the server
@@ -123,79 +129,90 @@ export async function deliverDueEmails(
   const leaseMs = opts.leaseMs ?? defaults.leaseMs;
   const result: DeliveryResult = { sent: 0, failed: 0, retried: 0 };
 
-  const nowMs = clock.wallMs();
-  const leaseUntil = new Date(nowMs + leaseMs);
-  // A row never tried is due at once whatever its next_attempt_at: services write it with business
-  // time, which the test clock may have moved into the future. The lease changes next_attempt_at,
-  // so a claimed row no longer matches `next_attempt_at = created_at`.
-  const claimed = await db.transaction((tx) =>
-    tx.query<StoredBodies & { id: string; seq: number; to_address: string; attempts: number }>(
-      `UPDATE outbox SET next_attempt_at = $2
-        WHERE status = 'pending' AND id IN (
-          SELECT id FROM outbox
-           WHERE status = 'pending'
-             AND (next_attempt_at <= $1 OR (attempts = 0 AND next_attempt_at = created_at))
-           ORDER BY seq
-           LIMIT $3
-           FOR UPDATE SKIP LOCKED)
-        RETURNING id, seq, to_address, ${OUTBOX_BODY_COLUMNS}, attempts`,
-      [new Date(nowMs), leaseUntil, batchSizeMax],
-    ),
-  );
-  if (claimed.length === 0) return result;
-  claimed.sort((a, b) => a.seq - b.seq); // RETURNING has no order
-
-  const own = transport === null;
-  const smtp = transport ?? createSmtpTransport(opts);
-  try {
-    for (const row of claimed) {
-      // The lease must still be ours when sending starts; the rest go back to the queue at once.
-      if (clock.wallMs() >= leaseUntil.getTime() - leaseMs / 2) {
-        await db.query(`UPDATE outbox SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending' AND next_attempt_at = $3`, [
-          row.id,
-          new Date(clock.wallMs()),
-          leaseUntil,
-        ]);
-        continue;
-      }
-      try {
-        const mail = renderedEmail(row, opts.brand);
-        await smtp.sendMail({
-          from: opts.mailFrom,
-          to: row.to_address,
-          subject: mail.subject,
-          text: mail.text,
-          html: mail.html,
-          messageId: messageIdOf(row.id, opts.mailFrom),
-        });
-      } catch (err) {
-        const attempts = row.attempts + 1;
-        const next = new Date(clock.wallMs() + retryDelayMs(attempts, base, max));
-        // Only while the lease is ours (next_attempt_at unchanged): otherwise another worker owns it.
-        const updated = await db.query<{ status: string }>(
-          `UPDATE outbox
-              SET attempts = $2::integer, last_error = $3, next_attempt_at = $4,
-                  status = CASE WHEN $2::integer >= $5::integer THEN 'failed' ELSE 'pending' END
-            WHERE id = $1 AND status = 'pending' AND next_attempt_at = $6
-            RETURNING status`,
-          [row.id, attempts, errorText(err), next, attemptsMax, leaseUntil],
-        );
-        if (updated[0]?.status === 'failed') result.failed++;
-        else if (updated[0]) result.retried++;
-        continue;
-      }
-      // Sent is sent: mark it even if the lease ran out meanwhile.
-      await db.query(
-        `UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL
-          WHERE id = $1 AND status = 'pending'`,
-        [row.id, new Date(clock.wallMs())],
+  return withLease(
+    leaseMs,
+    (token, until, ids) =>
+      db.query(`UPDATE outbox SET next_attempt_at = $3 WHERE id = ANY($1::text[]) AND status = 'pending' AND claim_token = $2`, [ids, token, until]),
+    async (lease) => {
+      const nowMs = clock.wallMs();
+      // A row never tried is due at once whatever its next_attempt_at: services write it with business
+      // time, which the test clock may have moved into the future. The lease changes next_attempt_at,
+      // so a claimed row no longer matches `next_attempt_at = created_at`.
+      const claimed = await db.transaction((tx) =>
+        tx.query<StoredBodies & { id: string; seq: number; to_address: string; attempts: number }>(
+          `UPDATE outbox SET next_attempt_at = $2, claim_token = $4
+            WHERE status = 'pending' AND id IN (
+              SELECT id FROM outbox
+               WHERE status = 'pending'
+                 AND (next_attempt_at <= $1 OR (attempts = 0 AND next_attempt_at = created_at))
+               ORDER BY seq
+               LIMIT $3
+               FOR UPDATE SKIP LOCKED)
+            RETURNING id, seq, to_address, ${OUTBOX_BODY_COLUMNS}, attempts`,
+          [new Date(nowMs), lease.firstUntil, batchSizeMax, lease.token],
+        ),
       );
-      result.sent++;
-    }
-  } finally {
-    if (own) smtp.close?.();
-  }
-  return result;
+      if (claimed.length === 0) return result;
+      claimed.sort((a, b) => a.seq - b.seq); // RETURNING has no order
+      lease.hold(claimed.map((r) => r.id));
+
+      const own = transport === null;
+      const smtp = transport ?? createSmtpTransport(opts);
+      try {
+        for (const row of claimed) {
+          // The lease must surely still be ours when sending starts; otherwise the row goes back to
+          // the queue at once (its lease could not be extended: the database is unreachable).
+          if (!lease.holds()) {
+            await db.query(`UPDATE outbox SET next_attempt_at = $2, claim_token = NULL WHERE id = $1 AND status = 'pending' AND claim_token = $3`, [
+              row.id,
+              new Date(clock.wallMs()),
+              lease.token,
+            ]);
+            lease.release(row.id);
+            continue;
+          }
+          try {
+            const mail = renderedEmail(row, opts.brand);
+            await smtp.sendMail({
+              from: opts.mailFrom,
+              to: row.to_address,
+              subject: mail.subject,
+              text: mail.text,
+              html: mail.html,
+              messageId: messageIdOf(row.id, opts.mailFrom),
+            });
+          } catch (err) {
+            const attempts = row.attempts + 1;
+            const next = new Date(clock.wallMs() + retryDelayMs(attempts, base, max));
+            // Only while the claim is ours: otherwise another worker owns the row.
+            const updated = await db.query<{ status: string }>(
+              `UPDATE outbox
+                  SET attempts = $2::integer, last_error = $3, next_attempt_at = $4, claim_token = NULL,
+                      status = CASE WHEN $2::integer >= $5::integer THEN 'failed' ELSE 'pending' END
+                WHERE id = $1 AND status = 'pending' AND claim_token = $6
+                RETURNING status`,
+              [row.id, attempts, errorText(err), next, attemptsMax, lease.token],
+            );
+            lease.release(row.id);
+            if (updated[0]?.status === 'failed') result.failed++;
+            else if (updated[0]) result.retried++;
+            continue;
+          }
+          // Sent is sent: mark it even if the lease ran out meanwhile.
+          await db.query(
+            `UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = NULL, claim_token = NULL
+              WHERE id = $1 AND status = 'pending'`,
+            [row.id, new Date(clock.wallMs())],
+          );
+          lease.release(row.id);
+          result.sent++;
+        }
+      } finally {
+        if (own) smtp.close?.();
+      }
+      return result;
+    },
+  );
 }
 
 /** Operators: puts a 'failed' e-mail back in the queue, due now. False when it is not 'failed'. */

@@ -13,6 +13,7 @@ import { readCustomer, type CustomerRow } from './rows.ts';
 import { countAttempt, forgetAttempts, uncountAttempt, THROTTLE_WINDOW_MS, type ThrottleKey } from './throttle.ts';
 import { issueDeviceCookie, trustedDevice } from './device-cookies.ts';
 import { checkSecondStep, closeChallenge, openChallenge, takeChallengeTry } from './two-step.ts';
+import { loginFailuresTotal } from '../metrics.ts';
 
 export const SESSION_IDLE_MS = 30 * 60_000;
 export const SESSION_LIFETIME_MS_DEFAULT = 12 * 3600_000;
@@ -119,13 +120,17 @@ export async function login(
   );
   // The hash is checked even for unknown addresses, so response time does not reveal which exist.
   const passwordOk = await verifyPassword(password, mailbox?.password_hash ?? UNUSABLE_HASH);
-  if (!mailbox || !passwordOk) throw new DomainError('invalid_credentials', 'Wrong PEC address or password');
+  if (!mailbox || !passwordOk) {
+    loginFailuresTotal.inc(); // R20
+    throw new DomainError('invalid_credentials', 'Wrong PEC address or password');
+  }
   // The password is right: a hash made before Argon2id is rewritten now (R14), code or no code.
   await upgradeLegacyHashIfNeeded(ctx.db, mailbox.id, password, mailbox.password_hash);
   // Two-step verification: a right password without a code is not a failed attempt (the code is
   // asked next); a wrong code is, so guessing codes is throttled as guessing passwords is.
   const second = await checkSecondStep(ctx.db, mailbox.customer_id, totpCode);
   if (second === 'missing') await forgiveAttempt(ctx.db, keys);
+  if (second === 'wrong') loginFailuresTotal.inc(); // R20: a wrong code is a failed login too
   if (second === 'missing' || second === 'wrong') {
     throw new SecondStepRequired(await openChallenge(ctx.db, mailbox.customer_id, normalised), second === 'wrong');
   }
@@ -149,7 +154,10 @@ export async function loginSecondStep(ctx: ServiceContext, challengeToken: strin
   if (!challenge) throw new DomainError('invalid_credentials', 'The login took too long or had too many wrong codes: start again');
   const keys = await countPasswordAttempt(ctx.db, challenge.address, clientKey, deviceCookie);
   const second = await checkSecondStep(ctx.db, challenge.customerId, totpCode);
-  if (second === 'missing' || second === 'wrong') throw new SecondStepRequired(challengeToken, true);
+  if (second === 'missing' || second === 'wrong') {
+    loginFailuresTotal.inc(); // R20
+    throw new SecondStepRequired(challengeToken, true);
+  }
   const [mailbox] = await ctx.db.query<{ id: string }>("SELECT id FROM mailboxes WHERE lower(address) = $1 AND customer_id = $2 AND status <> 'terminated'", [
     challenge.address,
     challenge.customerId,

@@ -32,3 +32,28 @@ for (const engine of engineNames()) {
     }
   });
 }
+
+test('bench purchase smoke, R20: several --url share the holders, and --scrape-every-ms measures purchases without and with scraping in one run', async () => {
+  const [engine] = engineNames().slice(-1) as [ReturnType<typeof engineNames>[number]];
+  const s = await startTestServer(engine);
+  try {
+    const env = { ...process.env, DATABASE_URL: '', PUBLIC_URL: '', CASELLA_OPERATOR_TOKEN: '' };
+    const { stdout } = await run(
+      process.execPath,
+      [
+        'bin/casella.js', 'bench', 'purchase', '--seconds', '3', '--concurrency', '2', '--mailboxes-per-holder', '1',
+        '--url', s.baseUrl, '--url', `${s.baseUrl}/`, '--token', s.operatorToken, '--scrape-every-ms', '100', '--json',
+      ],
+      { env },
+    );
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    assert.equal(result.processes, 2);
+    assert.equal(result.errors, 0);
+    assert.equal(result.ledgerOk, true);
+    assert.ok(result.scraping.scrapes > 0, stdout);
+    assert.ok(result.scraping.withoutPerSecond > 0 && result.scraping.withPerSecond > 0, stdout);
+    assert.equal(typeof result.scraping.costPercent, 'number');
+  } finally {
+    await s.close();
+  }
+});

@@ -293,7 +293,7 @@ describe('security: configuration refused at start', () => {
 
   test('operator tokens: casella serve refuses a CASELLA_OPERATOR_TOKEN under 32 characters, in one line', () => {
     const run = serveWith({ CASELLA_OPERATOR_TOKEN: 'cop_short_but_not_32_chars' });
-    assert.equal(run.status, 2);
+    assert.equal(run.status, 1); // R20: every reason not to start exits 1
     const lines = run.stderr.trim().split('\n');
     assert.equal(lines.length, 1, run.stderr);
     assert.match(lines[0]!, /CASELLA_OPERATOR_TOKEN must have at least 32 characters/);

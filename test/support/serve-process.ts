@@ -5,10 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Client, provisionHolder } from './http.ts';
 
-/** `casella serve` on a free loopback port over the stored database `env` names, with a test clock. */
+/**
+ * `casella serve` on a free loopback port over the stored database `env` names, with a test clock.
+ * `env` may also set SMTP_URL (unset by default: e-mails stay in the outbox).
+ */
 export function spawnServe(env: Record<string, string>, operatorToken = `cop_${randomBytes(16).toString('hex')}`): ChildProcess {
   return spawn(process.execPath, ['bin/casella.js', 'serve'], {
-    env: { ...process.env, ...env, PORT: '0', CASELLA_TEST_CLOCK: '1', NODE_ENV: '', SMTP_URL: '', CASELLA_OPERATOR_TOKEN: operatorToken },
+    env: { ...process.env, SMTP_URL: '', ...env, PORT: '0', CASELLA_TEST_CLOCK: '1', NODE_ENV: '', CASELLA_OPERATOR_TOKEN: operatorToken },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -32,15 +35,20 @@ export function waitForLog(child: ChildProcess, pattern: RegExp): Promise<RegExp
 export interface Served {
   child: ChildProcess;
   baseUrl: string;
+  /** Resolves to [exit code, signal]. */
   exited: Promise<unknown>;
+  /** Everything the process wrote to stdout so far (its JSON log lines and the demo login). */
+  output: () => string;
 }
 
 /** spawnServe, once it listens. */
 export async function serveProcess(env: Record<string, string>, operatorToken: string): Promise<Served> {
   const child = spawnServe(env, operatorToken);
   const exited = once(child, 'exit');
+  let output = '';
+  child.stdout!.on('data', (c) => (output += String(c)));
   const [, baseUrl] = await waitForLog(child, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
-  return { child, baseUrl: baseUrl!, exited };
+  return { child, baseUrl: baseUrl!, exited, output: () => output };
 }
 
 /**

@@ -6,10 +6,17 @@ export interface Received {
   raw: string;
   subject: string;
   messageId: string;
+  /** The SMTP session (connection) it came on. */
+  sessionId: string;
+  /** When it was recorded (Date.now()). */
+  atMs: number;
 }
 
-/** A real SMTP server on 127.0.0.1; port 0 picks a free one. */
-export async function startSmtp(port = 0, delayMs = 0) {
+/**
+ * A real SMTP server on 127.0.0.1; port 0 picks a free one. Each message takes `delayMs` to be
+ * accepted; with `recordOnAccept` it is recorded only once accepted (250), as a sender counts it.
+ */
+export async function startSmtp(port = 0, delayMs = 0, recordOnAccept = false) {
   const received: Received[] = [];
   let waiters: (() => void)[] = [];
   const server = new SMTPServer({
@@ -17,17 +24,23 @@ export async function startSmtp(port = 0, delayMs = 0) {
     disabledCommands: ['STARTTLS'],
     logger: false,
     disableReverseLookup: true,
-    onData(stream, _session, cb) {
+    onData(stream, session, cb) {
       let raw = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => (raw += chunk));
       stream.on('end', () => {
         const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'mi').exec(raw)?.[1]?.trim() ?? '';
-        received.push({ raw, subject: header('Subject'), messageId: header('Message-ID') });
-        const ws = waiters;
-        waiters = [];
-        ws.forEach((w) => w());
-        setTimeout(() => cb(), delayMs);
+        const record = () => {
+          received.push({ raw, subject: header('Subject'), messageId: header('Message-ID'), sessionId: session.id, atMs: Date.now() });
+          const ws = waiters;
+          waiters = [];
+          ws.forEach((w) => w());
+        };
+        if (!recordOnAccept) record();
+        setTimeout(() => {
+          if (recordOnAccept) record();
+          cb();
+        }, delayMs);
       });
     },
   });
