@@ -6,6 +6,10 @@ import { openApp, type App } from '../app.ts';
 import { DataDirInUseError } from '../db/database.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { createOperator, ensureOperatorToken } from '../services/operators.ts';
+import { createStaff } from '../services/staff/accounts.ts';
+import { isStaffRole } from '../domain/staff-role.ts';
+import { SYSTEM } from '../services/audit.ts';
+import { DomainError } from '../services/errors.ts';
 import { seedDemo, type DemoLogin } from '../services/demo.ts';
 import { buildServer } from '../http/server.ts';
 import { startScheduler } from '../scheduler.ts';
@@ -24,7 +28,10 @@ const USAGE = `casella — PEC customer area and billing engine
   casella daily                      run the daily job once (renewals, expiry, alerts, usage)
   casella forecast --on YYYY-MM-DD   what that day's renewals would do with today's balances
   casella ledger verify              check every wallet against the ledger
-  casella operator create --name N   create an operator and print its token
+  casella operator create --name N [--role support|billing|admin]
+                                     create a machine's token (default role admin) and print it
+  casella staff create --email E --name N --role support|billing|admin
+                                     create a staff account; prints its one-time setup link (24 h)
   casella dovecot-config --out DIR [--standalone --imap-port N --lmtp-port N --submission-port N]
                                      Dovecot configuration reading this database (docs/MAIL-PLATFORM.md)
   casella bench renewals --mailboxes N [--workers W] [--profile] [--json]
@@ -105,14 +112,32 @@ const commands: Record<string, Command> = {
     return report.ok ? 0 : 1;
   },
   async operator(app, args) {
-    const { values, positionals } = parseArgs({ args, options: { name: { type: 'string' } }, allowPositionals: true });
-    if (positionals[0] !== 'create' || !values.name?.trim()) {
-      console.error('usage: casella operator create --name NAME');
+    const { values, positionals } = parseArgs({ args, options: { name: { type: 'string' }, role: { type: 'string' } }, allowPositionals: true });
+    const role = values.role ?? 'admin';
+    if (positionals[0] !== 'create' || !values.name?.trim() || !isStaffRole(role)) {
+      console.error('usage: casella operator create --name NAME [--role support|billing|admin]');
       return 2;
     }
-    const { id, token } = await createOperator(app.db, values.name.trim());
-    console.log(`operator ${id} (${values.name.trim()})\ntoken: ${token}`);
+    const { id, token } = await createOperator(app.db, values.name.trim(), role);
+    console.log(`operator ${id} (${values.name.trim()}, ${role})\ntoken: ${token}`);
     return 0;
+  },
+  async staff(app, args) {
+    const { values, positionals } = parseArgs({ args, options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } }, allowPositionals: true });
+    if (positionals[0] !== 'create') {
+      console.error('usage: casella staff create --email E --name N --role support|billing|admin');
+      return 2;
+    }
+    try {
+      const { member, setupToken } = await createStaff(app.db, SYSTEM, { email: values.email, name: values.name, role: values.role, reason: 'casella staff create' });
+      console.log(`staff ${member.id} (${member.email}, ${member.role})`);
+      console.log(`One-time link, valid 24 hours, to set the password and enrol two-step verification:\n  ${app.config.publicUrl}/admin/setup/${setupToken}`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      console.error(`casella staff create: ${Object.entries(err.fields ?? {}).map(([k, v]) => `--${k} ${v}`).join('; ') || err.message}`);
+      return 2;
+    }
   },
   'dovecot-config': dovecotConfigCommand,
   async serve(app) {
@@ -146,6 +171,7 @@ const WHILE_SERVING: Record<string, string> = {
   forecast: 'stop it first, or use the operator API: GET /api/admin/forecast?on=YYYY-MM-DD',
   ledger: 'stop it first, or use the operator API: GET /api/admin/ledger/verify',
   operator: 'stop it first, or restart it with CASELLA_OPERATOR_TOKEN set (it creates that operator at start)',
+  staff: 'stop it first, or create the account from the console (/admin, Staff) or with POST /api/admin/staff',
   seed: 'stop it first (serve itself creates the demo holder outside production)',
   migrate: 'stop it first (serve migrates the database when it starts)',
   serve: 'only one server can use an embedded database (or set DATABASE_URL to use PostgreSQL)',

@@ -33,7 +33,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.post(
     '/api/admin/customers',
-    { schema: { tags, security, body: S.NewCustomerBody, response: { 201: Type.Object({ customer: S.Customer }), ...S.errors(401, 422) } } },
+    { config: { role: 'admin' }, schema: { tags, security, body: S.NewCustomerBody, response: { 201: Type.Object({ customer: S.Customer }), ...S.errors(401, 422) } } },
     async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
         const c = await createCustomer(ctx, operatorActor(req), req.body);
@@ -43,7 +43,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.get(
     '/api/admin/customers/:id',
-    {
+    { config: { role: 'support' },
       schema: {
         tags,
         security,
@@ -64,7 +64,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.post(
     '/api/admin/mailboxes',
-    { schema: { tags, security, body: S.NewMailboxBody, response: { 201: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 422) } } },
+    { config: { role: 'admin' }, schema: { tags, security, body: S.NewMailboxBody, response: { 201: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 422) } } },
     async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
         const m = await createMailbox(ctx, operatorActor(req), req.body);
@@ -74,7 +74,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.patch(
     '/api/admin/mailboxes/:id',
-    { schema: { tags, security, params: S.IdParams, body: S.MailboxUpdateBody, response: { 200: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 404, 422) } } },
+    { config: { role: 'admin' }, schema: { tags, security, params: S.IdParams, body: S.MailboxUpdateBody, response: { 200: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 404, 422) } } },
     async (req) => {
       const m = await updateMailboxAsOperator(ctx, operatorActor(req), req.params.id, req.body);
       return { mailbox: mailboxView(m, ctx.catalogue) };
@@ -83,7 +83,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.post(
     '/api/admin/customers/:id/credit-adjustments',
-    {
+    { config: { role: 'billing' },
       schema: { tags, security, params: S.IdParams, body: S.AdjustmentBody, response: { 201: Type.Object({ transaction: S.CreditTransaction }), ...S.errors(401, 404, 422) } },
     },
     async (req, reply) =>
@@ -95,7 +95,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.post(
     '/api/admin/jobs/daily',
-    { schema: { tags, security, body: Type.Optional(S.EmptyBody), response: { 200: Type.Object({ summary: S.DailySummary }), ...S.errors(401) } } },
+    { config: { role: 'admin' }, schema: { tags, security, body: Type.Optional(S.EmptyBody), response: { 200: Type.Object({ summary: S.DailySummary }), ...S.errors(401) } } },
     async (req) => {
       const summary = await runDailyJob(ctx);
       const today = clock.today().toString();
@@ -110,7 +110,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
   // this server holds it.
   r.get(
     '/api/admin/forecast',
-    { schema: { tags, security, querystring: S.ForecastQuery, response: { 200: S.RenewalForecast, ...S.errors(401, 422) } } },
+    { config: { role: 'support' }, schema: { tags, security, querystring: S.ForecastQuery, response: { 200: S.RenewalForecast, ...S.errors(401, 422) } } },
     async (req) => {
       const on = parseDate(req.query.on);
       if (!on) throw new ApiError('validation_failed', 'on is not a calendar date', { on: 'is not a calendar date (YYYY-MM-DD)' });
@@ -120,7 +120,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.get(
     '/api/admin/ledger/verify',
-    {
+    { config: { role: 'support' },
       schema: {
         tags,
         security,

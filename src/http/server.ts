@@ -20,6 +20,8 @@ import { webRoutes } from '../web/routes.ts';
 import { twoStepRoutes } from './two-step-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
 import { devRoutes } from './dev-routes.ts';
+import { declareRouteRoles } from './route-roles.ts';
+import { staffRoutes } from './staff-routes.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 const NESTING_DEPTH_MAX = 32;
@@ -64,6 +66,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   });
   const gateway = gatewayFor(app.config);
 
+  declareRouteRoles(server);
   server.setErrorHandler(handleError);
   if (logging) {
     server.addHook('onResponse', async (req, reply) => {
@@ -102,6 +105,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           session: { type: 'apiKey', in: 'cookie', name: 'casella_session' },
+          staffSession: { type: 'apiKey', in: 'cookie', name: 'casella_staff' },
         },
       },
     },
@@ -118,6 +122,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(twoStepRoutes, { app });
   await server.register(profileRoutes, { app });
   await server.register(operatorRoutes, { app });
+  await server.register(staffRoutes, { app });
   await server.register(invoiceRoutes, { app });
   await server.register(invoiceAdminRoutes, { app });
   await server.register(paymentRoutes, { app, gateway });

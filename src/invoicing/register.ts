@@ -53,7 +53,7 @@ const csvField = (v: string): string => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g
  * would be read as a formula when the accountant opens the register, so it gets a leading '.
  */
 export const spreadsheetSafe = (v: string): string => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
-const csvLine = (fields: readonly string[]): string => fields.map(csvField).join(',') + '\r\n';
+export const csvLine = (fields: readonly string[]): string => fields.map(csvField).join(',') + '\r\n';
 
 export const REGISTER_HEADER = ['numero', 'data', 'cliente', 'partita_iva_o_codice_fiscale', 'imponibile', 'aliquota_iva', 'iva', 'totale', 'stato_sdi'];
 

@@ -45,6 +45,7 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
   const batchSizeMax = opts.batchSizeMax ?? dailyBatchSizeDefault;
   const progress = opts.onProgress ?? (() => {});
   const today = clock.today();
+  const startedAt = clock.now();
 
   const ordersExpired = await expireWaitingOrders(ctx);
   progress('orders', ordersExpired);
@@ -61,7 +62,7 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
   const usageWarningsQueued = await checkChangedUsage(ctx, batchSizeMax);
   progress('usage', usageWarningsQueued);
 
-  return {
+  const summary: DailySummary = {
     alertsQueued,
     usageWarningsQueued,
     ...renewals,
@@ -70,4 +71,9 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
     mailboxesTerminated,
     ordersExpired,
   };
+  // R19: the staff's overview shows when the job last ran and what it did.
+  await ctx.db.query('INSERT INTO daily_job_runs (day, started_at, finished_at, summary) VALUES ($1, $2, $3, $4)', [
+    today.toString(), startedAt, clock.now(), JSON.stringify(summary),
+  ]);
+  return summary;
 }

@@ -264,7 +264,7 @@ class Adjust extends Action {
     return model.adjustCredit(s, this.cents(s));
   }
   async act(s: State, r: Real) {
-    await adjustCredit(r.ctx, { kind: 'operator', id: 'op_model' }, r.customerId, this.cents(s), 'model test adjustment');
+    await adjustCredit(r.ctx, { kind: 'token', id: 'op_model' }, r.customerId, this.cents(s), 'model test adjustment');
   }
   toString() {
     return this.credit !== null ? `operator credits ${this.credit} cents` : `operator debits ${Math.round(this.debitShare * 100)} % of the balance`;
