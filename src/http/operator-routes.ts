@@ -6,8 +6,9 @@ import type { App } from '../app.ts';
 import { createCustomer, createMailbox, updateMailboxAsOperator } from '../services/provision.ts';
 import { adjustCredit } from '../services/credit.ts';
 import { readBalance, readCustomer, readMailboxes } from '../services/rows.ts';
-import { customerView, mailboxView, transactionView } from '../services/views.ts';
-import { notFound } from '../services/errors.ts';
+import { billingProfileView, customerView, mailboxView, transactionView } from '../services/views.ts';
+import { readBillingProfile } from '../services/billing-profiles.ts';
+import { notFound, requireReason } from '../services/errors.ts';
 import { forecastRenewals, runDailyJob } from '../services/daily.ts';
 import { parseDate } from '../domain/calendar.ts';
 import { audit } from '../services/audit.ts';
@@ -49,7 +50,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
         security,
         params: S.IdParams,
         response: {
-          200: Type.Object({ customer: S.Customer, credit: Type.Object({ balanceCents: Type.Integer() }), mailboxes: Type.Array(S.Mailbox) }),
+          200: Type.Object({ customer: S.Customer, credit: Type.Object({ balanceCents: Type.Integer() }), mailboxes: Type.Array(S.Mailbox), billingProfile: Type.Union([S.BillingProfile, Type.Null()]) }),
           ...S.errors(401, 404),
         },
       },
@@ -57,8 +58,13 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
     async (req) => {
       const c = await readCustomer(ctx.db, req.params.id);
       if (!c) throw notFound('customer');
-      const [balanceCents, mailboxes] = await Promise.all([readBalance(ctx.db, c.id), readMailboxes(ctx.db, c.id)]);
-      return { customer: customerView(c), credit: { balanceCents }, mailboxes: mailboxes.map((m) => mailboxView(m, ctx.catalogue)) };
+      const [balanceCents, mailboxes, billing] = await Promise.all([readBalance(ctx.db, c.id), readMailboxes(ctx.db, c.id), readBillingProfile(ctx.db, c.id)]);
+      return {
+        customer: customerView(c),
+        credit: { balanceCents },
+        mailboxes: mailboxes.map((m) => mailboxView(m, ctx.catalogue)),
+        billingProfile: billing ? billingProfileView(billing) : null,
+      };
     },
   );
 
@@ -88,7 +94,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
     },
     async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
-        const t = await adjustCredit(ctx, operatorActor(req), req.params.id, req.body.amountCents, req.body.reason);
+        const t = await adjustCredit(ctx, operatorActor(req), req.params.id, req.body.amountCents, requireReason(req.body.reason));
         return { status: 201, body: { transaction: transactionView(t) } };
       }),
   );

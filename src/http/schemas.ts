@@ -226,7 +226,7 @@ export const MailboxUpdateBody = Type.Object(
   strict,
 );
 export const AdjustmentBody = Type.Object(
-  { amountCents: Type.Integer(), reason: Type.String({ maxLength: 500 }) },
+  { amountCents: Type.Integer(), reason: Type.Optional(Type.String({ maxLength: 500 })) },
   strict,
 );
 export const ForecastQuery = Type.Object({ on: DateString }, strict);

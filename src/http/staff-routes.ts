@@ -17,7 +17,8 @@ import { readOrders } from '../services/orders.ts';
 import { listInvoices } from '../services/invoices.ts';
 import { readBalance } from '../services/rows.ts';
 import { invalid, requireReason } from '../services/errors.ts';
-import { adminInvoiceView, orderView, topupView, transactionView } from '../services/views.ts';
+import { adminInvoiceView, customerView, orderView, topupView, transactionView } from '../services/views.ts';
+import { changeReferenceEmailByStaff, resetTwoStep, sendPasswordResetLink } from '../services/staff/support-actions.ts';
 import { auditCsv } from '../services/staff/audit-export.ts';
 import { operatorActor, requireOperator } from './auth.ts';
 import { ApiError } from './errors.ts';
@@ -150,6 +151,34 @@ export async function staffRoutes(server: FastifyInstance, opts: { app: App }) {
     const filter = auditFilter(req.query);
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="registro-attivita.csv"').send(Readable.from(auditCsv(app.db, filter)));
   });
+
+  // Support's actions for a holder (R19), each with its reason.
+  const support = { config: { role: 'support' as const } };
+  r.post(
+    '/api/admin/customers/:id/password-reset-link',
+    { ...support, schema: { tags, security, params: S.IdParams, body: T.PasswordResetLinkBody, response: { 202: Type.Null(), ...S.errors(401, 403, 404, 409, 422) } } },
+    async (req, reply) => {
+      const reason = requireReason(req.body.reason);
+      await sendPasswordResetLink(ctx, operatorActor(req), req.params.id, req.body.mailboxId, reason);
+      return reply.code(202).send(null);
+    },
+  );
+  r.post(
+    '/api/admin/customers/:id/two-step/reset',
+    { ...support, schema: { tags, security, params: S.IdParams, body: T.ReasonBody, response: { 204: Type.Null(), ...S.errors(401, 403, 404, 422) } } },
+    async (req, reply) => {
+      await resetTwoStep(ctx, operatorActor(req), req.params.id, requireReason(req.body.reason));
+      return reply.code(204).send(null);
+    },
+  );
+  r.put(
+    '/api/admin/customers/:id/reference-email',
+    { ...support, schema: { tags, security, params: S.IdParams, body: T.ReferenceEmailBody, response: { 200: Type.Object({ customer: S.Customer }), ...S.errors(401, 403, 404, 422) } } },
+    async (req) => {
+      const reason = requireReason(req.body.reason);
+      return { customer: customerView(await changeReferenceEmailByStaff(ctx, operatorActor(req), req.params.id, req.body.referenceEmail, reason)) };
+    },
+  );
 
   r.get('/api/admin/overview', { ...one, schema: { tags, security, response: { 200: T.Overview, ...S.errors(401, 403) } } }, async () => readOverview(app.db, ctx.catalogue, clock.today()));
 }

@@ -154,6 +154,34 @@ forEachServer('staff and back office', (t) => {
     assert.equal((await client.get('/api/admin/audit?from=0000-01-01')).status, 422);
   });
 
+  test('support actions: a reset link to the reference e-mail, two-step reset, reference e-mail change, each with a reason and audited', async () => {
+    const h = await provisionHolder(t.op, {});
+    const { client } = await staffMember('support');
+    const path = `/api/admin/customers/${h.customer.id}`;
+    assert.equal((await client.post(`${path}/password-reset-link`, { mailboxId: h.mailbox.id })).body.error.code, 'reason_required');
+    assert.equal((await client.post(`${path}/password-reset-link`, { mailboxId: h.mailbox.id, reason: '   ' })).body.error.code, 'reason_required');
+    assert.equal((await client.post(`${path}/password-reset-link`, { mailboxId: h.mailbox.id, reason: 'ha telefonato, password persa' })).status, 202);
+    const mails = (await client.get(`${path}/emails`)).body.emails;
+    assert.equal(mails[0].to, h.customer.referenceEmail);
+    assert.match(mails[0].subject, /^Reimposta la password/);
+    assert.equal(mails[0].status, 'queued');
+    // Two-step verification reset: the holder's sessions end.
+    const holder = new Client(t.s.baseUrl);
+    await holder.login(h.mailbox.address, h.password);
+    assert.equal((await client.post(`${path}/two-step/reset`, { reason: 'telefono perso' })).status, 204);
+    assert.equal((await holder.get('/api/me')).status, 401);
+    assert.equal((await client.get(`${path}/access`)).body.twoStep.enabled, false);
+    // Reference e-mail: checked like the holder's own form, applied at once, the old address told.
+    assert.equal((await client.put(`${path}/reference-email`, { referenceEmail: 'not an address', reason: 'richiesta' })).status, 422);
+    const changed = await client.put(`${path}/reference-email`, { referenceEmail: 'nuova@example.com', reason: 'richiesta del titolare' });
+    assert.equal(changed.body.customer.referenceEmail, 'nuova@example.com');
+    assert.equal((await client.get(`${path}/emails`)).body.emails[0].to, h.customer.referenceEmail);
+    const actions = (await client.get(`${path}/audit`)).body.entries.map((e: { action: string }) => e.action);
+    assert.deepEqual(actions.slice(0, 3), ['customer.reference_email', 'customer.two_step_reset', 'mailbox.password_reset_link']);
+    // Money is above support.
+    assert.equal((await client.post(`${path}/credit-adjustments`, { amountCents: 100, reason: 'x' })).body.error.code, 'forbidden');
+  });
+
   test('overview: backlogs, liability, the next 30 days of renewals and what they lack', async () => {
     const before = (await t.op.get('/api/admin/overview')).body;
     const today = before.today as string;
