@@ -1,4 +1,4 @@
-// R19: every operator route declares the role it needs, once, on the route (`config: { role }`);
+// R19: every operator route and console page declares the role it needs, once, on the route (`config: { role }`);
 // requireOperator enforces it. A route under /api/admin that declares none stops the server at start,
 // so no route is ever reachable by accident, and the table below lets a test walk every route with
 // every role.
@@ -23,7 +23,7 @@ export function declareRouteRoles(server: FastifyInstance): void {
   server.addHook('onRoute', (route) => {
     const role = route.config?.role;
     if (!role) {
-      if (route.url.startsWith('/api/admin')) throw new Error(`${String(route.method)} ${route.url} declares no role (config.role)`);
+      if (/^\/(api\/)?admin(\/|$)/.test(route.url)) throw new Error(`${String(route.method)} ${route.url} declares no role (config.role)`);
       return;
     }
     for (const method of [route.method].flat()) if (method !== 'HEAD') table.push({ method, url: route.url, role });

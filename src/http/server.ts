@@ -22,6 +22,7 @@ import { profileRoutes } from './profile-routes.ts';
 import { devRoutes } from './dev-routes.ts';
 import { declareRouteRoles } from './route-roles.ts';
 import { staffRoutes } from './staff-routes.ts';
+import { consoleRoutes } from '../web/admin/console.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 const NESTING_DEPTH_MAX = 32;
@@ -128,6 +129,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(paymentRoutes, { app, gateway });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
   await server.register(webRoutes, { app, gateway });
+  await server.register(consoleRoutes, { app });
   if (!app.config.smtpUrl && !app.config.production) await server.register(devRoutes, { app });
   return server;
 }
