@@ -13,6 +13,7 @@ export async function runBench(args: string[]): Promise<number> {
   if (which === 'model') return (await import('../../bench/model.ts')).runModelBench(rest);
   if (which === 'topups') return (await import('../../bench/topups.ts')).runTopupBench(rest);
   if (which === 'register') return (await import('../../bench/register.ts')).runRegisterBench(rest);
-  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]\n       casella bench logins --seconds S --concurrency C --holders N [--json]\n       casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]\n       casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]\n       casella bench topups --seconds S --concurrency C [--json]\n       casella bench register --invoices N [--json]');
+  if (which === 'search') return (await import('../../bench/search.ts')).runSearchBench(rest);
+  console.error('usage: casella bench renewals --mailboxes N [--json]\n       casella bench purchase --seconds S --concurrency C [--json]\n       casella bench logins --seconds S --concurrency C --holders N [--json]\n       casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]\n       casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]\n       casella bench topups --seconds S --concurrency C [--json]\n       casella bench register --invoices N [--json]\n       casella bench search --holders N [--json]');
   return 2;
 }

@@ -38,6 +38,7 @@ const USAGE = `casella — PEC customer area and billing engine
   casella bench purchase --seconds S --concurrency C [--url URL] [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--json]
   casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]
   casella bench logins --seconds S --concurrency C --holders N [--url URL] [--token T] [--json]
+  casella bench search --holders N [--json]
   casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]
 `;
 
