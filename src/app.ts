@@ -5,7 +5,7 @@ import { migrate } from './db/migrate.ts';
 import { clock } from './clock.ts';
 import type { AppConfig } from './config.ts';
 import type { ServiceContext } from './services/context.ts';
-import { syncMailboxTypeSpace } from './mail-platform/type-space.ts';
+import { checkMailboxTypeSpace, syncMailboxTypeSpace, type TypeSpaceMode } from './mail-platform/type-space.ts';
 
 export interface App {
   config: AppConfig;
@@ -13,10 +13,20 @@ export interface App {
   ctx: ServiceContext;
 }
 
-export async function openApp(config: AppConfig, opts: { poolSizeMax?: number } = {}): Promise<App> {
+/**
+ * typeSpace: `write` (the server, migrate) makes the catalogue's base inboxes the ones the mail server
+ * enforces; `check` (every other command) refuses to run with other ones (TypeSpaceMismatchError).
+ */
+export async function openApp(config: AppConfig, opts: { poolSizeMax?: number; typeSpace?: TypeSpaceMode } = {}): Promise<App> {
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSizeMax: opts.poolSizeMax ?? 10 });
   await migrate(db);
-  await syncMailboxTypeSpace(db, config.catalogue);
+  try {
+    if ((opts.typeSpace ?? 'write') === 'write') await syncMailboxTypeSpace(db, config.catalogue);
+    else await checkMailboxTypeSpace(db, config.catalogue);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   if (config.testClock) await restoreTestClock(db);
   if (!config.testGatewaySecret) config.testGatewaySecret = await testGatewaySecret(db);
   return { config, db, ctx: { db, catalogue: config.catalogue, publicUrl: config.publicUrl, sessionLifetimeMs: config.sessionLifetimeMs, seller: config.seller } };

@@ -1,5 +1,6 @@
 // The environment of API.md "Configuration", read and checked once at start.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { buildCatalogue, DEFAULT_CATALOGUE, type Catalogue } from './domain/catalogue.ts';
 import { BrandError, DEFAULT_BRAND, readBrand, type Brand } from './brand.ts';
@@ -35,6 +36,11 @@ export interface AppConfig {
   sellerIsDemo: boolean;
   /** R15: where invoices go (SDI_CHANNEL). */
   sdiChannel: SdiChannelName;
+  /**
+   * TRUST_PROXY: the reverse proxies in front, as a hop count or their addresses (Fastify's
+   * trustProxy); false when unset: the peer's address is the client's and forwarded headers are ignored.
+   */
+  trustProxy: TrustProxy;
   /** SDI_OUTBOX_DIR, for the directory channel. */
   sdiOutboxDir: string | undefined;
   /** How long the SdI simulator takes to answer (SDI_SIMULATOR_DELAY_MS). */
@@ -42,6 +48,39 @@ export interface AppConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** false, a number of proxies, or the addresses (or CIDR ranges, or `loopback`) of the proxies trusted. */
+export type TrustProxy = false | number | string[];
+
+const TRUST_PROXY_HOPS_MAX = 10;
+const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * API.md TRUST_PROXY: a hop count (`1`) or a comma-separated list of proxy addresses. Per-client
+ * limits (R12) then count the client that X-Forwarded-For names, as the trusted proxies saw it.
+ * `true` (trust whatever a client writes) is refused: any client could then pick its own address.
+ */
+export function trustProxy(value: string | undefined): TrustProxy {
+  const text = (value ?? '').trim();
+  if (text === '') return false;
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops < 1 || hops > TRUST_PROXY_HOPS_MAX) throw new ConfigError(`TRUST_PROXY must be a number of proxies from 1 to ${TRUST_PROXY_HOPS_MAX}, or their addresses; not "${text}"`);
+    return hops;
+  }
+  const addresses = text.split(',').map((a) => a.trim());
+  for (const address of addresses) {
+    const [ip, bits, ...rest] = address.split('/');
+    const family = isIP(ip ?? '');
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!PROXY_ADDRESS_NAMES.has(address) && (!family || !bitsOk || rest.length)) {
+      throw new ConfigError(
+        `TRUST_PROXY must be how many reverse proxies stand in front (e.g. 1) or their addresses, comma-separated (e.g. 127.0.0.1,10.0.0.0/8, or loopback); "${address}" is neither`,
+      );
+    }
+  }
+  return addresses;
+}
 
 const SESSION_LIFETIME_HOURS_DEFAULT = 12;
 const SESSION_LIFETIME_HOURS_MAX = 720;
@@ -132,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     catalogue,
     brand,
     testGatewaySecret: env.CASELLA_TEST_GATEWAY_SECRET ?? '',
+    trustProxy: trustProxy(env.TRUST_PROXY),
     ...invoicing,
   };
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type AppConfig } from '../config.ts';
 import { CatalogueError } from '../domain/catalogue.ts';
 import { openApp, type App } from '../app.ts';
+import { TypeSpaceMismatchError } from '../mail-platform/type-space.ts';
 import { DataDirInUseError } from '../db/database.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { createOperator, ensureOperatorToken } from '../services/operators.ts';
@@ -216,8 +217,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   let app: App;
   try {
-    app = await openApp(config);
+    // R14: only the server and migrate write the base inboxes the mail server enforces.
+    app = await openApp(config, { typeSpace: name === 'serve' || name === 'migrate' ? 'write' : 'check' });
   } catch (err) {
+    if (err instanceof TypeSpaceMismatchError) {
+      console.error(`casella ${name}: ${err.message}`);
+      return 2;
+    }
     if (!(err instanceof DataDirInUseError)) throw err;
     console.error(dataDirInUseLine(name, err));
     return 1;

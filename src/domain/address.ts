@@ -31,6 +31,27 @@ export function normaliseAddress(raw: string): Result<string, string> {
   return ok(`${local.toLowerCase()}@${domain}`);
 }
 
+/**
+ * R14: the local part of a PEC mailbox's address, as the mail server serves it. Dovecot accepts in a
+ * login name only letters, digits and `. - _` (its default auth_username_chars, and the address is
+ * the login name), so an address with `' + = #` or any other atext would be sold and never open.
+ */
+const MAILBOX_LOCAL_PART = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+
+/**
+ * A mailbox's address in the form to store, or why it is not one: an address (normaliseAddress)
+ * whose part before @ the mail platform serves. Reference e-mails are any address (normaliseAddress).
+ */
+export function normaliseMailboxAddress(raw: string): Result<string, string> {
+  const address = normaliseAddress(raw);
+  if (!address.ok) return address;
+  const local = address.value.slice(0, address.value.lastIndexOf('@'));
+  if (!MAILBOX_LOCAL_PART.test(local)) {
+    return fail('the part before @ of a PEC mailbox must be letters, digits, hyphens or underscores, with single dots between them (the mail server serves no other characters)');
+  }
+  return address;
+}
+
 function domainProblem(domain: string): string | null {
   const labels = domain.split('.');
   if (labels.length < 2) return 'the domain must have at least two parts, like example.it';

@@ -21,7 +21,8 @@ export async function devRoutes(server: FastifyInstance, opts: { app: App }) {
   // Read per request: the public URL may be settled after the routes are (a test server's port).
   const brand = () => emailBrandOf(app.config.brand, app.config.publicUrl);
   server.addHook('onRequest', async (req) => {
-    if (!isLoopback(req.socket.remoteAddress ?? '')) throw new ApiError('not_found', 'Not found');
+    // Behind a trusted proxy on this machine the peer is always loopback: the client (req.ip) must be too.
+    if (!isLoopback(req.socket.remoteAddress ?? '') || !isLoopback(req.ip)) throw new ApiError('not_found', 'Not found');
   });
   server.get('/dev/mail.json', { schema: { hide: true } }, async () => ({ emails: await listOutbox(app.db, SHOWN_MAX, brand()) }));
   server.get('/dev/mail', { schema: { hide: true } }, async (_req, reply) => {

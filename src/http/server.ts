@@ -23,6 +23,7 @@ import { devRoutes } from './dev-routes.ts';
 import { declareRouteRoles } from './route-roles.ts';
 import { staffRoutes } from './staff-routes.ts';
 import { consoleRoutes } from '../web/admin/console.ts';
+import { mailPolicyRoutes } from './mail-policy-routes.ts';
 
 export const BODY_BYTES_MAX = 64 * 1024;
 const NESTING_DEPTH_MAX = 32;
@@ -32,6 +33,9 @@ function containsNul(v: unknown, depth = 0): boolean {
   if (depth > NESTING_DEPTH_MAX || v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return false;
   return Object.entries(v).some(([k, x]) => k.includes('\u0000') || containsNul(x, depth + 1));
 }
+
+/** A hop count as proxy-addr reads one: the first `hops` addresses from the socket inward are proxies. */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export interface ServerOptions {
   logger?: boolean;
@@ -59,7 +63,9 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    trustProxy: false,
+    // API.md TRUST_PROXY: unset, req.ip is the peer and X-Forwarded-For is ignored; set, req.ip is the
+    // client the trusted proxies name, so per-client limits count clients, not the proxy.
+    trustProxy: typeof app.config.trustProxy === 'number' ? trustHops(app.config.trustProxy) : app.config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
     // What fails before a route is found goes through the same error mapper, with the same headers.
     frameworkErrors: frameworkErrorHandler(app.config.publicUrl),
@@ -127,6 +133,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(invoiceRoutes, { app });
   await server.register(invoiceAdminRoutes, { app });
   await server.register(paymentRoutes, { app, gateway });
+  await server.register(mailPolicyRoutes, { app });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
   await server.register(webRoutes, { app, gateway });
   await server.register(consoleRoutes, { app });

@@ -3,7 +3,7 @@
 // development and tests and, like SdI, answers later: RC delivered, NS rejected with error codes,
 // MC not delivered (the invoice stays available in the buyer's cassetto fiscale).
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Queryable } from '../db/database.ts';
 import type { SdiOutcome } from '../services/invoices.ts';
@@ -29,17 +29,35 @@ export interface SdiChannel {
   takeAnswers(tx: Queryable, at: Date, limitMax: number): Promise<SdiAnswer[]>;
 }
 
+/**
+ * An invoice names the buyer, the codice fiscale and the address: the files are the provider's and
+ * the intermediary's (its group) to read, nobody else's. The folder is made 0750, and a folder that
+ * was there loses what it gave to everyone else.
+ */
+export const SDI_FILE_MODE = 0o640;
+export const SDI_DIRECTORY_MODE = 0o750;
+
+async function preparedFolder(dir: string): Promise<void> {
+  const made = await mkdir(dir, { recursive: true, mode: SDI_DIRECTORY_MODE });
+  const { mode } = await stat(dir);
+  const wanted = made !== undefined ? SDI_DIRECTORY_MODE : mode & 0o7770;
+  if ((mode & 0o7777) !== wanted) await chmod(dir, wanted);
+}
+
 /** Writes each file under a temporary name, flushes it, then renames it: readers never see half a file. */
 export function directoryChannel(dir: string): SdiChannel {
   let ready: Promise<unknown> | null = null;
   return {
     name: 'directory',
     async send(file) {
-      ready ??= mkdir(dir, { recursive: true });
+      ready ??= preparedFolder(dir).catch((err) => {
+        ready = null;
+        throw err;
+      });
       await ready;
       const target = join(dir, file.fileName);
       const temporary = join(dir, `.${file.fileName}.${randomBytes(6).toString('hex')}.tmp`);
-      const handle = await open(temporary, 'wx');
+      const handle = await open(temporary, 'wx', SDI_FILE_MODE);
       try {
         await handle.writeFile(file.xml, 'utf8');
         await handle.sync();

@@ -6,6 +6,7 @@
 import { readSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
+import { READING_SERVICES } from './dovecot-config.ts';
 import { isLegacyHash, upgradeLegacyHashIfNeeded, verifyPassword } from '../services/passwords.ts';
 
 const AUTH_FAILED = 1;
@@ -45,7 +46,8 @@ export async function checkpasswordMain(argv: string[], env: NodeJS.ProcessEnv):
     );
     const m = rows[0];
     if (!m || m.status === 'terminated' || !isLegacyHash(m.password_hash)) return AUTH_FAILED;
-    if (m.status !== 'active' && env.SERVICE === 'submission') return AUTH_FAILED;
+    // R14: a mailbox that cannot send logs in to read only (as dovecot.passdb's nologin).
+    if (m.status !== 'active' && !(READING_SERVICES as readonly string[]).includes(env.SERVICE ?? '')) return AUTH_FAILED;
     if (!(await verifyPassword(creds.password, m.password_hash))) return AUTH_FAILED;
     const queryable = { query: async <R,>(sql: string, params?: readonly unknown[]) => (await db.query(sql, params as unknown[])).rows as R[] };
     await upgradeLegacyHashIfNeeded(queryable, m.id, creds.password, m.password_hash);

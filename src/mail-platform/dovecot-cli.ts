@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { App } from '../app.ts';
 import type { Database } from '../db/database.ts';
-import { dovecotConfigFiles, type DovecotConfigOptions, type StandaloneOptions } from './dovecot-config.ts';
+import { issueMailPolicyKey } from '../services/mail-login-policy.ts';
+import { MAIL_POLICY_PATH, dovecotConfigFiles, type DovecotConfigOptions, type StandaloneOptions } from './dovecot-config.ts';
 
 export const DOVECOT_CONFIG_USAGE =
-  'casella dovecot-config --out DIR [--db-role NAME] [--db-host H] [--db-port P] [--auth-cache-ttl S]\n' +
+  'casella dovecot-config --out DIR [--db-role NAME] [--db-host H] [--db-port P] [--auth-cache-ttl S] [--policy-url URL]\n' +
   '                       [--standalone --imap-port N --lmtp-port N --submission-port N [--mail-user U] [--relay-host H --relay-port P]]';
 
 export const EMBEDDED_REFUSAL =
@@ -20,6 +21,16 @@ export const EMBEDDED_REFUSAL =
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 class UsageError extends Error {}
+
+/** The policy endpoint answers loopback only (src/http/mail-policy-routes.ts). */
+function policyUrlOk(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname) && !url.username && !/\s/.test(text);
+  } catch {
+    return false;
+  }
+}
 
 function port(v: string | undefined, name: string): number {
   const n = Number(v);
@@ -85,12 +96,16 @@ export async function dovecotConfigCommand(app: App, args: string[]): Promise<nu
         'mail-user': { type: 'string', default: 'nobody' },
         'relay-host': { type: 'string', default: '127.0.0.1' },
         'relay-port': { type: 'string', default: '25' },
+        'policy-url': { type: 'string' },
       },
     }));
     if (!v.out) throw new UsageError('--out DIR is required');
     if (!ROLE_NAME.test(v['db-role']!)) throw new UsageError('--db-role must be lower-case letters, digits and _');
     const ttl = Number(v['auth-cache-ttl']);
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw new UsageError('--auth-cache-ttl must be whole seconds, 0 to 3600');
+    if (v['policy-url'] !== undefined && !policyUrlOk(v['policy-url'])) {
+      throw new UsageError('--policy-url must be an http:// URL of a casella serve on this machine (127.0.0.1 or ::1): the endpoint answers loopback only');
+    }
   } catch (err) {
     if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
     console.error(`casella dovecot-config: ${(err as Error).message}\nusage: ${DOVECOT_CONFIG_USAGE}`);
@@ -122,6 +137,7 @@ export async function dovecotConfigCommand(app: App, args: string[]): Promise<nu
 
   const role = v['db-role']!;
   const password = await ensureLoginRole(app.db, role);
+  const policyKey = await issueMailPolicyKey(app.db, role);
   const legacy = await legacyHashes(app.db);
   const options: DovecotConfigOptions = {
     dir,
@@ -135,6 +151,11 @@ export async function dovecotConfigCommand(app: App, args: string[]): Promise<nu
     authCacheTtlSeconds: Number(v['auth-cache-ttl']),
     legacyCheckpassword: legacy > 0 ? `${dir}/casella-checkpassword` : null,
     standalone,
+    loginPolicy: {
+      url: v['policy-url'] ?? `http://127.0.0.1:${app.config.port}${MAIL_POLICY_PATH}`,
+      key: policyKey,
+      hashNonce: randomBytes(16).toString('hex'),
+    },
   };
 
   mkdirSync(dir, { recursive: true });

@@ -1,5 +1,5 @@
 // Operators create holders and mailboxes (R12: operators act with their own credentials).
-import { normaliseAddress } from '../domain/address.ts';
+import { normaliseAddress, normaliseMailboxAddress } from '../domain/address.ts';
 import { provisionedExpiryProblem } from '../domain/mailbox.ts';
 import { MAILBOX_TYPES, type MailboxType } from '../domain/catalogue.ts';
 import { newId } from '../ids.ts';
@@ -54,7 +54,8 @@ export interface NewMailbox {
 
 export async function createMailbox(ctx: ServiceContext, actor: Actor, input: NewMailbox): Promise<MailboxRow> {
   const fields: Record<string, string> = {};
-  const normalised = normaliseAddress(input.address);
+  // R14: only an address the mail server serves is sold (one rule, src/domain/address.ts).
+  const normalised = normaliseMailboxAddress(input.address);
   if (!normalised.ok) fields.address = normalised.error;
   const address = normalised.ok ? normalised.value : '';
   const pw = passwordProblem(input.password);

@@ -54,7 +54,7 @@ const rateLimited = (seconds: number) =>
  * Whose allowance an attempt uses: the device cookie's own when the browser logged in to this
  * address before, else the address's and the client's. Address before client: see countAttempt.
  */
-function throttleKeysFor(address: string, clientKey: string, deviceNonce: string | null): ThrottleKey[] {
+export function throttleKeysFor(address: string, clientKey: string, deviceNonce: string | null): ThrottleKey[] {
   if (deviceNonce) return [{ key: `device:${deviceNonce}`, attemptsMax: THROTTLE.perDeviceMax }];
   return [
     { key: `address:${address}`, attemptsMax: THROTTLE.perAddressMax },
@@ -99,8 +99,10 @@ export async function login(
   const normalised = address.trim().toLowerCase();
   const keys = await countPasswordAttempt(ctx.db, normalised, clientKey, deviceCookie);
 
+  // R8, R14: a terminated mailbox has no login anywhere; its credentials are answered as a wrong
+  // password, after the same hash check, so neither the answer nor its time tells it apart.
   const [mailbox] = await ctx.db.query<{ id: string; customer_id: string; password_hash: string }>(
-    'SELECT id, customer_id, password_hash FROM mailboxes WHERE lower(address) = $1',
+    "SELECT id, customer_id, password_hash FROM mailboxes WHERE lower(address) = $1 AND status <> 'terminated'",
     [normalised],
   );
   // The hash is checked even for unknown addresses, so response time does not reveal which exist.
@@ -136,7 +138,7 @@ export async function loginSecondStep(ctx: ServiceContext, challengeToken: strin
   const keys = await countPasswordAttempt(ctx.db, challenge.address, clientKey, deviceCookie);
   const second = await checkSecondStep(ctx.db, challenge.customerId, totpCode);
   if (second === 'missing' || second === 'wrong') throw new SecondStepRequired(challengeToken, true);
-  const [mailbox] = await ctx.db.query<{ id: string }>('SELECT id FROM mailboxes WHERE lower(address) = $1 AND customer_id = $2', [
+  const [mailbox] = await ctx.db.query<{ id: string }>("SELECT id FROM mailboxes WHERE lower(address) = $1 AND customer_id = $2 AND status <> 'terminated'", [
     challenge.address,
     challenge.customerId,
   ]);

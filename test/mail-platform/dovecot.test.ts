@@ -93,7 +93,8 @@ describe('R14: Dovecot provisioned from Casella\'s database', dovecotTestOptions
     });
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
     d = await startDovecot(s.app.config.databaseUrl!, {
-      relayPort: (relay.server.address() as { port: number }).port, env: { CASELLA_CONFIG: join(configDir, 'casella.json') } });
+      relayPort: (relay.server.address() as { port: number }).port, env: { CASELLA_CONFIG: join(configDir, 'casella.json') },
+      policyUrl: `${s.baseUrl}/api/mail-platform/dovecot-policy` });
   });
   after(async () => {
     await d?.stop();
@@ -205,7 +206,8 @@ describe('R14: Dovecot provisioned from Casella\'s database', dovecotTestOptions
     const { mailbox, password } = await provisionHolder(op, { expiresOn: '2029-12-01' });
     await s.app.db.query('UPDATE mailboxes SET password_hash = $1 WHERE id = $2', [await legacyHashPassword(password), mailbox.id]);
     // A configuration written while old hashes exist sends them to Casella's checkpassword program.
-    const withLegacy = await startDovecot(s.app.config.databaseUrl!, { env: { CASELLA_CONFIG: join(configDir, 'casella.json') } });
+    const withLegacy = await startDovecot(s.app.config.databaseUrl!, {
+      env: { CASELLA_CONFIG: join(configDir, 'casella.json') }, policyUrl: `${s.baseUrl}/api/mail-platform/dovecot-policy` });
     try {
       assert.equal(await imapQuota(withLegacy, mailbox.address, 'not-the-password'), null);
       assert.notEqual(await imapQuota(withLegacy, mailbox.address, password), null, withLegacy.log());

@@ -50,6 +50,8 @@ async function listening(port: number, child: ChildProcess, ms: number): Promise
 }
 
 export interface RunningDovecot {
+  /** The database role this instance connects as (and its login policy key's name). */
+  role: string;
   imapPort: number;
   lmtpPort: number;
   submissionPort: number;
@@ -62,12 +64,13 @@ export interface RunningDovecot {
 /**
  * Writes a standalone configuration with the real CLI against `databaseUrl` and starts Dovecot on it.
  * `relayPort`: where submission relays mail (an SMTP sink of the test's), if any. `env`: the
- * server's own configuration (CASELLA_CONFIG): every Casella process writes its catalogue's base
- * inbox sizes for the mail server at start, so they must agree.
+ * server's own configuration (CASELLA_CONFIG): every Casella command checks its catalogue's base
+ * inbox sizes against the server's, so they must agree. `policyUrl`: the test server's login policy
+ * endpoint (`${baseUrl}/api/mail-platform/dovecot-policy`), which Dovecot asks before each login.
  */
 export async function startDovecot(
   databaseUrl: string,
-  opts: { relayPort?: number; authCacheTtl?: number; env?: Record<string, string> } = {},
+  opts: { relayPort?: number; authCacheTtl?: number; env?: Record<string, string>; policyUrl?: string } = {},
 ): Promise<RunningDovecot> {
   const dir = mkdtempSync(join(tmpdir(), 'casella-dovecot-'));
   const [imapPort, lmtpPort, submissionPort] = [await freePort(), await freePort(), await freePort()];
@@ -78,6 +81,7 @@ export async function startDovecot(
       'bin/casella.js', 'dovecot-config', '--out', dir, '--standalone', '--db-role', role,
       '--imap-port', String(imapPort), '--lmtp-port', String(lmtpPort), '--submission-port', String(submissionPort),
       '--relay-port', String(opts.relayPort ?? (await freePort())), '--auth-cache-ttl', String(opts.authCacheTtl ?? 0),
+      ...(opts.policyUrl ? ['--policy-url', opts.policyUrl] : []),
     ],
     { env: { ...process.env, ...opts.env, DATABASE_URL: databaseUrl }, encoding: 'utf8' },
   );
@@ -94,6 +98,7 @@ export async function startDovecot(
     throw new Error(`${(err as Error).message}\n${log()}`);
   }
   return {
+    role,
     imapPort,
     lmtpPort,
     submissionPort,

@@ -34,3 +34,16 @@ test('an international domain is refused with its xn-- form to use instead', () 
   const fullwidth = normaliseAddress('nome@\uFF45xample.it');
   assert.doesNotMatch(!fullwidth.ok ? fullwidth.error : '', /example\.it/);
 });
+
+test("R14: a mailbox's address is one the mail server serves: ' + = # and other atext are refused, a reference e-mail keeps them", async () => {
+  const { normaliseMailboxAddress } = await import('../../src/domain/address.ts');
+  for (const raw of ["o'neil@pec.casella.test", 'a+b@pec.casella.test', 'a=b@pec.casella.test', 'a#b@pec.casella.test', 'a!b@pec.casella.test', 'a/b@pec.casella.test', 'a..b@pec.casella.test']) {
+    const r = normaliseMailboxAddress(raw);
+    assert.equal(r.ok, false, raw);
+    assert.equal(normaliseAddress(raw).ok, !raw.includes('..'), `${raw} as a reference e-mail`);
+  }
+  assert.match(!normaliseMailboxAddress('a+b@x.it').ok ? (normaliseMailboxAddress('a+b@x.it') as { error: string }).error : '', /letters, digits, hyphens or underscores/);
+  for (const [raw, stored] of [['Studio.Rossi@PEC.Casella.Test', 'studio.rossi@pec.casella.test'], ['a_b-c.d1@x-y.it', 'a_b-c.d1@x-y.it']] as const) {
+    assert.deepEqual(normaliseMailboxAddress(raw), { ok: true, value: stored });
+  }
+});
