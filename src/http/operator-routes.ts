@@ -9,6 +9,7 @@ import { readBalance, readCustomer, readMailboxes } from '../services/rows.ts';
 import { billingProfileView, customerView, mailboxView, transactionView } from '../services/views.ts';
 import { readBillingProfile } from '../services/billing-profiles.ts';
 import { notFound, requireReason } from '../services/errors.ts';
+import { changeNextType } from '../services/staff/mailbox-lifecycle.ts';
 import { forecastRenewals, runDailyJob } from '../services/daily.ts';
 import { parseDate } from '../domain/calendar.ts';
 import { audit } from '../services/audit.ts';
@@ -82,7 +83,11 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
     '/api/admin/mailboxes/:id',
     { config: { role: 'admin' }, schema: { tags, security, params: S.IdParams, body: S.MailboxUpdateBody, response: { 200: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 404, 422) } } },
     async (req) => {
-      const m = await updateMailboxAsOperator(ctx, operatorActor(req), req.params.id, req.body);
+      const { type, reason, ...change } = req.body;
+      // R19: a type change applies from the next renewal, and like every staff change it says why.
+      const why = type === undefined ? null : requireReason(reason);
+      let m = await updateMailboxAsOperator(ctx, operatorActor(req), req.params.id, change);
+      if (type !== undefined) m = await changeNextType(ctx, operatorActor(req), req.params.id, type, why!);
       return { mailbox: mailboxView(m, ctx.catalogue) };
     },
   );

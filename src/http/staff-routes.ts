@@ -17,7 +17,8 @@ import { readOrders } from '../services/orders.ts';
 import { listInvoices } from '../services/invoices.ts';
 import { readBalance } from '../services/rows.ts';
 import { invalid, requireReason } from '../services/errors.ts';
-import { adminInvoiceView, customerView, orderView, topupView, transactionView } from '../services/views.ts';
+import { adminInvoiceView, customerView, mailboxView, orderView, topupView, transactionView } from '../services/views.ts';
+import { changeMailboxState, extendExpiry } from '../services/staff/mailbox-lifecycle.ts';
 import { changeReferenceEmailByStaff, resetTwoStep, sendPasswordResetLink } from '../services/staff/support-actions.ts';
 import { auditCsv } from '../services/staff/audit-export.ts';
 import { operatorActor, requireOperator } from './auth.ts';
@@ -177,6 +178,27 @@ export async function staffRoutes(server: FastifyInstance, opts: { app: App }) {
     async (req) => {
       const reason = requireReason(req.body.reason);
       return { customer: customerView(await changeReferenceEmailByStaff(ctx, operatorActor(req), req.params.id, req.body.referenceEmail, reason)) };
+    },
+  );
+
+  // Admin's mailbox lifecycle (R19, section 3), each with its reason.
+  const admin = { config: { role: 'admin' as const } };
+  for (const action of ['suspend', 'reactivate', 'terminate'] as const) {
+    r.post(
+      `/api/admin/mailboxes/:id/${action}`,
+      { ...admin, schema: { tags, security, params: S.IdParams, body: T.ReasonBody, response: { 200: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 403, 404, 409, 422) } } },
+      async (req) => {
+        const m = await changeMailboxState(ctx, operatorActor(req), req.params.id, action, requireReason(req.body.reason));
+        return { mailbox: mailboxView(m, ctx.catalogue) };
+      },
+    );
+  }
+  r.post(
+    '/api/admin/mailboxes/:id/extend',
+    { ...admin, schema: { tags, security, params: S.IdParams, body: T.ExtendBody, response: { 200: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 403, 404, 409, 422) } } },
+    async (req) => {
+      const reason = requireReason(req.body.reason);
+      return { mailbox: mailboxView(await extendExpiry(ctx, operatorActor(req), req.params.id, req.body.expiresOn, reason), ctx.catalogue) };
     },
   );
 

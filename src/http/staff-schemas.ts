@@ -21,6 +21,7 @@ export const StaffLoginBody = Type.Object(
 export const NewStaffBody = Type.Object({ email: Type.String({ maxLength: 254 }), name: Type.String({ maxLength: 200 }), role: Type.String({ maxLength: 20 }), reason: Reason }, strict);
 export const StaffUpdateBody = Type.Object({ role: Type.Optional(Type.String({ maxLength: 20 })), disabled: Type.Optional(Type.Boolean()), reason: Reason }, strict);
 export const ReasonBody = Type.Object({ reason: Reason }, strict);
+export const ExtendBody = Type.Object({ expiresOn: Type.String({ maxLength: 10 }), reason: Reason }, strict);
 export const PasswordResetLinkBody = Type.Object({ mailboxId: Id, reason: Reason }, strict);
 export const ReferenceEmailBody = Type.Object({ referenceEmail: Type.String({ maxLength: 254 }), reason: Reason }, strict);
 

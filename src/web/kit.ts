@@ -66,7 +66,7 @@ export function webKit(app: App, gateway: PaymentGateway) {
   const day = (iso: string, L: Locale): string => longDate(date(iso), L);
   const instantDay = (iso: string | Date, L: Locale): string => longDate(dateInRome(new Date(iso).getTime()), L);
   const statusLabel = (s: MailboxView['status'], L: Locale) =>
-    tr(L, s === 'active' ? 'statusActive' : s === 'expired' ? 'statusExpired' : 'statusTerminated');
+    tr(L, s === 'active' ? 'statusActive' : s === 'expired' ? 'statusExpired' : s === 'suspended' ? 'statusSuspended' : 'statusTerminated');
   const typeLabel = (t: string, L: Locale) => tr(L, t === 'pro' ? 'typePro' : 'typeStandard');
   const pct = (bp: number) => (bp / 100).toLocaleString('it-IT');
 
