@@ -73,7 +73,7 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
 
     // The password of the mailbox the session logged in with; the other sessions of the holder end.
     // No Idempotency-Key: the request would be stored keyed by a fast hash of both passwords. A retry
-    // after a success answers 204 all the same (see changeMailboxPassword).
+    // after a success answers 401 (its current password is no longer the mailbox's): issue 19.
     h.put('/api/me/password', { schema: { tags, body: S.PasswordChangeBody, response: { 204: Type.Null(), ...S.errors(401, 403, 422, 429) } } }, async (req, reply) => {
       const { customerId, mailboxId, sessionToken } = holderOf(req);
       await changeMailboxPassword(

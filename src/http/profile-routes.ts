@@ -13,6 +13,7 @@ import { completePasswordReset, requestPasswordReset, resetLink } from '../servi
 import { readCustomer } from '../services/rows.ts';
 import { notFound } from '../services/errors.ts';
 import { requireHolder } from './auth.ts';
+import { DEVICE_COOKIE } from './cookies.ts';
 import { ApiError } from './errors.ts';
 import { fromAnotherSite } from './same-origin.ts';
 import * as S from './schemas.ts';
@@ -22,7 +23,8 @@ const Locale = Type.Union([Type.Literal('it'), Type.Literal('en')]);
 const ProfileBody = Type.Object({ name: Type.Optional(Type.String({ maxLength: 200 })), locale: Type.Optional(Locale) }, strict);
 const Session = Type.Object({ createdAt: Type.String(), lastSeenAt: Type.String(), mailboxAddress: Type.String(), current: Type.Boolean() });
 const Pending = Type.Object({ email: Type.String(), expiresAt: Type.String() });
-const EmailBody = Type.Object({ email: Type.String({ maxLength: 254 }) }, strict);
+// Issue 19: the password of the session's mailbox too, so a stolen session cannot move the address reset links go to.
+const EmailBody = Type.Object({ email: Type.String({ maxLength: 254 }), currentPassword: Type.String({ minLength: 1, maxLength: 1024 }) }, strict);
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) });
 const ResetRequestBody = Type.Object({ address: Type.String({ maxLength: 320 }) }, strict);
 const ResetBody = Type.Object({ newPassword: Type.String({ maxLength: 1024 }), totpCode: Type.Optional(Type.String({ maxLength: 64 })) }, strict);
@@ -55,7 +57,7 @@ export async function profileRoutes(server: FastifyInstance, opts: { app: App })
   );
   r.post(
     '/api/password-resets/:token',
-    { schema: { tags, params: TokenParams, body: ResetBody, response: { 204: Type.Null(), ...S.errors(401, 403, 404, 422) } } },
+    { schema: { tags, params: TokenParams, body: ResetBody, response: { 204: Type.Null(), ...S.errors(401, 403, 404, 422, 429) } } },
     async (req, reply) => {
       refuseOtherSites(req);
       await completePasswordReset(ctx, req.params.token, req.body.newPassword, req.body.totpCode);
@@ -100,7 +102,10 @@ export async function profileRoutes(server: FastifyInstance, opts: { app: App })
     h.post(
       '/api/me/reference-email',
       { schema: { tags, body: EmailBody, response: { 202: Type.Object({ pending: Pending }), ...S.errors(401, 403, 422, 429) } } },
-      async (req, reply) => reply.code(202).send({ pending: pendingJson(await requestReferenceEmailChange(ctx, req.holder!.customerId, req.body.email))! }),
+      async (req, reply) => {
+        const who = { customerId: req.holder!.customerId, mailboxId: req.holder!.mailboxId, clientKey: req.ip, deviceCookie: req.cookies[DEVICE_COOKIE] };
+        return reply.code(202).send({ pending: pendingJson(await requestReferenceEmailChange(ctx, who, req.body.email, req.body.currentPassword))! });
+      },
     );
   });
 }

@@ -40,7 +40,7 @@ export async function twoStepRoutes(server: FastifyInstance, opts: { app: App })
     async (req) => ({ recoveryCodes: await confirmEnrolment(ctx, req.holder!.customerId, req.body.totpCode) }),
   );
 
-  h.post('/api/me/two-step/disable', { schema: { tags, body: CodeBody, response: { 204: Type.Null(), ...errors } } }, async (req, reply) => {
+  h.post('/api/me/two-step/disable', { schema: { tags, body: CodeBody, response: { 204: Type.Null(), ...S.errors(401, 403, 422, 429) } } }, async (req, reply) => {
     await disableTwoStep(ctx, req.holder!.customerId, req.body.totpCode);
     return reply.code(204).send(null);
   });

@@ -289,10 +289,20 @@ export function referenceEmailConfirmation(L: Locale, d: { holderName: string; n
   return {
     subject: say(L, 'emailConfirmSubject'),
     blocks: [
-      { p: say(L, 'emailConfirmAsked', { holder: d.holderName, email: d.newEmail, hours: d.validHours }) },
+      // Issue 19: the provider's words first; the name the holder typed (free text) only after them, quoted.
+      { p: say(L, 'emailConfirmAsked', { email: d.newEmail, hours: d.validHours }) },
+      { p: say(L, 'emailConfirmHolder', { holder: d.holderName }) },
       { link: say(L, 'emailConfirmLink'), href: d.confirmUrl },
       { p: say(L, 'emailConfirmIgnore') },
     ],
+  };
+}
+
+/** Issue 19: to the current reference e-mail as soon as a change is asked, so a change asked by someone else is noticed before it happens. */
+export function referenceEmailChangeAsked(L: Locale, d: { oldEmail: string; newEmail: string; validHours: number }): EmailContent {
+  return {
+    subject: say(L, 'emailChangeAskedSubject'),
+    blocks: [{ p: say(L, 'emailChangeAsked', { oldEmail: d.oldEmail, newEmail: d.newEmail, hours: d.validHours }) }],
   };
 }
 

@@ -9,6 +9,7 @@ import { expireWaitingOrders } from './orders.ts';
 import { renewAddonsEndingBeforeMailbox } from './addon-renewals.ts';
 import { renewDueMailboxes, terminatePastGrace } from './renewals.ts';
 import { checkChangedUsage } from './usage.ts';
+import { purgeExpired } from './purge.ts';
 
 export { forecastRenewals } from './renewals.ts';
 
@@ -23,7 +24,7 @@ export interface DailySummary {
   ordersExpired: number;
 }
 
-export type DailyStep = 'orders' | 'renewals' | 'terminations' | 'alerts' | 'usage';
+export type DailyStep = 'orders' | 'renewals' | 'terminations' | 'alerts' | 'usage' | 'purge';
 
 export interface DailyJobOptions {
   /** Mailboxes per batch (one transaction each). */
@@ -61,6 +62,9 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
   progress('alerts', alertsQueued);
   const usageWarningsQueued = await checkChangedUsage(ctx, batchSizeMax);
   progress('usage', usageWarningsQueued);
+  // Issue 19: housekeeping last, outside the summary API.md fixes.
+  const purged = await purgeExpired(ctx, batchSizeMax);
+  progress('purge', Object.values(purged).reduce((sum, n) => sum + n, 0));
 
   const summary: DailySummary = {
     alertsQueued,

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
-import { SESSION_IDLE_MS, SESSION_LIFETIME_MS_DEFAULT } from './sessions.ts';
+import { SESSION_IDLE_MS, SESSION_LIFETIME_MS_DEFAULT, voidPendingChanges } from './sessions.ts';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
 
@@ -29,8 +29,15 @@ export async function openSessions(ctx: ServiceContext, customerId: string, curr
   return rows.map((r) => ({ createdAt: r.created_at, lastSeenAt: r.last_seen_at, address: r.address, current: r.current }));
 }
 
-/** "Esci da tutti gli altri dispositivi": every session of the holder but this one ends; how many did. */
+/**
+ * "Esci da tutti gli altri dispositivi": every session of the holder but this one ends, and with them
+ * what any session left waiting (issue 19: a reference e-mail change, a two-step enrolment); how many
+ * sessions ended.
+ */
 export async function endOtherSessions(ctx: ServiceContext, customerId: string, currentToken: string): Promise<number> {
-  const rows = await ctx.db.query('DELETE FROM sessions WHERE customer_id = $1 AND id_hash <> $2 RETURNING 1', [customerId, sha256(currentToken)]);
-  return rows.length;
+  return ctx.db.transaction(async (tx) => {
+    const rows = await tx.query('DELETE FROM sessions WHERE customer_id = $1 AND id_hash <> $2 RETURNING 1', [customerId, sha256(currentToken)]);
+    await voidPendingChanges(tx, customerId);
+    return rows.length;
+  });
 }

@@ -36,9 +36,9 @@ export const sessionMailboxAddress = async (ctx: ServiceContext, customerId: str
   (await sessionMailbox(ctx, customerId, mailboxId)).address;
 
 /**
- * Sets the mailbox's password to `newPassword` when `currentPassword` is its password now. Asked
- * again after it succeeded (a retry whose answer was lost), the current password is wrong but the
- * new one is the mailbox's: that is the state asked for, and nothing more happens.
+ * Sets the mailbox's password to `newPassword` when `currentPassword` is its password now. Issue 19:
+ * a wrong current password is refused whatever the new one is; answering a retry whose new password
+ * is the mailbox's own with a success made that field a second, unthrottled oracle for the password.
  */
 export async function changeMailboxPassword(ctx: ServiceContext, who: PasswordChanger, currentPassword: string, newPassword: string): Promise<void> {
   const { address, password_hash: stored } = await sessionMailbox(ctx, who.customerId, who.mailboxId);
@@ -46,10 +46,7 @@ export async function changeMailboxPassword(ctx: ServiceContext, who: PasswordCh
   if (weakness) throw invalid({ newPassword: WEAKNESS_MESSAGE[weakness] }, `The new password ${WEAKNESS_MESSAGE[weakness]}`);
 
   const keys = await countPasswordAttempt(ctx.db, address, who.clientKey, who.deviceCookie);
-  if (!(await verifyPassword(currentPassword, stored))) {
-    if (await verifyPassword(newPassword, stored)) return forgiveAttempt(ctx.db, keys);
-    throw new DomainError('invalid_credentials', 'The current password is wrong');
-  }
+  if (!(await verifyPassword(currentPassword, stored))) throw new DomainError('invalid_credentials', 'The current password is wrong');
   const newHash = await hashPassword(newPassword);
   const now = clock.now();
   await ctx.db.transaction(async (tx) => {

@@ -34,35 +34,9 @@ const linkGone = () => new DomainError('not_found', 'This reset link has expired
 /** Where the link leads: the reset page of the customer area. */
 export const resetPath = (token: string): string => `/reimposta-password/${token}`;
 
-/**
- * Sends a reset link for `address` to its holder's reference e-mail, if the address is a mailbox that
- * can still log in; otherwise does nothing. Either way it answers the same, and counts the request
- * against the address and the client first (rate_limited past the limits), so neither probing for
- * addresses nor flooding a holder's inbox goes far.
- */
-export async function requestPasswordReset(ctx: ServiceContext, address: string, clientKey: string): Promise<void> {
-  const normalised = address.trim().toLowerCase().slice(0, ADDRESS_CHARS_MAX);
-  const nowMs = clock.wallMs();
-  const wait = await countAttempt(
-    ctx.db,
-    [
-      { key: `reset-address:${normalised}`, attemptsMax: RESET_THROTTLE.perAddressMax },
-      { key: `reset-client:${clientKey}`, attemptsMax: RESET_THROTTLE.perClientMax },
-    ],
-    nowMs,
-  );
-  if (wait > 0) throw new DomainError('rate_limited', 'Too many password reset requests: try again later', undefined, wait);
-
-  const [mailbox] = await ctx.db.query<ResetTarget>(
-    `SELECT m.id, m.address, m.customer_id, c.reference_email, c.locale
-       FROM mailboxes m JOIN customers c ON c.id = m.customer_id
-      WHERE lower(m.address) = $1 AND m.status <> 'terminated'`,
-    [normalised],
-  );
-  if (!mailbox) return;
-  const twoStep = (await twoStepStatus(ctx.db, mailbox.customer_id)).enabled;
-  await ctx.db.transaction((tx) => issueResetLink(tx, ctx, mailbox, twoStep, nowMs));
-}
+/** Issue 19: what an unknown address is answered with, so its request does the same work as a known one's. */
+const DECOY_MAILBOX_ID = 'mbx_none';
+const DECOY_CUSTOMER_ID = 'cus_none';
 
 export interface ResetTarget {
   id: string;
@@ -70,6 +44,65 @@ export interface ResetTarget {
   customer_id: string;
   reference_email: string;
   locale: Locale;
+}
+
+/**
+ * Sends a reset link for `address` to its holder's reference e-mail, if the address is a mailbox that
+ * can still log in; otherwise does nothing. Either way it answers the same, and counts the request
+ * against the address and the client first (rate_limited past the limits), so neither probing for
+ * addresses nor flooding a holder's inbox goes far.
+ *
+ * Issue 19: either way it also takes as long. Both paths run the same statements in one transaction
+ * that writes (the throttle's count) and commits once: the link's INSERT selects its mailbox, so for
+ * an unknown address it inserts nothing; the e-mail is written inside a savepoint that an unknown
+ * address rolls back and a known one releases.
+ */
+export async function requestPasswordReset(ctx: ServiceContext, address: string, clientKey: string): Promise<void> {
+  const normalised = address.trim().toLowerCase().slice(0, ADDRESS_CHARS_MAX);
+  const nowMs = clock.wallMs();
+  const now = clock.now();
+  const token = randomBytes(32).toString('base64url');
+  const wait = await ctx.db.transaction(async (tx) => {
+    const waitSeconds = await countAttempt(
+      tx,
+      [
+        { key: `reset-address:${normalised}`, attemptsMax: RESET_THROTTLE.perAddressMax },
+        { key: `reset-client:${clientKey}`, attemptsMax: RESET_THROTTLE.perClientMax },
+      ],
+      nowMs,
+    );
+    if (waitSeconds > 0) return waitSeconds;
+    const [mailbox] = await tx.query<ResetTarget>(
+      `SELECT m.id, m.address, m.customer_id, c.reference_email, c.locale
+         FROM mailboxes m JOIN customers c ON c.id = m.customer_id
+        WHERE lower(m.address) = $1 AND m.status <> 'terminated'`,
+      [normalised],
+    );
+    const target: ResetTarget = mailbox ?? { id: DECOY_MAILBOX_ID, address: normalised, customer_id: DECOY_CUSTOMER_ID, reference_email: normalised, locale: 'it' };
+    const twoStep = (await twoStepStatus(tx, target.customer_id)).enabled;
+    // Only the newest link works: an older one, perhaps read by someone else, is void.
+    await tx.query('DELETE FROM password_resets WHERE mailbox_id = $1', [target.id]);
+    await tx.query(
+      `INSERT INTO password_resets (id_hash, mailbox_id, customer_id, created_at, expires_at)
+       SELECT $1, m.id, m.customer_id, $3, $4 FROM mailboxes m WHERE m.id = $2`,
+      [sha256(token), target.id, new Date(nowMs), new Date(nowMs + RESET_LINK_MS)],
+    );
+    await tx.query('SAVEPOINT reset_email');
+    await enqueueEmail(
+      tx,
+      {
+        customerId: mailbox ? target.customer_id : null,
+        kind: 'password_reset',
+        to: target.reference_email,
+        locale: target.locale,
+        content: passwordReset(target.locale, { address: target.address, resetUrl: `${ctx.publicUrl}${resetPath(token)}`, validMinutes: RESET_LINK_MS / 60_000, twoStep }),
+      },
+      now,
+    );
+    await tx.query(mailbox ? 'RELEASE SAVEPOINT reset_email' : 'ROLLBACK TO SAVEPOINT reset_email');
+    return 0;
+  });
+  if (wait > 0) throw new DomainError('rate_limited', 'Too many password reset requests: try again later', undefined, wait);
 }
 
 /**

@@ -1,11 +1,15 @@
 // Issue 15: the holder's reference e-mail (where R10's alerts and every other e-mail go) changes only
 // once the new address proves it reads its mail: a link sent there, used once within 24 hours. The
 // old address is told when the change takes effect, so a change made by someone else is noticed.
+// Issue 19: a session alone is not enough to move the address where "Password dimenticata?" sends its
+// links: the request needs the password of the mailbox the session logged in with (a guess counted
+// like a login's), the current address is told at once, and the pending change is void when the
+// holder's sessions end (sessions.ts voidPendingChanges).
 import { createHash, randomBytes } from 'node:crypto';
 import { clock } from '../clock.ts';
 import { normaliseAddress } from '../domain/address.ts';
 import { enqueueEmail } from '../mail/outbox.ts';
-import { referenceEmailChanged, referenceEmailConfirmation } from '../mail/templates.ts';
+import { referenceEmailChangeAsked, referenceEmailChanged, referenceEmailConfirmation } from '../mail/templates.ts';
 import type { Locale } from '../i18n/format.ts';
 import { audit } from './audit.ts';
 import type { ServiceContext } from './context.ts';
@@ -13,6 +17,8 @@ import type { Queryable } from '../db/database.ts';
 import { DomainError, invalid, notFound } from './errors.ts';
 import { readCustomer, type CustomerRow } from './rows.ts';
 import { countAttempt } from './throttle.ts';
+import { verifyPassword } from './passwords.ts';
+import { countPasswordAttempt, forgiveAttempt } from './sessions.ts';
 
 /** How long the confirmation link works. */
 export const EMAIL_CHANGE_LINK_MS = 24 * 3600_000;
@@ -38,13 +44,40 @@ export async function pendingReferenceEmail(db: Queryable, customerId: string): 
   return row ? { email: row.new_email, expiresAt: row.expires_at } : null;
 }
 
-/** Sends the confirmation link to `rawEmail`; the reference e-mail stays as it is until it is opened. A newer request voids an older link. */
-export async function requestReferenceEmailChange(ctx: ServiceContext, customerId: string, rawEmail: string): Promise<PendingEmail> {
+export interface ReferenceEmailChanger {
+  customerId: string;
+  /** The mailbox whose password opened the session: its password is asked for. */
+  mailboxId: string;
+  /** As for a login: the client's address and the browser's device cookie, for the throttle. */
+  clientKey: string;
+  deviceCookie?: string | undefined;
+}
+
+/** Issue 19: the password of the session's mailbox, checked as a login checks it (counted first, forgiven when right). */
+async function checkCurrentPassword(ctx: ServiceContext, who: ReferenceEmailChanger, currentPassword: string): Promise<void> {
+  const [mailbox] = await ctx.db.query<{ address: string; password_hash: string }>('SELECT address, password_hash FROM mailboxes WHERE id = $1 AND customer_id = $2', [
+    who.mailboxId,
+    who.customerId,
+  ]);
+  if (!mailbox) throw notFound('mailbox');
+  const keys = await countPasswordAttempt(ctx.db, mailbox.address, who.clientKey, who.deviceCookie);
+  if (!(await verifyPassword(currentPassword, mailbox.password_hash))) throw new DomainError('invalid_credentials', 'The current password is wrong');
+  await forgiveAttempt(ctx.db, keys);
+}
+
+/**
+ * Sends the confirmation link to `rawEmail`, and a notice to the current address; the reference
+ * e-mail stays as it is until the link is opened. A newer request voids an older link.
+ */
+export async function requestReferenceEmailChange(ctx: ServiceContext, who: ReferenceEmailChanger, rawEmail: string, currentPassword: string): Promise<PendingEmail> {
+  const customerId = who.customerId;
   const normalised = normaliseAddress(rawEmail);
   if (!normalised.ok) throw invalid({ email: normalised.error });
   const customer = await readCustomer(ctx.db, customerId);
   if (!customer) throw notFound('customer');
   if (normalised.value === customer.reference_email) throw invalid({ email: 'is the reference e-mail already' });
+  if (!currentPassword) throw invalid({ currentPassword: 'is required' });
+  await checkCurrentPassword(ctx, who, currentPassword);
   const nowMs = clock.wallMs();
   const wait = await countAttempt(ctx.db, [{ key: `email-change:${customerId}`, attemptsMax: EMAIL_CHANGE_REQUESTS_MAX }], nowMs);
   if (wait > 0) throw new DomainError('rate_limited', 'Too many confirmation e-mails asked for: try again later', undefined, wait);
@@ -73,6 +106,17 @@ export async function requestReferenceEmailChange(ctx: ServiceContext, customerI
           confirmUrl: `${ctx.publicUrl}${confirmationPath(token)}`,
           validHours: EMAIL_CHANGE_LINK_MS / 3600_000,
         }),
+      },
+      now,
+    );
+    await enqueueEmail(
+      tx,
+      {
+        customerId,
+        kind: 'reference_email_change_asked',
+        to: customer.reference_email,
+        locale: customer.locale,
+        content: referenceEmailChangeAsked(customer.locale, { oldEmail: customer.reference_email, newEmail: normalised.value, validHours: EMAIL_CHANGE_LINK_MS / 3600_000 }),
       },
       now,
     );

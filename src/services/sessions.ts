@@ -27,6 +27,12 @@ export const THROTTLE = {
   perClientMax: 20,
   /** Attempts allowed per device cookie within the window: its own allowance. */
   perDeviceMax: 5,
+  /**
+   * Issue 19: attempts allowed within the window to all the device cookies of one address together
+   * (four devices' worth), so cookies harvested by someone who once had the password do not multiply
+   * the guesses; the owner's own browsers rarely fail that often.
+   */
+  perAddressDevicesMax: 20,
 } as const;
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
@@ -55,7 +61,12 @@ const rateLimited = (seconds: number) =>
  * address before, else the address's and the client's. Address before client: see countAttempt.
  */
 export function throttleKeysFor(address: string, clientKey: string, deviceNonce: string | null): ThrottleKey[] {
-  if (deviceNonce) return [{ key: `device:${deviceNonce}`, attemptsMax: THROTTLE.perDeviceMax }];
+  if (deviceNonce) {
+    return [
+      { key: `devices:${address}`, attemptsMax: THROTTLE.perAddressDevicesMax },
+      { key: `device:${deviceNonce}`, attemptsMax: THROTTLE.perDeviceMax },
+    ];
+  }
   return [
     { key: `address:${address}`, attemptsMax: THROTTLE.perAddressMax },
     { key: `client:${clientKey}`, attemptsMax: THROTTLE.perClientMax },
@@ -69,16 +80,17 @@ export function throttleKeysFor(address: string, clientKey: string, deviceNonce:
  */
 export async function countPasswordAttempt(db: Queryable, address: string, clientKey: string, deviceCookie: string | undefined): Promise<ThrottleKey[]> {
   const normalised = address.trim().toLowerCase();
-  const keys = throttleKeysFor(normalised, clientKey, await trustedDevice(db, normalised, deviceCookie));
-  const waitSeconds = await countAttempt(db, keys, clock.wallMs());
+  const nowMs = clock.wallMs();
+  const keys = throttleKeysFor(normalised, clientKey, await trustedDevice(db, normalised, deviceCookie, nowMs));
+  const waitSeconds = await countAttempt(db, keys, nowMs);
   if (waitSeconds > 0) throw rateLimited(waitSeconds);
   return keys;
 }
 
-/** After a right password: the address (or device) starts afresh, and the client is not charged for it. */
+/** After a right password: the address (or device) starts afresh, and the client (or the address's devices together) is not charged for it. */
 export async function forgiveAttempt(db: Queryable, keys: ThrottleKey[]): Promise<void> {
   for (const { key } of keys) {
-    if (key.startsWith('client:')) await uncountAttempt(db, key);
+    if (key.startsWith('client:') || key.startsWith('devices:')) await uncountAttempt(db, key);
     else await forgetAttempts(db, key);
   }
 }
@@ -160,15 +172,16 @@ async function openSession(
 ): Promise<OpenedSession> {
   const token = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
-  const customer = await ctx.db.transaction(async (tx) => {
+  const { customer, deviceGeneration } = await ctx.db.transaction(async (tx) => {
     await forgiveAttempt(tx, keys);
     await tx.query(
       'INSERT INTO sessions (id_hash, customer_id, mailbox_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)',
       [sha256(token), customerId, mailboxId, csrfToken, new Date(nowMs)],
     );
-    return (await readCustomer(tx, customerId))!;
+    const [generation] = await tx.query<{ device_generation: number }>('SELECT device_generation FROM customers WHERE id = $1', [customerId]);
+    return { customer: (await readCustomer(tx, customerId))!, deviceGeneration: generation!.device_generation };
   });
-  return { token, csrfToken, customer, deviceCookie: await issueDeviceCookie(ctx.db, normalisedAddress) };
+  return { token, csrfToken, customer, deviceCookie: await issueDeviceCookie(ctx.db, normalisedAddress, deviceGeneration, nowMs) };
 }
 
 /** The live session for a cookie value, or null (unknown, idle for 30 minutes, or past its lifetime). */
@@ -193,11 +206,26 @@ export async function findSession(ctx: ServiceContext, token: string): Promise<S
 
 /**
  * R12: a password of the holder changed: whoever logged in with the old one is logged out; all but
- * the session whose cookie is `keepToken`, when the holder changed it from there.
+ * the session whose cookie is `keepToken`, when the holder changed it from there. Issue 19: with the
+ * sessions go what a session left pending (voidPendingChanges) and the device cookies issued so far
+ * (the generation moves on).
  */
 export async function endSessionsOf(db: Queryable, customerId: string, keepToken?: string): Promise<void> {
   if (keepToken === undefined) await db.query('DELETE FROM sessions WHERE customer_id = $1', [customerId]);
   else await db.query('DELETE FROM sessions WHERE customer_id = $1 AND id_hash <> $2', [customerId, sha256(keepToken)]);
+  await voidPendingChanges(db, customerId);
+  await db.query('UPDATE customers SET device_generation = device_generation + 1 WHERE id = $1', [customerId]);
+}
+
+/**
+ * Issue 19: when sessions end (a password change or reset, "Esci da tutti gli altri dispositivi"),
+ * what any session of the holder left waiting ends too: a reference e-mail change not confirmed yet
+ * (a stolen session must not finish taking the mailbox over), and a two-step enrolment not confirmed
+ * yet (its secret, which an ended session may have read, is never offered again).
+ */
+export async function voidPendingChanges(db: Queryable, customerId: string): Promise<void> {
+  await db.query('DELETE FROM reference_email_changes WHERE customer_id = $1 AND used_at IS NULL', [customerId]);
+  await db.query('DELETE FROM totp_credentials WHERE customer_id = $1 AND confirmed_at IS NULL', [customerId]);
 }
 
 export async function logout(ctx: ServiceContext, token: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { Queryable } from '../db/database.ts';
 import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { DomainError } from './errors.ts';
+import { countAttempt, forgetAttempts } from './throttle.ts';
 
 const PERIOD_S = 30;
 const DIGITS = 6;
@@ -101,34 +102,64 @@ export async function confirmEnrolment(ctx: ServiceContext, customerId: string, 
 export type SecondStep = 'not_enrolled' | 'missing' | 'wrong' | 'ok';
 
 /**
+ * Issue 19: codes given for a holder's second step, wherever they come from (a login, the login
+ * form's second step, turning two-step verification off, a password reset link), within the throttle
+ * window (15 minutes). They are counted per holder, not per address or client, so neither rotating
+ * client addresses nor a right password without a code gives more tries; only an accepted code
+ * starts the count afresh.
+ */
+export const SECOND_STEP_TRIES_MAX = 5;
+const secondStepKey = (customerId: string) => `second-step:${customerId}`;
+
+/** Too many codes given for this holder: wait this many seconds (nothing is checked meanwhile, not even a right code). */
+export class SecondStepLocked extends DomainError {
+  constructor(readonly waitSeconds: number) {
+    super('rate_limited', 'Too many two-step verification codes given: try again later', undefined, waitSeconds);
+  }
+}
+
+/**
  * The second step of a login: a TOTP code not used before, or an unused recovery code (used up by
  * this). Each accepted code moves last_step forward in one statement, so two logins racing with the
- * same code cannot both pass.
+ * same code cannot both pass. Every code given is counted for the holder before it is checked (a
+ * parallel burst gets no more than the allowance); past the allowance it throws SecondStepLocked.
+ * Call it outside a transaction that a wrong code rolls back, or the count is lost with it.
  */
 export async function checkSecondStep(db: Queryable, customerId: string, code: string | undefined): Promise<SecondStep> {
   const [row] = await db.query<{ secret: string }>('SELECT secret FROM totp_credentials WHERE customer_id = $1 AND confirmed_at IS NOT NULL', [customerId]);
   if (!row) return 'not_enrolled';
   if (code === undefined || !code.trim()) return 'missing';
+  const nowMs = clock.wallMs();
+  const wait = await countAttempt(db, [{ key: secondStepKey(customerId), attemptsMax: SECOND_STEP_TRIES_MAX }], nowMs);
+  if (wait > 0) throw new SecondStepLocked(wait);
+  const outcome = await codeOutcome(db, customerId, row.secret, code, nowMs);
+  if (outcome === 'ok') await forgetAttempts(db, secondStepKey(customerId));
+  return outcome;
+}
+
+async function codeOutcome(db: Queryable, customerId: string, secret: string, code: string, nowMs: number): Promise<'wrong' | 'ok'> {
   if (code.length > 64) return 'wrong';
-  const step = acceptedStep(row.secret, code, clock.wallMs());
+  const step = acceptedStep(secret, code, nowMs);
   if (step !== null) {
     const moved = await db.query('UPDATE totp_credentials SET last_step = $2 WHERE customer_id = $1 AND last_step < $2 RETURNING 1', [customerId, step]);
     return moved.length ? 'ok' : 'wrong';
   }
   const used = await db.query(
     'UPDATE totp_recovery_codes SET used_at = $3 WHERE customer_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING 1',
-    [customerId, sha256(normaliseRecoveryCode(code)), new Date(clock.wallMs())],
+    [customerId, sha256(normaliseRecoveryCode(code)), new Date(nowMs)],
   );
   return used.length ? 'ok' : 'wrong';
 }
 
-/** Turning it off needs a code (or a recovery code): a session left open is not enough. */
+/**
+ * Turning it off needs a code (or a recovery code): a session left open is not enough. The code is
+ * checked (and counted) before the transaction, so a wrong one stays counted.
+ */
 export async function disableTwoStep(ctx: ServiceContext, customerId: string, code: string): Promise<void> {
+  const outcome = await checkSecondStep(ctx.db, customerId, code);
+  if (outcome === 'not_enrolled') throw new DomainError('validation_failed', 'Two-step verification is not on');
+  if (outcome !== 'ok') throw wrongCode();
   await ctx.db.transaction(async (tx) => {
-    await tx.query('SELECT 1 FROM totp_credentials WHERE customer_id = $1 FOR UPDATE', [customerId]);
-    const outcome = await checkSecondStep(tx, customerId, code);
-    if (outcome === 'not_enrolled') throw new DomainError('validation_failed', 'Two-step verification is not on');
-    if (outcome !== 'ok') throw wrongCode();
     await tx.query('DELETE FROM totp_recovery_codes WHERE customer_id = $1', [customerId]);
     await tx.query('DELETE FROM totp_credentials WHERE customer_id = $1', [customerId]);
   });

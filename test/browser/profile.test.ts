@@ -149,6 +149,7 @@ for (const width of WIDTHS) {
 
       const newEmail = `segreteria.${width}.${Date.now()}@studio-bianchi-e-verdi.example.com`;
       await page.getByLabel('Nuovo indirizzo e-mail', { exact: true }).fill(newEmail);
+      await page.getByLabel('Conferma con la password attuale', { exact: true }).fill(NEW_PASSWORD);
       await page.getByRole('button', { name: 'Invia il link di conferma', exact: true }).click();
       await page.waitForURL((u) => u.search === '?msg=emailLinkSent');
       await checkPage(page, dir, `${p}-profile-email-pending`);

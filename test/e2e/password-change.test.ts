@@ -75,8 +75,9 @@ forEachServer('credentials and the password change', (t) => {
     // Only the mailbox the session logged in with changed.
     await loggedIn(second.address, h.password);
 
-    // A retry whose answer was lost: the state asked for is there, 204 and nothing more.
-    assert.equal((await here.put('/api/me/password', { currentPassword: h.password, newPassword: STRONG })).status, 204);
+    // Issue 19: a retry whose answer was lost is a wrong current password like any other (the new
+    // password field is no second way to test guesses).
+    assert.equal((await here.put('/api/me/password', { currentPassword: h.password, newPassword: STRONG })).status, 401);
     assert.equal((await here.get('/api/me')).status, 200);
   });
 
@@ -101,5 +102,18 @@ forEachServer('credentials and the password change', (t) => {
     assert.ok(Number(refused.headers.get('retry-after')) > 0);
     assert.equal((await new Client(t.s.baseUrl).login(h.mailbox.address, h.password)).status, 429, 'and so is a login to the address');
     assert.equal((await c.get('/api/me')).status, 200);
+  });
+
+  test('issue 19: PUT /api/me/password with a wrong current password and the mailbox\'s own password as the new one answers 401 invalid_credentials, not 204, and counts as a guess', async () => {
+    const h = await provisionHolder(t.op);
+    const c = await loggedIn(h.mailbox.address, h.password);
+    // The attacker holds a session and tests guesses in the newPassword field.
+    const oracle = await c.put('/api/me/password', { currentPassword: 'Qualunque-cosa-1', newPassword: h.password });
+    assert.deepEqual([oracle.status, oracle.body?.error?.code], [401, 'invalid_credentials']);
+    const notIt = await c.put('/api/me/password', { currentPassword: 'Qualunque-cosa-1', newPassword: 'Un-altro-tentativo-2' });
+    assert.deepEqual([notIt.status, notIt.body.error.code], [oracle.status, oracle.body.error.code], 'a right and a wrong guess look the same');
+    for (let i = 0; i < THROTTLE.perAddressMax - 2; i++) assert.equal((await c.put('/api/me/password', { currentPassword: `Tentativo-${i}-x`, newPassword: h.password })).status, 401);
+    assert.equal((await c.put('/api/me/password', { currentPassword: 'Tentativo-ultimo-x', newPassword: h.password })).status, 429);
+    assert.equal(await verifyPassword(h.password, await storedHash(h.mailbox.id)), true, 'nothing changed');
   });
 });

@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { clock } from '../../src/clock.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { THROTTLE } from '../../src/services/sessions.ts';
+import { completePasswordReset, requestPasswordReset } from '../../src/services/password-reset.ts';
+import { outboxOf } from '../support/fixtures.ts';
 import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 
 const EVIL = 'https://evil.example';
@@ -93,6 +95,64 @@ forEachServer('security: logins, sessions, language, operator tokens, /dev/mail'
     const blocked = await logIn(h.mailbox.address, h.password, device2);
     assert.equal(blocked.status, 429);
     assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+  });
+
+  /** Device cookies of the holder's address, from as many right logins. */
+  const harvest = async (address: string, password: string, n: number): Promise<string[]> => {
+    const cookies: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await logIn(address, password);
+      assert.equal(res.status, 200);
+      cookies.push(setCookie(res, 'casella_device')!);
+    }
+    return cookies;
+  };
+
+  test('issue 19: device cookies harvested by someone who once had the password together give the address at most 20 tries a window, not 5 each', async () => {
+    const h = await provisionHolder(t.op);
+    const harvested = await harvest(h.mailbox.address, h.password, 5);
+    // Each cookie has its own 5 tries, but all the address's cookies together have 20.
+    const answers: number[] = [];
+    for (const cookie of harvested) for (let i = 0; i < THROTTLE.perDeviceMax; i++) answers.push((await logIn(h.mailbox.address, `guess-${answers.length}`, cookie)).status);
+    assert.equal(answers.filter((x) => x === 401).length, THROTTLE.perAddressDevicesMax, answers.join());
+    assert.equal(answers.length - THROTTLE.perAddressDevicesMax, answers.filter((x) => x === 429).length);
+  });
+
+  test('issue 19: device cookies count for nothing after a password change, a reset, or 180 days after they were issued', async () => {
+    const h = await provisionHolder(t.op);
+    const harvested = await harvest(h.mailbox.address, h.password, 1);
+    const lockAddress = async () => {
+      for (let i = 0; i < THROTTLE.perAddressMax; i++) assert.equal((await logIn(h.mailbox.address, `stranger-${i}`)).status, 401);
+    };
+    // A password change: the cookies issued before are strangers' now, even with the right password.
+    const holder = new Client(t.s.baseUrl);
+    assert.equal((await holder.login(h.mailbox.address, h.password)).status, 200);
+    const changed = 'Cambiata-Password-2026';
+    assert.equal((await holder.put('/api/me/password', { currentPassword: h.password, newPassword: changed })).status, 204);
+    await lockAddress();
+    assert.equal((await logIn(h.mailbox.address, changed, harvested[0])).status, 429, 'a cookie from before the change gives no allowance');
+    await t.s.app.db.query('DELETE FROM login_throttle');
+
+    // A reset: the same.
+    const fresh = setCookie(await logIn(h.mailbox.address, changed), 'casella_device')!;
+    await requestPasswordReset(t.s.app.ctx, h.mailbox.address, '192.0.2.50');
+    const resetMail = (await outboxOf(t.s.app.ctx, h.customer.id)).filter((m) => m.kind === 'password_reset').at(-1)!;
+    const token = /reimposta-password\/([A-Za-z0-9_-]+)/.exec(resetMail.text_body)![1]!;
+    const afterReset = 'Reimpostata-Password-2026';
+    await completePasswordReset(t.s.app.ctx, token, afterReset);
+    await lockAddress();
+    assert.equal((await logIn(h.mailbox.address, afterReset, fresh)).status, 429, 'a cookie from before the reset gives no allowance');
+    await t.s.app.db.query('DELETE FROM login_throttle');
+
+    // 180 days after it was issued, the server no longer counts a cookie, whatever the browser keeps.
+    const old = setCookie(await logIn(h.mailbox.address, afterReset), 'casella_device')!;
+    clock.setWallOffset(181 * 24 * HOUR_MS);
+    await lockAddress();
+    assert.equal((await logIn(h.mailbox.address, afterReset, old)).status, 429, 'an expired cookie gives no allowance');
+    await t.s.app.db.query('DELETE FROM login_throttle');
+    const recent = setCookie(await logIn(h.mailbox.address, afterReset), 'casella_device')!;
+    await lockAddress();
+    assert.equal((await logIn(h.mailbox.address, afterReset, recent)).status, 200, 'a cookie issued since the change still works');
   });
 
   test('sessions: an operator changing the password of one mailbox ends every session of its holder', async () => {

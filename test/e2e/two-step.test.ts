@@ -5,7 +5,9 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secret, TOTP } from 'otpauth';
 import { clock } from '../../src/clock.ts';
-import { confirmEnrolment, disableTwoStep, enrolment, twoStepStatus } from '../../src/services/two-step.ts';
+import { confirmEnrolment, disableTwoStep, enrolment, SECOND_STEP_TRIES_MAX, twoStepStatus } from '../../src/services/two-step.ts';
+import { login, SecondStepRequired } from '../../src/services/sessions.ts';
+import { THROTTLE_WINDOW_MS } from '../../src/services/throttle.ts';
 import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 
 const codeAt = (secret: string, wallMs: number) => new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: wallMs });
@@ -101,5 +103,58 @@ forEachServer('two-step verification', (t) => {
     for (let i = 0; i < 7; i++) answers.push((await logIn(h.mailbox.address, h.password, String(100000 + i))).status);
     assert.deepEqual(answers.slice(0, 5), [401, 401, 401, 401, 401]);
     assert.equal(answers[6], 429);
+  });
+
+  /** How a login with this code ended: 'checked' (a wrong code answered as such), 'refused' (429), or 'ok'. */
+  const loginWith = async (address: string, password: string, clientKey: string, code?: string): Promise<'checked' | 'asked' | 'refused' | 'ok'> => {
+    try {
+      await login(t.s.app.ctx, address, password, clientKey, undefined, code);
+      return 'ok';
+    } catch (err) {
+      if (err instanceof SecondStepRequired) return err.wrongCode ? 'checked' : 'asked';
+      if ((err as { code?: string }).code === 'rate_limited') return 'refused';
+      throw err;
+    }
+  };
+
+  test('issue 19: wrong codes are counted per holder: 4 wrong codes and a code-less login per rotating client address check 5 codes in all, then none (not even the right one) until the window ends', async () => {
+    const h = await enrolled();
+    clock.setWallOffset(STEP_MS);
+    const answers: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const client = `203.0.113.${round + 1}`;
+      for (let i = 0; i < 4; i++) answers.push(await loginWith(h.mailbox.address, h.password, client, String(200000 + round * 4 + i)));
+      // A right password without a code is asked for the code: it forgives nothing of the codes' count.
+      assert.equal(await loginWith(h.mailbox.address, h.password, client), 'asked');
+    }
+    assert.equal(answers.filter((a) => a === 'checked').length, SECOND_STEP_TRIES_MAX, `codes checked: ${answers.join(' ')}`);
+    assert.equal(await loginWith(h.mailbox.address, h.password, '198.51.100.9', codeAt(h.secret, clock.wallMs())), 'refused', 'the right code is not checked either');
+    // The window ends: the right code logs in, and the count starts afresh.
+    clock.setWallOffset(STEP_MS + THROTTLE_WINDOW_MS + STEP_MS);
+    assert.equal(await loginWith(h.mailbox.address, h.password, '198.51.100.9', codeAt(h.secret, clock.wallMs())), 'ok');
+  });
+
+  test('issue 19: wrong recovery codes use the same per-holder count; a right one is refused once it is used up, and stays unused', async () => {
+    const h = await enrolled();
+    for (let i = 0; i < SECOND_STEP_TRIES_MAX; i++) {
+      assert.equal(await loginWith(h.mailbox.address, h.password, `192.0.2.${i + 1}`, `aaaa-bbbb-cccc-${String(i).padStart(4, '2')}`), 'checked');
+      assert.equal(await loginWith(h.mailbox.address, h.password, `192.0.2.${i + 1}`), 'asked');
+    }
+    assert.equal(await loginWith(h.mailbox.address, h.password, '192.0.2.99', h.codes[0]), 'refused');
+    assert.equal((await twoStepStatus(t.s.app.db, h.customer.id)).recoveryCodesLeft, 10);
+  });
+
+  test('issue 19: two-step/disable answers 5 wrong codes, then 429 with Retry-After even for the right code; two-step stays on', async () => {
+    const h = await enrolled();
+    clock.setWallOffset(STEP_MS);
+    const answers: number[] = [];
+    for (let i = 0; i < 8; i++) answers.push((await h.api.post('/api/me/two-step/disable', { totpCode: String(300000 + i) })).status);
+    assert.deepEqual(answers, [422, 422, 422, 422, 422, 429, 429, 429]);
+    const right = await h.api.post('/api/me/two-step/disable', { totpCode: codeAt(h.secret, clock.wallMs()) });
+    assert.equal(right.status, 429);
+    assert.ok(Number(right.headers.get('retry-after')) > 0);
+    assert.equal((await twoStepStatus(t.s.app.db, h.customer.id)).enabled, true);
+    clock.setWallOffset(STEP_MS + THROTTLE_WINDOW_MS + STEP_MS);
+    assert.equal((await h.api.post('/api/me/two-step/disable', { totpCode: codeAt(h.secret, clock.wallMs()) })).status, 204);
   });
 });

@@ -3,7 +3,8 @@
 // sessions with "Esci da tutti gli altri dispositivi". Each section has its own form and POST route;
 // profile-pages.ts puts them on the page and shows a refused form's errors in its section.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LANG_COOKIE, langCookieOptions } from '../../http/cookies.ts';
+import { DEVICE_COOKIE, LANG_COOKIE, langCookieOptions } from '../../http/cookies.ts';
+import { sessionMailboxAddress } from '../../services/password-change.ts';
 import { dateInRome } from '../../domain/calendar.ts';
 import { isLocale, longDate, type Locale } from '../../i18n/format.ts';
 import { endOtherSessions, openSessions } from '../../services/holder-sessions.ts';
@@ -15,6 +16,7 @@ import { tr } from '../i18n.ts';
 import { formOf, text, type Holder, type WebKit } from '../kit.ts';
 
 type FieldErrors = Record<string, string>;
+const PASSWORD_CHARS_MAX = 1024;
 export type ProfileSection = (h: Holder, errors: FieldErrors) => Promise<Html>;
 export type ProfilePage = (req: FastifyRequest, reply: FastifyReply, h: Holder, status?: number, errors?: FieldErrors) => Promise<unknown>;
 
@@ -24,7 +26,7 @@ const timeInRome = (d: Date, L: Locale): string =>
 export const dateAndTime = (d: Date, L: Locale): string => tr(L, 'dateAtTime', { date: longDate(dateInRome(d.getTime()), L), time: timeInRome(d, L) });
 
 /** A text field with its label, an optional hint, and its error next to it. */
-function textField(o: { id: string; name: string; type: 'text' | 'email'; label: string; value: string; autocomplete: string; maxlength: number; hint?: string; error?: string | undefined }): Html {
+function textField(o: { id: string; name: string; type: 'text' | 'email' | 'password'; label: string; value: string; autocomplete: string; maxlength: number; hint?: string; error?: string | undefined }): Html {
   const describedBy = [o.error ? `${o.id}-error` : '', o.hint ? `${o.id}-hint` : ''].filter(Boolean).join(' ');
   return html`<div class="field${o.error ? ' has-error' : ''}"><label for="${o.id}">${o.label}</label>
 <input id="${o.id}" name="${o.name}" type="${o.type}" autocomplete="${o.autocomplete}" required maxlength="${o.maxlength}" value="${o.value}"${o.error ? html` aria-invalid="true"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}>
@@ -56,6 +58,7 @@ ${textField({ id: 'holder-name', name: 'name', type: 'text', label: tr(L, 'nameL
 ${pending ? html`<p class="warning" role="status">${tr(L, 'emailPending', { email: pending.email, date: longDate(dateInRome(pending.expiresAt.getTime()), L), time: timeInRome(pending.expiresAt, L) })}</p>` : ''}
 <form method="post" action="/profilo/email" novalidate>${csrfField(h)}
 ${textField({ id: 'new-email', name: 'email', type: 'email', label: tr(L, 'emailLabel'), value: errors.emailValue ?? '', autocomplete: 'email', maxlength: 254, hint: tr(L, 'emailHint'), error: errors.email })}
+${textField({ id: 'email-current-password', name: 'currentPassword', type: 'password', label: tr(L, 'emailPasswordLabel'), value: '', autocomplete: 'current-password', maxlength: PASSWORD_CHARS_MAX, hint: tr(L, 'emailPasswordHint', { address: await sessionMailboxAddress(ctx, h.auth.customerId, h.auth.mailboxId) }), error: errors.emailPassword })}
 <button type="submit">${tr(L, 'emailButton')}</button>
 </form>
 </section>`;
@@ -118,10 +121,19 @@ export function accountRoutes(server: FastifyInstance, kit: WebKit, profilePage:
     { schema: { hide: true } },
     holderRoute(async (req, reply, h) => {
       const email = text(formOf(req), 'email').slice(0, 320);
+      const currentPassword = text(formOf(req), 'currentPassword').slice(0, PASSWORD_CHARS_MAX);
       try {
-        await requestReferenceEmailChange(ctx, h.customer.id, email);
+        const who = { customerId: h.customer.id, mailboxId: h.auth.mailboxId, clientKey: req.ip, deviceCookie: req.cookies[DEVICE_COOKIE] };
+        await requestReferenceEmailChange(ctx, who, email, currentPassword);
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
+        // Issue 19: the password is asked for; a wrong one is a guess, counted as a login's.
+        if (err.fields?.currentPassword) return profilePage(req, reply, h, 422, { emailPassword: tr(h.L, 'emailPasswordMissing'), emailValue: email });
+        if (err.code === 'invalid_credentials') return profilePage(req, reply, h, 401, { emailPassword: tr(h.L, 'passwordCurrentWrong'), emailValue: email });
+        if (err.code === 'rate_limited' && err.message.startsWith('Too many failed logins')) {
+          reply.header('retry-after', String(err.retryAfterSeconds ?? 60));
+          return profilePage(req, reply, h, 429, { emailPassword: tr(h.L, 'passwordRateLimited'), emailValue: email });
+        }
         const key = err.code === 'rate_limited' ? 'emailRateLimited' : err.fields?.email?.startsWith('is the reference') ? 'emailSame' : 'emailInvalid';
         if (err.code === 'rate_limited') reply.header('retry-after', String(err.retryAfterSeconds ?? 60));
         return profilePage(req, reply, h, err.code === 'rate_limited' ? 429 : 422, { email: tr(h.L, key), emailValue: email });

@@ -132,6 +132,11 @@ ${link.twoStep ? field('totp-code', 'totpCode', tr(L, 'codeLabel'), 'text', 'one
         return still ? resetPage(req, reply, still, 401, { totpCode: tr(L, 'codeWrong') }) : goneResetPage(req, reply);
       }
       if (err instanceof DomainError && err.code === 'not_found') return goneResetPage(req, reply);
+      if (err instanceof DomainError && err.code === 'rate_limited') {
+        const s = err.retryAfterSeconds ?? 60;
+        reply.header('retry-after', String(s));
+        return resetPage(req, reply, link, 429, { totpCode: tr(L, 'codeRateLimited', { minutes: Math.max(1, Math.ceil(s / 60)) }) });
+      }
       throw err;
     }
     return reply.redirect('/login?reimpostata=1', 303);

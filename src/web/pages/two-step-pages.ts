@@ -116,6 +116,12 @@ ${back(h)}`;
       } catch (err) {
         if (err instanceof DomainError && err.fields?.totpCode) return statusPage(req, reply, h, 422, tr(h.L, 'codeWrong'));
         if (err instanceof DomainError && err.code === 'validation_failed') return reply.redirect(TWO_STEP_PATH, 303);
+        if (err instanceof DomainError && err.code === 'rate_limited') {
+          // Issue 19: codes are counted per holder; past the allowance none is checked until the window ends.
+          const s = err.retryAfterSeconds ?? 60;
+          reply.header('retry-after', String(s));
+          return statusPage(req, reply, h, 429, tr(h.L, 'codeRateLimited', { minutes: Math.max(1, Math.ceil(s / 60)) }));
+        }
         throw err;
       }
       return reply.redirect(`${TWO_STEP_PATH}?msg=twoStepDisabled`, 303);
