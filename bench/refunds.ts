@@ -83,7 +83,7 @@ export async function runRefundBench(args: string[]): Promise<number> {
           if (n >= count) return;
           const started = performance.now();
           try {
-            const r = await refundPayment(ctx, gateway, { kind: 'operator', id: 'bench' }, topupIds[n % topupCount]!, 1_000 + (n % 7), 'benchmark', null);
+            const r = await refundPayment(ctx, gateway, { kind: 'token', id: 'bench' }, topupIds[n % topupCount]!, 1_000 + (n % 7), 'benchmark', null);
             if (r.status !== 'succeeded') errors++;
           } catch {
             errors++;

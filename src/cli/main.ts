@@ -7,6 +7,10 @@ import { TypeSpaceMismatchError } from '../mail-platform/type-space.ts';
 import { DataDirInUseError } from '../db/database.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { createOperator, ensureOperatorToken } from '../services/operators.ts';
+import { createStaff } from '../services/staff/accounts.ts';
+import { isStaffRole, type StaffRole } from '../domain/staff-role.ts';
+import { SYSTEM } from '../services/audit.ts';
+import { DomainError } from '../services/errors.ts';
 import { seedDemo, type DemoLogin } from '../services/demo.ts';
 import { buildServer } from '../http/server.ts';
 import { startScheduler } from '../scheduler.ts';
@@ -27,7 +31,10 @@ const USAGE = `casella — PEC customer area and billing engine
   casella daily                      run the daily job once (renewals, expiry, alerts, usage)
   casella forecast --on YYYY-MM-DD   what that day's renewals would do with today's balances
   casella ledger verify              check every wallet against the ledger
-  casella operator create --name N   create an operator and print its token
+  casella operator create --name N [--role support|billing|admin]
+                                     create a machine's token (default role admin) and print it
+  casella staff create --email E --name N --role support|billing|admin
+                                     create a staff account; prints its one-time setup link (24 h)
   casella dovecot-config --out DIR [--standalone --imap-port N --lmtp-port N --submission-port N]
                                      Dovecot configuration reading this database (docs/MAIL-PLATFORM.md)
   casella dovecot-checkpassword      run by Dovecot for passwords hashed before Argon2id (not for people)
@@ -35,6 +42,7 @@ const USAGE = `casella — PEC customer area and billing engine
   casella bench purchase --seconds S --concurrency C [--url URL]... [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--scrape-every-ms N] [--json]
   casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]
   casella bench logins --seconds S --concurrency C --holders N [--url URL] [--token T] [--json]
+  casella bench search --holders N [--json]
   casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]
   casella bench topups --seconds S --concurrency C [--json]
   casella bench register --invoices N [--json]
@@ -86,16 +94,34 @@ const FORECAST_ARGUMENTS: Arguments<{ on: CalendarDate; json: boolean }> = {
   },
 };
 
-const OPERATOR_ARGUMENTS: Arguments<{ name: string }> = {
-  usage: 'casella operator create --name NAME',
-  help: 'Creates an operator of the operator API and prints its bearer token (shown once).',
+const OPERATOR_ARGUMENTS: Arguments<{ name: string; role: StaffRole }> = {
+  usage: 'casella operator create --name NAME [--role support|billing|admin]',
+  help: 'Creates a machine\'s bearer token for the operator API with a role (R19; default admin) and prints it (shown once).',
   parse: (args) => {
-    const parsed = parseStrict(args, { name: { type: 'string' } }, true);
+    const parsed = parseStrict(args, { name: { type: 'string' }, role: { type: 'string' } }, true);
     if (!parsed.ok) return parsed;
     const [what, ...rest] = parsed.value.positionals;
     if (what !== 'create' || rest.length) return { ok: false, error: 'the only operator command is "create"' };
     const name = parsed.value.values.name?.trim();
-    return name ? { ok: true, value: { name } } : { ok: false, error: '--name NAME is required' };
+    const role = parsed.value.values.role ?? 'admin';
+    if (!isStaffRole(role)) return { ok: false, error: '--role must be support, billing or admin' };
+    return name ? { ok: true, value: { name, role } } : { ok: false, error: '--name NAME is required' };
+  },
+};
+
+const STAFF_ARGUMENTS: Arguments<{ email: string; name: string; role: StaffRole }> = {
+  usage: 'casella staff create --email E --name N --role support|billing|admin',
+  help: 'Creates a staff account of the console (R19) and prints its one-time link (valid 24 hours) where the person sets a password and enrols TOTP.',
+  parse: (args) => {
+    const parsed = parseStrict(args, { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } }, true);
+    if (!parsed.ok) return parsed;
+    const [what, ...rest] = parsed.value.positionals;
+    if (what !== 'create' || rest.length) return { ok: false, error: 'the only staff command is "create"' };
+    const { email, name, role } = parsed.value.values;
+    if (!email?.trim()) return { ok: false, error: '--email E is required' };
+    if (!name?.trim()) return { ok: false, error: '--name N is required' };
+    if (!role || !isStaffRole(role)) return { ok: false, error: '--role must be support, billing or admin' };
+    return { ok: true, value: { email: email.trim(), name: name.trim(), role } };
   },
 };
 
@@ -138,6 +164,7 @@ const ARGUMENTS: Record<string, Arguments<unknown>> = {
     },
   },
   operator: OPERATOR_ARGUMENTS,
+  staff: STAFF_ARGUMENTS,
   'dovecot-config': DOVECOT_CONFIG_ARGUMENTS,
 };
 
@@ -218,10 +245,23 @@ const commands: Record<string, Command> = {
     return report.ok ? 0 : 1;
   },
   async operator(app, args) {
-    const { name } = checked(OPERATOR_ARGUMENTS, args);
-    const { id, token } = await createOperator(app.db, name);
-    console.log(`operator ${id} (${name})\ntoken: ${token}`);
+    const { name, role } = checked(OPERATOR_ARGUMENTS, args);
+    const { id, token } = await createOperator(app.db, name, role);
+    console.log(`operator ${id} (${name}, ${role})\ntoken: ${token}`);
     return 0;
+  },
+  async staff(app, args) {
+    const input = checked(STAFF_ARGUMENTS, args);
+    try {
+      const { member, setupToken } = await createStaff(app.db, SYSTEM, { ...input, reason: 'casella staff create' });
+      console.log(`staff ${member.id} (${member.email}, ${member.role})`);
+      console.log(`One-time link, valid 24 hours, to set the password and enrol two-step verification:\n  ${app.config.publicUrl}/admin/setup/${setupToken}`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      console.error(`casella staff create: ${Object.entries(err.fields ?? {}).map(([k, v]) => `--${k} ${v}`).join('; ') || err.message}`);
+      return 2;
+    }
   },
   'dovecot-config': (app, args) => dovecotConfigCommand(app, checked(DOVECOT_CONFIG_ARGUMENTS, args)),
   async serve(app) {
@@ -277,6 +317,7 @@ const WHILE_SERVING: Record<string, string> = {
   forecast: 'stop it first, or use the operator API: GET /api/admin/forecast?on=YYYY-MM-DD',
   ledger: 'stop it first, or use the operator API: GET /api/admin/ledger/verify',
   operator: 'stop it first, or restart it with CASELLA_OPERATOR_TOKEN set (it creates that operator at start)',
+  staff: 'stop it first, or create the account from the console (/admin, Staff) or with POST /api/admin/staff',
   seed: 'stop it first (serve itself creates the demo holder outside production)',
   migrate: 'stop it first (serve migrates the database when it starts)',
   serve: 'only one server can use an embedded database (or set DATABASE_URL to use PostgreSQL)',

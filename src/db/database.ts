@@ -5,6 +5,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } f
 import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
@@ -360,7 +362,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   try {
     // Options go in the first argument: PGlite(undefined, options) would drop them.
-    const db = new PGlite({ dataDir: options.dataDir, parsers });
+    // pg_trgm and unaccent: the staff's search (R19), as on a PostgreSQL server with its contrib modules.
+    const db = new PGlite({ dataDir: options.dataDir, parsers, extensions: { pg_trgm, unaccent } });
     await db.waitReady;
     return new PgliteDatabase(db, unlock);
   } catch (err) {

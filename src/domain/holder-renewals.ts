@@ -65,7 +65,8 @@ export interface HolderRenewalPlan {
   shortfallCents: Cents;
 }
 
-export const mailboxRenewalPrice = (m: Pick<MailboxFacts, 'type'>, c: Catalogue): Cents => c.mailboxTypes[m.type].renewalPriceCents;
+/** R19: the next period is priced at the type it will have (a type staff changed from the next renewal). */
+export const mailboxRenewalPrice = (m: Pick<MailboxFacts, 'type' | 'nextType'>, c: Catalogue): Cents => c.mailboxTypes[m.nextType ?? m.type].renewalPriceCents;
 
 export const addonRenewalPrice = (quantityGb: number, c: Catalogue): Cents => timesQuantity(c.extraSpace.pricePerGbYearCents, quantityGb);
 

@@ -2,7 +2,7 @@
 import { addDays, addYears, compareDates, isBefore, parseDate, type CalendarDate } from './calendar.ts';
 import type { Catalogue, MailboxType } from './catalogue.ts';
 
-export type MailboxStatus = 'active' | 'expired' | 'terminated';
+export type MailboxStatus = 'active' | 'expired' | 'suspended' | 'terminated';
 export type AddonStatus = 'active' | 'deactivated';
 
 export interface ExtraSpaceAddon {
@@ -13,6 +13,8 @@ export interface ExtraSpaceAddon {
 
 export interface MailboxFacts {
   type: MailboxType;
+  /** R19: the type from the next renewal on, when staff changed it (absent or null: the same type). */
+  nextType?: MailboxType | null;
   status: MailboxStatus;
   expiresOn: CalendarDate;
   autoRenew: boolean;

@@ -14,10 +14,13 @@ export type Standing =
   | { kind: 'expiring'; daysLeft: number }
   /** R8: renewable until renewableUntil (E + grace), inclusive. */
   | { kind: 'expired'; renewableUntil: CalendarDate }
-  | { kind: 'terminated' };
+  | { kind: 'terminated' }
+  /** R19: suspended by the provider (abuse, a legal order): no login, no sending, mail still received. */
+  | { kind: 'suspended' };
 
 export function mailboxStanding(m: { status: MailboxStatus; expiresOn: CalendarDate }, today: CalendarDate, c: Catalogue): Standing {
   if (m.status === 'terminated') return { kind: 'terminated' };
+  if (m.status === 'suspended') return { kind: 'suspended' };
   if (m.status === 'expired') return { kind: 'expired', renewableUntil: graceEndsOn(m.expiresOn, c) };
   const daysLeft = Math.max(0, daysBetween(today, m.expiresOn));
   return daysLeft <= manualRenewalLeadDays(c) ? { kind: 'expiring', daysLeft } : { kind: 'active' };

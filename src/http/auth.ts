@@ -6,12 +6,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import { findSession } from '../services/sessions.ts';
 import { operatorByToken } from '../services/operators.ts';
+import { findStaffSession } from '../services/staff/accounts.ts';
+import { roleCovers, type StaffRole } from '../domain/staff-role.ts';
 import { countAttempt, waitSeconds, type ThrottleKey } from '../services/throttle.ts';
 import { DomainError } from '../services/errors.ts';
 import { clock } from '../clock.ts';
 import type { Actor } from '../services/audit.ts';
 import { ApiError } from './errors.ts';
-import { SESSION_COOKIE } from './cookies.ts';
+import { SESSION_COOKIE, STAFF_COOKIE } from './cookies.ts';
 
 export interface HolderAuth {
   customerId: string;
@@ -24,7 +26,7 @@ export interface HolderAuth {
 declare module 'fastify' {
   interface FastifyRequest {
     holder: HolderAuth | null;
-    operator: { id: string; name: string } | null;
+    operator: OperatorAuth | null;
   }
 }
 
@@ -61,9 +63,36 @@ export function requireHolder(app: App) {
   };
 }
 
-export async function operatorOf(app: App, req: FastifyRequest): Promise<{ id: string; name: string } | null> {
+export interface OperatorAuth {
+  /** A machine's bearer token, or a staff member's console session. */
+  kind: 'token' | 'staff';
+  id: string;
+  name: string;
+  role: StaffRole;
+  /** Staff sessions only: the CSRF token every state-changing request must carry. */
+  csrfToken: string | null;
+}
+
+/** What each admin route needs, declared once on the route (`config.role`); `public` for the login itself. */
+export type RouteRole = StaffRole | 'public';
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    role?: RouteRole;
+  }
+}
+
+export async function operatorOf(app: App, req: FastifyRequest): Promise<OperatorAuth | null> {
   const m = /^Bearer ([A-Za-z0-9._~+/=-]{1,200})$/.exec(req.headers.authorization ?? '');
-  return m ? operatorByToken(app.db, m[1]!) : null;
+  const op = m ? await operatorByToken(app.db, m[1]!) : null;
+  return op ? { kind: 'token', id: op.id, name: op.name, role: op.role, csrfToken: null } : null;
+}
+
+/** The staff member of the console cookie, or null. */
+export async function staffOf(app: App, req: FastifyRequest): Promise<OperatorAuth | null> {
+  const token = req.cookies[STAFF_COOKIE];
+  if (!token) return null;
+  const s = await findStaffSession(app.db, token);
+  return s ? { kind: 'staff', id: s.member.id, name: s.member.name, role: s.member.role, csrfToken: s.csrfToken } : null;
 }
 
 /**
@@ -76,21 +105,42 @@ const OPERATOR_THROTTLE_FAILURES_MAX = 20;
 const operatorThrottleKey = (req: FastifyRequest): ThrottleKey => ({ key: `operator:${req.ip}`, attemptsMax: OPERATOR_THROTTLE_FAILURES_MAX });
 const tooManyTokens = (seconds: number) => new DomainError('rate_limited', 'Too many wrong operator tokens: try again later', undefined, seconds);
 
-/** onRequest hook for the operator API: a bearer token, never a holder's cookie. */
+async function tokenOperator(app: App, req: FastifyRequest): Promise<OperatorAuth> {
+  const key = operatorThrottleKey(req);
+  const blockedSeconds = await waitSeconds(app.db, [key], clock.wallMs());
+  if (blockedSeconds > 0) throw tooManyTokens(blockedSeconds);
+  const operator = await operatorOf(app, req);
+  if (!operator) {
+    const waitAfterThis = await countAttempt(app.db, [key], clock.wallMs());
+    if (waitAfterThis > 0) throw tooManyTokens(waitAfterThis);
+    throw new ApiError('unauthenticated', 'An operator bearer token is required');
+  }
+  return operator;
+}
+
+/**
+ * onRequest hook for the operator API: a machine's bearer token, or a staff member's session cookie
+ * with the CSRF header on every state-changing request; never a holder's cookie. Then the role the
+ * route declares (R19): a call above the caller's role is 403 forbidden. All before the body is read.
+ */
 export function requireOperator(app: App) {
   return async (req: FastifyRequest) => {
-    if (req.headers.authorization === undefined) throw new ApiError('unauthenticated', 'An operator bearer token is required');
-    const key = operatorThrottleKey(req);
-    const blockedSeconds = await waitSeconds(app.db, [key], clock.wallMs());
-    if (blockedSeconds > 0) throw tooManyTokens(blockedSeconds);
-    const operator = await operatorOf(app, req);
-    if (!operator) {
-      const waitAfterThis = await countAttempt(app.db, [key], clock.wallMs());
-      if (waitAfterThis > 0) throw tooManyTokens(waitAfterThis);
-      throw new ApiError('unauthenticated', 'An operator bearer token is required');
+    const needs = req.routeOptions.config.role;
+    if (needs === 'public') return;
+    let operator: OperatorAuth | null;
+    if (req.headers.authorization !== undefined) operator = await tokenOperator(app, req);
+    else {
+      operator = await staffOf(app, req);
+      if (!operator) throw new ApiError('unauthenticated', 'Log in to the console, or send an operator bearer token');
+      const sent = req.headers['x-csrf-token'];
+      if (STATE_CHANGING.has(req.method) && !(typeof sent === 'string' && sameSecret(sent, operator.csrfToken!))) {
+        throw new ApiError('csrf_failed', 'Missing or wrong x-csrf-token header');
+      }
     }
+    // A route without a declared role is refused at start (server.ts), so `needs` is always set here.
+    if (!needs || !roleCovers(operator.role, needs)) throw new ApiError('forbidden', `This needs the ${needs} role; you have ${operator.role}`);
     req.operator = operator;
   };
 }
 
-export const operatorActor = (req: FastifyRequest): Actor => ({ kind: 'operator', id: req.operator!.id });
+export const operatorActor = (req: FastifyRequest): Actor => ({ kind: req.operator!.kind, id: req.operator!.id });

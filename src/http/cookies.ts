@@ -35,6 +35,13 @@ export function sessionCookieOptions(publicUrl: string): CookieSerializeOptions 
   };
 }
 
+/** R19: a staff member's console session: its own cookie, never a holder's. */
+export const STAFF_COOKIE = 'casella_staff';
+
+export function staffCookieOptions(publicUrl: string): CookieSerializeOptions {
+  return { httpOnly: true, sameSite: 'strict', path: '/', secure: publicUrl.startsWith('https:'), maxAge: 12 * 3600 };
+}
+
 /** R12: the device cookie of a browser that logged in before (services/device-cookies.ts). */
 export const DEVICE_COOKIE = 'casella_device';
 const DEVICE_COOKIE_MAX_AGE_S = 180 * 24 * 3600;

@@ -31,7 +31,7 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
 
   r.get(
     '/api/admin/invoices',
-    { schema: { tags, security, querystring: S.InvoicePeriodQuery, response: { 200: Type.Object({ invoices: Type.Array(S.AdminInvoice) }), ...S.errors(401, 422) } } },
+    { config: { role: 'support' }, schema: { tags, security, querystring: S.InvoicePeriodQuery, response: { 200: Type.Object({ invoices: Type.Array(S.AdminInvoice) }), ...S.errors(401, 422) } } },
     async (req) => {
       const { from, to, status } = req.query;
       const fields: Record<string, string> = {};
@@ -44,7 +44,7 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
 
   r.get(
     '/api/admin/invoices/export',
-    { schema: { tags, security, querystring: S.MonthQuery, produces: ['application/zip'], response: { 200: S.FileResponse, ...S.errors(401, 422) } } },
+    { config: { role: 'support' }, schema: { tags, security, querystring: S.MonthQuery, produces: ['application/zip'], response: { 200: S.FileResponse, ...S.errors(401, 422) } } },
     async (req, reply) => {
       const range = monthOf(req.query.month);
       return reply
@@ -56,7 +56,7 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
 
   r.get(
     '/api/admin/invoices/register',
-    { schema: { tags, security, querystring: S.MonthQuery, produces: ['text/csv'], response: { 200: S.FileResponse, ...S.errors(401, 422) } } },
+    { config: { role: 'support' }, schema: { tags, security, querystring: S.MonthQuery, produces: ['text/csv'], response: { 200: S.FileResponse, ...S.errors(401, 422) } } },
     async (req, reply) => {
       const range = monthOf(req.query.month);
       return reply
@@ -68,7 +68,7 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
 
   r.get(
     '/api/admin/invoices/:id',
-    {
+    { config: { role: 'support' },
       schema: {
         tags,
         security,
@@ -87,13 +87,13 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
     },
   );
 
-  r.get('/api/admin/invoices/:id/xml', { schema: { tags, security, params: S.IdParams, produces: ['application/xml'], response: { 200: S.FileResponse, ...S.errors(401, 404) } } }, async (req, reply) =>
+  r.get('/api/admin/invoices/:id/xml', { config: { role: 'support' }, schema: { tags, security, params: S.IdParams, produces: ['application/xml'], response: { 200: S.FileResponse, ...S.errors(401, 404) } } }, async (req, reply) =>
     sendInvoiceXml(reply, await readInvoice(ctx.db, null, req.params.id)),
   );
 
   r.post(
     '/api/admin/invoices/:id/resend',
-    { schema: { tags, security, params: S.IdParams, body: Type.Optional(S.ResendInvoiceBody), response: { 200: Type.Object({ invoice: S.AdminInvoice }), ...S.errors(401, 404, 409, 422) } } },
+    { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: Type.Optional(S.ResendInvoiceBody), response: { 200: Type.Object({ invoice: S.AdminInvoice }), ...S.errors(401, 404, 409, 422) } } },
     async (req) => {
       const row = await resendInvoice(ctx, operatorActor(req), req.params.id, (req.body?.buyer as Record<string, unknown> | undefined) ?? null);
       return { invoice: adminInvoiceView(row) };
@@ -102,7 +102,7 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
 
   r.post(
     '/api/admin/invoices/:id/outcome',
-    { schema: { tags, security, params: S.IdParams, body: S.InvoiceOutcomeBody, response: { 200: Type.Object({ invoice: S.AdminInvoice }), ...S.errors(401, 404, 409, 422) } } },
+    { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: S.InvoiceOutcomeBody, response: { 200: Type.Object({ invoice: S.AdminInvoice }), ...S.errors(401, 404, 409, 422) } } },
     async (req) => {
       const row = await recordOutcomeByOperator(ctx, operatorActor(req), req.params.id, { status: req.body.status, message: req.body.message ?? null });
       return { invoice: adminInvoiceView(row) };
@@ -111,7 +111,7 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
 
   r.put(
     '/api/admin/customers/:id/billing-profile',
-    { schema: { tags, security, params: S.IdParams, body: S.BillingProfileBody, response: { 200: Type.Object({ billingProfile: S.BillingProfile }), ...S.errors(401, 404, 422) } } },
+    { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: S.BillingProfileBody, response: { 200: Type.Object({ billingProfile: S.BillingProfile }), ...S.errors(401, 404, 422) } } },
     async (req) => {
       if (!(await readCustomer(ctx.db, req.params.id))) throw notFound('customer');
       const stored = await saveBillingProfile(ctx, operatorActor(req), req.params.id, req.body);

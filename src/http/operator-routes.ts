@@ -6,9 +6,11 @@ import type { App } from '../app.ts';
 import { createCustomer, createMailbox, updateMailboxAsOperator } from '../services/provision.ts';
 import { adjustCredit } from '../services/credit.ts';
 import { readBalance, readCustomer, readMailboxes } from '../services/rows.ts';
-import { customerView, mailboxView, topupView, transactionView } from '../services/views.ts';
+import { billingProfileView, customerView, mailboxView, topupView, transactionView } from '../services/views.ts';
 import { bankAccountOf, recordBankTransfer } from '../services/topups.ts';
-import { notFound } from '../services/errors.ts';
+import { readBillingProfile } from '../services/billing-profiles.ts';
+import { notFound, requireReason } from '../services/errors.ts';
+import { changeNextType } from '../services/staff/mailbox-lifecycle.ts';
 import { forecastRenewals, runDailyJob } from '../services/daily.ts';
 import { INPUT_DATE_RULE, parseInputDate } from '../domain/calendar.ts';
 import { audit } from '../services/audit.ts';
@@ -38,7 +40,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.post(
     '/api/admin/customers',
-    { schema: { tags, security, body: S.NewCustomerBody, response: { 201: Type.Object({ customer: S.Customer }), ...S.errors(401, 422) } } },
+    { config: { role: 'admin' }, schema: { tags, security, body: S.NewCustomerBody, response: { 201: Type.Object({ customer: S.Customer }), ...S.errors(401, 422) } } },
     async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
         const c = await createCustomer(ctx, operatorActor(req), req.body);
@@ -48,13 +50,13 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.get(
     '/api/admin/customers/:id',
-    {
+    { config: { role: 'support' },
       schema: {
         tags,
         security,
         params: S.IdParams,
         response: {
-          200: Type.Object({ customer: S.Customer, credit: Type.Object({ balanceCents: Type.Integer() }), mailboxes: Type.Array(S.Mailbox) }),
+          200: Type.Object({ customer: S.Customer, credit: Type.Object({ balanceCents: Type.Integer() }), mailboxes: Type.Array(S.Mailbox), billingProfile: Type.Union([S.BillingProfile, Type.Null()]) }),
           ...S.errors(401, 404),
         },
       },
@@ -62,14 +64,19 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
     async (req) => {
       const c = await readCustomer(ctx.db, req.params.id);
       if (!c) throw notFound('customer');
-      const [balanceCents, mailboxes] = await Promise.all([readBalance(ctx.db, c.id), readMailboxes(ctx.db, c.id)]);
-      return { customer: customerView(c), credit: { balanceCents }, mailboxes: mailboxes.map((m) => mailboxView(m, ctx.catalogue)) };
+      const [balanceCents, mailboxes, billing] = await Promise.all([readBalance(ctx.db, c.id), readMailboxes(ctx.db, c.id), readBillingProfile(ctx.db, c.id)]);
+      return {
+        customer: customerView(c),
+        credit: { balanceCents },
+        mailboxes: mailboxes.map((m) => mailboxView(m, ctx.catalogue)),
+        billingProfile: billing ? billingProfileView(billing) : null,
+      };
     },
   );
 
   r.post(
     '/api/admin/mailboxes',
-    { schema: { tags, security, body: S.NewMailboxBody, response: { 201: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 422) } } },
+    { config: { role: 'admin' }, schema: { tags, security, body: S.NewMailboxBody, response: { 201: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 422) } } },
     async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
         const m = await createMailbox(ctx, operatorActor(req), req.body);
@@ -79,21 +86,25 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.patch(
     '/api/admin/mailboxes/:id',
-    { schema: { tags, security, params: S.IdParams, body: S.MailboxUpdateBody, response: { 200: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 404, 422) } } },
+    { config: { role: 'admin' }, schema: { tags, security, params: S.IdParams, body: S.MailboxUpdateBody, response: { 200: Type.Object({ mailbox: S.Mailbox }), ...S.errors(401, 404, 422) } } },
     async (req) => {
-      const m = await updateMailboxAsOperator(ctx, operatorActor(req), req.params.id, req.body);
+      const { type, reason, ...change } = req.body;
+      // R19: a type change applies from the next renewal, and like every staff change it says why.
+      const why = type === undefined ? null : requireReason(reason);
+      let m = await updateMailboxAsOperator(ctx, operatorActor(req), req.params.id, change);
+      if (type !== undefined) m = await changeNextType(ctx, operatorActor(req), req.params.id, type, why!);
       return { mailbox: mailboxView(m, ctx.catalogue) };
     },
   );
 
   r.post(
     '/api/admin/customers/:id/credit-adjustments',
-    {
+    { config: { role: 'billing' },
       schema: { tags, security, params: S.IdParams, body: S.AdjustmentBody, response: { 201: Type.Object({ transaction: S.CreditTransaction }), ...S.errors(401, 404, 422) } },
     },
     async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
-        const t = await adjustCredit(ctx, operatorActor(req), req.params.id, req.body.amountCents, req.body.reason);
+        const t = await adjustCredit(ctx, operatorActor(req), req.params.id, req.body.amountCents, requireReason(req.body.reason));
         return { status: 201, body: { transaction: transactionView(t) } };
       }),
   );
@@ -101,7 +112,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
   // R17: a bank transfer received; credits and invoices the top-up exactly as a card payment does.
   r.post(
     '/api/admin/bank-transfers',
-    { schema: { tags, security, body: S.BankTransferBody, response: { 201: Type.Object({ topup: S.Topup }), ...S.errors(401, 404, 409, 422) } } },
+    { config: { role: 'billing' }, schema: { tags, security, body: S.BankTransferBody, response: { 201: Type.Object({ topup: S.Topup }), ...S.errors(401, 404, 409, 422) } } },
     async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
         const t = await recordBankTransfer(ctx, operatorActor(req), req.body);
@@ -111,13 +122,13 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   // R17: refunds through the gateway that took the payment, each with its credit note.
   const refundCreated = { 201: Type.Object({ refund: S.Refund }), ...S.errors(401, 404, 409, 422) };
-  r.post('/api/admin/topups/:id/refunds', { schema: { tags, security, params: S.IdParams, body: S.RefundBody, response: refundCreated } }, async (req, reply) => {
+  r.post('/api/admin/topups/:id/refunds', { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: S.RefundBody, response: refundCreated } }, async (req, reply) => {
     const refund = await refundPayment(ctx, gateway, operatorActor(req), req.params.id, req.body.amountCents, req.body.reason, requestKeyOf(req, scopeOf(req.operator!.id)));
     return reply.code(201).send({ refund: refundView(refund) });
   });
   r.post(
     '/api/admin/customers/:id/closing-refund',
-    { schema: { tags, security, params: S.IdParams, body: S.ClosingRefundBody, response: { 201: Type.Object({ refunds: Type.Array(S.Refund) }), ...S.errors(401, 404, 409, 422) } } },
+    { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: S.ClosingRefundBody, response: { 201: Type.Object({ refunds: Type.Array(S.Refund) }), ...S.errors(401, 404, 409, 422) } } },
     async (req, reply) => {
       const refunds = await closeAccountRefund(ctx, gateway, operatorActor(req), req.params.id, req.body.reason);
       return reply.code(201).send({ refunds: refunds.map(refundView) });
@@ -125,7 +136,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
   );
   r.get(
     '/api/admin/customers/:id/refunds',
-    { schema: { tags, security, params: S.IdParams, response: { 200: Type.Object({ refunds: Type.Array(S.Refund) }), ...S.errors(401, 404) } } },
+    { config: { role: 'support' }, schema: { tags, security, params: S.IdParams, response: { 200: Type.Object({ refunds: Type.Array(S.Refund) }), ...S.errors(401, 404) } } },
     async (req) => {
       if (!(await readCustomer(ctx.db, req.params.id))) throw notFound('customer');
       return { refunds: (await listRefunds(ctx.db, req.params.id)).map(refundView) };
@@ -134,7 +145,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.post(
     '/api/admin/jobs/daily',
-    { schema: { tags, security, body: Type.Optional(S.EmptyBody), response: { 200: Type.Object({ summary: S.DailySummary }), ...S.errors(401) } } },
+    { config: { role: 'admin' }, schema: { tags, security, body: Type.Optional(S.EmptyBody), response: { 200: Type.Object({ summary: S.DailySummary }), ...S.errors(401) } } },
     async (req) => {
       const startedMs = clock.wallMs();
       let summary: Awaited<ReturnType<typeof runDailyJob>>;
@@ -157,7 +168,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
   // this server holds it.
   r.get(
     '/api/admin/forecast',
-    { schema: { tags, security, querystring: S.ForecastQuery, response: { 200: S.RenewalForecast, ...S.errors(401, 422) } } },
+    { config: { role: 'support' }, schema: { tags, security, querystring: S.ForecastQuery, response: { 200: S.RenewalForecast, ...S.errors(401, 422) } } },
     async (req) => {
       const on = parseInputDate(req.query.on);
       if (!on) throw new ApiError('validation_failed', 'Some fields are not valid', { on: INPUT_DATE_RULE });
@@ -167,7 +178,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.get(
     '/api/admin/ledger/verify',
-    {
+    { config: { role: 'support' },
       schema: {
         tags,
         security,

@@ -34,7 +34,7 @@ export const Mailbox = Type.Object({
   id: Type.String(),
   address: Type.String(),
   type: Type.Union([Type.Literal('standard'), Type.Literal('pro')]),
-  status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('terminated')]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('suspended'), Type.Literal('terminated')]),
   expiresOn: DateString,
   autoRenew: Type.Boolean(),
   extraSpaceAutoRenew: Type.Boolean(),
@@ -62,6 +62,7 @@ export const Mailbox = Type.Object({
       totalCents: Type.Integer(),
     }),
   ),
+  nextType: Nullable(Type.Union([Type.Literal('standard'), Type.Literal('pro')], { description: 'the type from the next renewal on, set by staff (R19); null: the same type' })),
 });
 
 const Rule = Type.Union([Type.Literal('full_year'), Type.Literal('free_until_expiry'), Type.Literal('remaining_months')]);
@@ -271,11 +272,16 @@ export const NewMailboxBody = Type.Object(
   strict,
 );
 export const MailboxUpdateBody = Type.Object(
-  { usedBytes: Type.Optional(Type.Integer({ minimum: 0 })), password: Type.Optional(Type.String({ maxLength: 200, description: MAILBOX_PASSWORD_RULE })) },
+  {
+    usedBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    password: Type.Optional(Type.String({ maxLength: 200, description: MAILBOX_PASSWORD_RULE })),
+    type: Type.Optional(Type.String({ maxLength: 20, description: 'standard or pro: the type from the next renewal on (R19); needs a reason' })),
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
   strict,
 );
 export const AdjustmentBody = Type.Object(
-  { amountCents: Type.Integer(), reason: Type.String({ maxLength: 500 }) },
+  { amountCents: Type.Integer(), reason: Type.Optional(Type.String({ maxLength: 500 })) },
   strict,
 );
 export const ForecastQuery = Type.Object({ on: DateString }, strict);

@@ -20,6 +20,9 @@ import { webRoutes } from '../web/routes.ts';
 import { twoStepRoutes } from './two-step-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
 import { devRoutes } from './dev-routes.ts';
+import { declareRouteRoles } from './route-roles.ts';
+import { staffRoutes } from './staff-routes.ts';
+import { consoleRoutes } from '../web/admin/console.ts';
 import { mailPolicyRoutes } from './mail-policy-routes.ts';
 import { countRequest, metricsRoutes } from './metrics.ts';
 import { refuseWhileStopping } from './shutdown.ts';
@@ -77,6 +80,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   });
   const gateway = gatewayFor(app.config);
 
+  declareRouteRoles(server);
   refuseWhileStopping(server, handleError);
   // R20: every answer counted by route template and status (src/http/metrics.ts).
   server.addHook('onResponse', (req, reply, done) => {
@@ -120,6 +124,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           session: { type: 'apiKey', in: 'cookie', name: 'casella_session' },
+          staffSession: { type: 'apiKey', in: 'cookie', name: 'casella_staff' },
         },
       },
     },
@@ -137,12 +142,14 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(twoStepRoutes, { app });
   await server.register(profileRoutes, { app });
   await server.register(operatorRoutes, { app, gateway });
+  await server.register(staffRoutes, { app });
   await server.register(invoiceRoutes, { app });
   await server.register(invoiceAdminRoutes, { app });
   await server.register(paymentRoutes, { app, gateway });
   await server.register(mailPolicyRoutes, { app });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
   await server.register(webRoutes, { app, gateway });
+  await server.register(consoleRoutes, { app });
   if (!app.config.smtpUrl && !app.config.production) await server.register(devRoutes, { app });
   return server;
 }

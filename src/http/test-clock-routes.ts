@@ -33,7 +33,7 @@ export async function testClockRoutes(server: FastifyInstance, opts: { app: App 
   }));
   r.put(
     '/api/test/clock',
-    {
+    { config: { role: 'admin' },
       onRequest: requireOperator(app),
       schema: { tags, security: [{ bearer: [] }], body: S.ClockBody, response: { 200: Type.Object({ now: Type.String() }), ...S.errors(401, 409, 422) } },
     },

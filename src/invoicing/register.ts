@@ -64,7 +64,7 @@ export const spreadsheetSafe = (v: string): string =>
     .split(';')
     .map((piece) => (FORMULA_START.test(piece) ? `'${piece}` : piece))
     .join(';');
-const csvLine = (fields: readonly string[]): string => fields.map(csvField).join(',') + '\r\n';
+export const csvLine = (fields: readonly string[]): string => fields.map(csvField).join(',') + '\r\n';
 
 export const REGISTER_HEADER = ['numero', 'data', 'cliente', 'partita_iva_o_codice_fiscale', 'imponibile', 'aliquota_iva', 'iva', 'totale', 'stato_sdi', 'natura', 'data_pagamento'];
 

@@ -41,11 +41,12 @@ export async function checkpasswordMain(argv: string[], env: NodeJS.ProcessEnv):
   }
   try {
     const { rows } = await db.query<{ id: string; password_hash: string; status: string }>(
-      'SELECT id, password_hash, status FROM mailboxes WHERE lower(address) = $1',
+      "SELECT id, password_hash, status FROM mailboxes WHERE lower(address) = $1 AND status <> 'terminated'",
       [creds.user],
     );
     const m = rows[0];
-    if (!m || m.status === 'terminated' || !isLegacyHash(m.password_hash)) return AUTH_FAILED;
+    // R19: a suspended mailbox has no login anywhere.
+    if (!m || m.status === 'suspended' || !isLegacyHash(m.password_hash)) return AUTH_FAILED;
     // R14: a mailbox that cannot send logs in to read only (as dovecot.passdb's nologin).
     if (m.status !== 'active' && !(READING_SERVICES as readonly string[]).includes(env.SERVICE ?? '')) return AUTH_FAILED;
     if (!(await verifyPassword(creds.password, m.password_hash))) return AUTH_FAILED;

@@ -313,12 +313,21 @@ export function usageWarning(
  */
 export function mailboxTerminated(
   L: Locale,
-  d: { address: string; expiredOn: CalendarDate; graceEndedOn: CalendarDate; mailboxUrl: string },
+  d: { address: string; mailboxUrl: string } & (
+    | { expiredOn: CalendarDate; graceEndedOn: CalendarDate }
+    /** R19: terminated by the provider's staff on that day. */
+    | { terminatedOn: CalendarDate }
+  ),
 ): EmailContent {
   return {
     subject: say(L, 'terminatedSubject', { address: d.address }),
     blocks: [
-      { p: say(L, 'terminated', { address: d.address, on: longDate(d.expiredOn, L), graceEnd: longDate(d.graceEndedOn, L) }) },
+      {
+        p:
+          'terminatedOn' in d
+            ? say(L, 'terminatedByProvider', { address: d.address, on: longDate(d.terminatedOn, L) })
+            : say(L, 'terminated', { address: d.address, on: longDate(d.expiredOn, L), graceEnd: longDate(d.graceEndedOn, L) }),
+      },
       { p: say(L, 'terminatedEffects') },
       { p: say(L, 'terminatedKept') },
       { link: say(L, 'mailboxCard'), href: d.mailboxUrl },

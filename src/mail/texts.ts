@@ -92,6 +92,7 @@ const it = {
   // Termination (R8)
   terminatedSubject: 'Casella cessata: {address}',
   terminated: "La casella {address} è scaduta il {on} e non è stata rinnovata entro il {graceEnd}, l'ultimo giorno utile: da oggi è cessata.",
+  terminatedByProvider: 'Il gestore ha cessato la casella {address} il {on}.',
   terminatedEffects: 'La casella non riceve più messaggi PEC (chi ti scrive riceve un avviso di mancata consegna), non si può più accedervi e non si può più rinnovare da qui.',
   terminatedKept: "La posta e i dati della casella non sono stati cancellati: li conserva il gestore. Per riaverli, o per riattivare l'indirizzo, scrivi all'assistenza del gestore. Il credito residuo resta tuo: puoi usarlo per le altre caselle o per acquistarne una nuova.",
   // Footer
@@ -197,6 +198,7 @@ const en: { [K in keyof typeof it]: string } = {
   buySpace: 'Buy space',
   terminatedSubject: 'Mailbox terminated: {address}',
   terminated: 'Mailbox {address} expired on {on} and was not renewed by {graceEnd}, the last day it could be: it is now terminated.',
+  terminatedByProvider: 'The provider terminated mailbox {address} on {on}.',
   terminatedEffects: 'The mailbox no longer receives PEC messages (senders get a non-delivery notice), can no longer be logged in to, and can no longer be renewed here.',
   terminatedKept: "The mailbox's mail and data have not been deleted: the provider keeps them. To get them back, or to have the address reactivated, write to the provider's support. Your remaining credit stays yours, for your other mailboxes or a new one.",
   resetSubject: 'Reset your password: {address}',

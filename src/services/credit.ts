@@ -10,7 +10,7 @@ import { invalid, notFound } from './errors.ts';
 import { lockWallet, readBalance } from './rows.ts';
 import type { TransactionRow } from './views.ts';
 
-const TRANSACTION_COLUMNS = 'id, created_at, kind, wallet_amount_cents, balance_after_cents, description, description_params, order_id, mailbox_id';
+export const TRANSACTION_COLUMNS = 'id, created_at, kind, wallet_amount_cents, balance_after_cents, description, description_params, order_id, mailbox_id';
 
 export async function readStatement(
   ctx: ServiceContext,

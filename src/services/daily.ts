@@ -47,6 +47,7 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
   const batchSizeMax = opts.batchSizeMax ?? dailyBatchSizeDefault;
   const progress = opts.onProgress ?? (() => {});
   const today = clock.today();
+  const startedAt = clock.now();
 
   const ordersExpired = await expireWaitingOrders(ctx);
   progress('orders', ordersExpired);
@@ -68,7 +69,7 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
   const purged = await purgeExpired(ctx, batchSizeMax);
   progress('purge', Object.values(purged).reduce((sum, n) => sum + n, 0));
 
-  return {
+  const summary: DailySummary = {
     alertsQueued,
     usageWarningsQueued,
     ...renewals,
@@ -77,4 +78,9 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
     mailboxesTerminated,
     ordersExpired,
   };
+  // R19: the staff's overview shows when the job last ran and what it did.
+  await ctx.db.query('INSERT INTO daily_job_runs (day, started_at, finished_at, summary) VALUES ($1, $2, $3, $4)', [
+    today.toString(), startedAt, clock.now(), JSON.stringify(summary),
+  ]);
+  return summary;
 }

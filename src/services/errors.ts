@@ -30,7 +30,13 @@ export type ErrorCode =
   /** Only a rejected invoice can be corrected and sent again (Casella's addition). */
   | 'invoice_not_rejected'
   /** An SdI outcome can be recorded only for an invoice sent and waiting for one (Casella's addition). */
-  | 'invoice_not_sent';
+  | 'invoice_not_sent'
+  /** R19: a staff action that changes something needs a reason for the audit trail. */
+  | 'reason_required'
+  /** R19, AgID: a terminated PEC address asked for by another codice fiscale or partita IVA. */
+  | 'address_reserved'
+  /** R19: a login with a suspended mailbox's credentials. */
+  | 'mailbox_suspended';
 
 export class DomainError extends Error {
   constructor(
@@ -46,3 +52,13 @@ export class DomainError extends Error {
 export const notFound = (what: string): DomainError => new DomainError('not_found', `${what} not found`);
 export const invalid = (fields: Record<string, string>, message = 'Some fields are not valid'): DomainError =>
   new DomainError('validation_failed', message, fields);
+
+export const REASON_LENGTH_MAX = 500;
+
+/** R19: the reason every staff action that changes something carries into the audit trail. */
+export function requireReason(reason: unknown): string {
+  const text = typeof reason === 'string' ? reason.trim() : '';
+  if (!text) throw new DomainError('reason_required', 'Say why: a reason is required for the audit trail', { reason: 'is required' });
+  if (text.length > REASON_LENGTH_MAX) throw invalid({ reason: `must be at most ${REASON_LENGTH_MAX} characters` });
+  return text;
+}

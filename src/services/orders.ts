@@ -255,7 +255,8 @@ async function writeCompletion(
   ];
   if (plan.newExpiresOn) {
     ctes.push(`period AS (
-       UPDATE mailboxes SET status = 'active', expires_on = ${p.add(plan.newExpiresOn.toString())}, updated_at = ${p.add(now)}
+       UPDATE mailboxes SET status = 'active', expires_on = ${p.add(plan.newExpiresOn.toString())}, updated_at = ${p.add(now)},
+              type = coalesce(next_type, type), next_type = NULL
         WHERE id = ${p.add(mailbox.id)})`);
   }
   let spaceWritten = 'NULL';

@@ -7,6 +7,7 @@
 // (control of the reference e-mail) does not stand in for the holder's phone.
 import { createHash, randomBytes } from 'node:crypto';
 import { clock } from '../clock.ts';
+import type { Tx } from '../db/database.ts';
 import { passwordWeakness, WEAKNESS_MESSAGE } from '../domain/password-strength.ts';
 import { enqueueEmail } from '../mail/outbox.ts';
 import { passwordReset } from '../mail/templates.ts';
@@ -37,7 +38,7 @@ export const resetPath = (token: string): string => `/reimposta-password/${token
 const DECOY_MAILBOX_ID = 'mbx_none';
 const DECOY_CUSTOMER_ID = 'cus_none';
 
-interface ResetTarget {
+export interface ResetTarget {
   id: string;
   address: string;
   customer_id: string;
@@ -102,6 +103,34 @@ export async function requestPasswordReset(ctx: ServiceContext, address: string,
     return 0;
   });
   if (wait > 0) throw new DomainError('rate_limited', 'Too many password reset requests: try again later', undefined, wait);
+}
+
+/**
+ * A new link for the mailbox, e-mailed to its holder's reference address in the same transaction:
+ * what a holder's request does, and what staff send on the holder's behalf (R19).
+ */
+export async function issueResetLink(tx: Tx, ctx: ServiceContext, mailbox: ResetTarget, twoStep: boolean, nowMs: number): Promise<void> {
+  const token = randomBytes(32).toString('base64url');
+  // Only the newest link works: an older one, perhaps read by someone else, is void.
+  await tx.query('DELETE FROM password_resets WHERE mailbox_id = $1', [mailbox.id]);
+  await tx.query('INSERT INTO password_resets (id_hash, mailbox_id, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+    sha256(token),
+    mailbox.id,
+    mailbox.customer_id,
+    new Date(nowMs),
+    new Date(nowMs + RESET_LINK_MS),
+  ]);
+  await enqueueEmail(
+    tx,
+    {
+      customerId: mailbox.customer_id,
+      kind: 'password_reset',
+      to: mailbox.reference_email,
+      locale: mailbox.locale,
+      content: passwordReset(mailbox.locale, { address: mailbox.address, resetUrl: `${ctx.publicUrl}${resetPath(token)}`, validMinutes: RESET_LINK_MS / 60_000, twoStep }),
+    },
+    clock.now(),
+  );
 }
 
 export interface ResetLink {

@@ -10,7 +10,8 @@ import { clock } from '../clock.ts';
 import { LOCALES, type Locale } from '../i18n/format.ts';
 import { audit, type Actor } from './audit.ts';
 import type { ServiceContext } from './context.ts';
-import { invalid, notFound } from './errors.ts';
+import { DomainError, invalid, notFound } from './errors.ts';
+import type { Queryable } from '../db/database.ts';
 import { hashPassword } from './passwords.ts';
 import { nameProblem } from './profile.ts';
 import { endSessionsOf } from './sessions.ts';
@@ -97,8 +98,7 @@ export async function createMailbox(ctx: ServiceContext, actor: Actor, input: Ne
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
     if (!(await readCustomer(tx, input.customerId))) throw invalid({ customerId: 'no such customer' });
-    const taken = await tx.query('SELECT 1 FROM mailboxes WHERE lower(address) = $1', [address]);
-    if (taken.length) throw invalid({ address: 'is already taken' });
+    await checkAddressFree(tx, address, input.customerId);
     const id = newId('mbx');
     await tx.query(
       `INSERT INTO mailboxes (id, customer_id, address, password_hash, type, expires_on, used_bytes, created_at, updated_at)
@@ -160,4 +160,31 @@ export async function updateMailboxAsOperator(
     await checkUsage(tx, ctx, after);
     return after;
   });
+}
+
+/** A holder's fiscal identities: the codice fiscale on record and those of the billing data, upper case. */
+const IDENTITIES_SQL = `SELECT upper(x) AS id FROM (
+    SELECT c.tax_code AS x FROM customers c WHERE c.id = $1
+    UNION ALL SELECT b.profile->>'taxCode' FROM billing_profiles b WHERE b.customer_id = $1
+    UNION ALL SELECT b.profile->>'vatNumber' FROM billing_profiles b WHERE b.customer_id = $1) ids
+  WHERE x IS NOT NULL AND x <> ''`;
+
+/**
+ * An address is free when no live mailbox has it. One that was terminated may be created again only
+ * for a holder with the same codice fiscale or partita IVA as its last holder (R19, AgID: a PEC
+ * address is never reassigned to someone else): otherwise 409 address_reserved.
+ */
+export async function checkAddressFree(db: Queryable, address: string, customerId: string): Promise<void> {
+  const rows = await db.query<{ customer_id: string; status: string }>(
+    'SELECT customer_id, status FROM mailboxes WHERE lower(address) = $1 ORDER BY status = \'terminated\', updated_at DESC',
+    [address],
+  );
+  if (!rows.length) return;
+  if (rows[0]!.status !== 'terminated') throw invalid({ address: 'is already taken' });
+  const lastHolder = rows[0]!.customer_id;
+  if (lastHolder === customerId) return;
+  const [same] = await db.query(`SELECT 1 FROM (${IDENTITIES_SQL}) a JOIN (${IDENTITIES_SQL.replaceAll('$1', '$2')}) b ON a.id = b.id LIMIT 1`, [lastHolder, customerId]);
+  if (!same) {
+    throw new DomainError('address_reserved', 'This PEC address belonged to another holder: it can be created again only for a holder with the same codice fiscale or partita IVA', { address: 'reserved for its last holder' });
+  }
 }

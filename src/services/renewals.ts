@@ -192,7 +192,10 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
     [ren.mailbox, ren.service, ren.period, ren.outcome, ren.amount, ren.charge.map((i) => (i < 0 ? null : chargeIds[i]!)), now],
   );
   await tx.query(
-    `UPDATE mailboxes m SET status = v.s, expires_on = v.e, updated_at = $4
+    // R19: a renewed period is of the type staff chose for it (next_type), priced so by the plan.
+    `UPDATE mailboxes m SET status = v.s, expires_on = v.e, updated_at = $4,
+            type = CASE WHEN v.e > m.expires_on THEN coalesce(m.next_type, m.type) ELSE m.type END,
+            next_type = CASE WHEN v.e > m.expires_on THEN NULL ELSE m.next_type END
        FROM unnest($1::text[], $2::text[], $3::date[]) AS v(id, s, e) WHERE m.id = v.id`,
     [mbx.id, mbx.status, mbx.expires, now],
   );

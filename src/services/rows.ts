@@ -31,6 +31,8 @@ export interface MailboxRow {
   addon_quantity_gb: number | null;
   addon_status: AddonStatus | null;
   addon_active_until: string | null;
+  /** R19: the type it takes at its next renewal (null: it keeps its own). */
+  next_type: MailboxType | null;
 }
 
 export interface OrderRow {
@@ -89,11 +91,12 @@ export const TOPUP_MONEY_BACK_COLUMNS = `(SELECT coalesce(sum(r.amount_cents), 0
 
 export const MAILBOX_COLUMNS = `m.id, m.customer_id, m.address, m.type, m.status, m.expires_on, m.auto_renew,
   m.extra_space_auto_renew, m.used_bytes, a.quantity_gb AS addon_quantity_gb, a.status AS addon_status,
-  a.active_until AS addon_active_until`;
+  a.active_until AS addon_active_until, m.next_type`;
 
 export function mailboxFacts(r: MailboxRow): MailboxFacts {
   return {
     type: r.type,
+    nextType: r.next_type ?? null,
     status: r.status,
     expiresOn: date(r.expires_on),
     autoRenew: r.auto_renew,

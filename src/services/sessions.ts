@@ -114,8 +114,8 @@ export async function login(
 
   // R8, R14: a terminated mailbox has no login anywhere; its credentials are answered as a wrong
   // password, after the same hash check, so neither the answer nor its time tells it apart.
-  const [mailbox] = await ctx.db.query<{ id: string; customer_id: string; password_hash: string }>(
-    "SELECT id, customer_id, password_hash FROM mailboxes WHERE lower(address) = $1 AND status <> 'terminated'",
+  const [mailbox] = await ctx.db.query<{ id: string; customer_id: string; password_hash: string; status: string }>(
+    "SELECT id, customer_id, password_hash, status FROM mailboxes WHERE lower(address) = $1 AND status <> 'terminated'",
     [normalised],
   );
   // The hash is checked even for unknown addresses, so response time does not reveal which exist.
@@ -124,6 +124,8 @@ export async function login(
     loginFailuresTotal.inc(); // R20
     throw new DomainError('invalid_credentials', 'Wrong PEC address or password');
   }
+  // R19: a suspended mailbox (abuse, a legal order) logs in nowhere; the right password learns why.
+  if (mailbox.status === 'suspended') throw new DomainError('mailbox_suspended', 'This PEC mailbox is suspended by the provider: contact its support');
   // The password is right: a hash made before Argon2id is rewritten now (R14), code or no code.
   await upgradeLegacyHashIfNeeded(ctx.db, mailbox.id, password, mailbox.password_hash);
   // Two-step verification: a right password without a code is not a failed attempt (the code is

@@ -25,7 +25,7 @@ const totpOf = (secretBase32: string, issuer: string, label: string) =>
   new TOTP({ issuer, label, algorithm: 'SHA1', digits: DIGITS, period: PERIOD_S, secret: Secret.fromBase32(secretBase32) });
 
 /** The time step a code was made in, or null: a six-digit code valid within one step of now. */
-function acceptedStep(secretBase32: string, code: string, nowMs: number): number | null {
+export function acceptedStep(secretBase32: string, code: string, nowMs: number): number | null {
   const digits = code.replace(/\s+/g, '');
   if (!/^\d{6}$/.test(digits)) return null;
   const delta = totpOf(secretBase32, '', '').validate({ token: digits, timestamp: nowMs, window: WINDOW_STEPS });

@@ -56,6 +56,7 @@ export function mailboxView(r: MailboxRow, c: Catalogue) {
           },
         ]
       : [],
+    nextType: r.next_type ?? null,
     renewal:
       r.status === 'terminated'
         ? null

@@ -86,7 +86,7 @@ export function webKit(app: App, gateway: PaymentGateway) {
   const timeOfDay = (d: Date, L: Locale): string =>
     new Intl.DateTimeFormat(L === 'it' ? 'it-IT' : 'en-GB', { timeZone: 'Europe/Rome', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
   const statusLabel = (s: MailboxView['status'], L: Locale) =>
-    tr(L, s === 'active' ? 'statusActive' : s === 'expired' ? 'statusExpired' : 'statusTerminated');
+    tr(L, s === 'active' ? 'statusActive' : s === 'expired' ? 'statusExpired' : s === 'suspended' ? 'statusSuspended' : 'statusTerminated');
   const typeLabel = (t: string, L: Locale) => tr(L, t === 'pro' ? 'typePro' : 'typeStandard');
   const pct = (bp: number) => (bp / 100).toLocaleString('it-IT');
 

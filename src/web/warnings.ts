@@ -30,6 +30,8 @@ export function badge(s: Standing, L: Locale): Html {
       return html`<span class="badge badge-bad">${tr(L, 'badgeExpiredUntil', { date: longDate(s.renewableUntil, L) })}</span>`;
     case 'terminated':
       return html`<span class="badge badge-off">${tr(L, 'badgeTerminated')}</span>`;
+    case 'suspended':
+      return html`<span class="badge badge-bad">${tr(L, 'badgeSuspended')}</span>`;
   }
 }
 

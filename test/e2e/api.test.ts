@@ -402,7 +402,7 @@ for (const engine of engineNames()) {
         [h.customer.id, h.mailbox.id],
       );
       assert.deepEqual(audit.map((x) => x.action), ['customer.create', 'mailbox.create', 'credit.adjust', 'mailbox.update', 'credit.adjust']);
-      assert.ok(audit.every((x) => x.actor_kind === 'operator'));
+      assert.ok(audit.every((x) => x.actor_kind === 'token'));
       const daily = await op.post('/api/admin/jobs/daily');
       assert.equal(daily.status, 200);
       assert.deepEqual(Object.keys(daily.body.summary).sort(), ['addonsDeactivated', 'addonsRenewed', 'alertsQueued', 'mailboxesExpired', 'mailboxesRenewed', 'mailboxesTerminated', 'ordersExpired', 'usageWarningsQueued']);

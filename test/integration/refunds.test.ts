@@ -24,7 +24,7 @@ import { fatturaPaXml } from '../../src/invoicing/fatturapa.ts';
 import { monthRange, vatRegisterCsv } from '../../src/invoicing/register.ts';
 
 const gateway = testGateway('secret', () => 'http://casella.test');
-const operator = { kind: 'operator' as const, id: 'op-test' };
+const operator = { kind: 'token' as const, id: 'op-test' };
 let events = 0;
 
 async function paidTopup(e: TestEngine, customerId: string, netCents: number) {

@@ -202,7 +202,7 @@ forEachEngine('services', (use) => {
     const { customer } = await holderWithMailbox(ctx, { creditCents: 300 });
     await assert.rejects(() => adjustCredit(ctx, SYSTEM, customer.id, -301, 'oops'), (e: DomainError) => e.code === 'validation_failed' && !!e.fields?.amountCents);
     await assert.rejects(() => adjustCredit(ctx, SYSTEM, customer.id, 100, '  '), (e: DomainError) => !!e.fields?.reason);
-    const t = await adjustCredit(ctx, { kind: 'operator', id: 'op_1' }, customer.id, -300, 'refund by bank transfer');
+    const t = await adjustCredit(ctx, { kind: 'token', id: 'op_1' }, customer.id, -300, 'refund by bank transfer');
     assert.equal(t.balance_after_cents, 0);
     const audit = await ctx.db.query<{ actor_id: string; reason: string; before: { balanceCents: number } }>(
       `SELECT actor_id, reason, before FROM audit_log WHERE action = 'credit.adjust' AND entity_id = $1 ORDER BY id DESC LIMIT 1`,

@@ -23,7 +23,7 @@ import type { TestEngine } from '../support/engines.ts';
 
 const GERMAN_COMPANY = { kind: 'business', companyName: 'Müller GmbH', vatNumber: 'DE123456789', address: { street: 'Hauptstraße', streetNumber: '5', postalCode: '10115', city: 'Berlin', country: 'DE' } };
 const SWISS_COMPANY = { kind: 'business', companyName: 'Käse AG', vatNumber: 'CHE-123.456.789', address: { street: 'Bahnhofstrasse', postalCode: '8001', city: 'Zürich', country: 'CH' } };
-const OPERATOR = { kind: 'operator' as const, id: 'op_test' };
+const OPERATOR = { kind: 'token' as const, id: 'op_test' };
 
 let eventCounter = 0;
 const pay = (topupId: string, paidAt: Date | null = null): PaymentOutcome => ({ gateway: 'test', eventId: `evt-${++eventCounter}-${topupId}`, topupId, outcome: 'succeeded', paidAt });

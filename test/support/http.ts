@@ -111,9 +111,10 @@ export class Client {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       redirect: 'manual',
     });
+    // The holder's session cookie, or a staff member's console cookie (R19), as a browser keeps it.
     const setCookie = res.headers.get('set-cookie');
-    const m = setCookie ? /casella_session=([^;]*)/.exec(setCookie) : null;
-    if (m) this.cookie = m[1] ? `casella_session=${m[1]}` : '';
+    const m = setCookie ? /(casella_session|casella_staff)=([^;]*)/.exec(setCookie) : null;
+    if (m) this.cookie = m[2] ? `${m[1]}=${m[2]}` : '';
     const text = await res.text();
     let parsed: any = text;
     try {
@@ -135,6 +136,12 @@ export class Client {
     if (res.status === 200) this.csrfToken = res.body.csrfToken;
     return res;
   }
+}
+
+/** Pays a top-up on the test gateway's page, as the holder's browser would. */
+export async function payByCard(checkoutUrl: string, cardNumber = '4242424242424242', expiry = '12/34', cvc = '123') {
+  const res = await fetch(checkoutUrl, { method: 'POST', body: new URLSearchParams({ cardNumber, expiry, cvc }), redirect: 'manual' });
+  return { status: res.status, location: res.headers.get('location'), text: await res.text() };
 }
 
 let seq = 0;

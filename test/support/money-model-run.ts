@@ -270,7 +270,7 @@ class Adjust extends Action {
     return model.adjustCredit(s, this.cents(s));
   }
   async act(s: State, r: Real) {
-    await adjustCredit(r.ctx, { kind: 'operator', id: 'op_model' }, r.customerId, this.cents(s), 'model test adjustment');
+    await adjustCredit(r.ctx, { kind: 'token', id: 'op_model' }, r.customerId, this.cents(s), 'model test adjustment');
   }
   toString() {
     return this.credit !== null ? `operator credits ${this.credit} cents` : `operator debits ${Math.round(this.debitShare * 100)} % of the balance`;
@@ -298,7 +298,7 @@ class Refund extends Action {
     return model.refund(s, this.payment(s), this.cents(s));
   }
   async act(s: State, r: Real) {
-    await refundPayment(r.ctx, modelGateway, { kind: 'operator', id: 'op_model' }, r.topupIds[this.payment(s)]!, this.cents(s), 'model test refund', null);
+    await refundPayment(r.ctx, modelGateway, { kind: 'token', id: 'op_model' }, r.topupIds[this.payment(s)]!, this.cents(s), 'model test refund', null);
   }
   toString() {
     return `refund ${Math.round(this.share * 100)} % of what payment pick ${this.pick} has left`;

@@ -116,6 +116,7 @@ ${next !== '/' ? html`<input type="hidden" name="next" value="${next}">` : ''}
     } catch (err) {
       if (err instanceof SecondStepRequired) return codePage(req, reply, 401, err.challengeToken, null);
       if (err instanceof DomainError && err.code === 'invalid_credentials') return loginPage(req, reply, 401, address, tr(L, 'loginInvalid'));
+      if (err instanceof DomainError && err.code === 'mailbox_suspended') return loginPage(req, reply, 403, address, tr(L, 'loginSuspended'));
       if (err instanceof DomainError && err.code === 'rate_limited') {
         const s = err.retryAfterSeconds ?? 60;
         reply.header('retry-after', String(s));
