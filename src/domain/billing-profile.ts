@@ -100,7 +100,9 @@ export function validateBillingProfile(input: Raw): { ok: true; value: BillingPr
   if (kind === 'person' && companyName !== null) fields.companyName = 'is for businesses only';
 
   const taxCode = upper(input, 'taxCode');
-  let vatNumber = withoutCountryPrefix(upper(input, 'vatNumber'), country);
+  // An Italian partita IVA typed with IT or spaces is normalised here; a foreign number keeps what its
+  // own format needs (a Swiss UID starts with CHE) and is checked against it below.
+  let vatNumber = country === 'IT' ? withoutCountryPrefix(upper(input, 'vatNumber'), country) : upper(input, 'vatNumber');
   if (kind === 'person') {
     // R16: a person must have an Italian codice fiscale (a PEC holder needs one), wherever they live.
     if (taxCode === null) fields.taxCode = 'is required';

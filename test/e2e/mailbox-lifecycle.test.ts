@@ -42,10 +42,10 @@ forEachServer('mailbox lifecycle by staff', (t) => {
     assert.match(mails[0].subject, /^Casella cessata/);
     assert.equal((await new Client(t.s.baseUrl).post('/api/session', { address, password: 'segreta-casella-1' })).body.error.code, 'invalid_credentials');
     // Someone else asks for the address: refused. The same person, as a new holder: given again.
-    const other = await t.op.post('/api/admin/customers', { name: 'Altra Persona', taxCode: 'VRDLGU80A01H501U', referenceEmail: 'altra@example.com' });
+    const other = await t.op.post('/api/admin/customers', { name: 'Altra Persona', taxCode: 'VRDGPP80A01H501U', referenceEmail: 'altra@example.com' });
     const refused = await t.op.post('/api/admin/mailboxes', { customerId: other.body.customer.id, address, password: 'segreta-casella-2', type: 'standard', expiresOn: '2027-06-01' });
     assert.deepEqual([refused.status, refused.body.error.code], [409, 'address_reserved']);
-    const again = await t.op.post('/api/admin/customers', { name: 'Mario Rossi (nuovo contratto)', taxCode: 'rssmra85t10a562s', referenceEmail: 'mario.rossi@example.com' });
+    const again = await t.op.post('/api/admin/customers', { name: 'Mario Rossi', taxCode: 'rssmra85t10a562s', referenceEmail: 'mario.rossi@example.com' });
     const recreated = await t.op.post('/api/admin/mailboxes', { customerId: again.body.customer.id, address, password: 'segreta-casella-3', type: 'standard', expiresOn: '2027-06-01' });
     assert.equal(recreated.status, 201, JSON.stringify(recreated.body));
     assert.equal((await new Client(t.s.baseUrl).login(address, 'segreta-casella-3')).status, 200);

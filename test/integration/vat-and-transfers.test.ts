@@ -234,7 +234,7 @@ forEachEngine('R16, R17 bank transfers, R15 numbers follow dates', (use) => {
     assert.deepEqual(await schemaErrors(xml), []);
     assert.match(xml, /<ModalitaPagamento>MP05<\/ModalitaPagamento>/);
     const [entry] = await ctx.db.query<{ actor_kind: string; reason: string; after: { invoiceId: string } }>(`SELECT actor_kind, reason, after FROM audit_log WHERE action = 'bank_transfer.record' AND entity_id = $1`, [topup.id]);
-    assert.deepEqual([entry!.actor_kind, entry!.reason, entry!.after.invoiceId], ['operator', 'estratto conto del 2 febbraio', invoice.id]);
+    assert.deepEqual([entry!.actor_kind, entry!.reason, entry!.after.invoiceId], ['token', 'estratto conto del 2 febbraio', invoice.id]);
     const [credited] = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger_transactions WHERE topup_id = $1`, [topup.id]);
     assert.equal(credited!.n, 1);
     const receipt = (await outboxOf(ctx, customer.id)).find((m) => m.subject.startsWith('Ricarica effettuata'))!;
