@@ -5,6 +5,7 @@ import { clock } from '../clock.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
 import { decideCard, TEST_SIGNATURE_HEADER, testNotification } from '../payments/test-gateway.ts';
 import { applyPaymentOutcome, readTopup } from '../services/topups.ts';
+import { recordSavedCard } from '../services/payment-methods.ts';
 import { DomainError } from '../services/errors.ts';
 import type { TopupRow } from '../services/rows.ts';
 import { isLocale, money, type Locale } from '../i18n/format.ts';
@@ -76,6 +77,12 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
         return sendError(reply, 'invalid_signature', 'The notification could not be verified');
       }
       if (reading.kind === 'ignored') return reply.send({ received: true, result: 'ignored' });
+      if (reading.kind === 'card_saved') {
+        // R18: a card saved on the gateway's page (once per setup, whatever is replayed).
+        const saved = await recordSavedCard(app.ctx, reading.notice);
+        req.log.info({ gateway: gateway.name, setupId: reading.notice.setupId, result: saved }, 'card saved notification');
+        return reply.send({ received: true, result: saved });
+      }
       const applied = await applyPaymentOutcome(app.ctx, reading.outcome);
       req.log.info({ gateway: gateway.name, topupId: reading.outcome.topupId, result: applied.result }, 'payment notification');
       return reply.send({ received: true, result: applied.result });

@@ -59,6 +59,7 @@ export const Mailbox = Type.Object({
       totalCents: Type.Integer(),
     }),
   ),
+  cardRenewal: Nullable(Type.Object({ paymentMethodId: Type.String(), last4: Type.String() }, { description: 'R18: renewal by this saved card; null when off' })),
 });
 
 const Rule = Type.Union([Type.Literal('full_year'), Type.Literal('free_until_expiry'), Type.Literal('remaining_months')]);
@@ -122,6 +123,18 @@ export const Topup = Type.Object({
   settledOrderIds: Type.Array(Type.String()),
   createdAt: Instant,
   invoiceId: Nullable(Type.String({ description: 'R15: the invoice of a succeeded top-up' })),
+  method: Type.Union([Type.Literal('card'), Type.Literal('bank_transfer'), Type.Literal('saved_card')]),
+});
+
+/** R18: a card saved at the gateway (never its number). */
+export const PaymentMethod = Type.Object({
+  id: Type.String(),
+  brand: Type.String(),
+  last4: Type.String(),
+  expMonth: Type.Integer(),
+  expYear: Type.Integer(),
+  createdAt: Instant,
+  mailboxIds: Type.Array(Type.String(), { description: 'The mailboxes that renew with this card' }),
 });
 
 export const DailySummary = Type.Object({
@@ -193,7 +206,11 @@ export const ExtraSpaceOrderBody = Type.Object(
   strict,
 );
 export const MailboxSettingsBody = Type.Object(
-  { autoRenew: Type.Optional(Type.Boolean()), extraSpaceAutoRenew: Type.Optional(Type.Boolean()) },
+  {
+    autoRenew: Type.Optional(Type.Boolean()),
+    extraSpaceAutoRenew: Type.Optional(Type.Boolean()),
+    cardRenewal: Type.Optional(Nullable(Type.Object({ paymentMethodId: Id }, strict))),
+  },
   strict,
 );
 export const TopupBody = Type.Object(

@@ -3,6 +3,7 @@
 // gateway's stand-in page, which decides at once and keeps nothing (R12).
 import type { TopupRow } from '../services/rows.ts';
 import type { PaymentOutcome } from '../services/topups.ts';
+import type { SavedCardNotice } from './saved-cards.ts';
 
 export interface CheckoutStart {
   /** Where the holder pays; null when the gateway derives it from the top-up id. */
@@ -12,6 +13,8 @@ export interface CheckoutStart {
 
 export type NotificationReading =
   | { kind: 'outcome'; outcome: PaymentOutcome }
+  /** R18: a card saved on the gateway's page (setup session completed). */
+  | { kind: 'card_saved'; notice: SavedCardNotice }
   /** Verified, but about nothing Casella acts on (another event type): acknowledged, ignored. */
   | { kind: 'ignored'; eventId: string }
   | { kind: 'rejected'; reason: string };

@@ -7,6 +7,7 @@ import type { CheckoutStart, NotificationReading, PaymentGateway } from './gatew
 import { header } from './gateway.ts';
 import { passesLuhn } from './luhn.ts';
 import { signPayload, verifySignature } from './signature.ts';
+import { parseTestCardSaved } from './saved-cards.ts';
 
 export const TEST_SIGNATURE_HEADER = 'casella-signature';
 
@@ -73,6 +74,16 @@ function parseEvent(raw: Buffer): TestEvent | null {
   return ok ? (e as unknown as TestEvent) : null;
 }
 
+/** R18: a `card_saved` event from the setup page, or null. */
+function parseCardSaved(raw: Buffer) {
+  try {
+    const v: unknown = JSON.parse(raw.toString('utf8'));
+    return typeof v === 'object' && v !== null ? parseTestCardSaved(v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function testGateway(secret: string, publicUrl: () => string): PaymentGateway {
   return {
     name: 'test',
@@ -83,6 +94,8 @@ export function testGateway(secret: string, publicUrl: () => string): PaymentGat
     readNotification(rawBody, headers, nowSeconds): NotificationReading {
       const check = verifySignature(secret, rawBody, header(headers, TEST_SIGNATURE_HEADER), nowSeconds);
       if (!check.ok) return { kind: 'rejected', reason: `signature ${check.reason}` };
+      const saved = parseCardSaved(rawBody);
+      if (saved) return { kind: 'card_saved', notice: { gateway: 'test', ...saved } };
       const event = parseEvent(rawBody);
       if (!event) return { kind: 'rejected', reason: 'malformed event' };
       return {

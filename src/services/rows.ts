@@ -28,6 +28,9 @@ export interface MailboxRow {
   addon_quantity_gb: number | null;
   addon_status: AddonStatus | null;
   addon_active_until: string | null;
+  /** R18: the saved card this mailbox renews with, or null (off). */
+  card_renewal_payment_method_id?: string | null;
+  card_renewal_last4?: string | null;
 }
 
 export interface OrderRow {
@@ -61,6 +64,8 @@ export interface TopupRow {
   settled_order_ids: string[];
   /** A hosted checkout page the gateway gave (Stripe); null for the test gateway. */
   checkout_url: string | null;
+  /** R18: the saved card charged off-session; null when paid on the gateway's page. */
+  payment_method_id?: string | null;
   /** The VAT rate vat_cents was computed at; null for top-ups made before it was recorded. */
   vat_rate_basis_points: number | null;
   /** R15: the invoice of a succeeded top-up, when the query joins it. */
@@ -71,6 +76,9 @@ export interface TopupRow {
 export const MAILBOX_COLUMNS = `m.id, m.customer_id, m.address, m.type, m.status, m.expires_on, m.auto_renew,
   m.extra_space_auto_renew, m.used_bytes, a.quantity_gb AS addon_quantity_gb, a.status AS addon_status,
   a.active_until AS addon_active_until`;
+/** R18: what the holder's views add: the card the mailbox renews with (the batch jobs do not need it). */
+const MAILBOX_VIEW_COLUMNS = `${MAILBOX_COLUMNS}, m.card_renewal_payment_method_id,
+  (SELECT p.last4 FROM payment_methods p WHERE p.id = m.card_renewal_payment_method_id) AS card_renewal_last4`;
 
 export function mailboxFacts(r: MailboxRow): MailboxFacts {
   return {
@@ -89,7 +97,7 @@ export function mailboxFacts(r: MailboxRow): MailboxFacts {
 /** A holder's mailbox, locked for change; null when it is not theirs (R12: as if it did not exist). */
 export async function lockMailbox(tx: Tx, mailboxId: string, customerId: string | null): Promise<MailboxRow | null> {
   const rows = await tx.query<MailboxRow>(
-    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+    `SELECT ${MAILBOX_VIEW_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
       WHERE m.id = $1 AND ($2::text IS NULL OR m.customer_id = $2) FOR UPDATE OF m`,
     [mailboxId, customerId],
   );
@@ -98,7 +106,7 @@ export async function lockMailbox(tx: Tx, mailboxId: string, customerId: string 
 
 export async function readMailbox(db: Queryable, mailboxId: string, customerId: string | null): Promise<MailboxRow | null> {
   const rows = await db.query<MailboxRow>(
-    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+    `SELECT ${MAILBOX_VIEW_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
       WHERE m.id = $1 AND ($2::text IS NULL OR m.customer_id = $2)`,
     [mailboxId, customerId],
   );
@@ -107,7 +115,7 @@ export async function readMailbox(db: Queryable, mailboxId: string, customerId: 
 
 export async function readMailboxes(db: Queryable, customerId: string): Promise<MailboxRow[]> {
   return db.query<MailboxRow>(
-    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+    `SELECT ${MAILBOX_VIEW_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
       WHERE m.customer_id = $1 ORDER BY m.address`,
     [customerId],
   );

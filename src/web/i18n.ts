@@ -351,6 +351,16 @@ const it = {
   gwNotRecorded: 'Il pagamento non è stato registrato: riprova.',
   gwNotFound: 'Pagamento non trovato',
   gwBack: 'Torna all’area clienti',
+  // R18: the test gateway's pages for saving a card and authorising an off-session charge.
+  gwSetupTitle: 'Salva una carta',
+  gwSetupIntro: 'Gateway di prova di Casella: la carta viene salvata presso il gateway per i rinnovi automatici che sceglierai. Nessun importo viene addebitato ora.',
+  gwSaveCard: 'Salva carta',
+  gwSetupTestCards: 'Carte di prova: 4242 4242 4242 4242 (addebiti approvati), 4000 0000 0000 0341 (addebiti rifiutati), 4000 0000 0000 9995 (fondi insufficienti), 4000 0027 6000 3184 (richiede autenticazione).',
+  gwSetupDone: 'Questa carta è già stata salvata.',
+  gwAuthTitle: 'Conferma il pagamento',
+  gwAuthIntro: 'La tua banca chiede di autorizzare questo addebito della carta che termina con {last4}.',
+  gwAuthorise: 'Autorizza',
+  gwAuthNotWaiting: 'Questo pagamento non attende un’autorizzazione.',
 };
 
 export type Dict = typeof it;
@@ -703,6 +713,15 @@ const en: Dict = {
   gwNotRecorded: 'The payment was not recorded: try again.',
   gwNotFound: 'Payment not found',
   gwBack: 'Back to the customer area',
+  gwSetupTitle: 'Save a card',
+  gwSetupIntro: "Casella's test gateway: the card is saved at the gateway for the automatic renewals you choose. Nothing is charged now.",
+  gwSaveCard: 'Save card',
+  gwSetupTestCards: 'Test cards: 4242 4242 4242 4242 (charges approved), 4000 0000 0000 0341 (charges declined), 4000 0000 0000 9995 (insufficient funds), 4000 0027 6000 3184 (needs authentication).',
+  gwSetupDone: 'This card has already been saved.',
+  gwAuthTitle: 'Confirm the payment',
+  gwAuthIntro: 'Your bank asks you to authorise this charge of the card ending in {last4}.',
+  gwAuthorise: 'Authorise',
+  gwAuthNotWaiting: 'This payment is not waiting for an authorisation.',
 };
 
 export const DICTIONARY: Record<Locale, Dict> = { it, en };
