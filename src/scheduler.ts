@@ -1,6 +1,7 @@
 // What `casella serve` runs besides HTTP: the daily job at start and after each midnight in
 // Europe/Rome (checked every minute against the clock, so the test clock moving a day runs it too),
 // guarded by an advisory lock so one instance runs it; and the outbox delivery loop all the time.
+import { savedCardGatewayFor } from './payments/registry.ts';
 import type { App } from './app.ts';
 import { clock } from './clock.ts';
 import type { CalendarDate } from './domain/calendar.ts';
@@ -46,7 +47,7 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
       try {
         let summary: DailySummary | null = null;
         const ran = await app.db.whileHoldingLock(DAILY_JOB_LOCK_KEY, async () => {
-          summary = await runDailyJob(app.ctx);
+          summary = await runDailyJob(app.ctx, { savedCards: savedCardGatewayFor(app.config, app.db) }); // R18
         });
         lastRunFor = today;
         if (ran) log.info({ day: today.toString(), summary }, 'daily job done');

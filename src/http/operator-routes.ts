@@ -1,4 +1,5 @@
 // The operator API of API.md (Bearer token). Every change goes through a service that audits it.
+import { savedCardGatewayFor } from '../payments/registry.ts';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -97,7 +98,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
     '/api/admin/jobs/daily',
     { schema: { tags, security, body: Type.Optional(S.EmptyBody), response: { 200: Type.Object({ summary: S.DailySummary }), ...S.errors(401) } } },
     async (req) => {
-      const summary = await runDailyJob(ctx);
+      const summary = await runDailyJob(ctx, { savedCards: savedCardGatewayFor(app.config, app.db) }); // R18
       const today = clock.today().toString();
       await app.db.transaction((tx) =>
         audit(tx, operatorActor(req), { action: 'job.daily', entityKind: 'job', entityId: `daily:${today}`, after: summary }, clock.now()),
