@@ -104,4 +104,33 @@ forEachServer('saved cards and the card renewal choice (R18)', (t) => {
     assert.equal(after.method, 'card');
     assert.equal((await h.c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox.cardRenewal, null);
   });
+
+  test('pages: Metodi di pagamento from the credit page and the profile, Aggiungi carta, Rinnova con la carta on the mailbox card, Rimuovi says which mailboxes', async () => {
+    const h = await holder();
+    const postForm = (path: string, fields: Record<string, string>) =>
+      h.c.request('POST', path, new URLSearchParams({ _csrf: h.c.csrfToken, ...fields }).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+    for (const from of ['/credit', '/profilo']) assert.match((await h.c.get(from)).body, /href="\/metodi-di-pagamento">Metodi di pagamento</);
+    const empty = (await h.c.get('/metodi-di-pagamento')).body as string;
+    assert.match(empty, /Nessuna carta salvata/);
+    assert.match(empty, /Aggiungi carta/);
+    const add = await postForm('/metodi-di-pagamento', {});
+    assert.equal(add.status, 303);
+    assert.match(add.headers.get('location')!, /\/test-gateway\/setup\//);
+    await fetch(add.headers.get('location')!, { method: 'POST', body: new URLSearchParams({ cardNumber: '4242424242424242', expiry: '12/34', cvc: '123' }), redirect: 'manual' });
+    const [card] = (await h.c.get('/api/payment-methods')).body.paymentMethods;
+    const mailboxPage = (await h.c.get(`/mailboxes/${h.mailbox.id}`)).body as string;
+    assert.match(mailboxPage, /Rinnova con la carta/);
+    assert.match(mailboxPage, /visa che termina con 4242 \(scade 12\/2034\)/);
+    assert.match(mailboxPage, /id="card-none" name="paymentMethodId" value="" checked/, 'off by default');
+    assert.equal((await postForm(`/mailboxes/${h.mailbox.id}/card-renewal`, { paymentMethodId: card.id })).status, 303);
+    assert.equal((await h.c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox.cardRenewal.paymentMethodId, card.id);
+    const list = (await h.c.get('/metodi-di-pagamento')).body as string;
+    assert.match(list, /•••• 4242/);
+    assert.ok(list.includes(`Rinnova: ${h.mailbox.address}`));
+    assert.match(list, />Rimuovi</);
+    const removed = await postForm(`/metodi-di-pagamento/${card.id}/rimuovi`, {});
+    assert.equal(removed.status, 200);
+    assert.ok((removed.body as string).includes(`Il rinnovo con la carta è disattivato per: ${h.mailbox.address}`));
+    assert.equal((await h.c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox.cardRenewal, null);
+  });
 });

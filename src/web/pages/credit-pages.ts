@@ -14,6 +14,7 @@ import { html, type Html } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';
 import { formOf, queryOf, text, type Holder, type WebKit } from '../kit.ts';
 import { billingFirst } from './invoice-pages.ts';
+import { paymentMethodsLink } from './payment-method-pages.ts';
 import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function creditPages(server: FastifyInstance, kit: WebKit): void {
@@ -28,6 +29,7 @@ ${notice(L, req)}
 <section class="card" aria-labelledby="balance-h">
 <h2 id="balance-h">${tr(L, 'balance')}</h2>
 <p class="big" id="balance">${money(st.balanceCents, L)}</p>
+${paymentMethodsLink(h)}
 </section>
 <section class="card" aria-labelledby="topup-h">
 <h2 id="topup-h">${tr(L, 'topupTitle')}</h2>

@@ -1,4 +1,5 @@
 // The dashboard, the list of mailboxes and the mailbox card with its renewal controls.
+import { cardRenewalSection } from './payment-method-pages.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
 import { mailboxFacts, readBalance, readMailbox, readMailboxes } from '../../services/rows.ts';
@@ -159,7 +160,8 @@ ${m.status !== 'terminated'
 <div class="check"><input type="checkbox" id="extraSpaceAutoRenew" name="extraSpaceAutoRenew" value="1"${m.extraSpaceAutoRenew ? raw(' checked') : ''}><label for="extraSpaceAutoRenew">${tr(L, 'extraAutoRenew')}</label></div>
 <button type="submit">${tr(L, 'saveSettings')}</button>
 </form></section>`
-  : ''}`;
+  : ''}
+${await cardRenewalSection(kit, h, m)}`;
     return holderPage(req, reply, h, { status, title: m.address, current: '/mailboxes', body });
   };
 
