@@ -401,3 +401,15 @@ export async function runCardRenewals(ctx: ServiceContext, gateway: SavedCardGat
   summary.cardsExpiringAnnounced = await announceExpiringCards(ctx, today);
   return summary;
 }
+
+/** R18: the holder's card charges that failed or wait for authentication, for a renewal still to come. */
+export async function readCardChargeProblems(db: import('../db/database.ts').Queryable, customerId: string) {
+  return db.query<{ address: string; state: 'failed' | 'requires_action'; topup_id: string; period_ends_on: string; next_retry_on: string | null }>(
+    `SELECT m.address, c.state, c.topup_id, c.period_ends_on, c.next_retry_on FROM card_charges c
+       JOIN mailboxes m ON m.id = c.mailbox_id AND m.expires_on = c.period_ends_on AND m.status = 'active'
+       JOIN topups t ON t.id = c.topup_id
+      WHERE c.customer_id = $1 AND (c.state = 'failed' OR (c.state = 'requires_action' AND t.status = 'pending'))
+      ORDER BY c.period_ends_on, m.address LIMIT 10`,
+    [customerId],
+  );
+}

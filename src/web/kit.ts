@@ -16,6 +16,7 @@ import { BYTES_PER_GB } from '../domain/catalogue.ts';
 import { safeNext } from './forms.ts';
 import { html, raw, type Html } from './html.ts';
 import { page } from './layout.ts';
+import { cardChargeBanner } from './card-banner.ts';
 import { DICTIONARY, tr, type Key } from './i18n.ts';
 
 export const HTML_TYPE = 'text/html; charset=utf-8';
@@ -28,6 +29,8 @@ export interface Holder {
   auth: HolderAuth;
   customer: CustomerRow;
   L: Locale;
+  /** R18 (issue 22): failed card charges, shown on every page. */
+  cardBanner?: Html;
 }
 
 type Form = Record<string, unknown>;
@@ -102,7 +105,7 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
         lang: h.L,
         title: o.title,
         nav: nav(h, o.current),
-        body: o.body,
+        body: h.cardBanner ? html`${h.cardBanner}${o.body}` : o.body,
         csrfToken: h.auth.csrfToken,
         langSwitch: switchLink(h.L, req),
         brand: app.config.brand,
@@ -139,6 +142,8 @@ ${item('/', 'navHome')}${item('/mailboxes', 'navMailboxes')}${item('/credit', 'n
         return reply.redirect(query ? `/login?${query}` : '/login', 303);
       }
       const h: Holder = { auth, customer, L: customer.locale };
+      h.cardBanner = await cardChargeBanner(ctx.db, auth.customerId, h.L, (topupId) =>
+        gateway.name === 'test' ? `/test-gateway/authenticate/${encodeURIComponent(topupId)}` : `/credit/topups/${encodeURIComponent(topupId)}`);
       if (req.method === 'POST' && !csrfOk(req, auth, text(formOf(req), '_csrf') || '\u0000no-token')) {
         return holderPage(req, reply, h, {
           status: 403,

@@ -83,6 +83,11 @@ forEachServer('renewal by saved card (R18)', (t) => {
       assert.match(failed[0]!.text_body, /1 dicembre 2026.*scadrà/s, 'says what happens at E');
       const orders = (await h.c.get('/api/orders')).body.orders;
       assert.deepEqual(orders.map((o: any) => [o.kind, o.status, o.mailboxId]), [['renewal', 'awaiting_topup', h.mailbox.id]]);
+      // The banner on every holder page.
+      for (const path of ['/', '/credit', '/profilo']) {
+        const pageText = (await h.c.get(path)).body as string;
+        assert.ok(pageText.includes(`Pagamento non riuscito: la carta non è stata addebitata per il rinnovo di ${h.mailbox.address}`), path);
+      }
       await dailyOn('2026-11-25');
       assert.equal((await gatewayCharges(h.mailbox.id)).length, 1, 'no retry before E − 3');
       await dailyOn('2026-11-28');
@@ -110,6 +115,7 @@ forEachServer('renewal by saved card (R18)', (t) => {
     const page = await fetch(link);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Autorizza/);
+    assert.ok(((await h.c.get('/')).body as string).includes(`href="/test-gateway/authenticate/${topup.id}"`), 'banner with the link');
     // Run again before the holder acts: the same attempt is not charged again.
     await dailyOn('2026-11-25');
     assert.equal((await gatewayCharges(h.mailbox.id)).length, 1);
@@ -119,6 +125,7 @@ forEachServer('renewal by saved card (R18)', (t) => {
     assert.equal(after.status, 'succeeded');
     assert.ok(after.invoiceId);
     assert.equal((await h.c.get('/api/me')).body.credit.balanceCents, 500);
+    assert.ok(!((await h.c.get('/')).body as string).includes('Conferma il pagamento:'), 'no banner once paid');
     assert.equal((await fetch(link, { method: 'POST', redirect: 'manual' })).status, 404, 'authorised once');
     await dailyOn('2026-12-01');
     assert.equal((await h.c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox.expiresOn, '2027-12-01');

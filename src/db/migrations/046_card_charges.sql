@@ -24,8 +24,8 @@ CREATE TABLE card_charges (
 CREATE INDEX card_charges_claimed_idx ON card_charges (lease_until) WHERE state = 'claimed';
 CREATE INDEX card_charges_retry_idx ON card_charges (next_retry_on) WHERE state = 'failed' AND next_retry_on IS NOT NULL;
 CREATE UNIQUE INDEX card_charges_topup_key ON card_charges (topup_id);
--- A claim adds up the holder's charges not yet credited.
-CREATE INDEX card_charges_customer_pending_idx ON card_charges (customer_id) WHERE state IN ('claimed', 'requires_action');
+-- A claim adds up the holder's charges not yet credited; every holder page shows those that failed.
+CREATE INDEX card_charges_customer_open_idx ON card_charges (customer_id) WHERE state IN ('claimed', 'requires_action', 'failed');
 -- Every attempt's top-up, so a retried charge's earlier attempts stay linked to the mailbox.
 CREATE TABLE card_charge_attempts (
   topup_id       text PRIMARY KEY REFERENCES topups (id),
