@@ -152,4 +152,27 @@ forEachServer('renewal by saved card (R18)', (t) => {
     assert.equal((await c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox.status, 'expired');
     assert.deepEqual(await gatewayCharges(h.mailbox.id), []);
   });
+
+  test('Carta in scadenza: a card that will have expired by its next charge date, announced 30 days before that date, once', async () => {
+    clock.setRome('2026-12-08T10:00');
+    const h = await provisionHolder(t.op, { expiresOn: '2027-01-20' });
+    const c = new Client(t.s.baseUrl);
+    await c.login(h.mailbox.address, h.password);
+    const setup = (await c.post('/api/payment-methods')).body.setup;
+    // Good through December 2026; the charge for E = 20 January 2027 is on 13 January.
+    await fetch(setup.setupUrl, { method: 'POST', body: new URLSearchParams({ cardNumber: '4242424242424242', expiry: '12/26', cvc: '123' }), redirect: 'manual' });
+    const [card] = (await c.get('/api/payment-methods')).body.paymentMethods;
+    await c.patch(`/api/mailboxes/${h.mailbox.id}`, { cardRenewal: { paymentMethodId: card.id } });
+    const expiring = async () => (await outboxOf(t.s.app.ctx, h.customer.id)).filter((e) => e.subject.startsWith('Carta in scadenza'));
+    await dailyOn('2026-12-13');
+    assert.equal((await expiring()).length, 0, 'not before 30 days ahead of the charge');
+    await dailyOn('2026-12-14');
+    const [mail] = await expiring();
+    assert.ok(mail);
+    assert.equal(mail.subject, 'Carta in scadenza: visa che termina con 4242');
+    assert.ok(mail.text_body.includes(h.mailbox.address));
+    assert.match(mail.text_body, /13 gennaio 2027/);
+    await dailyOn('2026-12-15');
+    assert.equal((await expiring()).length, 1, 'once');
+  });
 });
