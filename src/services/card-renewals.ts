@@ -413,3 +413,40 @@ export async function readCardChargeProblems(db: import('../db/database.ts').Que
     [customerId],
   );
 }
+
+/**
+ * R18 for the dashboard's "il credito non basta" (issue 22 item 5): what the holder's saved cards
+ * will add before the renewals due up to `upTo`, by the same rule as the charge (cardChargeFor, in
+ * E order, each seeing the credit the earlier charges add). Counted: charges asked for and not yet
+ * credited, and mailboxes renewing by a card that will still be valid on the charge date and whose
+ * charge for this period has not failed. (Issue 19's renewal planning should take this in.)
+ */
+export async function cardWillPayCents(ctx: ServiceContext, customerId: string, balanceCents: Cents, today: CalendarDate, upTo: CalendarDate): Promise<Cents> {
+  return ctx.db.transaction(async (tx) => {
+    const [pending] = await tx.query<{ cents: number }>(
+      `SELECT coalesce(sum(t.amount_cents), 0)::int8 AS cents FROM card_charges c JOIN topups t ON t.id = c.topup_id
+        WHERE c.customer_id = $1 AND c.state IN ('claimed', 'requires_action') AND t.status = 'pending'`,
+      [customerId],
+    );
+    const toCharge = await tx.query<{ id: string; expires_on: string; exp_month: number; exp_year: number }>(
+      `SELECT m.id, m.expires_on, p.exp_month, p.exp_year FROM mailboxes m JOIN payment_methods p ON p.id = m.card_renewal_payment_method_id
+        WHERE m.customer_id = $1 AND m.status = 'active' AND m.auto_renew AND m.expires_on >= $2 AND m.expires_on <= $3 AND p.removed_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM card_charges c WHERE c.mailbox_id = m.id AND c.period_ends_on = m.expires_on)
+        ORDER BY m.expires_on, m.address`,
+      [customerId, today.toString(), upTo.toString()],
+    );
+    let extra = Number(pending!.cents);
+    if (!toCharge.length) return cents(extra);
+    const services = await dueServicesOf(tx, ctx, customerId, upTo.toString());
+    for (const m of toCharge) {
+      const dueOn = date(m.expires_on);
+      const chargeOn = addDays(dueOn, -ctx.catalogue.cardRenewalDaysBefore);
+      if (cardExpiresBefore({ expMonth: m.exp_month, expYear: m.exp_year }, chargeOn)) continue;
+      extra += cardChargeFor({
+        balanceCents: cents(balanceCents + extra), services, mailboxId: m.id, dueOn,
+        topupMinCents: ctx.catalogue.topupMinCents, topupMaxCents: ctx.catalogue.topupMaxCents,
+      });
+    }
+    return cents(extra);
+  });
+}

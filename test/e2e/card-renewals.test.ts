@@ -175,4 +175,12 @@ forEachServer('renewal by saved card (R18)', (t) => {
     await dailyOn('2026-12-15');
     assert.equal((await expiring()).length, 1, 'once');
   });
+
+  test('the dashboard\'s "il credito non basta" counts what the card will pay', async () => {
+    const h = await holder('4242424242424242');
+    const short = 'Il credito non basta per i rinnovi dei prossimi 90 giorni';
+    assert.ok(!((await h.c.get('/')).body as string).includes(short), 'the card pays the renewal');
+    await h.c.patch(`/api/mailboxes/${h.mailbox.id}`, { cardRenewal: null });
+    assert.ok(((await h.c.get('/')).body as string).includes(short), 'without the card the credit is short');
+  });
 });

@@ -1,4 +1,5 @@
 // The dashboard, the list of mailboxes and the mailbox card with its renewal controls.
+import { cardWillPayCents } from '../../services/card-renewals.ts';
 import { cardRenewalSection } from './payment-method-pages.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
@@ -9,7 +10,8 @@ import { badge, creditWarning, expiredBanner, expiryText, holderOutlook, spaceWa
 import { placeRenewalOrder, readOrders } from '../../services/orders.ts';
 import { setRenewalSwitches } from '../../services/mailbox-settings.ts';
 import { longDate, money, type Locale } from '../../i18n/format.ts';
-import { manualRenewalWindow } from '../../domain/mailbox.ts';
+import { manualRenewalLeadDays, manualRenewalWindow } from '../../domain/mailbox.ts';
+import { addDays } from '../../domain/calendar.ts';
 import { html, raw, wrappableAddress, type Html } from '../html.ts';
 import { tr } from '../i18n.ts';
 import { eurosText, formOf, gb, type Holder, type WebKit } from '../kit.ts';
@@ -43,7 +45,9 @@ export function mailboxPages(server: FastifyInstance, kit: WebKit): void {
         orders.map((o) => orderView(o, balance, nowMs, cat)).filter((o) => o.status === 'awaiting_topup').reduce((sum, o) => sum + o.amountCents, 0),
       );
       const w = warningContext(h);
-      const outlook = holderOutlook(rows.map(mailboxFacts), balance, waiting, cat);
+      // R18 (issue 22): what the saved cards will pay counts as credit for "il credito non basta".
+      const cardPays = await cardWillPayCents(ctx, h.auth.customerId, balance, clock.today(), addDays(clock.today(), manualRenewalLeadDays(cat)));
+      const outlook = holderOutlook(rows.map(mailboxFacts), cents(balance + cardPays), waiting, cat);
       const body = html`<h1>${tr(L, 'dashboardTitle')}</h1>
 ${notice(L, req)}
 <p>${tr(L, 'welcome', { name: h.customer.name })}</p>
