@@ -80,7 +80,7 @@ forEachServer('renewal by saved card (R18)', (t) => {
       const failed = mails.filter((e) => e.subject.startsWith('Pagamento non riuscito'));
       assert.equal(failed.length, 1);
       assert.match(failed[0]!.text_body, /28 novembre 2026/, 'names the next attempt');
-      assert.match(failed[0]!.text_body, /1 dicembre 2026.*scadrà/s, 'says what happens at E');
+      assert.match(failed[0]!.text_body, /1° dicembre 2026.*scadrà/s, 'says what happens at E');
       const orders = (await h.c.get('/api/orders')).body.orders;
       assert.deepEqual(orders.map((o: any) => [o.kind, o.status, o.mailboxId]), [['renewal', 'awaiting_topup', h.mailbox.id]]);
       // The banner on every holder page.

@@ -211,11 +211,11 @@ forEachEngine('a holder’s renewals in the job’s order', (use) => {
       }
       // A is renewed, its 2 GB are not; B expires.
       assert.match(ofA, /la casella sarà rinnovata automaticamente/);
-      assert.match(ofA, /Lo Spazio Extra Inbox \(2 GB\) invece non sarà rinnovato: il credito non basta\. Ricarica 9,00 € prima del 1 dicembre 2026/);
-      assert.match(ofA, new RegExp(`non basta per rinnovare anche: la casella ${b.address.replace(/\./g, '\\.')} \\(scadenza 1 dicembre 2026\\)`));
-      assert.match(ofB, /Il credito non basta per il rinnovo automatico: ricarica 9,00 € prima del 1 dicembre 2026, altrimenti la casella scadrà/);
-      assert.match(ofB, /lo Spazio Extra Inbox \(2 GB\) della casella .* \(scadenza 1 dicembre 2026\)/);
-      assert.match(ofB, new RegExp(`Rinnovo casella ${a.address.replace(/\./g, '\\.')} \\(1 dicembre 2026\\):\\s+5,00 € \\(IVA esclusa\\)`));
+      assert.match(ofA, /Lo Spazio Extra Inbox \(2 GB\) invece non sarà rinnovato: il credito non basta\. Ricarica 9,00 € prima del 1° dicembre 2026/);
+      assert.match(ofA, new RegExp(`non basta per rinnovare anche: la casella ${b.address.replace(/\./g, '\\.')} \\(scadenza 1° dicembre 2026\\)`));
+      assert.match(ofB, /Il credito non basta per il rinnovo automatico: ricarica 9,00 € prima del 1° dicembre 2026, altrimenti la casella scadrà/);
+      assert.match(ofB, /lo Spazio Extra Inbox \(2 GB\) della casella .* \(scadenza 1° dicembre 2026\)/);
+      assert.match(ofB, new RegExp(`Rinnovo casella ${a.address.replace(/\./g, '\\.')} \\(1° dicembre 2026\\):\\s+5,00 € \\(IVA esclusa\\)`));
     }
 
     const forecast = await forecastRenewals(ctx, date('2026-12-01'));
@@ -260,7 +260,7 @@ forEachEngine('a holder’s renewals in the job’s order', (use) => {
     assert.equal(outlook.topupCents, 1900); // 16 € due, 3 € waiting
     const alerts = (await outboxOf(ctx, customer.id)).filter((m) => m.kind === 'expiry_alert');
     assert.equal(alerts.length, 2);
-    for (const alert of alerts) assert.match(alert.text_body, new RegExp(`[Rr]icarica ${money(outlook.topupCents, 'it')} prima del 1 dicembre 2026`));
+    for (const alert of alerts) assert.match(alert.text_body, new RegExp(`[Rr]icarica ${money(outlook.topupCents, 'it')} prima del 1° dicembre 2026`));
     assert.ok(alerts.some((m) => m.subject.endsWith(a.address)) && alerts.some((m) => m.subject.endsWith(b.address)));
   });
 });
