@@ -1,6 +1,7 @@
 // What `casella serve` runs besides HTTP: the daily job at start and after each midnight in
 // Europe/Rome (checked every minute against the clock, so the test clock moving a day runs it too),
 // guarded by an advisory lock so one instance runs it; and the outbox delivery loop all the time.
+import { savedCardGatewayFor } from './payments/registry.ts';
 // R20: with several processes on one database the day's job runs once: the process that finishes it
 // records the day in job_runs, and the others, finding the lock taken, look again at the next check
 // instead of taking the day as done; if the runner is killed its lock goes with its connection, and
@@ -77,7 +78,7 @@ export function startScheduler(app: App, log: SchedulerLogger, opts: { dayCheckI
             outcome = 'done already';
             return;
           }
-          summary = await runDailyJob(app.ctx);
+          summary = await runDailyJob(app.ctx, { savedCards: savedCardGatewayFor(app.config, app.db) }); // R18
           await recordDailyJobDone(app.db, today);
           outcome = 'ran';
         });

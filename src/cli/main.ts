@@ -1,4 +1,5 @@
 // The `casella` command (API.md "CLI"). Each command translates arguments to one service call.
+import { savedCardGatewayFor } from '../payments/registry.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, ConfigError, type AppConfig } from '../config.ts';
 import { CatalogueError } from '../domain/catalogue.ts';
@@ -211,7 +212,7 @@ const commands: Record<string, Command> = {
   },
   async daily(app) {
     const bar = progress('daily job');
-    const summary = await runDailyJob(app.ctx, { onProgress: (step, done) => bar.update(`${step} ${done}`) });
+    const summary = await runDailyJob(app.ctx, { savedCards: savedCardGatewayFor(app.config, app.db), onProgress: (step, done) => bar.update(`${step} ${done}`) });
     bar.done('done');
     console.log(JSON.stringify({ day: clock.today().toString(), summary }, null, 2));
     return 0;

@@ -16,6 +16,8 @@ export interface Catalogue {
   /** Days before expiry, largest first. */
   alertMilestonesDays: readonly number[];
   graceDays: number;
+  /** R18: days before E a mailbox renewing by card has its card charged. */
+  cardRenewalDaysBefore: number;
   orderAwaitingTopupHours: number;
   topupMinCents: Cents;
   topupMaxCents: Cents;
@@ -32,6 +34,7 @@ export const DEFAULT_CATALOGUE: Catalogue = Object.freeze<Catalogue>({
   extraSpace: { pricePerGbYearCents: cents(300), maxGbPerMailbox: 50, pricing: 'full_year' },
   alertMilestonesDays: [90, 60, 30, 15, 7, 1],
   graceDays: 90,
+  cardRenewalDaysBefore: 7,
   orderAwaitingTopupHours: 24,
   topupMinCents: cents(100),
   topupMaxCents: cents(500_000),
@@ -71,6 +74,7 @@ export const CatalogueOverrideSchema = Type.Object(
     ),
     alertMilestonesDays: Type.Optional(Type.Array(PositiveInt(366), { minItems: 1, maxItems: 30, uniqueItems: true })),
     graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 366 })),
+    cardRenewalDaysBefore: Type.Optional(Type.Integer({ minimum: 2, maximum: 60 })),
     orderAwaitingTopupHours: Type.Optional(PositiveInt(24 * 30)),
     topupMinCents: Type.Optional(PositiveInt(100_000_000)),
     topupMaxCents: Type.Optional(PositiveInt(100_000_000)),
@@ -115,6 +119,7 @@ export function buildCatalogue(override: unknown, base: Catalogue = DEFAULT_CATA
     },
     alertMilestonesDays: [...(o.alertMilestonesDays ?? base.alertMilestonesDays)].sort((a, b) => b - a),
     graceDays: o.graceDays ?? base.graceDays,
+    cardRenewalDaysBefore: o.cardRenewalDaysBefore ?? base.cardRenewalDaysBefore,
     orderAwaitingTopupHours: o.orderAwaitingTopupHours ?? base.orderAwaitingTopupHours,
     topupMinCents: cents(o.topupMinCents ?? base.topupMinCents),
     topupMaxCents: cents(o.topupMaxCents ?? base.topupMaxCents),

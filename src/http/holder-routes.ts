@@ -14,6 +14,7 @@ import { readStatement } from '../services/credit.ts';
 import { bankAccountOf, readTopup } from '../services/topups.ts';
 import { startTopup } from '../payments/checkout.ts';
 import { setRenewalSwitches } from '../services/mailbox-settings.ts';
+import { setCardRenewal } from '../services/payment-methods.ts';
 import { changeMailboxPassword } from '../services/password-change.ts';
 import { notFound } from '../services/errors.ts';
 import { csrfOk, requireHolder, sessionOf } from './auth.ts';
@@ -101,7 +102,11 @@ export async function holderRoutes(server: FastifyInstance, opts: { app: App; ga
     );
     h.patch('/api/mailboxes/:id', { schema: { tags, params: S.IdParams, body: S.MailboxSettingsBody, response: mailboxResponse } }, async (req) => {
       const { customerId } = holderOf(req);
-      const row = await setRenewalSwitches(ctx, { kind: 'holder', id: customerId }, customerId, req.params.id, req.body);
+      const actor = { kind: 'holder' as const, id: customerId };
+      const { cardRenewal, ...switches } = req.body;
+      let row = await setRenewalSwitches(ctx, actor, customerId, req.params.id, switches);
+      // R18: card renewal is its own explicit choice (null switches it off).
+      if (cardRenewal !== undefined) row = await setCardRenewal(ctx, actor, customerId, req.params.id, cardRenewal);
       return { mailbox: mailboxView(row, ctx.catalogue) };
     });
 

@@ -1,4 +1,5 @@
 // The operator API of API.md (Bearer token). Every change goes through a service that audits it.
+import { savedCardGatewayFor } from '../payments/registry.ts';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -150,7 +151,7 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
       const startedMs = clock.wallMs();
       let summary: Awaited<ReturnType<typeof runDailyJob>>;
       try {
-        summary = await runDailyJob(ctx);
+        summary = await runDailyJob(ctx, { savedCards: savedCardGatewayFor(app.config, app.db) }); // R18
       } catch (err) {
         observeDailyJob((clock.wallMs() - startedMs) / 1000, null);
         throw err;

@@ -7,6 +7,7 @@ import { decideCard, TEST_SIGNATURE_HEADER, testDisputeNotification, testNotific
 import { applyDispute } from '../services/disputes.ts';
 import { applyPaymentOutcome, readTopup } from '../services/topups.ts';
 import { paymentsTotal } from '../metrics.ts';
+import { recordSavedCard } from '../services/payment-methods.ts';
 import { DomainError } from '../services/errors.ts';
 import type { TopupRow } from '../services/rows.ts';
 import { money, type Locale } from '../i18n/format.ts';
@@ -82,6 +83,12 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
         const applied = await applyDispute(app.ctx, reading.dispute);
         req.log.info({ gateway: gateway.name, topupId: reading.dispute.topupId, status: reading.dispute.status, result: applied.result }, 'dispute notification');
         return reply.send({ received: true, result: applied.result });
+      }
+      if (reading.kind === 'card_saved') {
+        // R18: a card saved on the gateway's page (once per setup, whatever is replayed).
+        const saved = await recordSavedCard(app.ctx, reading.notice);
+        req.log.info({ gateway: gateway.name, setupId: reading.notice.setupId, result: saved }, 'card saved notification');
+        return reply.send({ received: true, result: saved });
       }
       const applied = await applyPaymentOutcome(app.ctx, reading.outcome);
       // R20: each top-up's outcome counted once (a replayed notification is not 'applied').

@@ -63,6 +63,7 @@ export const Mailbox = Type.Object({
     }),
   ),
   nextType: Nullable(Type.Union([Type.Literal('standard'), Type.Literal('pro')], { description: 'the type from the next renewal on, set by staff (R19); null: the same type' })),
+  cardRenewal: Nullable(Type.Object({ paymentMethodId: Type.String(), last4: Type.String() }, { description: 'R18: renewal by this saved card; null when off' })),
 });
 
 const Rule = Type.Union([Type.Literal('full_year'), Type.Literal('free_until_expiry'), Type.Literal('remaining_months')]);
@@ -143,6 +144,17 @@ export const Topup = Type.Object({
   ),
   refundedCents: Type.Integer({ description: 'R17: net refunded (pending or done)' }),
   dispute: Nullable(Type.Union([Type.Literal('opened'), Type.Literal('won'), Type.Literal('lost')], { description: 'R17: its charge-back, if any' })),
+});
+
+/** R18: a card saved at the gateway (never its number). */
+export const PaymentMethod = Type.Object({
+  id: Type.String(),
+  brand: Type.String(),
+  last4: Type.String(),
+  expMonth: Type.Integer(),
+  expYear: Type.Integer(),
+  createdAt: Instant,
+  mailboxIds: Type.Array(Type.String(), { description: 'The mailboxes that renew with this card' }),
 });
 
 /** R17: money given back to the card. */
@@ -238,7 +250,11 @@ export const ExtraSpaceOrderBody = Type.Object(
   strict,
 );
 export const MailboxSettingsBody = Type.Object(
-  { autoRenew: Type.Optional(Type.Boolean()), extraSpaceAutoRenew: Type.Optional(Type.Boolean()) },
+  {
+    autoRenew: Type.Optional(Type.Boolean()),
+    extraSpaceAutoRenew: Type.Optional(Type.Boolean()),
+    cardRenewal: Type.Optional(Nullable(Type.Object({ paymentMethodId: Id }, strict))),
+  },
   strict,
 );
 export const TopupBody = Type.Object(

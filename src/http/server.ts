@@ -7,7 +7,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { App } from '../app.ts';
-import { gatewayFor } from '../payments/registry.ts';
+import { gatewayFor, savedCardGatewayFor } from '../payments/registry.ts';
+import { paymentMethodRoutes } from './payment-method-routes.ts';
 import { ApiError, clientErrorHandler, frameworkErrorHandler, handleError, sendError } from './errors.ts';
 import { holderRoutes } from './holder-routes.ts';
 import { operatorRoutes } from './operator-routes.ts';
@@ -146,6 +147,8 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(invoiceRoutes, { app });
   await server.register(invoiceAdminRoutes, { app });
   await server.register(paymentRoutes, { app, gateway });
+  // R18: saved cards and card renewal.
+  await server.register(paymentMethodRoutes, { app, savedCards: savedCardGatewayFor(app.config, app.db) });
   await server.register(mailPolicyRoutes, { app });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
   await server.register(webRoutes, { app, gateway });

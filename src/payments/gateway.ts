@@ -4,6 +4,7 @@
 import type { Queryable } from '../db/database.ts';
 import type { TopupRow } from '../services/rows.ts';
 import type { PaymentOutcome } from '../services/topups.ts';
+import type { SavedCardNotice } from './saved-cards.ts';
 
 export interface CheckoutStart {
   /** Where the holder pays; null when the gateway derives it from the top-up id. */
@@ -37,6 +38,8 @@ export type RefundAnswer =
 export type NotificationReading =
   | { kind: 'outcome'; outcome: PaymentOutcome }
   | { kind: 'dispute'; dispute: DisputeNotice }
+  /** R18: a card saved on the gateway's page (setup session completed). */
+  | { kind: 'card_saved'; notice: SavedCardNotice }
   /** Verified, but about nothing Casella acts on (another event type): acknowledged, ignored. */
   | { kind: 'ignored'; eventId: string }
   | { kind: 'rejected'; reason: string };

@@ -5,6 +5,7 @@ import type { TopupRow } from '../services/rows.ts';
 import type { CheckoutStart, NotificationReading, PaymentGateway, RefundAnswer } from './gateway.ts';
 import { header } from './gateway.ts';
 import { verifySignature } from './signature.ts';
+import type { SavedCardGateway } from './saved-cards.ts';
 
 const STRIPE_API = 'https://api.stripe.com/v1';
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -123,6 +124,80 @@ export function stripeGateway(secretKey: string, webhookSecret: string): Payment
         default:
           return { kind: 'ignored', eventId: event.id };
       }
+    },
+  };
+}
+
+/** A Stripe error body as documented: `{error: {type, code, decline_code, message, payment_intent}}`. */
+interface StripeErrorBody {
+  error?: { type?: string; code?: string; decline_code?: string; message?: string; payment_intent?: { id?: string; status?: string } };
+}
+
+/**
+ * R18 on Stripe: Checkout in `setup` mode saves a card to the holder's Stripe customer; later an
+ * off-session PaymentIntent (`off_session=true`, `confirm=true`) charges it, with the Idempotency-Key
+ * Casella derives from (mailbox, period, attempt): Stripe answers a repeated key with the first
+ * answer. A card the bank wants authenticated fails with `authentication_required`; the holder then
+ * pays on Casella's top-up page (on-session, where Stripe can run 3-D Secure).
+ * apiBase: Stripe's API, or a local stand-in in tests.
+ */
+export function stripeSavedCardGateway(secretKey: string, apiBase = STRIPE_API, publicUrl: () => string = () => ''): SavedCardGateway {
+  const post = async (path: string, params: URLSearchParams, idempotencyKey: string) => {
+    const res = await fetch(`${apiBase}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': idempotencyKey },
+      body: params,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & StripeErrorBody };
+  };
+  return {
+    name: 'stripe',
+    async startCardSetup(setup, urls) {
+      let customer = setup.gatewayCustomer;
+      if (!customer) {
+        const made = await post('/customers', new URLSearchParams({ 'metadata[casella_customer_id]': setup.customerId }), `customer-${setup.customerId}`);
+        if (made.status !== 200 || typeof made.body.id !== 'string') throw new Error(`Stripe customer failed: ${made.body.error?.message ?? made.status}`);
+        customer = made.body.id;
+      }
+      const params = new URLSearchParams({
+        mode: 'setup',
+        currency: 'eur',
+        customer,
+        client_reference_id: setup.id,
+        success_url: urls.returnUrl,
+        cancel_url: urls.cancelUrl,
+        'metadata[setup_id]': setup.id,
+      });
+      const session = await post('/checkout/sessions', params, setup.id);
+      if (session.status !== 200 || typeof session.body.id !== 'string' || typeof session.body.url !== 'string') {
+        throw new Error(`Stripe setup failed: ${session.body.error?.message ?? session.status}`);
+      }
+      return { setupUrl: session.body.url, gatewaySessionId: session.body.id };
+    },
+    async chargeSavedCard(charge) {
+      const params = new URLSearchParams({
+        amount: String(charge.chargeCents),
+        currency: charge.currency,
+        customer: charge.gatewayCustomer ?? '',
+        payment_method: charge.cardReference,
+        off_session: 'true',
+        confirm: 'true',
+        'metadata[topup_id]': charge.topupId,
+      });
+      const { status, body } = await post('/payment_intents', params, charge.idempotencyKey);
+      if (status === 200 && body.status === 'succeeded' && typeof body.id === 'string') return { outcome: 'succeeded', reference: body.id };
+      const err = body.error;
+      if (!err || err.type !== 'card_error') {
+        // Not an answer about the card (network, Stripe down, our request): the caller tries again
+        // later with the same key, so nothing is charged twice.
+        throw new Error(`Stripe charge not answered: ${err?.message ?? status}`);
+      }
+      const reference = err.payment_intent?.id ?? null;
+      if (err.code === 'authentication_required') {
+        return { outcome: 'requires_action', reference: reference ?? '', actionUrl: `${publicUrl()}/credit/topups/${encodeURIComponent(charge.topupId)}` };
+      }
+      return { outcome: 'failed', failureCode: err.decline_code ?? err.code ?? 'card_declined', reference };
     },
   };
 }

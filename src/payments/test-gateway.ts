@@ -9,6 +9,7 @@ import { header } from './gateway.ts';
 import { passesLuhn } from './luhn.ts';
 import { clock } from '../clock.ts';
 import { signPayload, verifySignature } from './signature.ts';
+import { parseTestCardSaved } from './saved-cards.ts';
 
 export const TEST_SIGNATURE_HEADER = 'casella-signature';
 
@@ -114,6 +115,16 @@ function parseEvent(raw: Buffer): TestEvent | null {
   return ok ? (e as unknown as TestEvent) : null;
 }
 
+/** R18: a `card_saved` event from the setup page, or null. */
+function parseCardSaved(raw: Buffer) {
+  try {
+    const v: unknown = JSON.parse(raw.toString('utf8'));
+    return typeof v === 'object' && v !== null ? parseTestCardSaved(v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function testGateway(secret: string, publicUrl: () => string): PaymentGateway {
   return {
     name: 'test',
@@ -130,6 +141,8 @@ export function testGateway(secret: string, publicUrl: () => string): PaymentGat
       if (dispute) {
         return { kind: 'dispute', dispute: { gateway: 'test', eventId: dispute.id, topupId: dispute.topupId, paymentReference: null, status: dispute.status } };
       }
+      const saved = parseCardSaved(rawBody);
+      if (saved) return { kind: 'card_saved', notice: { gateway: 'test', ...saved } };
       const event = parseEvent(rawBody);
       if (!event) return { kind: 'rejected', reason: 'malformed event' };
       return {

@@ -10,6 +10,8 @@ import { renewAddonsAfterMailboxes } from './addon-renewals.ts';
 import { renewDueMailboxes, terminatePastGrace } from './renewals.ts';
 import { checkChangedUsage } from './usage.ts';
 import { purgeExpired } from './purge.ts';
+import { runCardRenewals } from './card-renewals.ts';
+import type { SavedCardGateway } from '../payments/saved-cards.ts';
 
 export { forecastRenewals } from './renewals.ts';
 import { expireBankTransfers } from './topups.ts';
@@ -36,6 +38,8 @@ export interface DailyJobOptions {
    * 299 s with one (docs/PERFORMANCE.md).
    */
   workers?: number;
+  /** R18: the gateway that charges saved cards; without it the card step does not run. */
+  savedCards?: SavedCardGateway;
   /** Called after each renewal batch and after each step, for progress on a terminal. */
   onProgress?: (step: DailyStep, done: number) => void;
 }
@@ -51,6 +55,9 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
 
   const ordersExpired = await expireWaitingOrders(ctx);
   progress('orders', ordersExpired);
+  // R18 (issue 22): card charges before the renewals, so a charge caught up on E is credit at E.
+  // For R20 several processes may run this at once: claims are per (mailbox, period) and leased.
+  if (opts.savedCards) await runCardRenewals(ctx, opts.savedCards, { batchSizeMax });
   // R17: transfer top-ups unpaid after 10 days expire (the summary's shape is API.md's; not counted there).
   await expireBankTransfers(ctx);
   // Renewals before terminations: a mailbox that expires today (even long overdue) gets its grace

@@ -33,6 +33,9 @@ export interface MailboxRow {
   addon_active_until: string | null;
   /** R19: the type it takes at its next renewal (null: it keeps its own). */
   next_type: MailboxType | null;
+  /** R18: the saved card this mailbox renews with, or null (off). */
+  card_renewal_payment_method_id?: string | null;
+  card_renewal_last4?: string | null;
 }
 
 export interface OrderRow {
@@ -66,6 +69,8 @@ export interface TopupRow {
   settled_order_ids: string[];
   /** A hosted checkout page the gateway gave (Stripe); null for the test gateway. */
   checkout_url: string | null;
+  /** R18: the saved card charged off-session; null when paid on the gateway's page. */
+  payment_method_id?: string | null;
   /** The VAT rate vat_cents was computed at; null for top-ups made before it was recorded. */
   vat_rate_basis_points: number | null;
   /** R16: the buyer's treatment the VAT was computed with (rate 0 unless standard). */
@@ -92,6 +97,9 @@ export const TOPUP_MONEY_BACK_COLUMNS = `(SELECT coalesce(sum(r.amount_cents), 0
 export const MAILBOX_COLUMNS = `m.id, m.customer_id, m.address, m.type, m.status, m.expires_on, m.auto_renew,
   m.extra_space_auto_renew, m.used_bytes, a.quantity_gb AS addon_quantity_gb, a.status AS addon_status,
   a.active_until AS addon_active_until, m.next_type`;
+/** R18: what the holder's views add: the card the mailbox renews with (the batch jobs do not need it). */
+const MAILBOX_VIEW_COLUMNS = `${MAILBOX_COLUMNS}, m.card_renewal_payment_method_id,
+  (SELECT p.last4 FROM payment_methods p WHERE p.id = m.card_renewal_payment_method_id) AS card_renewal_last4`;
 
 export function mailboxFacts(r: MailboxRow): MailboxFacts {
   return {
@@ -114,7 +122,7 @@ export const holderMailbox = (r: MailboxRow): HolderMailbox => ({ ...mailboxFact
 /** A holder's mailbox, locked for change; null when it is not theirs (R12: as if it did not exist). */
 export async function lockMailbox(tx: Tx, mailboxId: string, customerId: string | null): Promise<MailboxRow | null> {
   const rows = await tx.query<MailboxRow>(
-    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+    `SELECT ${MAILBOX_VIEW_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
       WHERE m.id = $1 AND ($2::text IS NULL OR m.customer_id = $2) FOR UPDATE OF m`,
     [mailboxId, customerId],
   );
@@ -123,7 +131,7 @@ export async function lockMailbox(tx: Tx, mailboxId: string, customerId: string 
 
 export async function readMailbox(db: Queryable, mailboxId: string, customerId: string | null): Promise<MailboxRow | null> {
   const rows = await db.query<MailboxRow>(
-    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+    `SELECT ${MAILBOX_VIEW_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
       WHERE m.id = $1 AND ($2::text IS NULL OR m.customer_id = $2)`,
     [mailboxId, customerId],
   );
@@ -132,7 +140,7 @@ export async function readMailbox(db: Queryable, mailboxId: string, customerId: 
 
 export async function readMailboxes(db: Queryable, customerId: string): Promise<MailboxRow[]> {
   return db.query<MailboxRow>(
-    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+    `SELECT ${MAILBOX_VIEW_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
       WHERE m.customer_id = $1 ORDER BY m.address`,
     [customerId],
   );

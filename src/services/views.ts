@@ -61,6 +61,8 @@ export function mailboxView(r: MailboxRow, c: Catalogue) {
       r.status === 'terminated'
         ? null
         : { dueOn: r.expires_on, mailboxPriceCents: mailboxPrice, addonsPriceCents: addonsDue, totalCents: cents(mailboxPrice + addonsDue) },
+    // R18: the saved card this mailbox renews with; null when the holder has not chosen one.
+    cardRenewal: r.card_renewal_payment_method_id ? { paymentMethodId: r.card_renewal_payment_method_id, last4: r.card_renewal_last4 ?? '' } : null,
   };
 }
 export type MailboxView = ReturnType<typeof mailboxView>;
@@ -122,7 +124,8 @@ export const topupView = (t: TopupRow, checkoutUrl: string | null, bankAccount: 
   settledOrderIds: t.settled_order_ids,
   createdAt: t.created_at.toISOString(),
   invoiceId: t.invoice_id ?? null,
-  method: t.method,
+  // R18: a charge of a saved card, off-session; otherwise as the top-up was made (card page or transfer).
+  method: t.payment_method_id ? ('saved_card' as const) : t.method,
   vatTreatment: t.vat_treatment,
   paidAt: t.paid_at ? t.paid_at.toISOString() : null,
   bankTransfer:

@@ -20,6 +20,7 @@ import { BYTES_PER_GB } from '../domain/catalogue.ts';
 import { safeNext } from './forms.ts';
 import { html, raw, type Html } from './html.ts';
 import { page } from './layout.ts';
+import { cardChargeBanner } from './card-banner.ts';
 import { DICTIONARY, tr, type Key } from './i18n.ts';
 
 export const HTML_TYPE = 'text/html; charset=utf-8';
@@ -34,6 +35,8 @@ export interface Holder {
   L: Locale;
   /** R1/R16: how this holder reads prices (a consumer sees VAT included first). */
   buyer: BuyerVat;
+  /** R18 (issue 22): failed card charges, shown on every page. */
+  cardBanner?: Html;
 }
 
 type Form = Record<string, unknown>;
@@ -132,7 +135,7 @@ ${held.debtCents > 0 ? html`<p><strong>${tr(h.L, 'debtBanner', { amount: money(h
         lang: h.L,
         title: o.title,
         nav: nav(h, o.current),
-        body: html`${await moneyBackBanner(h)}${o.body}`,
+        body: html`${h.cardBanner ?? ''}${await moneyBackBanner(h)}${o.body}`,
         csrfToken: h.auth.csrfToken,
         langSwitch: switchLink(h.L, req),
         brand: app.config.brand,
@@ -170,6 +173,8 @@ ${held.debtCents > 0 ? html`<p><strong>${tr(h.L, 'debtBanner', { amount: money(h
       }
       const billing = await readBillingProfile(ctx.db, auth.customerId);
       const h: Holder = { auth, customer, L: customer.locale, buyer: buyerVat(billing?.profile ?? null, cat) };
+      h.cardBanner = await cardChargeBanner(ctx.db, auth.customerId, h.L, (topupId) =>
+        gateway.name === 'test' ? `/test-gateway/authenticate/${encodeURIComponent(topupId)}` : `/credit/topups/${encodeURIComponent(topupId)}`);
       if (req.method === 'POST' && !csrfOk(req, auth, text(formOf(req), '_csrf') || '\u0000no-token')) {
         return holderPage(req, reply, h, {
           status: 403,

@@ -15,6 +15,7 @@ import { profilePages } from './pages/profile-pages.ts';
 import { twoStepPages } from './pages/two-step-pages.ts';
 import { invoicePages } from './pages/invoice-pages.ts';
 import { recoveryPages } from './pages/recovery-pages.ts';
+import { paymentMethodPages } from './pages/payment-method-pages.ts';
 
 const ASSET_CACHE = 'public, max-age=3600';
 const asset = (name: string): string => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
@@ -50,4 +51,5 @@ export async function webRoutes(server: FastifyInstance, opts: { app: App; gatew
   twoStepPages(server, kit);
   invoicePages(server, kit);
   recoveryPages(server, kit);
+  paymentMethodPages(server, kit);
 }

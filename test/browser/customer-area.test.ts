@@ -235,6 +235,22 @@ async function tour(lang: 'it' | 'en', width: number) {
 
     await page.goto('/profilo');
     await check(page, `${p}-profile`);
+    // R18: Metodi di pagamento, the gateway's setup page, the card in the list and on the mailbox card.
+    await page.goto('/metodi-di-pagamento');
+    await check(page, `${p}-payment-methods-empty`);
+    await page.getByRole('button', { name: lang === 'it' ? 'Aggiungi carta' : 'Add card', exact: true }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/test-gateway/setup/'));
+    await check(page, `${p}-card-setup`);
+    await page.getByLabel(lang === 'it' ? 'Numero carta' : 'Card number', { exact: true }).fill('4242424242424242');
+    await page.getByLabel(lang === 'it' ? 'Scadenza' : 'Expiry date', { exact: true }).fill('12/34');
+    await page.getByLabel('CVC', { exact: true }).fill('123');
+    await page.getByRole('button', { name: lang === 'it' ? 'Salva carta' : 'Save card', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/metodi-di-pagamento');
+    await check(page, `${p}-payment-methods`);
+    assert.ok(await page.getByRole('button', { name: lang === 'it' ? 'Rimuovi la carta che termina con 4242' : 'Remove the card ending in 4242', exact: true }).isVisible());
+    await page.goto(`/mailboxes/${mailbox.id}`);
+    await check(page, `${p}-mailbox-card-with-card`);
+    assert.ok(await page.getByRole('group', { name: lang === 'it' ? 'Rinnova con la carta' : 'Renew with the card', exact: true }).isVisible());
     await page.goto('/profilo/fatturazione');
     await check(page, `${p}-billing`);
     await page.goto('/fatture');

@@ -17,6 +17,8 @@ const ROUTES: [method: string, path: string][] = [
   ['GET', '/api/admin/customers/:id'], ['POST', '/api/admin/mailboxes'], ['PATCH', '/api/admin/mailboxes/:id'],
   ['POST', '/api/admin/customers/:id/credit-adjustments'], ['GET', '/api/admin/ledger/verify'], ['GET', '/api/test/clock'],
   ['PUT', '/api/test/clock'], ['GET', '/:id'], ['GET', '/api/:id'],
+  ['GET', '/api/payment-methods'], ['POST', '/api/payment-methods'], ['DELETE', '/api/payment-methods/:id'],
+  ['GET', '/test-gateway/setup/:id'], ['POST', '/test-gateway/setup/:id'], ['GET', '/test-gateway/authenticate/:id'], ['POST', '/test-gateway/authenticate/:id'],
 ];
 
 const FIELDS = ['quantityGb', 'amountCents', 'orderId', 'address', 'password', 'autoRenew', 'extraSpaceAutoRenew', 'name',

@@ -20,6 +20,7 @@ type TopupMethod = 'card' | 'bank_transfer';
 import { tr, type Key } from '../i18n.ts';
 import { formOf, queryOf, text, type Holder, type WebKit } from '../kit.ts';
 import { billingFirst } from './invoice-pages.ts';
+import { paymentMethodsLink } from './payment-method-pages.ts';
 import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 
 export function creditPages(server: FastifyInstance, kit: WebKit): void {
@@ -45,6 +46,7 @@ ${refusal ? html`<p class="error" role="alert">${refusal}</p>` : ''}
 <section class="card" aria-labelledby="balance-h">
 <h2 id="balance-h">${tr(L, 'balance')}</h2>
 <p class="big"><span id="balance">${money(st.balanceCents, L)}</span> <span class="vat-note">${tr(L, 'vatExcludedNote')}</span></p>
+${paymentMethodsLink(h)}
 </section>
 <section class="card" aria-labelledby="topup-h">
 <h2 id="topup-h">${tr(L, 'topupTitle')}</h2>

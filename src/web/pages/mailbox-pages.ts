@@ -1,4 +1,6 @@
 // The dashboard, the list of mailboxes and the mailbox card with its renewal controls.
+import { cardWillPayCents } from '../../services/card-renewals.ts';
+import { cardRenewalSection } from './payment-method-pages.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
 import { holderMailbox, mailboxFacts, readBalance, readMailbox, readMailboxes } from '../../services/rows.ts';
@@ -8,7 +10,8 @@ import { badge, creditWarning, expiredBanner, expiryText, holderOutlook, spaceWa
 import { placeRenewalOrder, readOrders } from '../../services/orders.ts';
 import { setRenewalSwitches } from '../../services/mailbox-settings.ts';
 import { longDate, money } from '../../i18n/format.ts';
-import { manualRenewalWindow } from '../../domain/mailbox.ts';
+import { manualRenewalLeadDays, manualRenewalWindow } from '../../domain/mailbox.ts';
+import { addDays } from '../../domain/calendar.ts';
 import { html, raw, wrappableAddress, type Html } from '../html.ts';
 import { tr } from '../i18n.ts';
 import { eurosText, formOf, gb, type Holder, type WebKit } from '../kit.ts';
@@ -43,7 +46,9 @@ export function mailboxPages(server: FastifyInstance, kit: WebKit): void {
         orders.map((o) => orderView(o, balance, nowMs, cat)).filter((o) => o.status === 'awaiting_topup').reduce((sum, o) => sum + o.amountCents, 0),
       );
       const w = warningContext(h);
-      const outlook = holderOutlook(rows.map(holderMailbox), balance, waiting, cat);
+      // R18 (issue 22): what the saved cards will pay counts as credit for "il credito non basta".
+      const cardPays = await cardWillPayCents(ctx, h.auth.customerId, balance, clock.today(), addDays(clock.today(), manualRenewalLeadDays(cat)));
+      const outlook = holderOutlook(rows.map(holderMailbox), cents(balance + cardPays), waiting, cat);
       const body = html`<h1>${tr(L, 'dashboardTitle')}</h1>
 ${notice(L, req)}
 <p>${tr(L, 'welcome', { name: h.customer.name })}</p>
@@ -162,7 +167,8 @@ ${m.status !== 'terminated'
 <div class="check"><input type="checkbox" id="extraSpaceAutoRenew" name="extraSpaceAutoRenew" value="1"${m.extraSpaceAutoRenew ? raw(' checked') : ''}><label for="extraSpaceAutoRenew">${tr(L, 'extraAutoRenew')}</label></div>
 <button type="submit">${tr(L, 'saveSettings')}</button>
 </form></section>`
-  : ''}`;
+  : ''}
+${await cardRenewalSection(kit, h, m)}`;
     return holderPage(req, reply, h, { status, title: m.address, current: '/mailboxes', body });
   };
 

@@ -2,6 +2,7 @@
 // route. The first is `Cambia password` (issue 13): the password of the mailbox the session logged
 // in with, which holds for the mail server too; then two-step verification, and the sections about
 // the holder themselves (profile-account.ts: sessions, name, reference e-mail, language).
+import { paymentMethodsLink } from './payment-method-pages.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { passwordWeakness, type PasswordWeakness } from '../../domain/password-strength.ts';
 import { DEVICE_COOKIE } from '../../http/cookies.ts';
@@ -82,7 +83,8 @@ ${field({ id: 'new-password', name: 'newPassword', label: tr(L, 'newPassword'), 
     const body = html`<h1>${tr(L, 'profileTitle')}</h1>
 ${notice(L, req)}
 ${Object.keys(errors).length ? html`<p class="error" role="alert">${tr(L, 'errorSummary')}</p>` : ''}
-${parts}`;
+${parts}
+${paymentMethodsLink(h)}`;
     return holderPage(req, reply, h, { status, title: tr(L, 'profileTitle'), current: '/profilo', body });
   };
 
