@@ -276,17 +276,27 @@ export async function driveRefund(ctx: ServiceContext, gateway: PaymentGateway, 
   return still!;
 }
 
+/**
+ * Step 3's start, whether the gateway gave the money back or not: the refund row, and — while it is
+ * still pending — its payment, then the wallet: the order every money path locks in (the credit
+ * note's foreign key to the payment would otherwise wait on it while holding the wallet). A refund
+ * already finished is answered as it is, nothing else locked.
+ */
+async function lockRefundToFinish(tx: Tx, refundId: string): Promise<RefundRow> {
+  const [refund] = await tx.query<RefundRow>('SELECT * FROM refunds WHERE id = $1 FOR UPDATE', [refundId]);
+  if (!refund) throw notFound('refund');
+  if (refund.status !== 'pending') return refund;
+  await tx.query('SELECT id FROM topups WHERE id = $1 FOR UPDATE', [refund.topup_id]);
+  await lockWallet(tx, refund.customer_id);
+  return refund;
+}
+
 /** Step 3: the gateway gave the money back: VAT reversed, credit note issued, holder told. One transaction. */
 export async function completeRefund(ctx: ServiceContext, refundId: string, gatewayRefundId: string | null): Promise<RefundRow> {
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
-    const [refund] = await tx.query<RefundRow>('SELECT * FROM refunds WHERE id = $1 FOR UPDATE', [refundId]);
-    if (!refund) throw notFound('refund');
+    const refund = await lockRefundToFinish(tx, refundId);
     if (refund.status !== 'pending') return refund;
-    // Payment, then wallet: the order every money path locks in (the credit note's foreign key
-    // to the payment would otherwise wait on it while holding the wallet).
-    await tx.query('SELECT id FROM topups WHERE id = $1 FOR UPDATE', [refund.topup_id]);
-    await lockWallet(tx, refund.customer_id);
     await recordTransaction(tx, {
       customerId: refund.customer_id,
       kind: 'refund',
@@ -357,11 +367,8 @@ export async function issueCreditNote(
 export async function failRefund(ctx: ServiceContext, refundId: string, failureCode: string, gatewayRefundId: string | null): Promise<RefundRow> {
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
-    const [refund] = await tx.query<RefundRow>('SELECT * FROM refunds WHERE id = $1 FOR UPDATE', [refundId]);
-    if (!refund) throw notFound('refund');
+    const refund = await lockRefundToFinish(tx, refundId);
     if (refund.status !== 'pending') return refund;
-    await tx.query('SELECT id FROM topups WHERE id = $1 FOR UPDATE', [refund.topup_id]);
-    await lockWallet(tx, refund.customer_id);
     await recordTransaction(tx, {
       customerId: refund.customer_id,
       kind: 'refund',
