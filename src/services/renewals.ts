@@ -125,9 +125,11 @@ async function renewBatch(ctx: ServiceContext, tx: Tx, today: CalendarDate, batc
     holder.rows.forEach((m, index) => {
       const mailboxItem = mailboxItems[index]!;
       const addonItem = addonItems[index] ?? null;
-      const view = mailboxRenewalOf(mailboxItem, addonItem);
-      ledgerBalance = cents(ledgerBalance - view.chargedCents);
-      const plan: RenewalPlan = { ...view, balanceAfterCents: ledgerBalance };
+      // The ledger's own balance after this mailbox's charge (set on the fresh plan, not spread into
+      // a copy: a spread costs microseconds a mailbox in the job).
+      const plan: RenewalPlan = mailboxRenewalOf(mailboxItem, addonItem);
+      ledgerBalance = cents(ledgerBalance - plan.chargedCents);
+      plan.balanceAfterCents = ledgerBalance;
       let charge = -1;
       if (plan.chargedCents > 0) {
         charge = charges.length;
