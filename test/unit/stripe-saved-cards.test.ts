@@ -5,6 +5,7 @@
 // a repeated Idempotency-Key.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/config.ts';
 import { failureCodeOf, stripeGateway, stripeSavedCardGateway } from '../../src/payments/stripe-gateway.ts';
 import type { SavedCard } from '../../src/payments/saved-cards.ts';
 import type { TopupRow } from '../../src/services/rows.ts';
@@ -196,4 +197,14 @@ test('top-ups on Checkout in payment mode, and refunds keyed by the refund id (R
   assert.equal(`${lastRequest().method} ${lastRequest().path}`, `GET /v1/refunds/${refund.gatewayRefundId}`);
   const tooMuch = await g.refund(null as never, { refundId: 'ref_2', topup: { id: 'top_pay', gateway: 'stripe', gateway_reference: pi }, chargeCents: 5000, gatewayRefundId: null });
   assert.deepEqual(tooMuch, { status: 'failed', gatewayRefundId: null, failureCode: 'amount_too_large' });
+});
+
+test('STRIPE_API_BASE: Stripe\'s API by default; a stand-in over http outside production; only https in production', () => {
+  assert.equal(loadConfig({}).stripeApiBase, 'https://api.stripe.com/v1');
+  assert.equal(loadConfig({ STRIPE_API_BASE: 'http://127.0.0.1:9999/v1/' }).stripeApiBase, 'http://127.0.0.1:9999/v1');
+  assert.throws(() => loadConfig({ STRIPE_API_BASE: 'api.stripe.com' }), /STRIPE_API_BASE is not a URL/);
+  assert.throws(() => loadConfig({ STRIPE_API_BASE: 'ftp://127.0.0.1/v1' }), /STRIPE_API_BASE must be an http or https URL/);
+  const production = { NODE_ENV: 'production', PAYMENT_GATEWAY: 'stripe', STRIPE_SECRET_KEY: 'sk', STRIPE_WEBHOOK_SECRET: 'wh' };
+  assert.throws(() => loadConfig({ ...production, STRIPE_API_BASE: 'http://egress-proxy/v1' }), /STRIPE_API_BASE must be an https URL/);
+  assert.throws(() => loadConfig({ ...production, STRIPE_API_BASE: 'https://egress-proxy/v1' }), (err: Error) => !/STRIPE_API_BASE/.test(err.message), 'https passes (the start then stops on the seller)');
 });
