@@ -298,6 +298,41 @@ for (const engine of engineNames()) {
       assert.equal((await h.c.get('/api/invoices')).body.invoices.length, 1);
     });
 
+    test('Stripe down: the setup webhook answers 500 and Stripe\'s retry saves the card; Conferma il pagamento says nothing was charged and works once Stripe is back', async () => {
+      clock.setRome('2026-11-10T10:00');
+      const h = await provisionHolder(op, { expiresOn: E });
+      const c = new Client(s.baseUrl);
+      await c.login(h.mailbox.address, h.password);
+      const setupSession = stripe.sessionOfUrl((await c.post('/api/payment-methods')).body.setup.setupUrl)!;
+      const { event } = await stripe.completeSetup(setupSession.id, '4000002760003184', { deliver: false });
+      stripe.outage = true;
+      try {
+        assert.equal((await stripe.deliver(event)).status, 500);
+      } finally {
+        stripe.outage = false;
+      }
+      assert.deepEqual((await c.get('/api/payment-methods')).body.paymentMethods, []);
+      assert.deepEqual(await stripe.deliver(event), { status: 200, body: { received: true, result: 'saved' } });
+      const [card] = (await c.get('/api/payment-methods')).body.paymentMethods;
+      await c.patch(`/api/mailboxes/${h.mailbox.id}`, { cardRenewal: { paymentMethodId: card.id } });
+      await dailyOn('2026-11-24');
+      const [topup] = await cardTopups({ c, customer: h.customer });
+      const page = (await c.get(`/credit/topups/${topup.id}`)).body as string;
+      stripe.outage = true;
+      let refused;
+      try {
+        refused = await postForm(c, `/credit/topups/${topup.id}/conferma`, formFields(page, `/credit/topups/${topup.id}/conferma`));
+      } finally {
+        stripe.outage = false;
+      }
+      assert.equal(refused.status, 502);
+      assert.ok(refused.body.includes('Il servizio di pagamento non risponde: non è stato addebitato nulla.'));
+      assert.match(refused.body, /Conferma il pagamento<\/button>/, 'the holder may try again');
+      assert.equal((await s.app.db.query('SELECT 1 FROM topups WHERE id = $1 AND gateway_session_id IS NULL', [topup.id])).length, 1, 'no page kept');
+      const retried = await confirmOnPage(c, topup.id);
+      assert.ok(stripe.sessionOfUrl(retried.headers.get('location')!), 'a Checkout Session once Stripe is back');
+    });
+
     test('another holder\'s charge, or a top-up that waits for nothing: 404 and 409; the gateway not reached', async () => {
       const h = await holder('4000002760003184');
       const other = await holder('4242424242424242', { cardRenewal: false });

@@ -100,6 +100,8 @@ export interface StripeStandIn {
   requests: SeenRequest[];
   /** Where events go (Casella's `/api/payments/webhook/stripe`), set once the server listens. */
   webhookUrl: string;
+  /** While true, every API request answers 500 `api_error`, as Stripe does when it has trouble. */
+  outage: boolean;
   session(sessionId: string): CheckoutSession | undefined;
   sessionOfUrl(url: string): CheckoutSession | undefined;
   paymentIntents(): Json[];
@@ -282,6 +284,7 @@ export async function startStripeStandIn(opts: { secretKey?: string; webhookSecr
       requests.push({ method: req.method!, path: url.pathname, query, headers: req.headers, form });
       const send = (a: Answer, replayed = false) =>
         res.writeHead(a.status, { 'content-type': 'application/json', 'request-id': id('req'), ...(replayed ? { 'idempotent-replayed': 'true' } : {}) }).end(JSON.stringify(a.body));
+      if (standIn.outage) return send({ status: 500, body: { error: { type: 'api_error', message: 'An unknown error occurred' } } });
       if (req.headers.authorization !== `Bearer ${secretKey}`) {
         return send({ status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } } });
       }
@@ -312,6 +315,7 @@ export async function startStripeStandIn(opts: { secretKey?: string; webhookSecr
     webhookSecret,
     requests,
     webhookUrl: '',
+    outage: false,
     session: (sessionId) => sessions.get(sessionId),
     sessionOfUrl: (url) => [...sessions.values()].find((s) => s.url === url),
     paymentIntents: () => [...paymentIntents.values()],
