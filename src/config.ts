@@ -27,6 +27,8 @@ export interface AppConfig {
   paymentGateway: GatewayName;
   stripeSecretKey: string | undefined;
   stripeWebhookSecret: string | undefined;
+  /** STRIPE_API_BASE: Stripe's API, or a stand-in of it (tests, an egress proxy); https in production. */
+  stripeApiBase: string;
   production: boolean;
   catalogue: Catalogue;
   /** CASELLA_CONFIG `brand` (name, logo) and the legal footer from `seller`. */
@@ -53,6 +55,23 @@ export interface AppConfig {
 }
 
 export class ConfigError extends Error {}
+
+export const STRIPE_API_BASE_DEFAULT = 'https://api.stripe.com/v1';
+
+/** STRIPE_API_BASE: an http(s) URL without a trailing slash; only https in production (it carries the secret key). */
+function stripeApiBase(value: string | undefined, production: boolean): string {
+  if (!value) return STRIPE_API_BASE_DEFAULT;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`STRIPE_API_BASE is not a URL: "${value}"`);
+  }
+  if (url.protocol !== 'https:' && (production || url.protocol !== 'http:')) {
+    throw new ConfigError(`STRIPE_API_BASE must be an ${production ? 'https' : 'http or https'} URL: "${value}"`);
+  }
+  return value.replace(/\/+$/, '');
+}
 
 /** false, a number of proxies, or the addresses (or CIDR ranges, or `loopback`) of the proxies trusted. */
 export type TrustProxy = false | number | string[];
@@ -133,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (gateway === 'stripe' && (!env.STRIPE_SECRET_KEY || !env.STRIPE_WEBHOOK_SECRET)) {
     throw new ConfigError('PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET');
   }
+  const stripeApi = stripeApiBase(env.STRIPE_API_BASE, production);
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   try {
     new URL(publicUrl);
@@ -189,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     paymentGateway: gateway,
     stripeSecretKey: env.STRIPE_SECRET_KEY,
     stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
+    stripeApiBase: stripeApi,
     production,
     catalogue,
     brand,

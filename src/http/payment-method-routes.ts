@@ -13,6 +13,8 @@ import { isLocale, money, type Locale } from '../i18n/format.ts';
 import { authoriseTestCharge, decideCardToSave, testCardSavedNotification, type SavedCardGateway } from '../payments/saved-cards.ts';
 import { TEST_SIGNATURE_HEADER, testNotification } from '../payments/test-gateway.ts';
 import { listPaymentMethods, paymentMethodView, readCardSetup, removePaymentMethod, startCardSetup } from '../services/payment-methods.ts';
+import { confirmCardCharge } from '../services/card-charge-confirmation.ts';
+import { DomainError } from '../services/errors.ts';
 import { requireHolder } from './auth.ts';
 import { LANG_COOKIE } from './cookies.ts';
 import { idempotent } from './idempotency.ts';
@@ -65,6 +67,24 @@ export async function paymentMethodRoutes(server: FastifyInstance, opts: { app: 
           const setup = await startCardSetup(ctx, savedCards, req.holder!.customerId);
           return { status: 201, body: { setup: { id: setup.id, setupUrl: setup.setup_url! } } };
         }),
+    );
+    // R18: where the holder confirms, on-session, a card charge the bank wanted authenticated.
+    h.post(
+      '/api/credit/topups/:id/confirmation',
+      {
+        schema: {
+          tags,
+          params: S.IdParams,
+          body: Type.Optional(S.EmptyBody),
+          response: { 200: Type.Object({ confirmationUrl: Type.String() }), ...S.errors(401, 403, 404, 409, 422) },
+        },
+      },
+      async (req) => {
+        const answer = await confirmCardCharge(ctx, savedCards, req.holder!.customerId, req.params.id);
+        if (answer.kind === 'settled') throw new DomainError('topup_not_pending', 'The payment is already made');
+        if (answer.kind === 'processing') throw new DomainError('topup_not_pending', 'The payment is being confirmed by the gateway');
+        return { confirmationUrl: answer.url };
+      },
     );
     h.delete(
       '/api/payment-methods/:id',

@@ -7,7 +7,8 @@ import { decideCard, TEST_SIGNATURE_HEADER, testDisputeNotification, testNotific
 import { applyDispute } from '../services/disputes.ts';
 import { applyPaymentOutcome, readTopup } from '../services/topups.ts';
 import { paymentsTotal } from '../metrics.ts';
-import { recordSavedCard } from '../services/payment-methods.ts';
+import { completeCardSetup, recordSavedCard } from '../services/payment-methods.ts';
+import type { SavedCardGateway } from '../payments/saved-cards.ts';
 import { DomainError } from '../services/errors.ts';
 import type { TopupRow } from '../services/rows.ts';
 import { money, type Locale } from '../i18n/format.ts';
@@ -63,8 +64,8 @@ ${field('cvc', 'CVC', { autocomplete: 'cc-csc', inputmode: 'numeric', placeholde
   return page({ lang: L, title: tr(L, 'gwTitle'), body });
 }
 
-export async function paymentRoutes(server: FastifyInstance, opts: { app: App; gateway: PaymentGateway }) {
-  const { app, gateway } = opts;
+export async function paymentRoutes(server: FastifyInstance, opts: { app: App; gateway: PaymentGateway; savedCards: SavedCardGateway }) {
+  const { app, gateway, savedCards } = opts;
 
   // The webhook needs the exact bytes that were signed, so JSON is not parsed before it is verified.
   await server.register(async (s) => {
@@ -88,6 +89,12 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
         // R18: a card saved on the gateway's page (once per setup, whatever is replayed).
         const saved = await recordSavedCard(app.ctx, reading.notice);
         req.log.info({ gateway: gateway.name, setupId: reading.notice.setupId, result: saved }, 'card saved notification');
+        return reply.send({ received: true, result: saved });
+      }
+      if (reading.kind === 'card_setup_completed') {
+        // R18, Stripe: the card is read from the SetupIntent, then saved once per setup.
+        const saved = await completeCardSetup(app.ctx, savedCards, reading.setup);
+        req.log.info({ gateway: gateway.name, setupId: reading.setup.setupId, result: saved }, 'card setup notification');
         return reply.send({ received: true, result: saved });
       }
       const applied = await applyPaymentOutcome(app.ctx, reading.outcome);

@@ -146,9 +146,10 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(staffRoutes, { app });
   await server.register(invoiceRoutes, { app });
   await server.register(invoiceAdminRoutes, { app });
-  await server.register(paymentRoutes, { app, gateway });
-  // R18: saved cards and card renewal.
-  await server.register(paymentMethodRoutes, { app, savedCards: savedCardGatewayFor(app.config, app.db) });
+  // R18: saved cards and card renewal (the webhook reads Stripe's completed setups through it).
+  const savedCards = savedCardGatewayFor(app.config, app.db);
+  await server.register(paymentRoutes, { app, gateway, savedCards });
+  await server.register(paymentMethodRoutes, { app, savedCards });
   await server.register(mailPolicyRoutes, { app });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
   await server.register(webRoutes, { app, gateway });

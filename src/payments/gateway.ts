@@ -4,7 +4,7 @@
 import type { Queryable } from '../db/database.ts';
 import type { TopupRow } from '../services/rows.ts';
 import type { PaymentOutcome } from '../services/topups.ts';
-import type { SavedCardNotice } from './saved-cards.ts';
+import type { CardSetupCompletion, SavedCardNotice } from './saved-cards.ts';
 
 export interface CheckoutStart {
   /** Where the holder pays; null when the gateway derives it from the top-up id. */
@@ -40,6 +40,11 @@ export type NotificationReading =
   | { kind: 'dispute'; dispute: DisputeNotice }
   /** R18: a card saved on the gateway's page (setup session completed). */
   | { kind: 'card_saved'; notice: SavedCardNotice }
+  /**
+   * R18, Stripe: a setup session completed; the card itself (brand, last 4, expiry) is read from
+   * the SetupIntent's payment method before it is saved (SavedCardGateway.readSetupCard).
+   */
+  | { kind: 'card_setup_completed'; setup: CardSetupCompletion }
   /** Verified, but about nothing Casella acts on (another event type): acknowledged, ignored. */
   | { kind: 'ignored'; eventId: string }
   | { kind: 'rejected'; reason: string };

@@ -7,12 +7,12 @@ import { stripeGateway, stripeSavedCardGateway } from './stripe-gateway.ts';
 import { testGateway } from './test-gateway.ts';
 
 export function gatewayFor(config: AppConfig): PaymentGateway {
-  if (config.paymentGateway === 'stripe') return stripeGateway(config.stripeSecretKey!, config.stripeWebhookSecret!);
+  if (config.paymentGateway === 'stripe') return stripeGateway(config.stripeSecretKey!, config.stripeWebhookSecret!, config.stripeApiBase);
   return testGateway(config.testGatewaySecret, () => config.publicUrl);
 }
 
 /** R18: the same gateway's saved cards (setup pages and off-session charges). */
 export function savedCardGatewayFor(config: AppConfig, db: Database): SavedCardGateway {
-  if (config.paymentGateway === 'stripe') return stripeSavedCardGateway(config.stripeSecretKey!, undefined, () => config.publicUrl);
+  if (config.paymentGateway === 'stripe') return stripeSavedCardGateway(config.stripeSecretKey!, config.stripeApiBase, () => config.publicUrl);
   return testSavedCardGateway(db, () => config.publicUrl);
 }

@@ -15,6 +15,37 @@ export interface SavedCardNotice {
   card: { reference: string; gatewayCustomer: string | null; brand: string; last4: string; expMonth: number; expYear: number };
 }
 
+/** A saved card as Casella keeps it: the gateway's handles and what the holder recognises it by. */
+export type SavedCard = SavedCardNotice['card'];
+
+/**
+ * R18, Stripe: a setup session the holder completed on the gateway's page. The notification names
+ * the SetupIntent; the card it saved is read from the gateway before anything is recorded.
+ */
+export interface CardSetupCompletion {
+  gateway: 'stripe';
+  eventId: string;
+  setupId: string;
+  gatewaySessionId: string;
+  setupIntentId: string;
+  gatewayCustomer: string | null;
+}
+
+/** R18: where the holder completes, on-session, a charge the bank wanted authenticated. */
+export interface ChargeConfirmationStart {
+  url: string;
+  /** The gateway's session, kept on the top-up so that one is open at a time; null when the page is the top-up's own. */
+  sessionId: string | null;
+}
+
+export type ChargeConfirmationState =
+  | { state: 'open' }
+  | { state: 'expired' }
+  /** Paid on the gateway's page (its notification may still be on its way). */
+  | { state: 'paid'; reference: string | null }
+  /** Completed on the page, the money not yet confirmed: its notification settles it. */
+  | { state: 'processing' };
+
 export interface SetupStart {
   setupUrl: string;
   gatewaySessionId: string | null;
@@ -41,6 +72,25 @@ export interface SavedCardGateway {
   readonly name: 'test' | 'stripe';
   startCardSetup(setup: { id: string; customerId: string; gatewayCustomer: string | null }, urls: { returnUrl: string; cancelUrl: string }): Promise<SetupStart>;
   chargeSavedCard(charge: OffSessionCharge): Promise<OffSessionResult>;
+  /**
+   * The card a completed setup saved, read from the gateway (Stripe: the SetupIntent's payment
+   * method); null when the setup saved no card. Throws when the gateway gives no answer.
+   */
+  readSetupCard(setupIntentId: string): Promise<SavedCard | null>;
+  /**
+   * Opens the page where the holder pays, on-session, the charge that answered `requires_action`
+   * (the same amount, the same gateway customer). The same key gives the same page.
+   */
+  openChargeConfirmation(c: {
+    topupId: string;
+    chargeCents: number;
+    currency: 'eur';
+    gatewayCustomer: string | null;
+    idempotencyKey: string;
+    returnUrl: string;
+  }): Promise<ChargeConfirmationStart>;
+  /** Where a confirmation page opened by openChargeConfirmation stands (gateways with sessions only). */
+  readChargeConfirmation(sessionId: string): Promise<ChargeConfirmationState>;
 }
 
 // ---- the test gateway ----
@@ -155,6 +205,16 @@ export function testSavedCardGateway(db: Database, publicUrl: () => string): Sav
         return { outcome: 'requires_action', reference: stored!.reference, actionUrl: `${publicUrl()}/test-gateway/authenticate/${encodeURIComponent(charge.topupId)}` };
       }
       return { outcome: 'failed', failureCode: stored!.failure_code ?? 'card_declined', reference: stored!.reference };
+    },
+    async readSetupCard() {
+      throw new Error('the test gateway sends the saved card in its own notification');
+    },
+    // The test gateway's page for a charge waiting for authentication is per top-up (no session).
+    async openChargeConfirmation(c) {
+      return { url: `${publicUrl()}/test-gateway/authenticate/${encodeURIComponent(c.topupId)}`, sessionId: null };
+    },
+    async readChargeConfirmation() {
+      throw new Error('the test gateway opens no confirmation sessions');
     },
   };
 }

@@ -1,22 +1,41 @@
 // The `stripe` gateway: a Stripe Checkout Session per top-up (amount = credit + VAT, in cents as
 // Stripe counts them), and Stripe's signed webhook (Stripe-Signature, same t=/v1= scheme).
-// Stripe is reached with fetch and form-encoded parameters; the SDK would add a dependency for two calls.
+// Stripe is reached with fetch and form-encoded parameters; the SDK would add a dependency for a
+// handful of calls. apiBase is Stripe's API (STRIPE_API_BASE), or a local stand-in in tests.
+import { STRIPE_API_BASE_DEFAULT } from '../config.ts';
 import type { TopupRow } from '../services/rows.ts';
 import type { CheckoutStart, NotificationReading, PaymentGateway, RefundAnswer } from './gateway.ts';
 import { header } from './gateway.ts';
 import { verifySignature } from './signature.ts';
-import type { SavedCardGateway } from './saved-cards.ts';
+import type { ChargeConfirmationState, SavedCard, SavedCardGateway } from './saved-cards.ts';
 
-const STRIPE_API = 'https://api.stripe.com/v1';
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Stripe's ids are well under this; anything longer in a notification is not Stripe's. */
+const STRIPE_ID_LENGTH_MAX = 255;
+/** R18: marks the Checkout Session where a holder completes a charge the bank wanted authenticated. */
+export const CONFIRMATION_PURPOSE = 'card_charge_confirmation';
 
 interface StripeEvent {
   id: string;
   type: string;
   /** Unix seconds: when the event happened (the payment), not when it is delivered. */
   created?: number;
-  data: { object: { id?: string; client_reference_id?: string | null; payment_status?: string; payment_intent?: string | null; status?: string } };
+  data: {
+    object: {
+      id?: string;
+      mode?: string;
+      client_reference_id?: string | null;
+      payment_status?: string;
+      payment_intent?: string | null;
+      setup_intent?: string | null;
+      customer?: string | null;
+      status?: string;
+      metadata?: Record<string, string> | null;
+    };
+  };
 }
+
+const stripeId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= STRIPE_ID_LENGTH_MAX;
 
 interface StripeRefund {
   id?: string;
@@ -33,7 +52,7 @@ function refundAnswer(r: StripeRefund): RefundAnswer {
   return { status: 'pending', gatewayRefundId: r.id };
 }
 
-export function stripeGateway(secretKey: string, webhookSecret: string): PaymentGateway {
+export function stripeGateway(secretKey: string, webhookSecret: string, apiBase = STRIPE_API_BASE_DEFAULT): PaymentGateway {
   return {
     name: 'stripe',
     async startCheckout(topup: TopupRow, urls): Promise<CheckoutStart> {
@@ -48,7 +67,7 @@ export function stripeGateway(secretKey: string, webhookSecret: string): Payment
         'line_items[0][price_data][product_data][name]': 'Ricarica credito Casella (IVA inclusa)',
         'metadata[topup_id]': topup.id,
       });
-      const res = await fetch(`${STRIPE_API}/checkout/sessions`, {
+      const res = await fetch(`${apiBase}/checkout/sessions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': topup.id },
         body: params,
@@ -64,13 +83,13 @@ export function stripeGateway(secretKey: string, webhookSecret: string): Payment
     async refund(_db, request): Promise<RefundAnswer> {
       const auth = { authorization: `Bearer ${secretKey}` };
       if (request.gatewayRefundId) {
-        const res = await fetch(`${STRIPE_API}/refunds/${encodeURIComponent(request.gatewayRefundId)}`, { headers: auth, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        const res = await fetch(`${apiBase}/refunds/${encodeURIComponent(request.gatewayRefundId)}`, { headers: auth, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
         const body = (await res.json()) as StripeRefund;
         if (!res.ok) throw new Error(`Stripe refund read failed: ${body.error?.message ?? res.status}`);
         return refundAnswer(body);
       }
       if (!request.topup.gateway_reference) return { status: 'failed', gatewayRefundId: null, failureCode: 'no_payment_reference' };
-      const res = await fetch(`${STRIPE_API}/refunds`, {
+      const res = await fetch(`${apiBase}/refunds`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': request.refundId },
         body: new URLSearchParams({
@@ -106,6 +125,28 @@ export function stripeGateway(secretKey: string, webhookSecret: string): Payment
         if (!status || !reference) return { kind: 'ignored', eventId: event.id };
         return { kind: 'dispute', dispute: { gateway: 'stripe', eventId: event.id, topupId: null, paymentReference: reference, status } };
       }
+      // R18: a setup session (Aggiungi carta) completed: the card is read from its SetupIntent next.
+      if (session?.mode === 'setup') {
+        if (event.type !== 'checkout.session.completed' || !stripeId(event.id) || !stripeId(session.id) || !stripeId(session.client_reference_id) || !stripeId(session.setup_intent)) {
+          return { kind: 'ignored', eventId: String(event?.id) };
+        }
+        return {
+          kind: 'card_setup_completed',
+          setup: {
+            gateway: 'stripe',
+            eventId: event.id,
+            setupId: session.client_reference_id,
+            gatewaySessionId: session.id,
+            setupIntentId: session.setup_intent,
+            gatewayCustomer: stripeId(session.customer) ? session.customer : null,
+          },
+        };
+      }
+      // R18: a confirmation page left to expire fails nothing: the charge still waits, and the
+      // holder's next `Conferma il pagamento` opens a new page.
+      if (event.type === 'checkout.session.expired' && session?.metadata?.casella_purpose === CONFIRMATION_PURPOSE) {
+        return { kind: 'ignored', eventId: String(event.id) };
+      }
       const topupId = session?.client_reference_id;
       if (typeof event?.id !== 'string' || typeof topupId !== 'string') return { kind: 'ignored', eventId: String(event?.id) };
       const paidAt = typeof event.created === 'number' && Number.isFinite(event.created) ? new Date(event.created * 1000) : null;
@@ -134,21 +175,59 @@ interface StripeErrorBody {
 }
 
 /**
- * R18 on Stripe: Checkout in `setup` mode saves a card to the holder's Stripe customer; later an
- * off-session PaymentIntent (`off_session=true`, `confirm=true`) charges it, with the Idempotency-Key
- * Casella derives from (mailbox, period, attempt): Stripe answers a repeated key with the first
- * answer. A card the bank wants authenticated fails with `authentication_required`; the holder then
- * pays on Casella's top-up page (on-session, where Stripe can run 3-D Secure).
+ * R18: a card error as one of Casella's failure codes (the e-mail and the pages name these):
+ * Stripe puts `card_declined` in `code` and the bank's reason in `decline_code`
+ * (`insufficient_funds`, `generic_decline`, …); an expired card is `code: expired_card`.
+ */
+export function failureCodeOf(err: NonNullable<StripeErrorBody['error']>): string {
+  if (err.code === 'expired_card' || err.decline_code === 'expired_card') return 'expired_card';
+  if (err.decline_code === 'insufficient_funds') return 'insufficient_funds';
+  if (err.code === 'card_declined') return 'card_declined';
+  return err.code ?? 'card_declined';
+}
+
+interface StripePaymentMethod {
+  id?: string;
+  type?: string;
+  customer?: string | null;
+  card?: { brand?: string; last4?: string; exp_month?: number; exp_year?: number };
+}
+
+/** The card of an expanded PaymentMethod, checked as Casella stores it; null when it is not a card. */
+function savedCardOf(pm: StripePaymentMethod, customer: string | null): SavedCard | null {
+  if (pm.type !== 'card' || !pm.card) return null;
+  const { brand, last4, exp_month: expMonth, exp_year: expYear } = pm.card;
+  const ok =
+    stripeId(pm.id) && typeof brand === 'string' && brand.length > 0 && brand.length <= 20 && typeof last4 === 'string' && /^\d{4}$/.test(last4) &&
+    Number.isInteger(expMonth) && expMonth! >= 1 && expMonth! <= 12 && Number.isInteger(expYear) && expYear! >= 2000 && expYear! <= 2200;
+  if (!ok) throw new Error('Stripe answered a payment method Casella cannot read');
+  return { reference: pm.id!, gatewayCustomer: customer, brand: brand!, last4: last4!, expMonth: expMonth!, expYear: expYear! };
+}
+
+/**
+ * R18 on Stripe: Checkout in `setup` mode saves a card to the holder's Stripe customer; its
+ * `checkout.session.completed` names the SetupIntent, whose payment method (expanded) gives the
+ * card's brand, last 4 digits and expiry. Later an off-session PaymentIntent (`off_session=true`,
+ * `confirm=true`) charges it, with the Idempotency-Key Casella derives from (mailbox, period,
+ * attempt): Stripe answers a repeated key with the first answer. A card the bank wants
+ * authenticated fails with `authentication_required`; the holder then pays the same amount on a
+ * Checkout Session in `payment` mode for the same Stripe customer (on-session, where Stripe runs
+ * 3-D Secure), whose `checkout.session.completed` credits the same top-up.
  * apiBase: Stripe's API, or a local stand-in in tests.
  */
-export function stripeSavedCardGateway(secretKey: string, apiBase = STRIPE_API, publicUrl: () => string = () => ''): SavedCardGateway {
+export function stripeSavedCardGateway(secretKey: string, apiBase = STRIPE_API_BASE_DEFAULT, publicUrl: () => string = () => ''): SavedCardGateway {
+  const auth = { authorization: `Bearer ${secretKey}` };
   const post = async (path: string, params: URLSearchParams, idempotencyKey: string) => {
     const res = await fetch(`${apiBase}${path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': idempotencyKey },
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': idempotencyKey },
       body: params,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & StripeErrorBody };
+  };
+  const get = async (path: string, query?: URLSearchParams) => {
+    const res = await fetch(`${apiBase}${path}${query ? `?${query}` : ''}`, { headers: auth, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> & StripeErrorBody };
   };
   return {
@@ -164,6 +243,8 @@ export function stripeSavedCardGateway(secretKey: string, apiBase = STRIPE_API, 
         mode: 'setup',
         currency: 'eur',
         customer,
+        // Casella keeps brand, last 4 digits and expiry: a card, not any method Checkout could offer.
+        'payment_method_types[0]': 'card',
         client_reference_id: setup.id,
         success_url: urls.returnUrl,
         cancel_url: urls.cancelUrl,
@@ -194,10 +275,48 @@ export function stripeSavedCardGateway(secretKey: string, apiBase = STRIPE_API, 
         throw new Error(`Stripe charge not answered: ${err?.message ?? status}`);
       }
       const reference = err.payment_intent?.id ?? null;
-      if (err.code === 'authentication_required') {
+      if (err.code === 'authentication_required' || err.decline_code === 'authentication_required') {
         return { outcome: 'requires_action', reference: reference ?? '', actionUrl: `${publicUrl()}/credit/topups/${encodeURIComponent(charge.topupId)}` };
       }
-      return { outcome: 'failed', failureCode: err.decline_code ?? err.code ?? 'card_declined', reference };
+      return { outcome: 'failed', failureCode: failureCodeOf(err), reference };
+    },
+    async readSetupCard(setupIntentId) {
+      const { status, body } = await get(`/setup_intents/${encodeURIComponent(setupIntentId)}`, new URLSearchParams({ 'expand[]': 'payment_method' }));
+      if (status !== 200) throw new Error(`Stripe SetupIntent not read: ${body.error?.message ?? status}`);
+      if (body.status !== 'succeeded') return null;
+      const pm = body.payment_method as StripePaymentMethod | string | null;
+      if (!pm || typeof pm !== 'object') throw new Error('Stripe SetupIntent answered without its payment method');
+      const customer = stripeId(body.customer) ? body.customer : stripeId(pm.customer) ? pm.customer : null;
+      return savedCardOf(pm, customer);
+    },
+    async openChargeConfirmation(c) {
+      if (!c.gatewayCustomer) throw new Error('a Stripe charge confirmation needs the card\'s Stripe customer');
+      const params = new URLSearchParams({
+        mode: 'payment',
+        customer: c.gatewayCustomer,
+        client_reference_id: c.topupId,
+        success_url: c.returnUrl,
+        cancel_url: c.returnUrl,
+        'payment_method_types[0]': 'card',
+        'line_items[0][quantity]': '1',
+        'line_items[0][price_data][currency]': c.currency,
+        'line_items[0][price_data][unit_amount]': String(c.chargeCents),
+        'line_items[0][price_data][product_data][name]': 'Ricarica credito Casella per il rinnovo automatico (IVA inclusa)',
+        'metadata[topup_id]': c.topupId,
+        'metadata[casella_purpose]': CONFIRMATION_PURPOSE,
+        'payment_intent_data[metadata][topup_id]': c.topupId,
+      });
+      const { status, body } = await post('/checkout/sessions', params, c.idempotencyKey);
+      if (status !== 200 || !stripeId(body.id) || typeof body.url !== 'string') throw new Error(`Stripe confirmation page failed: ${body.error?.message ?? status}`);
+      return { url: body.url, sessionId: body.id };
+    },
+    async readChargeConfirmation(sessionId): Promise<ChargeConfirmationState> {
+      const { status, body } = await get(`/checkout/sessions/${encodeURIComponent(sessionId)}`);
+      if (status !== 200) throw new Error(`Stripe Checkout Session not read: ${body.error?.message ?? status}`);
+      if (body.status === 'open') return { state: 'open' };
+      if (body.status === 'expired') return { state: 'expired' };
+      if (body.status === 'complete' && body.payment_status === 'paid') return { state: 'paid', reference: stripeId(body.payment_intent) ? body.payment_intent : null };
+      return { state: 'processing' };
     },
   };
 }

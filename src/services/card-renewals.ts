@@ -65,7 +65,7 @@ interface ChargeRow {
   gateway_customer: string | null;
 }
 
-const idempotencyKeyOf = (r: Pick<ChargeRow, 'mailbox_id' | 'period_ends_on' | 'attempt'>) =>
+export const idempotencyKeyOf = (r: Pick<ChargeRow, 'mailbox_id' | 'period_ends_on' | 'attempt'>) =>
   `casella-card-renewal-${r.mailbox_id}-${r.period_ends_on}-${r.attempt}`;
 
 /** Every service of the holder due up to E, as R7 will renew them (the credit they will take). */

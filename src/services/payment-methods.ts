@@ -5,7 +5,7 @@
 import { clock } from '../clock.ts';
 import { newId } from '../ids.ts';
 import type { Queryable } from '../db/database.ts';
-import type { SavedCardGateway, SavedCardNotice } from '../payments/saved-cards.ts';
+import type { CardSetupCompletion, SavedCardGateway, SavedCardNotice } from '../payments/saved-cards.ts';
 import { audit, type Actor } from './audit.ts';
 import { requireBillingProfile } from './billing-profiles.ts';
 import type { ServiceContext } from './context.ts';
@@ -34,6 +34,7 @@ export interface CardSetupRow {
   gateway: string;
   status: 'pending' | 'completed';
   setup_url: string | null;
+  gateway_session_id: string | null;
   payment_method_id: string | null;
 }
 
@@ -86,7 +87,8 @@ export async function readCardSetup(db: Queryable, setupId: string): Promise<Car
   return row ?? null;
 }
 
-export type CardSavedApplication = 'saved' | 'duplicate' | 'unknown_setup';
+/** not_a_card: the gateway's setup saved nothing Casella can charge (not succeeded, or not a card). */
+export type CardSavedApplication = 'saved' | 'duplicate' | 'unknown_setup' | 'not_a_card';
 
 /** Applies a verified `card_saved` notification: one payment method per setup, whatever is replayed. */
 export async function recordSavedCard(ctx: ServiceContext, n: SavedCardNotice): Promise<CardSavedApplication> {
@@ -106,6 +108,22 @@ export async function recordSavedCard(ctx: ServiceContext, n: SavedCardNotice): 
     await audit(tx, { kind: 'holder', id: setup.customer_id }, { action: 'payment_method.saved', entityKind: 'payment_method', entityId: id, after: { brand: n.card.brand, last4: n.card.last4 } }, now);
     return 'saved';
   });
+}
+
+/**
+ * R18 on Stripe: a verified `checkout.session.completed` of a setup session. The card is read from
+ * the gateway (outside any transaction) only while the setup still waits, then recorded as a
+ * `card_saved` notification is: one payment method per setup, whatever is replayed. Throws when the
+ * gateway cannot be read (the webhook answers 500 and the gateway notifies again).
+ */
+export async function completeCardSetup(ctx: ServiceContext, gateway: SavedCardGateway, n: CardSetupCompletion): Promise<CardSavedApplication> {
+  const setup = await readCardSetup(ctx.db, n.setupId);
+  // The session must be the one this setup opened (its id is kept when the setup starts).
+  if (!setup || setup.gateway !== n.gateway || (setup.gateway_session_id !== null && setup.gateway_session_id !== n.gatewaySessionId)) return 'unknown_setup';
+  if (setup.status !== 'pending') return 'duplicate';
+  const card = await gateway.readSetupCard(n.setupIntentId);
+  if (!card) return 'not_a_card';
+  return recordSavedCard(ctx, { gateway: n.gateway, eventId: n.eventId, setupId: n.setupId, card: { ...card, gatewayCustomer: card.gatewayCustomer ?? n.gatewayCustomer } });
 }
 
 /** Removes a card; R18: the mailboxes that renewed with it stop doing so, and the answer names them. */

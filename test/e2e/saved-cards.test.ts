@@ -3,6 +3,7 @@
 // separate, explicit choice per mailbox; removing a card switches it off and says which mailboxes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { clock } from '../../src/clock.ts';
 import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 
 async function saveCard(c: Client, cardNumber: string, expiry = '12/34') {
@@ -132,5 +133,29 @@ forEachServer('saved cards and the card renewal choice (R18)', (t) => {
     assert.equal(removed.status, 200);
     assert.ok((removed.body as string).includes(`Il rinnovo con la carta è disattivato per: ${h.mailbox.address}`));
     assert.equal((await h.c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox.cardRenewal, null);
+  });
+
+  test('Conferma il pagamento on the top-up\'s page (and its API) leads to the test gateway\'s authentication page; 409 once paid', async () => {
+    clock.setRome('2026-11-10T10:00');
+    const h = await holder();
+    await saveCard(h.c, '4000002760003184');
+    const [card] = (await h.c.get('/api/payment-methods')).body.paymentMethods;
+    await h.c.patch(`/api/mailboxes/${h.mailbox.id}`, { cardRenewal: { paymentMethodId: card.id } });
+    clock.setRome('2026-11-24T06:00');
+    assert.equal((await t.op.post('/api/admin/jobs/daily')).status, 200);
+    const [charged] = await t.s.app.db.query<{ id: string }>('SELECT id FROM topups WHERE customer_id = $1 AND payment_method_id IS NOT NULL', [h.customer.id]);
+    const topupId = charged!.id;
+    const authenticate = `${t.s.baseUrl}/test-gateway/authenticate/${topupId}`;
+    assert.deepEqual((await h.c.post(`/api/credit/topups/${topupId}/confirmation`)).body, { confirmationUrl: authenticate });
+    const page = (await h.c.get(`/credit/topups/${topupId}`)).body as string;
+    assert.match(page, /che termina con 3184/);
+    const clicked = await h.c.request('POST', `/credit/topups/${topupId}/conferma`, new URLSearchParams({ _csrf: h.c.csrfToken }).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.equal(clicked.status, 303);
+    assert.equal(clicked.headers.get('location'), authenticate);
+    assert.equal((await fetch(authenticate, { method: 'POST', redirect: 'manual' })).status, 303);
+    assert.equal((await h.c.get(`/api/credit/topups/${topupId}`)).body.topup.status, 'succeeded');
+    const again = await h.c.post(`/api/credit/topups/${topupId}/confirmation`);
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'topup_not_pending');
   });
 });

@@ -63,3 +63,25 @@ test('Stripe webhook: paid sessions succeed, unpaid are ignored, failures and ex
   assert.equal(read(event('customer.created')).kind, 'ignored');
   assert.equal(read(event('checkout.session.completed'), 'whsec_forged').kind, 'rejected');
 });
+
+test('Stripe webhook, R18: a completed setup session names its SetupIntent; setup sessions otherwise, and expired confirmation pages, are ignored', () => {
+  const g = stripeGateway('sk_test_x', 'whsec_x');
+  const read = (type: string, object: Record<string, unknown>) => {
+    const body = Buffer.from(JSON.stringify({ id: `evt_${type}`, type, created: 1_900_000_000, data: { object } }));
+    return g.readNotification(body, { 'stripe-signature': signPayload('whsec_x', body, nowS) }, nowS);
+  };
+  const setup = { id: 'cs_set', object: 'checkout.session', mode: 'setup', client_reference_id: 'set_1', customer: 'cus_1', setup_intent: 'seti_1', payment_status: 'no_payment_required', status: 'complete' };
+  assert.deepEqual(read('checkout.session.completed', setup), {
+    kind: 'card_setup_completed',
+    setup: { gateway: 'stripe', eventId: 'evt_checkout.session.completed', setupId: 'set_1', gatewaySessionId: 'cs_set', setupIntentId: 'seti_1', gatewayCustomer: 'cus_1' },
+  });
+  assert.equal(read('checkout.session.expired', { ...setup, status: 'expired' }).kind, 'ignored', 'an abandoned setup fails no top-up');
+  assert.equal(read('checkout.session.completed', { ...setup, setup_intent: null }).kind, 'ignored');
+  assert.equal(read('checkout.session.completed', { ...setup, client_reference_id: 'x'.repeat(300) }).kind, 'ignored');
+  const confirmation = { id: 'cs_pay', mode: 'payment', client_reference_id: 'top_1', payment_status: 'unpaid', status: 'expired', metadata: { topup_id: 'top_1', casella_purpose: 'card_charge_confirmation' } };
+  assert.equal(read('checkout.session.expired', confirmation).kind, 'ignored', 'the charge still waits for its holder');
+  assert.equal(read('checkout.session.expired', { ...confirmation, metadata: { topup_id: 'top_1' } }).kind, 'outcome', 'an ordinary top-up page that expired fails its top-up');
+  const paid = read('checkout.session.completed', { ...confirmation, status: 'complete', payment_status: 'paid', payment_intent: 'pi_2' });
+  assert.equal(paid.kind === 'outcome' && paid.outcome.topupId, 'top_1');
+  assert.equal(paid.kind === 'outcome' && paid.outcome.gatewayReference, 'pi_2');
+});

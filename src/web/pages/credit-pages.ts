@@ -7,6 +7,9 @@ import { orderView } from '../../services/views.ts';
 import { readOrder } from '../../services/orders.ts';
 import { readStatement } from '../../services/credit.ts';
 import { readTopup } from '../../services/topups.ts';
+import { confirmCardCharge, readChargeAwaitingConfirmation, type ConfirmationAnswer } from '../../services/card-charge-confirmation.ts';
+import { DomainError } from '../../services/errors.ts';
+import { savedCardGatewayFor } from '../../payments/registry.ts';
 import { listRefunds, withdrawalOffers, withdrawFromTopup } from '../../services/refunds.ts';
 import { date } from '../../domain/calendar.ts';
 import { longDate, money } from '../../i18n/format.ts';
@@ -150,26 +153,26 @@ ${st.transactions.length === 0
     ),
   );
 
-  server.get(
-    '/credit/topups/:id',
-    { schema: { hide: true } },
-    holderRoute(async (req, reply, h) => {
-      const L = h.L;
-      const t = await readTopup(ctx, h.auth.customerId, idOf(req));
-      let outcome: Html;
-      if (t.status === 'succeeded') {
-        // R15: the invoice is issued with the credit; the result page leads to it.
-        const invoice = t.invoice_id
-          ? html`<p>${tr(L, 'topupInvoice')} <a href="/fatture/${encodeURIComponent(t.invoice_id)}/pdf" download>${tr(L, 'topupInvoicePdf')}</a></p>`
-          : '';
-        outcome = html`<p class="notice" role="status">${tr(L, 'topupSucceeded', { amount: money(t.amount_cents, L), charge: money(t.charge_cents, L) })}</p>${invoice}`;
-      } else if (t.status === 'expired') {
-        outcome = html`<p class="error" role="alert">${tr(L, 'topupExpired', { date: day(t.bank_expires_on!, L) })}</p>
+  // R18: a card charge the bank wants authenticated is confirmed from its top-up's page.
+  const savedCards = savedCardGatewayFor(kit.app.config, kit.app.db);
+  const topupPage = async (req: FastifyRequest, reply: FastifyReply, h: Holder, status = 200, problem: string | null = null) => {
+    const L = h.L;
+    const t = await readTopup(ctx, h.auth.customerId, idOf(req));
+    const waiting = t.status === 'pending' && t.method === 'saved_card' ? await readChargeAwaitingConfirmation(ctx.db, h.auth.customerId, t.id) : null;
+    let outcome: Html;
+    if (t.status === 'succeeded') {
+      // R15: the invoice is issued with the credit; the result page leads to it.
+      const invoice = t.invoice_id
+        ? html`<p>${tr(L, 'topupInvoice')} <a href="/fatture/${encodeURIComponent(t.invoice_id)}/pdf" download>${tr(L, 'topupInvoicePdf')}</a></p>`
+        : '';
+      outcome = html`<p class="notice" role="status">${tr(L, 'topupSucceeded', { amount: money(t.amount_cents, L), charge: money(t.charge_cents, L) })}</p>${invoice}`;
+    } else if (t.status === 'expired') {
+      outcome = html`<p class="error" role="alert">${tr(L, 'topupExpired', { date: day(t.bank_expires_on!, L) })}</p>
 <p><a href="/credit">${tr(L, 'tryAgain')}</a></p>`;
-      } else if (t.method === 'bank_transfer' && t.bank_reference) {
-        // R17: what the holder types at their bank; the causale carries the reference first.
-        const account = bankAccountOf(ctx);
-        outcome = html`<h2>${tr(L, 'transferTitle')}</h2>
+    } else if (t.method === 'bank_transfer' && t.bank_reference) {
+      // R17: what the holder types at their bank; the causale carries the reference first.
+      const account = bankAccountOf(ctx);
+      outcome = html`<h2>${tr(L, 'transferTitle')}</h2>
 <p>${tr(L, 'transferIntro')}</p>
 <dl class="facts">
   <div><dt>${tr(L, 'transferIban')}</dt><dd><code>${account?.iban ?? ''}</code></dd></div>
@@ -179,32 +182,63 @@ ${st.transactions.length === 0
   <div><dt>${tr(L, 'transferBy')}</dt><dd>${day(t.bank_expires_on!, L)}</dd></div>
 </dl>
 <p role="status">${tr(L, 'transferWaiting')}</p>`;
-      } else if (t.status === 'failed') {
-        const reasonKey = (t.failure_code === 'card_declined' || t.failure_code === 'insufficient_funds' ? `reason_${t.failure_code}` : 'reason_other') as Key;
-        outcome = html`<p class="error" role="alert">${tr(L, 'topupFailed', { reason: tr(L, reasonKey) })}</p>
+    } else if (t.status === 'failed') {
+      const reasonKey = (t.failure_code === 'card_declined' || t.failure_code === 'insufficient_funds' || t.failure_code === 'expired_card' ? `reason_${t.failure_code}` : 'reason_other') as Key;
+      outcome = html`<p class="error" role="alert">${tr(L, 'topupFailed', { reason: tr(L, reasonKey) })}</p>
 <p><a href="${t.order_id ? '/orders' : '/credit'}">${tr(L, 'tryAgain')}</a></p>`;
-      } else {
-        const url = gateway.checkoutUrl(t);
-        outcome = html`<p role="status">${tr(L, 'topupPending')}</p>${url ? html`<p><a class="button" href="${url}">${tr(L, 'payNow')}</a></p>` : ''}`;
-      }
-      let orderPart: Html = html``;
-      if (t.order_id) {
-        const o = orderView(await readOrder(ctx, h.auth.customerId, t.order_id), await readBalance(ctx.db, h.auth.customerId), clock.nowMs(), cat);
-        const back = html`<p><a href="/mailboxes/${encodeURIComponent(o.mailboxId)}">${tr(L, 'backToMailbox')}</a></p>`;
-        orderPart =
-          o.status === 'completed'
-            ? html`<p class="notice" role="status"><strong>${tr(L, 'orderCompleted')}</strong></p>${back}`
-            : t.status === 'pending'
-              ? html``
-              : html`<p>${tr(L, 'orderNotCompleted', { status: tr(L, `order_${o.status}` as Key) })}</p>${back}`;
-      }
-      const body = html`<h1>${tr(L, 'topupResultTitle')}</h1>
+    } else if (waiting) {
+      // R18: the holder completes the charge on the gateway's page, on-session (`Conferma il pagamento`).
+      outcome = html`<h2>${tr(L, 'chargeConfirmTitle')}</h2>
+<p>${tr(L, 'chargeConfirmIntro', { charge: money(waiting.charge_cents, L), brand: waiting.brand, last4: waiting.last4, address: waiting.address, date: day(waiting.period_ends_on, L) })}</p>
+${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
+<form method="post" action="/credit/topups/${encodeURIComponent(t.id)}/conferma">${csrfField(h)}<button type="submit" class="primary">${tr(L, 'chargeConfirmButton')}</button></form>`;
+    } else if (t.method === 'saved_card') {
+      outcome = html`<p role="status">${tr(L, 'topupPending')}</p>`;
+    } else {
+      const url = gateway.checkoutUrl(t);
+      outcome = html`<p role="status">${tr(L, 'topupPending')}</p>${url ? html`<p><a class="button" href="${url}">${tr(L, 'payNow')}</a></p>` : ''}`;
+    }
+    let orderPart: Html = html``;
+    if (t.order_id) {
+      const o = orderView(await readOrder(ctx, h.auth.customerId, t.order_id), await readBalance(ctx.db, h.auth.customerId), clock.nowMs(), cat);
+      const back = html`<p><a href="/mailboxes/${encodeURIComponent(o.mailboxId)}">${tr(L, 'backToMailbox')}</a></p>`;
+      orderPart =
+        o.status === 'completed'
+          ? html`<p class="notice" role="status"><strong>${tr(L, 'orderCompleted')}</strong></p>${back}`
+          : t.status === 'pending'
+            ? html``
+            : html`<p>${tr(L, 'orderNotCompleted', { status: tr(L, `order_${o.status}` as Key) })}</p>${back}`;
+    }
+    const body = html`<h1>${tr(L, 'topupResultTitle')}</h1>
 <section class="card">
 ${outcome}
 ${orderPart}
 <p><a href="/credit">${tr(L, 'navCredit')}</a></p>
 </section>`;
-      return holderPage(req, reply, h, { title: tr(L, 'topupResultTitle'), current: '/credit', body });
+    return holderPage(req, reply, h, { status, title: tr(L, 'topupResultTitle'), current: '/credit', body });
+  };
+
+  server.get('/credit/topups/:id', { schema: { hide: true } }, holderRoute(async (req, reply, h) => topupPage(req, reply, h)));
+
+  // R18: `Conferma il pagamento` leads to the gateway's page for this charge (one open at a time).
+  server.post(
+    '/credit/topups/:id/conferma',
+    { schema: { hide: true } },
+    holderRoute(async (req, reply, h) => {
+      const back = `/credit/topups/${encodeURIComponent(idOf(req))}`;
+      let answer: ConfirmationAnswer;
+      try {
+        answer = await confirmCardCharge(ctx, savedCards, h.auth.customerId, idOf(req));
+      } catch (err) {
+        if (err instanceof DomainError) {
+          if (err.code === 'topup_not_pending') return reply.redirect(back, 303);
+          throw err;
+        }
+        // The gateway did not answer: nothing was opened; the holder may try again.
+        req.log.error({ err, topupId: idOf(req) }, 'charge confirmation page not opened');
+        return topupPage(req, reply, h, 502, tr(h.L, 'chargeConfirmUnavailable'));
+      }
+      return reply.redirect(answer.kind === 'open' ? answer.url : back, 303);
     }),
   );
 
