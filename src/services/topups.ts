@@ -233,7 +233,7 @@ export async function recordBankTransfer(ctx: ServiceContext, actor: Actor, inpu
       throw new DomainError('topup_not_pending', `This transfer top-up is ${expired ? 'expired' : topup.status}: nothing recorded`);
     }
     if (input.chargeCents !== topup.charge_cents) {
-      throw new DomainError('amount_mismatch', `The top-up asks for ${topup.charge_cents} cents, not ${input.chargeCents}: nothing recorded`);
+      throw new DomainError('amount_mismatch', `The top-up asks for ${topup.charge_cents} cents, not ${input.chargeCents} cents: nothing recorded`);
     }
     if (compareDates(receivedOn, dateInRome(topup.created_at.getTime())) < 0) throw invalid({ receivedOn: 'is before the top-up was made' });
     await lockWallet(tx, topup.customer_id);

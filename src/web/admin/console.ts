@@ -239,7 +239,9 @@ ${results.length ? html`<div class="table-wrap"><table class="stack"><thead><tr>
     const forms = holderForms(s, id, { mailboxes, twoStep: access.twoStep.enabled });
     const typeText = (m: (typeof mailboxes)[number]) => (m.next_type ? say(L, 'typeThenNext', { type: m.type, next: m.next_type }) : m.type);
 
+    const jump = ([['h-boxes', 'sectionMailboxes'], ['h-credit', 'sectionCredit'], ['h-orders', 'sectionOrders'], ['h-pay', 'sectionPayments'], ['h-inv', 'sectionInvoices'], ['h-mail', 'sectionEmails'], ['h-audit', 'sectionAudit'], ['h-actions', 'actions']] as const);
     return sendPage(reply, status, s, req, customer.name, html`<h1>${say(L, 'holderTitle', { name: customer.name })}</h1>${doneNotice(L, req, HOLDER_DONE)}${failureSummary(L, failure, forms)}
+<nav aria-label="${say(L, 'onThisPage')}" class="jump"><ul>${jump.map(([hid, key]) => html`<li><a href="#${hid}">${say(L, key)}</a></li>`)}</ul></nav>
 ${section('h-reg', 'registry', html`<dl class="facts">${fact(say(L, 'referenceEmail'), html`<span class="addr">${customer.reference_email}</span>`)}${fact(say(L, 'taxCode'), customer.tax_code)}${fact(say(L, 'locale'), customer.locale)}</dl>
 <h3>${say(L, 'billing')}</h3>${bp ? html`<dl class="facts">${fact(say(L, 'name'), String(bp.companyName ?? `${bp.givenName ?? ''} ${bp.familyName ?? ''}`).trim())}${fact(say(L, 'taxCode'), bp.taxCode as string)}${fact(say(L, 'vatNumber'), bp.vatNumber as string)}${fact(say(L, 'sdi'), [bp.sdiCode, bp.sdiPec].filter(Boolean).join(' / '))}</dl>` : html`<p>${say(L, 'noBilling')}</p>`}
 <h3>${say(L, 'access')}</h3><p>${access.twoStep.enabled ? say(L, 'twoStepOn', { left: access.twoStep.recoveryCodesLeft }) : say(L, 'twoStepOff')} ${say(L, 'sessionsOpen', { count: access.sessions.length })}</p>`)}
@@ -250,7 +252,7 @@ ${section('h-pay', 'sectionPayments', table(th('colWhen', 'colAmount', 'colKind'
 ${section('h-inv', 'sectionInvoices', table(th('colNumber', 'colWhen', 'colAmount', 'colSdi'), invoices.map((i) => html`<tr>${td('colNumber', html`<a href="/admin/invoices/${i.id}">${i.number}</a>${i.document_type === 'TD04' ? html` <span class="small muted">${say(L, 'creditNote')}</span>` : ''}`)}${td('colWhen', day(i.issued_on, L))}${td('colAmount', money(i.total_cents, L), 'num')}${td('colSdi', say(L, `sdi_${i.sdi_status}` as ConsoleKey))}</tr>`)))}
 ${section('h-mail', 'sectionEmails', table(th('colWhen', 'colTo', 'colSubject', 'colStatus', 'colAttempts'), emails.map((e) => html`<tr>${td('colWhen', when(e.at, L))}${td('colTo', html`<span class="addr">${e.to}</span>`)}${td('colSubject', e.subject)}${td('colStatus', e.status)}${td('colAttempts', String(e.attempts), 'num')}</tr>`)))}
 ${section('h-audit', 'sectionAudit', table(th('colWhen', 'colWho', 'colAction', 'colReason'), trail.map((e) => html`<tr>${td('colWhen', when(e.at, L))}${td('colWho', `${e.actor.name ?? e.actor.kind}`)}${td('colAction', e.action)}${td('colReason', e.reason ?? '')}</tr>`)))}
-<section aria-labelledby="h-actions"><h2 id="h-actions">${say(L, 'actions')}</h2>${forms.length ? forms.map((f) => actionForm(s, f, failure)) : html`<p>${say(L, 'none')}</p>`}</section>`);
+${kit.actionsSection(s, forms, failure, html`<p>${say(L, 'none')}</p>`)}`);
   };
   server.get('/admin/customers/:id', { config: { role: 'support' }, schema: { hide: true } }, (req, reply) => holderPage(req, reply));
 
@@ -315,7 +317,7 @@ ${section('h-audit', 'sectionAudit', table(th('colWhen', 'colWho', 'colAction', 
 <td data-label="${say(L, 'colState')}">${m.disabled ? say(L, 'stateDisabled') : m.enrolled ? say(L, 'stateActive') : say(L, 'statePending')}</td>
 <td data-label="${say(L, 'actions')}">${m.id === s.who.id ? say(L, 'thisIsYou') : html`<a href="#f-member-${m.id}">${say(L, 'changeLink', { name: m.name })}</a>`}</td></tr>`);
     return sendPage(reply, status, s, req, say(L, 'staffTitle'), html`<h1>${say(L, 'staffTitle')}</h1>${o.top ?? doneNotice(L, req, STAFF_DONE)}${failureSummary(L, failure, forms)}
-<div class="table-wrap"><table class="stack"><thead><tr><th scope="col">${say(L, 'colName')}</th><th scope="col">${say(L, 'colRole')}</th><th scope="col">${say(L, 'colState')}</th><th scope="col">${say(L, 'actions')}</th></tr></thead><tbody>${rows}</tbody></table></div>
+<div class="table-wrap spaced"><table class="stack"><thead><tr><th scope="col">${say(L, 'colName')}</th><th scope="col">${say(L, 'colRole')}</th><th scope="col">${say(L, 'colState')}</th><th scope="col">${say(L, 'actions')}</th></tr></thead><tbody>${rows}</tbody></table></div>
 ${actionForm(s, forms[0]!, failure)}
 ${others.length ? html`<section aria-labelledby="h-members"><h2 id="h-members">${say(L, 'membersTitle')}</h2>${others.map((m) => html`<div class="pair">${actionForm(s, memberForm(L, m), failure)}${actionForm(s, linkForm(L, m), failure)}</div>`)}</section>` : ''}`);
   };

@@ -50,6 +50,8 @@ export interface FormSpec {
   groups?: { legend: string; fields: FieldSpec[] }[];
   button: string;
   primary?: boolean;
+  /** An action that cannot be undone: its button says so by its colour too. */
+  danger?: boolean;
   /** A hidden value the post carries (never shown, never an error's field). */
   hidden?: Record<string, string>;
 }
@@ -138,7 +140,7 @@ ${link('/admin', 'navOverview')}${can(s, 'admin') ? link('/admin/customers/new',
     const problem = error ? html`<p id="${id}-error" class="error">${error}</p>` : '';
     if (spec.kind === 'checkbox') {
       const checked = failure ? failure.values[spec.name] === '1' : spec.value === '1';
-      return html`<div class="field${error ? ' has-error' : ''}"><div class="check"><input type="checkbox" id="${id}" name="${spec.name}" value="1"${checked ? raw(' checked') : ''}${aria}><label for="${id}">${spec.label}</label></div>${hint}${problem}</div>`;
+      return html`<div class="field${error ? ' has-error' : ''}"><div class="check"><input type="checkbox" id="${id}" name="${spec.name}" value="1"${checked ? raw(' checked') : ''}${aria}><label for="${id}">${spec.label}</label></div>${problem}${hint}</div>`;
     }
     let control: Html;
     if (spec.kind === 'select') {
@@ -148,7 +150,7 @@ ${link('/admin', 'navOverview')}${can(s, 'admin') ? link('/admin/customers/new',
     } else {
       control = html`<input type="${spec.kind ?? 'text'}" id="${id}" name="${spec.name}" value="${value}"${spec.maxlength ? html` maxlength="${spec.maxlength}"` : ''}${spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ''}${spec.inputmode ? html` inputmode="${spec.inputmode}"` : ''}${aria}>`;
     }
-    return html`<div class="field${error ? ' has-error' : ''}"><label for="${id}">${spec.label}</label>${control}${hint}${problem}</div>`;
+    return html`<div class="field${error ? ' has-error' : ''}"><label for="${id}">${spec.label}</label>${control}${problem}${hint}</div>`;
   }
 
   /**
@@ -162,7 +164,7 @@ ${link('/admin', 'navOverview')}${can(s, 'admin') ? link('/admin/customers/new',
     return html`<form method="post" action="${f.action}" class="card action" id="f-${f.id}" aria-labelledby="${titleId}" novalidate><h3 id="${titleId}">${f.title}</h3>${f.intro ? html`<p>${f.intro}</p>` : ''}
 ${mine?.message ? html`<p class="error">${mine.message}</p>` : ''}${csrf(s)}${Object.entries(f.hidden ?? {}).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
 ${f.fields.map((spec) => input(f, spec, mine))}${groups}${input(f, reasonSpec(s.L), mine)}
-<button type="submit"${f.primary ? raw(' class="primary"') : ''}>${f.button}</button></form>`;
+<button type="submit"${f.primary ? raw(' class="primary"') : f.danger ? raw(' class="danger"') : ''}>${f.button}</button></form>`;
   }
 
   /** At the top of a page re-drawn after a refused post: what went wrong, each problem a link to its field. */
@@ -219,5 +221,11 @@ ${f.fields.map((spec) => input(f, spec, mine))}${groups}${input(f, reasonSpec(s.
     return amount === null ? null : negative ? -amount : amount;
   };
 
-  return { ctx, localeOf, staff, can, actor, when, day, sendPage, csrf, actionForm, failureSummary, failureOf, doneNotice, action, eurosTyped, money };
+  /** The actions of a page, side by side where the screen is wide. */
+  const actionsSection = (s: Staff, forms: FormSpec[], failure: Failure | null, empty: Html | null = null): Html =>
+    forms.length || empty
+      ? html`<section aria-labelledby="h-actions"><h2 id="h-actions">${say(s.L, 'actions')}</h2>${forms.length ? html`<div class="actions-grid">${forms.map((f) => actionForm(s, f, failure))}</div>` : empty}</section>`
+      : html``;
+
+  return { actionsSection, ctx, localeOf, staff, can, actor, when, day, sendPage, csrf, actionForm, failureSummary, failureOf, doneNotice, action, eurosTyped, money };
 }

@@ -24,7 +24,7 @@ export const typeOptions = (L: Locale, c: Catalogue) =>
 export function mailboxFields(L: Locale, prefix: string, c: Catalogue): FieldSpec[] {
   return [
     { name: `${prefix}address`, label: say(L, 'pecAddress'), kind: 'email', maxlength: 254, autocomplete: 'off', hint: say(L, 'pecAddressHint') },
-    { name: `${prefix}password`, label: say(L, 'mailboxPassword'), kind: 'password', maxlength: 200, autocomplete: 'new-password', hint: say(L, 'passwordRule') },
+    { name: `${prefix}password`, label: say(L, 'mailboxPassword'), kind: 'password', maxlength: 200, autocomplete: 'new-password', hint: say(L, 'mailboxPasswordRule') },
     { name: `${prefix}type`, label: say(L, 'colType'), kind: 'select', value: 'standard', options: typeOptions(L, c) },
     { name: `${prefix}expiresOn`, label: say(L, 'expiresOn'), kind: 'date', hint: say(L, 'expiresOnHint') },
   ];
@@ -33,7 +33,7 @@ export function mailboxFields(L: Locale, prefix: string, c: Catalogue): FieldSpe
 const MAILBOX_DONE = ['suspend', 'reactivate', 'terminate', 'extend', 'type', 'resetLink'] as const;
 
 export function mailboxPages(server: FastifyInstance, kit: ConsoleKit, o: { holderPath: (id: string) => string }): void {
-  const { ctx, staff, sendPage, actionForm, failureSummary, doneNotice, action, can, actor, day } = kit;
+  const { ctx, staff, sendPage, actionForm, actionsSection, failureSummary, doneNotice, action, can, actor, day } = kit;
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
 
   // ---- A new holder with their first mailbox (admin) ----
@@ -102,7 +102,7 @@ export function mailboxPages(server: FastifyInstance, kit: ConsoleKit, o: { hold
         fields: [{ name: 'type', label: say(L, 'typeFromRenewal'), kind: 'select', value: m.next_type ?? m.type, options: typeOptions(L, ctx.catalogue) }],
       });
       forms.push({
-        id: 'terminate', action: `${base}/terminate`, title: say(L, 'terminateTitle'), intro: say(L, 'terminateIntro'), button: say(L, 'terminateButton'),
+        id: 'terminate', action: `${base}/terminate`, title: say(L, 'terminateTitle'), intro: say(L, 'terminateIntro'), button: say(L, 'terminateButton'), danger: true,
         fields: [{ name: 'confirm', label: say(L, 'terminateConfirm'), kind: 'checkbox' }],
       });
     }
@@ -125,7 +125,7 @@ export function mailboxPages(server: FastifyInstance, kit: ConsoleKit, o: { hold
 ${fact('colStatus', say(L, `status_${m.status}` as ConsoleKey))}${fact('colType', m.next_type ? say(L, 'typeThenNext', { type: m.type, next: m.next_type }) : m.type)}
 ${fact('colExpiry', day(m.expires_on, L))}${fact('colSpace', say(L, 'spaceUsed', { used: gb(v.space.usedBytes), total: v.space.totalGb }))}
 ${fact('autoRenew', m.card_renewal_last4 ? say(L, 'cardRenewalOn', { last4: m.card_renewal_last4 }) : say(L, 'cardRenewalOff'))}</dl></section>
-<section aria-labelledby="h-actions"><h2 id="h-actions">${say(L, 'actions')}</h2>${forms.length ? forms.map((f) => actionForm(s, f, failure)) : html`<p>${say(L, 'noActions')}</p>`}</section>`);
+${actionsSection(s, forms, failure, html`<p>${say(L, 'noActions')}</p>`)}`);
   };
   server.get('/admin/mailboxes/:id', { config: { role: 'support' }, schema: { hide: true } }, (req, reply) => mailboxPage(req, reply));
 

@@ -23,7 +23,7 @@ const TOPUP_DONE = ['refunded', 'refundPending', 'withdrawn', 'transferRecorded'
 const INVOICE_DONE = ['resent', 'outcome'] as const;
 
 export function moneyPages(server: FastifyInstance, kit: ConsoleKit, gateway: PaymentGateway): void {
-  const { ctx, staff, sendPage, actionForm, failureSummary, doneNotice, action, can, actor, when, day, eurosTyped } = kit;
+  const { ctx, staff, sendPage, actionForm, actionsSection, failureSummary, doneNotice, action, can, actor, when, day, eurosTyped } = kit;
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
   const billing = { config: { role: 'billing' as const }, schema: { hide: true } };
   const notFoundPage = (req: FastifyRequest, reply: FastifyReply, s: Staff, key: ConsoleKey) =>
@@ -33,18 +33,19 @@ export function moneyPages(server: FastifyInstance, kit: ConsoleKit, gateway: Pa
   const todayIso = () => clock.today().toString();
 
   // ---- One payment (support reads; refunds and transfers are billing's) ----
-  const topupForms = (s: Staff, t: Awaited<ReturnType<typeof readTopup>>): FormSpec[] => {
+  const topupForms = (s: Staff, t: Awaited<ReturnType<typeof readTopup>>, withdrawn: boolean): FormSpec[] => {
     const L = s.L;
     if (!can(s, 'billing')) return [];
     const base = `/admin/topups/${t.id}`;
     const forms: FormSpec[] = [];
-    if (t.status === 'succeeded' && t.method !== 'bank_transfer') {
-      const left = Number(t.amount_cents) - Number(t.refunded_cents ?? 0);
+    const left = Number(t.amount_cents) - Number(t.refunded_cents ?? 0);
+    // Only what the payment still has can go back; a withdrawal is once per top-up.
+    if (t.status === 'succeeded' && t.method !== 'bank_transfer' && left > 0) {
       forms.push({
         id: 'refund', action: `${base}/refunds`, title: say(L, 'refundTitle'), intro: say(L, 'refundIntro'), button: say(L, 'refundButton'),
         fields: [amountField(L, 'refundAmount', say(L, 'refundHint', { left: money(left, L) }), ['amountCents'])],
       });
-      forms.push({ id: 'withdrawal', action: `${base}/withdrawal`, title: say(L, 'withdrawalTitle'), intro: say(L, 'withdrawalIntro'), button: say(L, 'withdrawalButton'), fields: [] });
+      if (!withdrawn) forms.push({ id: 'withdrawal', action: `${base}/withdrawal`, title: say(L, 'withdrawalTitle'), intro: say(L, 'withdrawalIntro'), button: say(L, 'withdrawalButton'), fields: [] });
     }
     if (t.status === 'pending' && t.bank_reference) {
       forms.push({
@@ -69,9 +70,9 @@ export function moneyPages(server: FastifyInstance, kit: ConsoleKit, gateway: Pa
     }
     const holder = (await readCustomer(ctx.db, t.customer_id))!;
     const refunds = (await listRefunds(ctx.db, t.customer_id)).filter((r) => r.topup_id === t.id);
-    const forms = topupForms(s, t);
+    const forms = topupForms(s, t, refunds.some((r) => r.kind === 'withdrawal' && r.status !== 'failed'));
     const fact = (key: ConsoleKey, value: Html | string | null | undefined) => (value ? html`<div><dt>${say(L, key)}</dt><dd>${value}</dd></div>` : '');
-    const rows = refunds.map((r) => html`<tr><td data-label="${say(L, 'colWhen')}">${when(r.created_at, L)}</td><td data-label="${say(L, 'colKind')}">${say(L, `refund_${r.kind}` as ConsoleKey)}</td><td data-label="${say(L, 'colAmount')}" class="num">${money(r.charge_cents, L)}</td><td data-label="${say(L, 'colStatus')}">${say(L, `refundStatus_${r.status}` as ConsoleKey)}</td><td data-label="${say(L, 'colReason')}">${r.reason}</td></tr>`);
+    const rows = refunds.map((r) => html`<tr><td data-label="${say(L, 'colWhen')}">${when(r.created_at, L)}</td><td data-label="${say(L, 'colKind')}">${say(L, `refund_${r.kind}` as ConsoleKey)}</td><td data-label="${say(L, 'colToCard')}" class="num">${money(r.charge_cents, L)}</td><td data-label="${say(L, 'colStatus')}">${say(L, `refundStatus_${r.status}` as ConsoleKey)}</td><td data-label="${say(L, 'colReason')}">${r.reason}</td></tr>`);
     const title = say(L, 'paymentTitle', { date: when(t.created_at, L) });
     return sendPage(reply, status, s, req, title, html`<p class="crumb"><a href="/admin/customers/${holder.id}">${say(L, 'backToHolder', { name: holder.name })}</a></p>
 <h1>${title}</h1>${doneNotice(L, req, TOPUP_DONE)}${failureSummary(L, failure, forms)}
@@ -81,8 +82,8 @@ ${fact('netAmount', money(t.amount_cents, L))}${fact('vat', money(t.vat_cents, L
 ${fact('refunded', Number(t.refunded_cents ?? 0) > 0 ? money(Number(t.refunded_cents), L) : null)}
 ${fact('bankReference', t.bank_reference ? formatBankReference(t.bank_reference) : null)}${fact('bankExpires', t.status === 'pending' && t.bank_expires_on ? day(t.bank_expires_on, L) : null)}
 ${fact('paidOn', t.paid_at ? when(t.paid_at, L) : null)}${fact('invoice', t.invoice_id ? html`<a href="/admin/invoices/${t.invoice_id}">${say(L, 'openInvoice')}</a>` : null)}</dl></section>
-<section class="card" aria-labelledby="h-refunds"><h2 id="h-refunds">${say(L, 'refundsTitle')}</h2>${rows.length ? html`<div class="table-wrap"><table class="stack"><thead><tr><th scope="col">${say(L, 'colWhen')}</th><th scope="col">${say(L, 'colKind')}</th><th scope="col">${say(L, 'colAmount')}</th><th scope="col">${say(L, 'colStatus')}</th><th scope="col">${say(L, 'colReason')}</th></tr></thead><tbody>${rows}</tbody></table></div>` : html`<p>${say(L, 'none')}</p>`}</section>
-${forms.length ? html`<section aria-labelledby="h-actions"><h2 id="h-actions">${say(L, 'actions')}</h2>${forms.map((f) => actionForm(s, f, failure))}</section>` : ''}`);
+<section class="card" aria-labelledby="h-refunds"><h2 id="h-refunds">${say(L, 'refundsTitle')}</h2>${rows.length ? html`<div class="table-wrap"><table class="stack"><thead><tr><th scope="col">${say(L, 'colWhen')}</th><th scope="col">${say(L, 'colKind')}</th><th scope="col">${say(L, 'colToCard')}</th><th scope="col">${say(L, 'colStatus')}</th><th scope="col">${say(L, 'colReason')}</th></tr></thead><tbody>${rows}</tbody></table></div>` : html`<p>${say(L, 'none')}</p>`}</section>
+${actionsSection(s, forms, failure)}`);
   };
   server.get('/admin/topups/:id', { config: { role: 'support' }, schema: { hide: true } }, (req, reply) => topupPage(req, reply));
 
@@ -221,7 +222,7 @@ ${fact('colSdi', say(L, `sdi_${inv.sdi_status}` as ConsoleKey))}${fact('sdiMessa
 ${fact('payment', html`<a href="/admin/topups/${inv.topup_id}">${say(L, 'openPayment')}</a>`)}</dl>
 <h3>${say(L, 'buyerData')}</h3><dl class="facts">${fact('name', buyerName)}${fact('taxCode', b.taxCode)}${fact('vatNumber', b.vatNumber)}${fact('billingAddress', [b.address.street, b.address.streetNumber, b.address.postalCode, b.address.city, b.address.province, b.address.country].filter(Boolean).join(' '))}${fact('sdi', [b.sdiCode, b.sdiPec].filter(Boolean).join(' / '))}</dl></section>
 <section class="card" aria-labelledby="h-events"><h2 id="h-events">${say(L, 'sdiHistory')}</h2>${rows.length ? html`<div class="table-wrap"><table class="stack"><thead><tr><th scope="col">${say(L, 'colWhen')}</th><th scope="col">${say(L, 'fileName')}</th><th scope="col">${say(L, 'colSdi')}</th><th scope="col">${say(L, 'outcomeMessage')}</th></tr></thead><tbody>${rows}</tbody></table></div>` : html`<p>${say(L, 'none')}</p>`}</section>
-${forms.length ? html`<section aria-labelledby="h-actions"><h2 id="h-actions">${say(L, 'actions')}</h2>${forms.map((f) => actionForm(s, f, failure))}</section>` : ''}`);
+${actionsSection(s, forms, failure)}`);
   };
   server.get('/admin/invoices/:id', { config: { role: 'support' }, schema: { hide: true } }, (req, reply) => invoicePage(req, reply));
 

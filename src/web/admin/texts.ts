@@ -2,7 +2,8 @@
 // the same dictionary mechanism as the holder's pages, in its own file (the console is its own set
 // of pages).
 import { dictionary } from '../../i18n/dictionary.ts';
-import { money, type Locale } from '../../i18n/format.ts';
+import { parseDate } from '../../domain/calendar.ts';
+import { longDate, money, type Locale } from '../../i18n/format.ts';
 
 const it = {
   consoleName: 'Console del personale',
@@ -150,7 +151,7 @@ const it = {
   // Issue 21 items 1, 4: every staff action as a form.
   navNewHolder: 'Nuovo titolare',
   navBankTransfers: 'Bonifici',
-  actionRefused: '«{action}» non è stata eseguita.',
+  actionRefused: 'Azione non eseguita: «{action}».',
   toTheForm: 'Vai al modulo',
   required: 'è obbligatorio',
   amountUnreadable: 'scrivi un importo in euro, per esempio 12,50',
@@ -187,9 +188,10 @@ const it = {
   pecAddress: 'Indirizzo PEC',
   pecAddressHint: 'Per esempio nome.cognome@pec.casella.test.',
   mailboxPassword: 'Password della casella',
+  mailboxPasswordRule: 'Da 10 a 128 caratteri senza accenti, di almeno due tipi (minuscole, maiuscole, cifre, simboli), senza l\'indirizzo della casella. Vale anche per IMAP e invio.',
   expiresOn: 'Scadenza',
   expiresOnHint: 'Da un anno fa a dieci anni da oggi.',
-  typeOption: '{type} — {price} all\'anno, {gb} GB',
+  typeOption: '{type} · {gb} GB · {price}/anno',
   mailboxFacts: 'Dati della casella',
   mailboxNotFound: 'Questa casella non esiste.',
   spaceUsed: '{used} GB usati su {total} GB',
@@ -235,6 +237,8 @@ const it = {
   payment: 'Pagamento',
   openPayment: 'Apri il pagamento',
   refundsTitle: 'Rimborsi',
+  colToCard: 'Sulla carta (IVA inclusa)',
+  onThisPage: 'In questa pagina',
   refund_refund: 'rimborso',
   refund_withdrawal: 'recesso',
   refund_closing: 'chiusura',
@@ -319,7 +323,7 @@ const it = {
   error_refund_not_allowed: 'Rimborso non possibile',
   error_withdrawal_not_allowed: 'Recesso non possibile',
   error_topup_not_pending: 'Bonifico non registrato',
-  error_amount_mismatch: 'Bonifico non registrato: l\'importo non corrisponde.',
+  error_amount_mismatch: 'Bonifico non registrato',
   error_address_reserved: 'Indirizzo riservato',
   error_invoice_not_rejected: 'Solo una fattura scartata si invia di nuovo',
   error_invoice_not_sent: 'Un esito si registra solo per una fattura inviata allo SdI',
@@ -473,7 +477,7 @@ const en: { [K in keyof typeof it]: string } = {
   // Issue 21 items 1, 4: every staff action as a form.
   navNewHolder: 'New holder',
   navBankTransfers: 'Bank transfers',
-  actionRefused: '“{action}” was not done.',
+  actionRefused: 'Not done: “{action}”.',
   toTheForm: 'Go to the form',
   required: 'is required',
   amountUnreadable: 'write an amount in euros, for example 12.50',
@@ -510,9 +514,10 @@ const en: { [K in keyof typeof it]: string } = {
   pecAddress: 'PEC address',
   pecAddressHint: 'For example name.surname@pec.casella.test.',
   mailboxPassword: 'Mailbox password',
+  mailboxPasswordRule: '10 to 128 characters without accents, of at least two kinds (lower case, upper case, digits, symbols), without the mailbox address. It also opens IMAP and sending.',
   expiresOn: 'Expiry',
   expiresOnHint: 'From a year ago to ten years from today.',
-  typeOption: '{type} — {price} a year, {gb} GB',
+  typeOption: '{type} · {gb} GB · {price}/year',
   mailboxFacts: 'Mailbox data',
   mailboxNotFound: 'This mailbox does not exist.',
   spaceUsed: '{used} GB used of {total} GB',
@@ -558,6 +563,8 @@ const en: { [K in keyof typeof it]: string } = {
   payment: 'Payment',
   openPayment: 'Open the payment',
   refundsTitle: 'Refunds',
+  colToCard: 'To the card (VAT included)',
+  onThisPage: 'On this page',
   refund_refund: 'refund',
   refund_withdrawal: 'withdrawal',
   refund_closing: 'closing',
@@ -642,7 +649,7 @@ const en: { [K in keyof typeof it]: string } = {
   error_refund_not_allowed: 'Refund not possible',
   error_withdrawal_not_allowed: 'Withdrawal not possible',
   error_topup_not_pending: 'Transfer not recorded',
-  error_amount_mismatch: 'Transfer not recorded: the amount does not match',
+  error_amount_mismatch: 'Transfer not recorded',
   error_address_reserved: 'Address reserved',
   error_invoice_not_rejected: 'Only a rejected invoice is sent again',
   error_invoice_not_sent: 'An outcome is recorded only for an invoice sent to SdI',
@@ -683,8 +690,8 @@ const ITALIAN_WHY: [RegExp, string][] = [
   [/^the check digit is wrong$/, 'ha la cifra di controllo sbagliata'],
   [/^is not a registered number$/, 'non è un numero attribuito'],
   [/^must be a date YYYY-MM-DD$|^is not a calendar date \(YYYY-MM-DD\)$/, 'deve essere una data'],
-  [/^must be between (\S+) and (\S+)$/, 'deve essere tra il $1 e il $2'],
-  [/^must be after the current expiry (\S+)$/, 'deve essere dopo la scadenza attuale ($1)'],
+  [/^must be between (.+) and (.+)$/, 'deve essere tra il $1 e il $2'],
+  [/^must be after the current expiry (.+)$/, 'deve essere dopo la scadenza attuale ($1)'],
   [/^must be at most (\d+) years from today$/, 'può essere al massimo tra $1 anni'],
   [/^is after today$/, 'è dopo oggi'],
   [/^is before the top-up was made$/, 'è prima della ricarica'],
@@ -715,11 +722,27 @@ const ITALIAN_WHY: [RegExp, string][] = [
   [/^Only a rejected invoice can be sent again; this one is (\w+)$/, 'questa è $1.'],
   [/^Only an invoice sent to SdI can get an outcome; this one is (\w+)$/, 'questa è $1.'],
   [/^This PEC address belonged to another holder.*$/, 'questo indirizzo PEC era di un altro titolare: si ricrea solo per chi ha lo stesso codice fiscale o partita IVA.'],
+  [/^must be 7 letters or digits \(Codice Destinatario\), or 0000000$/, 'il Codice Destinatario ha 7 lettere o cifre (0000000 se non c\'è)'],
+  [/^give either a Codice Destinatario or a PEC address, not both$/, 'indica un Codice Destinatario o una PEC, non entrambi'],
+  [/^is not an e-mail address$/, 'non è un indirizzo e-mail'],
+  [/^must be 5 digits \(CAP\)$/, 'il CAP ha 5 cifre'],
+  [/^must be at most 10 letters or digits$/, 'può avere al massimo 10 lettere o cifre'],
+  [/^is required \(the two-letter sigla, e.g. RM\)$/, 'è obbligatoria: la sigla di due lettere (es. RM)'],
+  [/^must be the two-letter sigla of the province, e.g. RM$|^must be two letters$/, 'deve essere la sigla di due lettere della provincia (es. RM)'],
+  [/^must be an ISO 3166 country code of two letters, e.g. IT$/, 'deve essere il codice di due lettere della nazione (es. IT)'],
+  [/^contains characters an e-invoice cannot carry \(use Latin letters\)$/, 'contiene caratteri che la fattura elettronica non accetta (usa lettere latine)'],
+  [/^must have at most (\d+) characters$|^must be at most (\d+) plain characters$/, 'può avere al massimo $1$2 caratteri'],
+  [/^is for businesses only$/, 'è solo per le aziende'],
   [/^(.*) not found$/, 'non esiste.'],
 ];
 
 export function translateWhy(locale: Locale, why: string): string {
-  const amounts = why.replace(/(-?\d+) cents/g, (_m, n: string) => money(Number(n), locale));
+  const amounts = why
+    .replace(/(-?\d+) cents/g, (_m, n: string) => money(Number(n), locale))
+    .replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, (m, y: string, mo: string, d: string) => {
+      const day = parseDate(`${y}-${mo}-${d}`);
+      return day ? longDate(day, locale) : m;
+    });
   if (locale === 'en') return amounts;
   for (const [pattern, italian] of ITALIAN_WHY) if (pattern.test(amounts)) return amounts.replace(pattern, italian);
   return amounts;
