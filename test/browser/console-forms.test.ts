@@ -181,9 +181,11 @@ test('R19: provisioning, a mailbox\'s lifecycle and staff accounts, each a form 
     const staffTrail = (await op.get(`/api/admin/audit?staffId=${(await op.get('/api/admin/staff')).body.staff.find((m: { email: string }) => m.email === 'giulia@provider.test').id}`)).body.entries.slice(0, 3);
     assert.deepEqual(staffTrail.map((e: { action: string; reason: string }) => [e.action, e.reason]), [['staff.setup_link', 'primo link perso'], ['staff.update', 'cambio di mansione'], ['staff.create', 'nuovo contabile']]);
 
-    // English, a new page.
-    await page.goto(`/lang/en?next=/admin/mailboxes/${mailboxId}`);
-    await page.goto(`/admin/mailboxes/${mailboxId}`);
+    // English: the active mailbox's page, with its forms.
+    const active = (await op.get(`/api/admin/customers/${holderId}`)).body.mailboxes.find((m: { status: string }) => m.status === 'active');
+    await page.goto(`/lang/en?next=/admin/mailboxes/${active.id}`);
+    await page.goto(`/admin/mailboxes/${active.id}`);
+    await page.getByRole('button', { name: 'Suspend' }).waitFor();
     await checkPage(page, dir, 'mailbox-1280-en');
     await page.setViewportSize({ width: 375, height: 800 });
     await checkPage(page, dir, 'mailbox-375-en');

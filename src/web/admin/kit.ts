@@ -122,7 +122,7 @@ ${link('/admin', 'navOverview')}${can(s, 'admin') ? link('/admin/customers/new',
   }
 
   const fieldId = (f: FormSpec, spec: FieldSpec) => spec.id ?? `${f.id}-${spec.name.replace(/\./g, '-')}`;
-  const allFields = (f: FormSpec) => [...f.fields, ...(f.groups ?? []).flatMap((g) => g.fields), ...(f.groups ? [] : [])];
+  const allFields = (f: FormSpec) => [...f.fields, ...(f.groups ?? []).flatMap((g) => g.fields)];
   const errorOf = (spec: FieldSpec, failure: Failure | null): string | null => {
     if (!failure) return null;
     for (const k of [spec.name, ...(spec.errorsFrom ?? [])]) if (failure.fields[k]) return failure.fields[k]!;
@@ -208,8 +208,9 @@ ${f.fields.map((spec) => input(f, spec, mine))}${groups}${input(f, reasonSpec(s.
         const reason = requireReason(text(f, 'reason'));
         return reply.redirect(await o.run(s, f, reason, req), 303);
       } catch (err) {
-        const status = err instanceof DomainError ? (err.code === 'not_found' ? 404 : ['validation_failed', 'reason_required'].includes(err.code) ? 422 : 409) : 500;
-        return o.redraw(req, reply, status, failureOf(s.L, err, o.form(s, req), f));
+        const failure = failureOf(s.L, err, o.form(s, req), f); // anything but a DomainError is a bug: thrown on
+        const code = (err as DomainError).code;
+        return o.redraw(req, reply, code === 'not_found' ? 404 : code === 'validation_failed' || code === 'reason_required' ? 422 : 409, failure);
       }
     };
 

@@ -10,8 +10,9 @@ import { provisionHolder } from '../../services/provision.ts';
 import { readCustomer, readMailbox } from '../../services/rows.ts';
 import { changeMailboxState, changeNextType, extendExpiry } from '../../services/staff/mailbox-lifecycle.ts';
 import { sendPasswordResetLink } from '../../services/staff/support-actions.ts';
+import { RESET_LINK_MS } from '../../services/password-reset.ts';
 import { mailboxView } from '../../services/views.ts';
-import { html, type Html } from '../html.ts';
+import { html, wrappableAddress, type Html } from '../html.ts';
 import { text } from '../kit.ts';
 import type { ConsoleKit, Failure, FieldSpec, FormSpec, Staff } from './kit.ts';
 import { say, type ConsoleKey } from './texts.ts';
@@ -87,7 +88,7 @@ export function mailboxPages(server: FastifyInstance, kit: ConsoleKit, o: { hold
     const base = `/admin/mailboxes/${m.id}`;
     const forms: FormSpec[] = [];
     if (m.status !== 'terminated') {
-      forms.push({ id: 'reset-link', action: `${base}/password-reset-link`, title: say(L, 'resetLinkTitle'), intro: say(L, 'resetLinkIntro'), button: say(L, 'resetLinkButton'), fields: [] });
+      forms.push({ id: 'reset-link', action: `${base}/password-reset-link`, title: say(L, 'resetLinkTitle'), intro: say(L, 'resetLinkIntro', { minutes: RESET_LINK_MS / 60_000 }), button: say(L, 'resetLinkButton'), fields: [] });
     }
     if (!can(s, 'admin')) return forms;
     if (m.status === 'active') forms.push({ id: 'suspend', action: `${base}/suspend`, title: say(L, 'suspendTitle'), intro: say(L, 'suspendIntro'), button: say(L, 'suspendButton'), fields: [] });
@@ -120,7 +121,7 @@ export function mailboxPages(server: FastifyInstance, kit: ConsoleKit, o: { hold
     const fact = (key: ConsoleKey, value: Html | string) => html`<div><dt>${say(L, key)}</dt><dd>${value}</dd></div>`;
     const gb = (bytes: number) => (bytes / 1024 ** 3).toLocaleString(L === 'it' ? 'it-IT' : 'en-GB', { maximumFractionDigits: 2 });
     return sendPage(reply, status, s, req, m.address, html`<p class="crumb"><a href="${o.holderPath(holder.id)}">${say(L, 'backToHolder', { name: holder.name })}</a></p>
-<h1><span class="addr">${m.address}</span></h1>${doneNotice(L, req, MAILBOX_DONE)}${failureSummary(L, failure, forms)}
+<h1>${wrappableAddress(m.address)}</h1>${doneNotice(L, req, MAILBOX_DONE)}${failureSummary(L, failure, forms)}
 <section class="card" aria-labelledby="h-facts"><h2 id="h-facts">${say(L, 'mailboxFacts')}</h2><dl class="facts">
 ${fact('colStatus', say(L, `status_${m.status}` as ConsoleKey))}${fact('colType', m.next_type ? say(L, 'typeThenNext', { type: m.type, next: m.next_type }) : m.type)}
 ${fact('colExpiry', day(m.expires_on, L))}${fact('colSpace', say(L, 'spaceUsed', { used: gb(v.space.usedBytes), total: v.space.totalGb }))}
