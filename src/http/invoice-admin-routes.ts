@@ -10,7 +10,7 @@ import { invoiceEvents, listInvoicesIssued, readInvoice, recordOutcomeByOperator
 import { saveBillingProfile } from '../services/billing-profiles.ts';
 import { readCustomer } from '../services/rows.ts';
 import { adminInvoiceView, billingProfileView } from '../services/views.ts';
-import { invalid, notFound } from '../services/errors.ts';
+import { invalid, notFound, requireReason } from '../services/errors.ts';
 import { monthRange, monthZip, vatRegisterCsv } from '../invoicing/register.ts';
 import { operatorActor, requireOperator } from './auth.ts';
 import { sendInvoiceXml } from './invoice-routes.ts';
@@ -93,9 +93,10 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
 
   r.post(
     '/api/admin/invoices/:id/resend',
-    { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: Type.Optional(S.ResendInvoiceBody), response: { 200: Type.Object({ invoice: S.AdminInvoice }), ...S.errors(401, 404, 409, 422) } } },
+    { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: S.ResendInvoiceBody, response: { 200: Type.Object({ invoice: S.AdminInvoice }), ...S.errors(401, 404, 409, 422) } } },
     async (req) => {
-      const row = await resendInvoice(ctx, operatorActor(req), req.params.id, (req.body?.buyer as Record<string, unknown> | undefined) ?? null);
+      const reason = requireReason(req.body.reason);
+      const row = await resendInvoice(ctx, operatorActor(req), req.params.id, (req.body.buyer as Record<string, unknown> | undefined) ?? null, reason);
       return { invoice: adminInvoiceView(row) };
     },
   );
@@ -104,7 +105,8 @@ export async function invoiceAdminRoutes(server: FastifyInstance, opts: { app: A
     '/api/admin/invoices/:id/outcome',
     { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: S.InvoiceOutcomeBody, response: { 200: Type.Object({ invoice: S.AdminInvoice }), ...S.errors(401, 404, 409, 422) } } },
     async (req) => {
-      const row = await recordOutcomeByOperator(ctx, operatorActor(req), req.params.id, { status: req.body.status, message: req.body.message ?? null });
+      const reason = requireReason(req.body.reason);
+      const row = await recordOutcomeByOperator(ctx, operatorActor(req), req.params.id, { status: req.body.status, message: req.body.message ?? null }, reason);
       return { invoice: adminInvoiceView(row) };
     },
   );

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { App } from '../app.ts';
-import { createCustomer, createMailbox, updateMailboxAsOperator } from '../services/provision.ts';
+import { createCustomer, createMailbox, provisionHolder, updateMailboxAsOperator } from '../services/provision.ts';
 import { adjustCredit } from '../services/credit.ts';
 import { readBalance, readCustomer, readMailboxes } from '../services/rows.ts';
 import { billingProfileView, customerView, mailboxView, topupView, transactionView } from '../services/views.ts';
@@ -21,7 +21,7 @@ import { operatorActor, requireOperator } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { idempotent, requestKeyOf } from './idempotency.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
-import { closeAccountRefund, listRefunds, refundPayment, refundView } from '../services/refunds.ts';
+import { closeAccountRefund, listRefunds, refundPayment, refundView, withdrawFromTopup } from '../services/refunds.ts';
 import * as S from './schemas.ts';
 import { observeDailyJob } from '../metrics.ts';
 
@@ -41,11 +41,17 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
 
   r.post(
     '/api/admin/customers',
-    { config: { role: 'admin' }, schema: { tags, security, body: S.NewCustomerBody, response: { 201: Type.Object({ customer: S.Customer }), ...S.errors(401, 422) } } },
+    {
+      config: { role: 'admin' },
+      schema: { tags, security, body: S.NewCustomerBody, response: { 201: Type.Object({ customer: S.Customer, mailboxes: Type.Optional(Type.Array(S.Mailbox)) }), ...S.errors(401, 409, 422) } },
+    },
     async (req, reply) =>
       idempotent(app, req, reply, scopeOf(req.operator!.id), async () => {
-        const c = await createCustomer(ctx, operatorActor(req), req.body);
-        return { status: 201, body: { customer: customerView(c) } };
+        const { mailboxes, ...customer } = req.body;
+        if (mailboxes === undefined) return { status: 201, body: { customer: customerView(await createCustomer(ctx, operatorActor(req), customer)) } };
+        // R19: the holder with its mailboxes, all or nothing.
+        const made = await provisionHolder(ctx, operatorActor(req), { ...customer, mailboxes });
+        return { status: 201, body: { customer: customerView(made.customer), mailboxes: made.mailboxes.map((m) => mailboxView(m, ctx.catalogue)) } };
       }),
   );
 
@@ -127,6 +133,15 @@ export async function operatorRoutes(server: FastifyInstance, opts: OperatorRout
     const refund = await refundPayment(ctx, gateway, operatorActor(req), req.params.id, req.body.amountCents, req.body.reason, requestKeyOf(req, scopeOf(req.operator!.id)));
     return reply.code(201).send({ refund: refundView(refund) });
   });
+  // R17: a withdrawal the holder made by writing to the provider (Codice del Consumo art. 54), recorded by staff.
+  r.post(
+    '/api/admin/topups/:id/withdrawal',
+    { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: S.ClosingRefundBody, response: { 201: Type.Object({ refund: S.Refund }), ...S.errors(401, 404, 409, 422) } } },
+    async (req, reply) => {
+      const refund = await withdrawFromTopup(ctx, gateway, null, req.params.id, requestKeyOf(req, scopeOf(req.operator!.id)), { actor: operatorActor(req), reason: req.body.reason });
+      return reply.code(201).send({ refund: refundView(refund) });
+    },
+  );
   r.post(
     '/api/admin/customers/:id/closing-refund',
     { config: { role: 'billing' }, schema: { tags, security, params: S.IdParams, body: S.ClosingRefundBody, response: { 201: Type.Object({ refunds: Type.Array(S.Refund) }), ...S.errors(401, 404, 409, 422) } } },

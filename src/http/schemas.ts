@@ -265,17 +265,34 @@ export const EmptyBody = Type.Union([Type.Object({}, strict), Type.Null()]);
 // A missing or empty reason is 422 reason_required (the service checks it), not a schema error.
 export const RefundBody = Type.Object({ amountCents: Type.Integer(), reason: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
 export const ClosingRefundBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, strict);
+const MAILBOX_PASSWORD_RULE =
+  'The rule a holder\'s own password follows: 10 to 128 printable ASCII characters, of at least two kinds (lower case, upper case, digits, symbols), without the mailbox address; otherwise 422 naming password';
+/** One mailbox of a holder provisioned with its mailboxes (POST /api/admin/customers `mailboxes`). */
+const NewHolderMailbox = Type.Object(
+  {
+    address: Type.String({ maxLength: 254 }),
+    password: Type.String({ maxLength: 200, description: MAILBOX_PASSWORD_RULE }),
+    type: Type.Union([Type.Literal('standard'), Type.Literal('pro')]),
+    expiresOn: DateString,
+  },
+  strict,
+);
 export const NewCustomerBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     taxCode: Type.Optional(Nullable(Type.String({ maxLength: 32, description: 'codice fiscale: 16 characters with the right check character, or 11 digits with the right check digit; checked as on the holder\'s billing form' }))),
     referenceEmail: Type.String({ maxLength: 254 }),
     locale: Type.Optional(Type.Union([Type.Literal('it'), Type.Literal('en')])),
+    reason: Type.Optional(Type.String({ maxLength: 500, description: 'why, for the audit trail (R19)' })),
+    mailboxes: Type.Optional(
+      Type.Array(NewHolderMailbox, {
+        maxItems: 20,
+        description: 'mailboxes created with the holder in the same transaction (R19): all or none; a wrong field is named mailboxes.N.field',
+      }),
+    ),
   },
   strict,
 );
-const MAILBOX_PASSWORD_RULE =
-  'The rule a holder\'s own password follows: 10 to 128 printable ASCII characters, of at least two kinds (lower case, upper case, digits, symbols), without the mailbox address; otherwise 422 naming password';
 export const NewMailboxBody = Type.Object(
   {
     customerId: Id,
@@ -284,6 +301,7 @@ export const NewMailboxBody = Type.Object(
     type: Type.Union([Type.Literal('standard'), Type.Literal('pro')]),
     expiresOn: DateString,
     usedBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    reason: Type.Optional(Type.String({ maxLength: 500, description: 'why, for the audit trail (R19)' })),
   },
   strict,
 );
@@ -390,11 +408,14 @@ export const InvoicePeriodQuery = Type.Object(
   strict,
 );
 export const MonthQuery = Type.Object({ month: Type.String({ pattern: MONTH_PATTERN, description: 'YYYY-MM, years 2000 to 2999' }) }, strict);
-export const ResendInvoiceBody = Type.Union([Type.Object({ buyer: Type.Optional(BillingProfileBody) }, strict), Type.Null()]);
+/** R19: why, for the audit trail; a staff action without one is 422 reason_required. */
+const StaffReason = Type.Optional(Type.String({ maxLength: 500, description: 'why, for the audit trail (R19): required, 422 reason_required when missing or blank' }));
+export const ResendInvoiceBody = Type.Object({ buyer: Type.Optional(BillingProfileBody), reason: StaffReason }, strict);
 export const InvoiceOutcomeBody = Type.Object(
   {
     status: Type.Union([Type.Literal('delivered'), Type.Literal('rejected'), Type.Literal('not_delivered')]),
     message: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
+    reason: StaffReason,
   },
   strict,
 );

@@ -153,7 +153,7 @@ export async function buildServer(app: App, opts: ServerOptions = {}): Promise<F
   await server.register(mailPolicyRoutes, { app });
   if (app.config.testClock) await server.register(testClockRoutes, { app });
   await server.register(webRoutes, { app, gateway });
-  await server.register(consoleRoutes, { app });
+  await server.register(consoleRoutes, { app, gateway });
   if (!app.config.smtpUrl && !app.config.production) await server.register(devRoutes, { app });
   return server;
 }

@@ -264,7 +264,7 @@ export async function invoiceEvents(db: Queryable, invoiceId: string): Promise<I
  * Operators: a rejected invoice, its buyer data corrected if given, goes out again with the same
  * number and date under a new file name (SdI refuses a file name it has seen).
  */
-export async function resendInvoice(ctx: ServiceContext, actor: Actor, invoiceId: string, buyerInput: Record<string, unknown> | null): Promise<InvoiceRow> {
+export async function resendInvoice(ctx: ServiceContext, actor: Actor, invoiceId: string, buyerInput: Record<string, unknown> | null, reason: string): Promise<InvoiceRow> {
   let buyer: BillingProfile | null = null;
   if (buyerInput) {
     const checked = validateBillingProfile(buyerInput);
@@ -291,12 +291,14 @@ export async function resendInvoice(ctx: ServiceContext, actor: Actor, invoiceId
       fileName,
       buyer ? 'corretto e reinviato' : 'reinviato',
     ]);
-    await audit(tx, actor, { action: 'invoice.resend', entityKind: 'invoice', entityId: invoiceId, before: { fileName: row.file_name, buyer: row.buyer }, after: { fileName, buyer: updated!.buyer } }, now);
+    await audit(tx, actor, { action: 'invoice.resend', entityKind: 'invoice', entityId: invoiceId, reason, before: { fileName: row.file_name, buyer: row.buyer }, after: { fileName, buyer: updated!.buyer } }, now);
     return updated!;
   });
 }
 
-export type SdiOutcome = { status: 'delivered' | 'rejected' | 'not_delivered'; message: string | null };
+export const SDI_OUTCOMES = ['delivered', 'rejected', 'not_delivered'] as const;
+const SDI_MESSAGE_MAX = 1000;
+export type SdiOutcome = { status: (typeof SDI_OUTCOMES)[number]; message: string | null };
 
 /**
  * Records SdI's answer about one transmitted file (RC, NS or MC), once: an answer about a file that
@@ -316,14 +318,17 @@ export async function recordSdiOutcome(tx: Queryable, fileName: string, outcome:
 }
 
 /** Operators, for channels that bring no answers (directory): SdI's outcome as the intermediary reported it. */
-export async function recordOutcomeByOperator(ctx: ServiceContext, actor: Actor, invoiceId: string, outcome: SdiOutcome): Promise<InvoiceRow> {
+export async function recordOutcomeByOperator(ctx: ServiceContext, actor: Actor, invoiceId: string, outcome: SdiOutcome, reason: string): Promise<InvoiceRow> {
+  // The console's form sends text: checked here as the API's schema checks it.
+  if (!(SDI_OUTCOMES as readonly string[]).includes(outcome.status)) throw invalid({ status: `must be one of ${SDI_OUTCOMES.join(', ')}` });
+  if (outcome.message !== null && outcome.message.length > SDI_MESSAGE_MAX) throw invalid({ message: `must be at most ${SDI_MESSAGE_MAX} characters` });
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx.query<InvoiceRow>('SELECT * FROM invoices WHERE id = $1 FOR UPDATE', [invoiceId]);
     if (!row) throw notFound('invoice');
     if (row.sdi_status !== 'sent') throw new DomainError('invoice_not_sent', `Only an invoice sent to SdI can get an outcome; this one is ${row.sdi_status}`);
     const now = clock.now();
     await recordSdiOutcome(tx, row.file_name, outcome, now);
-    await audit(tx, actor, { action: 'invoice.outcome', entityKind: 'invoice', entityId: invoiceId, before: { sdiStatus: row.sdi_status }, after: outcome }, now);
+    await audit(tx, actor, { action: 'invoice.outcome', entityKind: 'invoice', entityId: invoiceId, reason, before: { sdiStatus: row.sdi_status }, after: outcome }, now);
     return (await tx.query<InvoiceRow>('SELECT * FROM invoices WHERE id = $1', [invoiceId]))[0]!;
   });
 }

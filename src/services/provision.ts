@@ -10,8 +10,8 @@ import { clock } from '../clock.ts';
 import { LOCALES, type Locale } from '../i18n/format.ts';
 import { audit, type Actor } from './audit.ts';
 import type { ServiceContext } from './context.ts';
-import { DomainError, invalid, notFound } from './errors.ts';
-import type { Queryable } from '../db/database.ts';
+import { DomainError, invalid, notFound, requireReason } from './errors.ts';
+import type { Queryable, Tx } from '../db/database.ts';
 import { hashPassword } from './passwords.ts';
 import { nameProblem } from './profile.ts';
 import { endSessionsOf } from './sessions.ts';
@@ -23,6 +23,8 @@ export interface NewCustomer {
   taxCode?: string | null;
   referenceEmail: string;
   locale?: Locale;
+  /** R19: why, for the audit trail (optional in the API, asked by the console). */
+  reason?: string | null;
 }
 
 /**
@@ -46,7 +48,8 @@ function customerTaxCode(raw: string | null | undefined): Result<string | null, 
   return problem ? { ok: false, error: problem } : { ok: true, value: code };
 }
 
-export async function createCustomer(ctx: ServiceContext, actor: Actor, input: NewCustomer): Promise<CustomerRow> {
+/** A new holder's fields checked as the holder's own forms check them, or 422 naming each wrong one. */
+function checkNewCustomer(input: NewCustomer): { name: string; taxCode: string | null; referenceEmail: string; locale: Locale } {
   const fields: Record<string, string> = {};
   const name = nameProblem(input.name);
   if (name) fields.name = name;
@@ -56,18 +59,26 @@ export async function createCustomer(ctx: ServiceContext, actor: Actor, input: N
   if (!taxCode.ok) fields.taxCode = taxCode.error;
   if (input.locale !== undefined && !LOCALES.includes(input.locale)) fields.locale = `must be one of ${LOCALES.map((l) => `"${l}"`).join(', ')}`;
   if (Object.keys(fields).length || !referenceEmail.ok || !taxCode.ok) throw invalid(fields);
+  return { name: input.name.trim(), taxCode: taxCode.value, referenceEmail: referenceEmail.value, locale: input.locale ?? 'it' };
+}
+
+async function insertCustomer(tx: Tx, actor: Actor, c: ReturnType<typeof checkNewCustomer>, reason: string | null, now: Date): Promise<CustomerRow> {
+  const id = newId('cus');
+  const [row] = await tx.query<CustomerRow>(
+    `INSERT INTO customers (id, name, tax_code, reference_email, locale, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+    [id, c.name, c.taxCode, c.referenceEmail, c.locale, now],
+  );
+  await tx.query('INSERT INTO wallets (customer_id, balance_cents, updated_at) VALUES ($1, 0, $2)', [id, now]);
+  await audit(tx, actor, { action: 'customer.create', entityKind: 'customer', entityId: id, reason, after: row }, now);
+  return row!;
+}
+
+export async function createCustomer(ctx: ServiceContext, actor: Actor, input: NewCustomer): Promise<CustomerRow> {
+  const checked = checkNewCustomer(input);
+  const reason = optionalReason(input.reason);
   const now = clock.now();
-  return ctx.db.transaction(async (tx) => {
-    const id = newId('cus');
-    const [row] = await tx.query<CustomerRow>(
-      `INSERT INTO customers (id, name, tax_code, reference_email, locale, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-      [id, input.name.trim(), taxCode.value, referenceEmail.value, input.locale ?? 'it', now],
-    );
-    await tx.query('INSERT INTO wallets (customer_id, balance_cents, updated_at) VALUES ($1, 0, $2)', [id, now]);
-    await audit(tx, actor, { action: 'customer.create', entityKind: 'customer', entityId: id, after: row }, now);
-    return row!;
-  });
+  return ctx.db.transaction((tx) => insertCustomer(tx, actor, checked, reason, now));
 }
 
 export interface NewMailbox {
@@ -77,38 +88,113 @@ export interface NewMailbox {
   type: MailboxType;
   expiresOn: string;
   usedBytes?: number;
+  /** R19: why, for the audit trail (optional in the API, asked by the console). */
+  reason?: string | null;
+}
+type MailboxFields = Omit<NewMailbox, 'customerId' | 'reason'>;
+interface CheckedMailbox {
+  address: string;
+  passwordHash: string;
+  type: MailboxType;
+  expiresOn: string;
+  usedBytes: number;
 }
 
-export async function createMailbox(ctx: ServiceContext, actor: Actor, input: NewMailbox): Promise<MailboxRow> {
+/** A new mailbox's fields checked (R14 address, the holders' password rule, type, expiry), or 422 naming each wrong one under `prefix`. */
+async function checkNewMailbox(input: MailboxFields, prefix = ''): Promise<CheckedMailbox> {
   const fields: Record<string, string> = {};
   // R14: only an address the mail server serves is sold (one rule, src/domain/address.ts).
   const normalised = normaliseMailboxAddress(input.address);
-  if (!normalised.ok) fields.address = normalised.error;
+  if (!normalised.ok) fields[`${prefix}address`] = normalised.error;
   const address = normalised.ok ? normalised.value : '';
   const pw = mailboxPasswordProblem(input.password, address || input.address);
-  if (pw) fields.password = pw;
-  if (!MAILBOX_TYPES.includes(input.type)) fields.type = `must be one of ${MAILBOX_TYPES.map((t) => `"${t}"`).join(', ')}`;
+  if (pw) fields[`${prefix}password`] = pw;
+  if (!MAILBOX_TYPES.includes(input.type)) fields[`${prefix}type`] = `must be one of ${MAILBOX_TYPES.map((t) => `"${t}"`).join(', ')}`;
   const expiryProblem = provisionedExpiryProblem(input.expiresOn, clock.today());
-  if (expiryProblem) fields.expiresOn = expiryProblem;
+  if (expiryProblem) fields[`${prefix}expiresOn`] = expiryProblem;
   if (input.usedBytes !== undefined && !(Number.isSafeInteger(input.usedBytes) && input.usedBytes >= 0)) {
-    fields.usedBytes = 'must be a whole number of bytes >= 0';
+    fields[`${prefix}usedBytes`] = 'must be a whole number of bytes >= 0';
   }
   if (Object.keys(fields).length) throw invalid(fields);
-  const passwordHash = await hashPassword(input.password);
+  return { address, passwordHash: await hashPassword(input.password), type: input.type, expiresOn: input.expiresOn, usedBytes: input.usedBytes ?? 0 };
+}
+
+async function insertMailbox(tx: Tx, actor: Actor, customerId: string, m: CheckedMailbox, reason: string | null, now: Date): Promise<MailboxRow> {
+  await checkAddressFree(tx, m.address, customerId);
+  const id = newId('mbx');
+  await tx.query(
+    `INSERT INTO mailboxes (id, customer_id, address, password_hash, type, expires_on, used_bytes, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+    [id, customerId, m.address, m.passwordHash, m.type, m.expiresOn, m.usedBytes, now],
+  );
+  const row = (await readMailbox(tx, id, null))!;
+  await audit(tx, actor, { action: 'mailbox.create', entityKind: 'mailbox', entityId: id, reason, after: row }, now);
+  return row;
+}
+
+export async function createMailbox(ctx: ServiceContext, actor: Actor, input: NewMailbox): Promise<MailboxRow> {
+  const checked = await checkNewMailbox(input);
+  const reason = optionalReason(input.reason);
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
     if (!(await readCustomer(tx, input.customerId))) throw invalid({ customerId: 'no such customer' });
-    await checkAddressFree(tx, address, input.customerId);
-    const id = newId('mbx');
-    await tx.query(
-      `INSERT INTO mailboxes (id, customer_id, address, password_hash, type, expires_on, used_bytes, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-      [id, input.customerId, address, passwordHash, input.type, input.expiresOn, input.usedBytes ?? 0, now],
-    );
-    const row = (await readMailbox(tx, id, null))!;
-    await audit(tx, actor, { action: 'mailbox.create', entityKind: 'mailbox', entityId: id, after: row }, now);
-    return row;
+    return insertMailbox(tx, actor, input.customerId, checked, reason, now);
   });
+}
+
+/** The most mailboxes one provisioning creates with its holder (more are added one at a time). */
+export const PROVISION_MAILBOXES_MAX = 20;
+
+/**
+ * R19, admin: a new holder with its mailboxes, all or nothing in one transaction — a mailbox whose
+ * address is taken leaves no holder behind. Fields of the i-th mailbox are named `mailboxes.i.field`.
+ */
+export async function provisionHolder(
+  ctx: ServiceContext,
+  actor: Actor,
+  input: NewCustomer & { mailboxes: MailboxFields[] },
+): Promise<{ customer: CustomerRow; mailboxes: MailboxRow[] }> {
+  const reason = optionalReason(input.reason);
+  let fields: Record<string, string> = {};
+  const collect = async <T>(step: () => T | Promise<T>): Promise<T | null> => {
+    try {
+      return await step();
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code !== 'validation_failed') throw err;
+      fields = { ...fields, ...err.fields };
+      return null;
+    }
+  };
+  if (input.mailboxes.length > PROVISION_MAILBOXES_MAX) throw invalid({ mailboxes: `at most ${PROVISION_MAILBOXES_MAX} at once` });
+  const customer = await collect(() => checkNewCustomer(input));
+  const mailboxes: (CheckedMailbox | null)[] = [];
+  for (const [i, m] of input.mailboxes.entries()) mailboxes.push(await collect(() => checkNewMailbox(m, `mailboxes.${i}.`)));
+  const addresses = mailboxes.map((m) => m?.address);
+  addresses.forEach((a, i) => {
+    if (a && addresses.indexOf(a) !== i) fields[`mailboxes.${i}.address`] = 'is given twice';
+  });
+  if (Object.keys(fields).length || !customer) throw invalid(fields);
+  const now = clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const row = await insertCustomer(tx, actor, customer, reason, now);
+    const made: MailboxRow[] = [];
+    for (const [i, m] of (mailboxes as CheckedMailbox[]).entries()) {
+      try {
+        made.push(await insertMailbox(tx, actor, row.id, m, reason, now));
+      } catch (err) {
+        // The field is the i-th mailbox's address, as the form names it.
+        if (err instanceof DomainError && err.fields?.address) throw new DomainError(err.code, err.message, { [`mailboxes.${i}.address`]: err.fields.address });
+        throw err;
+      }
+    }
+    return { customer: row, mailboxes: made };
+  });
+}
+
+/** A reason given to a call where it is optional: trimmed, blank as none, at most REASON_LENGTH_MAX. */
+function optionalReason(reason: string | null | undefined): string | null {
+  if (reason === undefined || reason === null || !reason.trim()) return null;
+  return requireReason(reason);
 }
 
 /**

@@ -112,7 +112,7 @@ async function findByKey(db: Queryable, key: RequestKey | null): Promise<RefundR
 async function recordPending(
   tx: Tx,
   actor: Actor,
-  d: { topup: TopupRow; kind: RefundKind; amounts: RefundAmounts; reason: string; key: RequestKey | null; now: Date },
+  d: { topup: TopupRow; kind: RefundKind; amounts: RefundAmounts; reason: string; key: RequestKey | null; now: Date; auditReason?: string },
 ): Promise<RefundRow> {
   const id = newId('rfd');
   const [row] = await tx.query<RefundRow>(
@@ -132,7 +132,7 @@ async function recordPending(
     refundId: id,
     at: d.now,
   });
-  await audit(tx, actor, { action: `refund.${d.kind}`, entityKind: 'topup', entityId: d.topup.id, reason: d.reason, after: { refundId: id, ...d.amounts } }, d.now);
+  await audit(tx, actor, { action: `refund.${d.kind}`, entityKind: 'topup', entityId: d.topup.id, reason: d.auditReason ?? d.reason, after: { refundId: id, ...d.amounts } }, d.now);
   return row!;
 }
 
@@ -188,11 +188,24 @@ export async function refundPayment(
   return driveRefund(ctx, gateway, pending);
 }
 
-/** R17, Codice del Consumo art. 52: a person takes back the unspent part of a top-up within 14 days. */
-export async function withdrawFromTopup(ctx: ServiceContext, gateway: PaymentGateway, customerId: string, topupId: string, key: RequestKey | null): Promise<RefundRow> {
+/**
+ * R17, Codice del Consumo art. 52: a person takes back the unspent part of a top-up within 14 days,
+ * from the customer area, or by writing to the provider (art. 54: any explicit statement), which
+ * billing staff then record with `by` — the same rules, the staff member and their reason audited.
+ */
+export async function withdrawFromTopup(
+  ctx: ServiceContext,
+  gateway: PaymentGateway,
+  holderId: string | null,
+  topupId: string,
+  key: RequestKey | null,
+  by: { actor: Actor; reason: unknown } | null = null,
+): Promise<RefundRow> {
+  const staffReason = by ? checkReason(by.reason) : undefined;
   const now = clock.now();
   const pending = await pendingOnce(ctx, key, async (tx) => {
-    const topup = await lockPaidTopup(tx, topupId, customerId);
+    const topup = await lockPaidTopup(tx, topupId, holderId);
+    const customerId = topup.customer_id;
     const notAllowed = (message: string) => new DomainError('withdrawal_not_allowed', message);
     if (topup.status !== 'succeeded' || !topup.decided_at) throw notAllowed('Only a paid top-up can be withdrawn from');
     if (topup.gateway !== gateway.name) throw notAllowed('The payment was taken by a gateway this server does not use');
@@ -221,7 +234,7 @@ export async function withdrawFromTopup(ctx: ServiceContext, gateway: PaymentGat
         }[plan.error],
       );
     }
-    return recordPending(tx, { kind: 'holder', id: customerId }, { topup, kind: 'withdrawal', amounts: plan.value, reason: WITHDRAWAL_REASON, key, now });
+    return recordPending(tx, by?.actor ?? { kind: 'holder', id: customerId }, { topup, kind: 'withdrawal', amounts: plan.value, reason: WITHDRAWAL_REASON, key, now, ...(staffReason ? { auditReason: staffReason } : {}) });
   });
   return driveRefund(ctx, gateway, pending);
 }

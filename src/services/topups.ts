@@ -233,7 +233,7 @@ export async function recordBankTransfer(ctx: ServiceContext, actor: Actor, inpu
       throw new DomainError('topup_not_pending', `This transfer top-up is ${expired ? 'expired' : topup.status}: nothing recorded`);
     }
     if (input.chargeCents !== topup.charge_cents) {
-      throw new DomainError('amount_mismatch', `The top-up asks for ${topup.charge_cents} cents, not ${input.chargeCents}: nothing recorded`);
+      throw new DomainError('amount_mismatch', `The top-up asks for ${topup.charge_cents} cents, not ${input.chargeCents} cents: nothing recorded`);
     }
     if (compareDates(receivedOn, dateInRome(topup.created_at.getTime())) < 0) throw invalid({ receivedOn: 'is before the top-up was made' });
     await lockWallet(tx, topup.customer_id);
@@ -255,6 +255,17 @@ export async function recordBankTransfer(ctx: ServiceContext, actor: Actor, inpu
     );
     return succeeded;
   });
+}
+
+/** R17: the transfers staff wait for (the console's list beside the form that records one), oldest first, bounded. */
+export const PENDING_TRANSFERS_SHOWN_MAX = 100;
+export async function pendingBankTransfers(ctx: ServiceContext): Promise<(TopupRow & { customer_name: string })[]> {
+  return ctx.db.query<TopupRow & { customer_name: string }>(
+    `SELECT t.*, c.name AS customer_name FROM topups t JOIN customers c ON c.id = t.customer_id
+      WHERE t.bank_reference IS NOT NULL AND t.status = 'pending' AND t.bank_expires_on >= $1
+      ORDER BY t.created_at, t.id LIMIT $2`,
+    [clock.today().toString(), PENDING_TRANSFERS_SHOWN_MAX],
+  );
 }
 
 /** R17: the daily job's step: transfer top-ups unpaid past their tenth day expire (nothing was charged). */

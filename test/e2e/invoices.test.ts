@@ -129,11 +129,12 @@ forEachServer('R15 invoices over HTTP', (t) => {
     assert.match(entry.sdiMessage, /00311/);
     assert.equal(entry.buyerName, BUSINESS_WITH_CODE.companyName);
 
-    assert.equal((await t.op.post(`/api/admin/invoices/${ids[0]}/resend`, {})).status, 409, 'a delivered invoice is not sent again');
-    const badFix = await t.op.post(`/api/admin/invoices/${ids[1]}/resend`, { buyer: { ...BUSINESS_WITH_CODE, sdiCode: 'AB' } });
+    assert.equal((await t.op.post(`/api/admin/invoices/${ids[0]}/resend`, { reason: 'prova' })).status, 409, 'a delivered invoice is not sent again');
+    assert.equal((await t.op.post(`/api/admin/invoices/${ids[1]}/resend`, {})).body.error.code, 'reason_required', 'R19: a staff action says why');
+    const badFix = await t.op.post(`/api/admin/invoices/${ids[1]}/resend`, { buyer: { ...BUSINESS_WITH_CODE, sdiCode: 'AB' }, reason: 'codice destinatario corretto' });
     assert.equal(badFix.status, 422);
     assert.ok(badFix.body.error.fields['buyer.sdiCode']);
-    const fixed = await t.op.post(`/api/admin/invoices/${ids[1]}/resend`, { buyer: BUSINESS_WITH_CODE });
+    const fixed = await t.op.post(`/api/admin/invoices/${ids[1]}/resend`, { buyer: BUSINESS_WITH_CODE, reason: 'codice destinatario corretto' });
     assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
     assert.equal(fixed.body.invoice.sdiStatus, 'issued');
     assert.equal(fixed.body.invoice.number, ns.number);

@@ -214,6 +214,76 @@ forEachServer('staff and back office', (t) => {
     assert.equal((await client.post(`${path}/credit-adjustments`, { amountCents: 100, reason: 'x' })).body.error.code, 'forbidden');
   });
 
+  test('provisioning: a holder with its mailboxes in one call, all or nothing, each audited with the reason', async () => {
+    const { client } = await staffMember('admin');
+    const mailbox = (address: string) => ({ address, password: 'Ufficio-Ferri-2027', type: 'standard', expiresOn: '2027-06-01' });
+    const made = await client.post('/api/admin/customers', {
+      name: 'Studio Ferri', referenceEmail: 'ferri@example.com', taxCode: 'RSSMRA85T10A562S', reason: 'contratto firmato',
+      mailboxes: [mailbox(`ferri.${process.pid}@pec.casella.test`), mailbox(`segreteria.ferri.${process.pid}@pec.casella.test`)],
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.equal(made.body.mailboxes.length, 2);
+    const trail = (await client.get(`/api/admin/customers/${made.body.customer.id}/audit`)).body.entries;
+    assert.deepEqual(trail.map((e: { action: string; reason: string }) => [e.action, e.reason]), [['mailbox.create', 'contratto firmato'], ['mailbox.create', 'contratto firmato'], ['customer.create', 'contratto firmato']]);
+    // The second mailbox's address is taken: nothing is created, and the field says which mailbox.
+    const refused = await client.post('/api/admin/customers', {
+      name: 'Studio Ferri Due', referenceEmail: `ferri2.${process.pid}@example.com`, reason: 'prova',
+      mailboxes: [mailbox(`nuova.${process.pid}@pec.casella.test`), mailbox(`ferri.${process.pid}@pec.casella.test`)],
+    });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.error.fields['mailboxes.1.address'], 'is already taken');
+    assert.deepEqual((await client.get(`/api/admin/search?q=${encodeURIComponent(`ferri2.${process.pid}@example.com`)}`)).body.results, [], 'no holder left behind');
+    const weak = await client.post('/api/admin/customers', { name: 'X', referenceEmail: 'x@example.com', reason: 'prova', mailboxes: [{ ...mailbox(`x.${process.pid}@pec.casella.test`), password: 'password' }] });
+    assert.ok(weak.body.error.fields['mailboxes.0.password'], JSON.stringify(weak.body));
+  });
+
+  test('R17: billing staff record a withdrawal the holder sent in writing, with the same rules and their reason', async () => {
+    const h = await provisionHolder(t.op, {});
+    const holder = new Client(t.s.baseUrl);
+    await holder.login(h.mailbox.address, h.password);
+    const topup = (await holder.post('/api/credit/topups', { amountCents: 1000 })).body.topup;
+    assert.equal((await payByCard(topup.checkoutUrl)).status, 303);
+    const { client } = await staffMember('billing');
+    const support = (await staffMember('support')).client;
+    assert.equal((await support.post(`/api/admin/topups/${topup.id}/withdrawal`, { reason: 'x' })).body.error.code, 'forbidden');
+    assert.equal((await client.post(`/api/admin/topups/${topup.id}/withdrawal`, {})).body.error.code, 'reason_required');
+    const made = await client.post(`/api/admin/topups/${topup.id}/withdrawal`, { reason: 'recesso via PEC del 10 giugno' });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual([made.body.refund.kind, made.body.refund.amountCents, made.body.refund.status], ['withdrawal', 1000, 'succeeded']);
+    assert.equal((await client.post(`/api/admin/topups/${topup.id}/withdrawal`, { reason: 'di nuovo' })).body.error.code, 'withdrawal_not_allowed');
+    const entry = (await client.get(`/api/admin/customers/${h.customer.id}/audit`)).body.entries[0];
+    assert.deepEqual([entry.action, entry.reason, entry.actor.kind], ['refund.withdrawal', 'recesso via PEC del 10 giugno', 'staff']);
+    // An SdI outcome recorded by hand says why too.
+    const invoice = (await holder.get('/api/invoices')).body.invoices[0];
+    assert.equal((await client.post(`/api/admin/invoices/${invoice.id}/outcome`, { status: 'delivered' })).body.error.code, 'reason_required');
+  });
+
+  test('console forms over plain HTTP: a wrong input is answered on the form with the field marked, and nothing changes', async () => {
+    const h = await provisionHolder(t.op, { creditCents: 1000 });
+    const { client } = await staffMember('admin');
+    const post = (path: string, fields: Record<string, string>) =>
+      fetch(t.s.baseUrl + path, { method: 'POST', headers: { cookie: client.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: client.csrfToken, ...fields }), redirect: 'manual' });
+    const noReason = await post(`/admin/customers/${h.customer.id}/credit-adjustments`, { amount: '5' });
+    assert.equal(noReason.status, 422);
+    const page = await noReason.text();
+    assert.match(page, /role="alert"[\s\S]*Motivo: è obbligatorio/);
+    assert.match(page, /id="adjust-reason"[^>]*aria-invalid="true"/);
+    const tooMuch = await post(`/admin/customers/${h.customer.id}/credit-adjustments`, { amount: '-20', reason: 'storno' });
+    assert.equal(tooMuch.status, 422);
+    assert.match(await tooMuch.text(), /porterebbe il credito sotto zero \(credito: 10,00 €\)/);
+    const extend = await post(`/admin/mailboxes/${h.mailbox.id}/extend`, { expiresOn: '2040-01-01', reason: 'cortesia' });
+    assert.equal(extend.status, 422);
+    assert.match(await extend.text(), /Nuova scadenza: può essere al massimo tra 5 anni/);
+    const suspendTwice = await post(`/admin/mailboxes/${h.mailbox.id}/reactivate`, { reason: 'prova' });
+    assert.equal(suspendTwice.status, 409);
+    assert.match(await suspendTwice.text(), /si riattiva solo una casella sospesa/);
+    const after = (await t.op.get(`/api/admin/customers/${h.customer.id}`)).body;
+    assert.deepEqual([after.credit.balanceCents, after.mailboxes[0].status, after.mailboxes[0].expiresOn], [1000, 'active', h.mailbox.expiresOn]);
+    const done = await post(`/admin/mailboxes/${h.mailbox.id}/suspend`, { reason: 'ordine del giudice' });
+    assert.deepEqual([done.status, done.headers.get('location')], [303, `/admin/mailboxes/${h.mailbox.id}?done=suspend`]);
+    assert.equal((await t.op.get(`/api/admin/customers/${h.customer.id}`)).body.mailboxes[0].status, 'suspended');
+  });
+
   test('overview: backlogs, liability, the next 30 days of renewals and what they lack', async () => {
     const before = (await t.op.get('/api/admin/overview')).body;
     const today = before.today as string;

@@ -5,45 +5,43 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { clock } from '../../clock.ts';
-import { dateInRome } from '../../domain/calendar.ts';
-import { roleCovers, type StaffRole } from '../../domain/staff-role.ts';
-import { longDate, money, isLocale, type Locale } from '../../i18n/format.ts';
+import { roleCovers } from '../../domain/staff-role.ts';
+import { isStaffRole, STAFF_ROLES } from '../../domain/staff-role.ts';
+import { money, type Locale } from '../../i18n/format.ts';
+import { describeTransaction } from '../../i18n/ledger-text.ts';
 import { staffOf, type OperatorAuth } from '../../http/auth.ts';
-import { LANG_COOKIE, STAFF_COOKIE, staffCookieOptions } from '../../http/cookies.ts';
+import { STAFF_COOKIE, staffCookieOptions } from '../../http/cookies.ts';
 import { fromAnotherSite } from '../../http/same-origin.ts';
-import { DomainError } from '../../services/errors.ts';
+import type { PaymentGateway } from '../../payments/gateway.ts';
+import { DomainError, invalid, requireReason } from '../../services/errors.ts';
 import { adjustCredit } from '../../services/credit.ts';
 import { readBillingProfile } from '../../services/billing-profiles.ts';
 import { listInvoices } from '../../services/invoices.ts';
 import { readOrders } from '../../services/orders.ts';
-import { completeSetup, createStaff, endStaffSession, listStaff, setupOffer, staffLogin, updateStaff } from '../../services/staff/accounts.ts';
+import { createMailbox } from '../../services/provision.ts';
+import { closeAccountRefund } from '../../services/refunds.ts';
+import { completeSetup, createStaff, endStaffSession, listStaff, newSetupLink, setupOffer, staffLogin, updateStaff } from '../../services/staff/accounts.ts';
 import { accessOf, emailsOf, holderSummary, statementPage, topupsOf } from '../../services/staff/holder-record.ts';
 import { readOverview } from '../../services/staff/overview.ts';
 import { searchHolders } from '../../services/staff/search.ts';
 import { changeReferenceEmailByStaff, resetTwoStep, sendPasswordResetLink } from '../../services/staff/support-actions.ts';
-import { readAudit, type Actor } from '../../services/audit.ts';
-import { requireReason } from '../../services/errors.ts';
-import { describeTransaction } from '../../i18n/ledger-text.ts';
-import { isStaffRole, STAFF_ROLES } from '../../domain/staff-role.ts';
+import { readAudit } from '../../services/audit.ts';
 import { parseEuros, safeNext } from '../forms.ts';
 import { html, raw, type Html } from '../html.ts';
-import { page } from '../layout.ts';
-import { HTML_TYPE, formOf, queryOf, text } from '../kit.ts';
+import { formOf, queryOf, text } from '../kit.ts';
+import { consoleKit, type Failure, type FormSpec, type Staff } from './kit.ts';
+import { mailboxFields, mailboxPages } from './mailbox-pages.ts';
+import { moneyPages } from './money-pages.ts';
 import { say, type ConsoleKey } from './texts.ts';
 
-type Form = Record<string, unknown>;
-interface Staff {
-  who: OperatorAuth;
-  L: Locale;
-}
+const HOLDER_DONE = ['adjusted', 'resetLink', 'twoStep', 'email', 'provisioned', 'mailboxAdded', 'closingRefund'] as const;
 
-const DONE = ['adjusted', 'resetLink', 'twoStep', 'email', 'staffUpdated'] as const;
-
-export async function consoleRoutes(server: FastifyInstance, opts: { app: App }): Promise<void> {
-  const { app } = opts;
+export async function consoleRoutes(server: FastifyInstance, opts: { app: App; gateway: PaymentGateway }): Promise<void> {
+  const { app, gateway } = opts;
   const ctx = app.ctx;
-  const localeOf = (req: FastifyRequest): Locale => (isLocale(req.cookies[LANG_COOKIE]) ? (req.cookies[LANG_COOKIE] as Locale) : 'it');
   const staffOfReq = new WeakMap<FastifyRequest, OperatorAuth>();
+  const kit = consoleKit(app, staffOfReq);
+  const { localeOf, staff, sendPage, actionForm, failureSummary, failureOf, doneNotice, action, can, actor, when, day } = kit;
 
   // Who may see each page: the role declared on the route; then, for a form post, its CSRF token.
   server.addHook('onRequest', async (req, reply) => {
@@ -68,49 +66,13 @@ export async function consoleRoutes(server: FastifyInstance, opts: { app: App })
       return sendPage(reply, 403, { who, L }, req, say(L, 'forbiddenTitle'), html`<h1>${say(L, 'forbiddenTitle')}</h1>`);
     }
   });
-  const staff = (req: FastifyRequest): Staff => ({ who: staffOfReq.get(req)!, L: localeOf(req) });
 
-  function nav(s: Staff | null, L: Locale, req: FastifyRequest): Html {
-    if (!s) return html``;
-    const q = text(queryOf(req), 'q');
-    const link = (href: string, key: ConsoleKey) => html`<li><a href="${href}"${req.url.split('?')[0] === href ? raw(' aria-current="page"') : ''}>${say(L, key)}</a></li>`;
-    return html`<nav class="wrap" aria-label="${say(L, 'consoleName')}"><ul class="nav">
-${link('/admin', 'navOverview')}${roleCovers(s.who.role, 'admin') ? link('/admin/staff', 'navStaff') : ''}
-<li class="nav-end"><form method="post" action="/admin/logout" class="inline"><input type="hidden" name="_csrf" value="${s.who.csrfToken ?? ''}"><button type="submit" class="linklike">${say(L, 'logout')} (${s.who.name})</button></form></li>
-</ul>
-<form method="get" action="/admin/search" class="search-form" role="search"><label for="q">${say(L, 'searchLabel')}</label><div class="search-row"><input type="search" id="q" name="q" value="${q}" maxlength="200" aria-describedby="q-hint" required><button type="submit">${say(L, 'searchButton')}</button></div><p id="q-hint" class="small search-hint">${say(L, 'searchHint')}</p></form>
-</nav>`;
-  }
-
-  function sendPage(reply: FastifyReply, status: number, s: Staff | null, req: FastifyRequest, title: string, body: Html) {
-    const L = s?.L ?? localeOf(req);
-    const other: Locale = L === 'it' ? 'en' : 'it';
-    const next = safeNext(req.method === 'GET' ? req.url : '/admin');
-    return reply
-      .code(status)
-      .type(HTML_TYPE)
-      .send(
-        page({
-          lang: L,
-          title: `${title} — ${say(L, 'consoleName')}`,
-          nav: nav(s, L, req),
-          body,
-          langSwitch: { label: other === 'en' ? 'English' : 'Italiano', lang: other, href: `/lang/${other}?next=${encodeURIComponent(next)}`, next },
-          brand: app.config.brand,
-        }),
-      );
-  }
-
-  const csrf = (s: Staff) => html`<input type="hidden" name="_csrf" value="${s.who.csrfToken ?? ''}">`;
-  const reasonField = (L: Locale, id: string) =>
-    html`<div class="field"><label for="${id}">${say(L, 'reason')}</label><input type="text" id="${id}" name="reason" maxlength="500" required aria-describedby="${id}-hint"><p id="${id}-hint" class="small muted">${say(L, 'reasonHint')}</p></div>`;
-  const when = (d: Date | string, L: Locale) => longDate(dateInRome(new Date(d).getTime()), L);
+  /** The setup page's own error (a public page: no action form). */
   const errorSummary = (L: Locale, err: unknown): Html => {
-    if (!(err instanceof DomainError)) throw err;
-    const fields = Object.entries(err.fields ?? {}).map(([k, v]) => `${k}: ${v}`).join('; ');
-    return html`<p class="error" role="alert">${fields ? say(L, 'formErrors', { fields }) : err.message}</p>`;
+    const failure = failureOf(L, err, { id: 'setup', title: say(L, 'setupTitle') }, {});
+    const fields = Object.entries(failure.fields).map(([k, v]) => `${k === 'password' ? say(L, 'newPassword') : k === 'totpCode' ? say(L, 'totpCode') : k}: ${v}`).join('; ');
+    return html`<p class="error" role="alert">${fields ? say(L, 'formErrors', { fields }) : failure.message ?? ''}</p>`;
   };
-  const actor = (s: Staff): Actor => ({ kind: s.who.kind, id: s.who.id });
 
   // ---- Login and setup (public) ----
   const loginForm = (L: Locale, req: FastifyRequest, error: Html | null = null, email = '') => html`<div class="card narrow"><h1>${say(L, 'loginTitle')}</h1><p>${say(L, 'loginIntro')}</p>${error ?? ''}
@@ -213,7 +175,40 @@ ${results.length ? html`<div class="table-wrap"><table class="stack"><thead><tr>
   });
 
   // ---- The holder's page (support reads; actions by role) ----
-  const holderPage = async (req: FastifyRequest, reply: FastifyReply, status = 200, formError: Html | null = null) => {
+  /** The actions this staff member may take on this holder's page, each a form with `Motivo`. */
+  const holderForms = (s: Staff, id: string, facts: { mailboxes: { id: string; address: string; status: string }[]; twoStep: boolean }): FormSpec[] => {
+    const L = s.L;
+    const forms: FormSpec[] = [];
+    if (can(s, 'billing')) {
+      forms.push({
+        id: 'adjust', action: `/admin/customers/${id}/credit-adjustments`, title: say(L, 'adjustTitle'), button: say(L, 'adjustButton'),
+        fields: [{ name: 'amount', label: say(L, 'adjustAmount'), inputmode: 'decimal', hint: say(L, 'adjustHint'), errorsFrom: ['amountCents'], maxlength: 20 }],
+      });
+    }
+    const loginBoxes = facts.mailboxes.filter((m) => m.status !== 'terminated');
+    if (loginBoxes.length) {
+      forms.push({
+        id: 'reset-link', action: `/admin/customers/${id}/password-reset-link`, title: say(L, 'resetLinkTitle'), button: say(L, 'resetLinkButton'),
+        fields: [{ name: 'mailboxId', label: say(L, 'resetLinkMailbox'), kind: 'select', options: loginBoxes.map((m) => ({ value: m.id, label: m.address })) }],
+      });
+    }
+    if (facts.twoStep) {
+      forms.push({ id: 'two-step', action: `/admin/customers/${id}/two-step/reset`, title: say(L, 'twoStepResetTitle'), intro: say(L, 'twoStepResetIntro'), button: say(L, 'twoStepResetButton'), fields: [] });
+    }
+    forms.push({
+      id: 'reference-email', action: `/admin/customers/${id}/reference-email`, title: say(L, 'emailTitle'), button: say(L, 'emailButton'),
+      fields: [{ name: 'referenceEmail', label: say(L, 'emailNew'), kind: 'email', maxlength: 254, autocomplete: 'off' }],
+    });
+    if (can(s, 'admin')) {
+      forms.push({ id: 'add-mailbox', action: `/admin/customers/${id}/mailboxes`, title: say(L, 'addMailboxTitle'), button: say(L, 'addMailboxButton'), fields: mailboxFields(L, '', ctx.catalogue) });
+    }
+    if (can(s, 'billing') && facts.mailboxes.length && facts.mailboxes.every((m) => m.status === 'terminated')) {
+      forms.push({ id: 'closing', action: `/admin/customers/${id}/closing-refund`, title: say(L, 'closingTitle'), intro: say(L, 'closingIntro'), button: say(L, 'closingButton'), fields: [] });
+    }
+    return forms;
+  };
+
+  const holderPage = async (req: FastifyRequest, reply: FastifyReply, status = 200, failure: Failure | null = null) => {
     const s = staff(req);
     const L = s.L;
     const id = (req.params as { id: string }).id;
@@ -235,111 +230,133 @@ ${results.length ? html`<div class="table-wrap"><table class="stack"><thead><tr>
       accessOf(app.db, id),
       readAudit(app.db, { customerId: id, limit: 50 }),
     ]);
-    const done = text(queryOf(req), 'done');
-    const notice = (DONE as readonly string[]).includes(done) ? html`<p class="notice" role="status">${say(L, `done_${done as (typeof DONE)[number]}`)}</p>` : html``;
     const th = (...keys: ConsoleKey[]) => html`<thead><tr>${keys.map((k) => html`<th scope="col">${say(L, k)}</th>`)}</tr></thead>`;
     const td = (key: ConsoleKey, v: Html | string, cls = '') => html`<td data-label="${say(L, key)}"${cls ? raw(` class="${cls}"`) : ''}>${v}</td>`;
     const table = (head: Html, rows: Html[]) => (rows.length ? html`<div class="table-wrap"><table class="stack">${head}<tbody>${rows}</tbody></table></div>` : html`<p>${say(L, 'none')}</p>`);
     const section = (hid: string, key: ConsoleKey, body: Html) => html`<section class="card" aria-labelledby="${hid}"><h2 id="${hid}">${say(L, key)}</h2>${body}</section>`;
     const bp = billing?.profile as Record<string, unknown> | undefined;
     const fact = (label: string, value: Html | string | null | undefined) => (value ? html`<div><dt>${label}</dt><dd>${value}</dd></div>` : '');
-    const can = (role: StaffRole) => roleCovers(s.who.role, role);
+    const forms = holderForms(s, id, { mailboxes, twoStep: access.twoStep.enabled });
+    const typeText = (m: (typeof mailboxes)[number]) => (m.next_type ? say(L, 'typeThenNext', { type: m.type, next: m.next_type }) : m.type);
 
-    const actions: Html[] = [];
-    if (can('billing')) {
-      actions.push(html`<form method="post" action="/admin/customers/${id}/credit-adjustments" class="card"><h3>${say(L, 'adjustTitle')}</h3>${csrf(s)}
-<div class="field"><label for="adj-amount">${say(L, 'adjustAmount')}</label><input type="text" id="adj-amount" name="amount" inputmode="decimal" required></div>${reasonField(L, 'adj-reason')}<button type="submit">${say(L, 'adjustButton')}</button></form>`);
-    }
-    const loginBoxes = mailboxes.filter((m) => m.status !== 'terminated');
-    if (loginBoxes.length) {
-      actions.push(html`<form method="post" action="/admin/customers/${id}/password-reset-link" class="card"><h3>${say(L, 'resetLinkTitle')}</h3>${csrf(s)}
-<div class="field"><label for="rl-mailbox">${say(L, 'resetLinkMailbox')}</label><select id="rl-mailbox" name="mailboxId">${loginBoxes.map((m) => html`<option value="${m.id}">${m.address}</option>`)}</select></div>${reasonField(L, 'rl-reason')}<button type="submit">${say(L, 'resetLinkButton')}</button></form>`);
-    }
-    if (access.twoStep.enabled) {
-      actions.push(html`<form method="post" action="/admin/customers/${id}/two-step/reset" class="card"><h3>${say(L, 'twoStepResetTitle')}</h3><p>${say(L, 'twoStepResetIntro')}</p>${csrf(s)}${reasonField(L, 'ts-reason')}<button type="submit">${say(L, 'twoStepResetButton')}</button></form>`);
-    }
-    actions.push(html`<form method="post" action="/admin/customers/${id}/reference-email" class="card"><h3>${say(L, 'emailTitle')}</h3>${csrf(s)}
-<div class="field"><label for="re-email">${say(L, 'emailNew')}</label><input type="email" id="re-email" name="referenceEmail" maxlength="254" required></div>${reasonField(L, 're-reason')}<button type="submit">${say(L, 'emailButton')}</button></form>`);
-
-    return sendPage(reply, status, s, req, customer.name, html`<h1>${say(L, 'holderTitle', { name: customer.name })}</h1>${notice}${formError ?? ''}
+    const jump = ([['h-boxes', 'sectionMailboxes'], ['h-credit', 'sectionCredit'], ['h-orders', 'sectionOrders'], ['h-pay', 'sectionPayments'], ['h-inv', 'sectionInvoices'], ['h-mail', 'sectionEmails'], ['h-audit', 'sectionAudit'], ['h-actions', 'actions']] as const);
+    return sendPage(reply, status, s, req, customer.name, html`<h1>${say(L, 'holderTitle', { name: customer.name })}</h1>${doneNotice(L, req, HOLDER_DONE)}${failureSummary(L, failure, forms)}
+<nav aria-label="${say(L, 'onThisPage')}" class="jump"><ul>${jump.map(([hid, key]) => html`<li><a href="#${hid}">${say(L, key)}</a></li>`)}</ul></nav>
 ${section('h-reg', 'registry', html`<dl class="facts">${fact(say(L, 'referenceEmail'), html`<span class="addr">${customer.reference_email}</span>`)}${fact(say(L, 'taxCode'), customer.tax_code)}${fact(say(L, 'locale'), customer.locale)}</dl>
 <h3>${say(L, 'billing')}</h3>${bp ? html`<dl class="facts">${fact(say(L, 'name'), String(bp.companyName ?? `${bp.givenName ?? ''} ${bp.familyName ?? ''}`).trim())}${fact(say(L, 'taxCode'), bp.taxCode as string)}${fact(say(L, 'vatNumber'), bp.vatNumber as string)}${fact(say(L, 'sdi'), [bp.sdiCode, bp.sdiPec].filter(Boolean).join(' / '))}</dl>` : html`<p>${say(L, 'noBilling')}</p>`}
 <h3>${say(L, 'access')}</h3><p>${access.twoStep.enabled ? say(L, 'twoStepOn', { left: access.twoStep.recoveryCodesLeft }) : say(L, 'twoStepOff')} ${say(L, 'sessionsOpen', { count: access.sessions.length })}</p>`)}
-${section('h-boxes', 'sectionMailboxes', table(th('colAddress', 'colStatus', 'colType', 'colExpiry'), mailboxes.map((m) => html`<tr>${td('colAddress', html`<span class="addr">${m.address}</span>`)}${td('colStatus', say(L, `status_${m.status}` as ConsoleKey))}${td('colType', m.type)}${td('colExpiry', longDate(dateInRome(Date.parse(`${m.expires_on}T12:00:00Z`)), L))}</tr>`)))}
+${section('h-boxes', 'sectionMailboxes', table(th('colAddress', 'colStatus', 'colType', 'colExpiry'), mailboxes.map((m) => html`<tr>${td('colAddress', html`<a class="addr" href="/admin/mailboxes/${m.id}">${m.address}</a>`)}${td('colStatus', say(L, `status_${m.status}` as ConsoleKey))}${td('colType', typeText(m))}${td('colExpiry', day(m.expires_on, L))}</tr>`)))}
 ${section('h-credit', 'sectionCredit', html`<p class="big">${say(L, 'balance', { amount: money(balanceCents, L) })}</p>${table(th('colWhen', 'colDescription', 'colAmount', 'colBalance'), statement.transactions.map((t) => html`<tr>${td('colWhen', when(t.created_at, L))}${td('colDescription', describeTransaction(t, L))}${td('colAmount', money(t.wallet_amount_cents, L), 'num')}${td('colBalance', money(t.balance_after_cents, L), 'num')}</tr>`))}${statement.nextBefore !== null ? html`<p><a href="/admin/customers/${id}?before=${statement.nextBefore}#h-credit">${say(L, 'moreStatement')}</a></p>` : ''}`)}
 ${section('h-orders', 'sectionOrders', table(th('colWhen', 'colKind', 'colAmount', 'colStatus'), orders.map((o) => html`<tr>${td('colWhen', when(o.created_at, L))}${td('colKind', o.kind)}${td('colAmount', money(o.amount_cents, L), 'num')}${td('colStatus', o.status)}</tr>`)))}
-${section('h-pay', 'sectionPayments', table(th('colWhen', 'colAmount', 'colKind', 'colStatus'), topups.map((t) => html`<tr>${td('colWhen', when(t.created_at, L))}${td('colAmount', money(t.charge_cents, L), 'num')}${td('colKind', t.gateway)}${td('colStatus', t.status)}</tr>`)))}
-${section('h-inv', 'sectionInvoices', table(th('colNumber', 'colWhen', 'colAmount', 'colSdi'), invoices.map((i) => html`<tr>${td('colNumber', i.number)}${td('colWhen', longDate(dateInRome(Date.parse(`${i.issued_on}T12:00:00Z`)), L))}${td('colAmount', money(i.total_cents, L), 'num')}${td('colSdi', i.sdi_status)}</tr>`)))}
+${section('h-pay', 'sectionPayments', table(th('colWhen', 'colAmount', 'colKind', 'colStatus'), topups.map((t) => html`<tr>${td('colWhen', html`<a href="/admin/topups/${t.id}">${when(t.created_at, L)}</a>`)}${td('colAmount', money(t.charge_cents, L), 'num')}${td('colKind', say(L, `method_${t.method}` as ConsoleKey))}${td('colStatus', say(L, `topup_${t.status}` as ConsoleKey))}</tr>`)))}
+${section('h-inv', 'sectionInvoices', table(th('colNumber', 'colWhen', 'colAmount', 'colSdi'), invoices.map((i) => html`<tr>${td('colNumber', html`<a href="/admin/invoices/${i.id}">${i.number}</a>${i.document_type === 'TD04' ? html` <span class="small muted">${say(L, 'creditNote')}</span>` : ''}`)}${td('colWhen', day(i.issued_on, L))}${td('colAmount', money(i.total_cents, L), 'num')}${td('colSdi', say(L, `sdi_${i.sdi_status}` as ConsoleKey))}</tr>`)))}
 ${section('h-mail', 'sectionEmails', table(th('colWhen', 'colTo', 'colSubject', 'colStatus', 'colAttempts'), emails.map((e) => html`<tr>${td('colWhen', when(e.at, L))}${td('colTo', html`<span class="addr">${e.to}</span>`)}${td('colSubject', e.subject)}${td('colStatus', e.status)}${td('colAttempts', String(e.attempts), 'num')}</tr>`)))}
 ${section('h-audit', 'sectionAudit', table(th('colWhen', 'colWho', 'colAction', 'colReason'), trail.map((e) => html`<tr>${td('colWhen', when(e.at, L))}${td('colWho', `${e.actor.name ?? e.actor.kind}`)}${td('colAction', e.action)}${td('colReason', e.reason ?? '')}</tr>`)))}
-<section aria-labelledby="h-actions"><h2 id="h-actions">${say(L, 'actions')}</h2>${actions}</section>`);
+${kit.actionsSection(s, forms, failure, html`<p>${say(L, 'none')}</p>`)}`);
   };
   server.get('/admin/customers/:id', { config: { role: 'support' }, schema: { hide: true } }, (req, reply) => holderPage(req, reply));
 
-  /** A form action: run it, back to the holder's page with its notice, or the page again with the error. */
-  const action = (done: (typeof DONE)[number], run: (s: Staff, id: string, f: Form, reason: string) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const s = staff(req);
-    const id = (req.params as { id: string }).id;
-    const f = formOf(req);
-    try {
-      await run(s, id, f, requireReason(text(f, 'reason')));
-      return reply.redirect(`/admin/customers/${id}?done=${done}`, 303);
-    } catch (err) {
-      return holderPage(req, reply, err instanceof DomainError && err.code === 'not_found' ? 404 : 422, errorSummary(s.L, err));
-    }
-  };
-  server.post('/admin/customers/:id/credit-adjustments', { config: { role: 'billing' }, schema: { hide: true } }, action('adjusted', async (s, id, f, reason) => {
-    const raw = text(f, 'amount').trim();
-    const negative = raw.startsWith('-');
-    const amount = parseEuros(negative ? raw.slice(1) : raw, s.L);
-    if (amount === null || amount === 0) throw new DomainError('validation_failed', 'amount', { amount: s.L === 'it' ? 'importo non valido' : 'not a valid amount' });
-    await adjustCredit(ctx, actor(s), id, negative ? -amount : amount, reason);
+  const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
+  /** A holder's action: done → the holder's page with its notice; refused → the page again with the form's errors. */
+  const holderAction = (formId: string, titleKey: ConsoleKey, done: (typeof HOLDER_DONE)[number], run: (s: Staff, id: string, f: Record<string, unknown>, reason: string) => Promise<unknown>) =>
+    action({
+      form: (s) => ({ id: formId, title: say(s.L, titleKey) }),
+      run: async (s, f, reason, req) => {
+        await run(s, idOf(req), f, reason);
+        return `/admin/customers/${idOf(req)}?done=${done}`;
+      },
+      redraw: (req, reply, status, failure) => holderPage(req, reply, status, failure),
+    });
+  server.post('/admin/customers/:id/credit-adjustments', { config: { role: 'billing' }, schema: { hide: true } }, holderAction('adjust', 'adjustTitle', 'adjusted', async (s, id, f, reason) => {
+    const amount = kit.eurosTyped(text(f, 'amount'), s.L, parseEuros, true);
+    if (amount === null || amount === 0) throw invalid({ amount: say(s.L, 'amountUnreadable') });
+    await adjustCredit(ctx, actor(s), id, amount, reason);
   }));
-  server.post('/admin/customers/:id/password-reset-link', { config: { role: 'support' }, schema: { hide: true } }, action('resetLink', (s, id, f, reason) => sendPasswordResetLink(ctx, actor(s), id, text(f, 'mailboxId').slice(0, 100), reason)));
-  server.post('/admin/customers/:id/two-step/reset', { config: { role: 'support' }, schema: { hide: true } }, action('twoStep', (s, id, _f, reason) => resetTwoStep(ctx, actor(s), id, reason)));
-  server.post('/admin/customers/:id/reference-email', { config: { role: 'support' }, schema: { hide: true } }, action('email', (s, id, f, reason) => changeReferenceEmailByStaff(ctx, actor(s), id, text(f, 'referenceEmail').slice(0, 254), reason)));
+  server.post('/admin/customers/:id/password-reset-link', { config: { role: 'support' }, schema: { hide: true } }, holderAction('reset-link', 'resetLinkTitle', 'resetLink', (s, id, f, reason) => sendPasswordResetLink(ctx, actor(s), id, text(f, 'mailboxId').slice(0, 100), reason)));
+  server.post('/admin/customers/:id/two-step/reset', { config: { role: 'support' }, schema: { hide: true } }, holderAction('two-step', 'twoStepResetTitle', 'twoStep', (s, id, _f, reason) => resetTwoStep(ctx, actor(s), id, reason)));
+  server.post('/admin/customers/:id/reference-email', { config: { role: 'support' }, schema: { hide: true } }, holderAction('reference-email', 'emailTitle', 'email', (s, id, f, reason) => changeReferenceEmailByStaff(ctx, actor(s), id, text(f, 'referenceEmail').slice(0, 254), reason)));
+  server.post('/admin/customers/:id/mailboxes', { config: { role: 'admin' }, schema: { hide: true } }, holderAction('add-mailbox', 'addMailboxTitle', 'mailboxAdded', (s, id, f, reason) =>
+    createMailbox(ctx, actor(s), { customerId: id, address: text(f, 'address').slice(0, 254), password: text(f, 'password').slice(0, 200), type: text(f, 'type') as never, expiresOn: text(f, 'expiresOn').slice(0, 10), reason }).catch((err) => {
+      // An unknown holder is the page's 404, not a field.
+      if (err instanceof DomainError && err.fields?.customerId) throw new DomainError('not_found', 'customer not found');
+      throw err;
+    })));
+  server.post('/admin/customers/:id/closing-refund', { config: { role: 'billing' }, schema: { hide: true } }, holderAction('closing', 'closingTitle', 'closingRefund', (s, id, _f, reason) => closeAccountRefund(ctx, gateway, actor(s), id, reason)));
+
+  mailboxPages(server, kit, { holderPath: (id) => `/admin/customers/${id}` });
+  moneyPages(server, kit, gateway);
 
   // ---- Staff accounts (admin) ----
-  const staffPage = async (req: FastifyRequest, reply: FastifyReply, status = 200, top: Html | null = null) => {
+  const STAFF_DONE = ['staffUpdated', 'setupLink'] as const;
+  const newStaffForm = (L: Locale): FormSpec => ({
+    id: 'new-staff', action: '/admin/staff', title: say(L, 'newStaffTitle'), button: say(L, 'createButton'), primary: true,
+    fields: [
+      { name: 'email', label: say(L, 'email'), kind: 'email', maxlength: 254, autocomplete: 'off' },
+      { name: 'name', label: say(L, 'name'), maxlength: 200, autocomplete: 'off' },
+      { name: 'role', label: say(L, 'role'), kind: 'select', value: 'support', options: STAFF_ROLES.map((r) => ({ value: r, label: say(L, `role_${r}`) })), hint: say(L, 'roleHint') },
+    ],
+  });
+  const memberForm = (L: Locale, m: { id: string; name: string; role: string; disabled: boolean }): FormSpec => ({
+    id: `member-${m.id}`, action: `/admin/staff/${m.id}`, title: say(L, 'memberTitle', { name: m.name }), button: say(L, 'saveButton'),
+    fields: [
+      { name: 'role', label: say(L, 'changeRole'), kind: 'select', value: m.role, options: STAFF_ROLES.map((r) => ({ value: r, label: say(L, `role_${r}`) })) },
+      { name: 'disabled', label: say(L, 'disable'), kind: 'checkbox', value: m.disabled ? '1' : '', hint: say(L, 'disableHint') },
+    ],
+  });
+  const linkForm = (L: Locale, m: { id: string; name: string }): FormSpec => ({
+    id: `link-${m.id}`, action: `/admin/staff/${m.id}/setup-link`, title: say(L, 'setupLinkTitle', { name: m.name }), intro: say(L, 'setupLinkIntro'), button: say(L, 'setupLinkButton'), fields: [],
+  });
+  const staffPage = async (req: FastifyRequest, reply: FastifyReply, status = 200, o: { top?: Html | null; failure?: Failure | null } = {}) => {
     const s = staff(req);
     const L = s.L;
     const members = await listStaff(app.db);
-    const roleSelect = (id: string, current: string) => html`<select id="${id}" name="role">${STAFF_ROLES.map((r) => html`<option value="${r}"${r === current ? raw(' selected') : ''}>${say(L, `role_${r}`)}</option>`)}</select>`;
+    const others = members.filter((m) => m.id !== s.who.id);
+    const forms = [newStaffForm(L), ...others.flatMap((m) => [memberForm(L, m), linkForm(L, m)])];
+    const failure = o.failure ?? null;
     const rows = members.map((m) => html`<tr><td data-label="${say(L, 'colName')}"><div>${m.name}<br><span class="small muted addr">${m.email}</span></div></td><td data-label="${say(L, 'colRole')}">${say(L, `role_${m.role}`)}</td>
 <td data-label="${say(L, 'colState')}">${m.disabled ? say(L, 'stateDisabled') : m.enrolled ? say(L, 'stateActive') : say(L, 'statePending')}</td>
-<td class="cell-action">${m.id === s.who.id ? '' : html`<form method="post" action="/admin/staff/${m.id}" class="inline">${csrf(s)}<label for="role-${m.id}">${say(L, 'changeRole')}</label>${roleSelect(`role-${m.id}`, m.role)}<label class="check-inline"><input type="checkbox" name="disabled" value="1"${m.disabled ? raw(' checked') : ''}> ${say(L, 'disable')}</label>${reasonField(L, `reason-${m.id}`)}<button type="submit">${say(L, 'saveButton')}</button></form>`}</td></tr>`);
-    return sendPage(reply, status, s, req, say(L, 'staffTitle'), html`<h1>${say(L, 'staffTitle')}</h1>${top ?? ''}
-<div class="table-wrap"><table class="stack"><thead><tr><th scope="col">${say(L, 'colName')}</th><th scope="col">${say(L, 'colRole')}</th><th scope="col">${say(L, 'colState')}</th><th scope="col">${say(L, 'actions')}</th></tr></thead><tbody>${rows}</tbody></table></div>
-<form method="post" action="/admin/staff" class="card"><h2>${say(L, 'newStaffTitle')}</h2>${csrf(s)}
-<div class="field"><label for="ns-email">${say(L, 'email')}</label><input type="email" id="ns-email" name="email" maxlength="254" required></div>
-<div class="field"><label for="ns-name">${say(L, 'name')}</label><input type="text" id="ns-name" name="name" maxlength="200" required></div>
-<div class="field"><label for="ns-role">${say(L, 'role')}</label>${roleSelect('ns-role', 'support')}</div>${reasonField(L, 'ns-reason')}
-<button type="submit" class="primary">${say(L, 'createButton')}</button></form>`);
+<td data-label="${say(L, 'actions')}">${m.id === s.who.id ? say(L, 'thisIsYou') : html`<a href="#f-member-${m.id}">${say(L, 'changeLink', { name: m.name })}</a>`}</td></tr>`);
+    return sendPage(reply, status, s, req, say(L, 'staffTitle'), html`<h1>${say(L, 'staffTitle')}</h1>${o.top ?? doneNotice(L, req, STAFF_DONE)}${failureSummary(L, failure, forms)}
+<div class="table-wrap spaced"><table class="stack"><thead><tr><th scope="col">${say(L, 'colName')}</th><th scope="col">${say(L, 'colRole')}</th><th scope="col">${say(L, 'colState')}</th><th scope="col">${say(L, 'actions')}</th></tr></thead><tbody>${rows}</tbody></table></div>
+${actionForm(s, forms[0]!, failure)}
+${others.length ? html`<section aria-labelledby="h-members"><h2 id="h-members">${say(L, 'membersTitle')}</h2>${others.map((m) => html`<div class="pair">${actionForm(s, memberForm(L, m), failure)}${actionForm(s, linkForm(L, m), failure)}</div>`)}</section>` : ''}`);
   };
-  server.get('/admin/staff', { config: { role: 'admin' }, schema: { hide: true } }, (req, reply) => staffPage(req, reply, 200, text(queryOf(req), 'done') === 'staffUpdated' ? html`<p class="notice" role="status">${say(staff(req).L, 'done_staffUpdated')}</p>` : null));
+  server.get('/admin/staff', { config: { role: 'admin' }, schema: { hide: true } }, (req, reply) => staffPage(req, reply));
+  const linkNotice = (L: Locale, key: 'done_staffCreated' | 'done_setupLink', name: string, token: string) =>
+    html`<div class="notice" role="status"><p>${say(L, key, { name })}</p><p class="addr"><code>${`${ctx.publicUrl}/admin/setup/${token}`}</code></p><p class="small">${say(L, 'linkOnce')}</p></div>`;
   server.post('/admin/staff', { config: { role: 'admin' }, schema: { hide: true } }, async (req, reply) => {
     const s = staff(req);
     const f = formOf(req);
     try {
       const reason = requireReason(text(f, 'reason'));
-      const { setupToken } = await createStaff(app.db, actor(s), { email: text(f, 'email'), name: text(f, 'name'), role: text(f, 'role'), reason });
+      const { member, setupToken } = await createStaff(app.db, actor(s), { email: text(f, 'email'), name: text(f, 'name'), role: text(f, 'role'), reason });
       // The link is shown once, here: it is the new colleague's way in, to pass on in person.
-      return staffPage(req, reply, 201, html`<p class="notice" role="status">${say(s.L, 'done_staffCreated', { url: `${ctx.publicUrl}/admin/setup/${setupToken}` })}</p>`);
+      return staffPage(req, reply, 201, { top: linkNotice(s.L, 'done_staffCreated', member.name, setupToken) });
     } catch (err) {
-      return staffPage(req, reply, 422, errorSummary(s.L, err));
+      return staffPage(req, reply, 422, { failure: failureOf(s.L, err, { id: 'new-staff', title: say(s.L, 'newStaffTitle') }, f) });
     }
   });
-  server.post('/admin/staff/:id', { config: { role: 'admin' }, schema: { hide: true } }, async (req, reply) => {
+  server.post('/admin/staff/:id', { config: { role: 'admin' }, schema: { hide: true } }, action({
+    form: (s, req) => ({ id: `member-${idOf(req)}`, title: say(s.L, 'membersTitle') }),
+    run: async (s, f, reason, req) => {
+      const role = text(f, 'role');
+      if (!isStaffRole(role)) throw invalid({ role: `must be one of ${STAFF_ROLES.join(', ')}` });
+      await updateStaff(app.db, actor(s), idOf(req), { role, disabled: text(f, 'disabled') === '1' }, reason);
+      return '/admin/staff?done=staffUpdated';
+    },
+    redraw: (req, reply, status, failure) => staffPage(req, reply, status, { failure }),
+  }));
+  server.post('/admin/staff/:id/setup-link', { config: { role: 'admin' }, schema: { hide: true } }, async (req, reply) => {
     const s = staff(req);
     const f = formOf(req);
     try {
       const reason = requireReason(text(f, 'reason'));
-      const role = text(f, 'role');
-      if (!isStaffRole(role)) throw new DomainError('validation_failed', 'role', { role: 'support, billing, admin' });
-      await updateStaff(app.db, actor(s), (req.params as { id: string }).id, { role, disabled: text(f, 'disabled') === '1' }, reason);
-      return reply.redirect('/admin/staff?done=staffUpdated', 303);
+      const token = await newSetupLink(app.db, actor(s), idOf(req), reason);
+      const member = (await listStaff(app.db)).find((m) => m.id === idOf(req))!;
+      return staffPage(req, reply, 201, { top: linkNotice(s.L, 'done_setupLink', member.name, token) });
     } catch (err) {
-      return staffPage(req, reply, 422, errorSummary(s.L, err));
+      const status = err instanceof DomainError && err.code === 'not_found' ? 404 : 422;
+      return staffPage(req, reply, status, { failure: failureOf(s.L, err, { id: `link-${idOf(req)}`, title: say(s.L, 'setupLinkGeneric') }, f) });
     }
   });
 }
