@@ -158,8 +158,8 @@ export type CardRenewalStanding =
  */
 export function cardRenewalStanding(f: CardRenewalFacts, today: CalendarDate, daysBefore: number): CardRenewalStanding {
   const c = f.charge;
-  if (c?.topupStatus === 'succeeded') return { kind: 'paid' };
-  if (c?.state === 'claimed' && c.topupStatus === 'pending') return { kind: 'in_flight', cents: c.amountCents };
+  const made = c ? chargeMade(c) : null;
+  if (made) return made;
   if (c?.state === 'requires_action') return { kind: 'will_not_pay', why: 'awaiting_authentication' };
   if (isBefore(f.expiresOn, today)) return { kind: 'will_not_pay', why: 'overdue' };
   let chargeOn: CalendarDate;
@@ -173,6 +173,13 @@ export function cardRenewalStanding(f: CardRenewalFacts, today: CalendarDate, da
 }
 
 const maxDate = (a: CalendarDate, b: CalendarDate): CalendarDate => (isBefore(a, b) ? b : a);
+
+/** A period's charge that is made: paid (the credit is in the wallet), or asked and not yet answered. */
+export function chargeMade(c: NonNullable<CardRenewalFacts['charge']>): { kind: 'paid' } | { kind: 'in_flight'; cents: Cents } | null {
+  if (c.topupStatus === 'succeeded') return { kind: 'paid' };
+  if (c.state === 'claimed' && c.topupStatus === 'pending') return { kind: 'in_flight', cents: c.amountCents };
+  return null;
+}
 
 /**
  * Issue 22 item 4: the bank asked for the holder (SCA). Charging the card again off-session would

@@ -14,6 +14,7 @@ import { addDays, date, type CalendarDate } from '../domain/calendar.ts';
 import {
   cardChargeFor,
   cardExpiresBefore,
+  chargeMade,
   cardRenewalStanding,
   nextRetryOn,
   retriedOffSession,
@@ -156,33 +157,38 @@ export function holderCards(rows: readonly CardRenewalRow[] | undefined, mailbox
  * R18 item 3: what the card must add today for this mailbox's renewal at E, by the job's own plan
  * (planHolderRenewals through cardChargeFor): the holder's renewals due up to E in the job's order
  * (R7.3), extra space ending before its mailbox (R7.6) included, against the balance and the card
- * charges in flight; the renewals whose card charge for this period is made keep their money, so
- * the plan reaches the latest of their E too. At least R5's minimum top-up; 0 when covered.
+ * charges in flight; the renewals whose card charge for this period is made keep their money.
+ * At least R5's minimum top-up; 0 when the credit covers it.
  */
 async function chargeNeeded(tx: Tx, ctx: ServiceContext, m: { id: string; customer_id: string; expires_on: string }, balanceCents: Cents): Promise<Cents> {
   const today = clock.today();
-  const cardRows = (await readCardRenewals(tx, [m.customer_id])).get(m.customer_id) ?? [];
-  // The plan must reach every E whose charge is made (paid or in flight) besides the target's.
-  let horizon = m.expires_on;
-  for (const row of cardRows) {
-    const kind = cardRenewalStanding(row, today, ctx.catalogue.cardRenewalDaysBefore).kind;
-    if ((kind === 'paid' || kind === 'in_flight') && row.expiresOn.toString() > horizon) horizon = row.expiresOn.toString();
-  }
-  const rows = await tx.query<MailboxRow>(
-    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+  // A charge is made from E − daysBefore on, so every mailbox whose charge for this period is made
+  // falls due by today + daysBefore: the plan reaches that far, or to E when later. One query: the
+  // holder's mailboxes with something due by then, each with this period's charge if one was made.
+  const lastMade = addDays(today, ctx.catalogue.cardRenewalDaysBefore).toString();
+  const horizon = m.expires_on > lastMade ? m.expires_on : lastMade;
+  const rows = await tx.query<MailboxRow & { charge_state: 'claimed' | 'succeeded' | 'failed' | 'requires_action' | null; topup_status: 'pending' | 'succeeded' | 'failed' | 'expired' | null; charge_cents: number | null }>(
+    `SELECT ${MAILBOX_COLUMNS}, cc.state AS charge_state, t.status AS topup_status, t.amount_cents AS charge_cents
+       FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+            LEFT JOIN card_charges cc ON cc.mailbox_id = m.id AND cc.period_ends_on = m.expires_on LEFT JOIN topups t ON t.id = cc.topup_id
       WHERE m.customer_id = $1 AND m.status = 'active' AND (m.expires_on <= $2 OR (a.status = 'active' AND a.active_until <= $2))
       ORDER BY m.address`,
     [m.customer_id, horizon],
   );
-  const ids = rows.map((r) => r.id);
-  const target = ids.indexOf(m.id);
+  const target = rows.findIndex((r) => r.id === m.id);
   if (target < 0) return cents(0);
-  const cards = holderCards(cardRows, ids, today, ctx.catalogue.cardRenewalDaysBefore, m.id);
-  const inFlight = cards.inFlight.reduce((sum, c) => sum + c.cents, 0);
+  const covered = new Set<number>();
+  let inFlightCents = 0;
+  rows.forEach((r, index) => {
+    if (index === target || r.charge_state === null || r.topup_status === null) return;
+    const made = chargeMade({ state: r.charge_state, topupStatus: r.topup_status, nextRetryOn: null, amountCents: cents(Number(r.charge_cents ?? 0)) });
+    if (made) covered.add(index);
+    if (made?.kind === 'in_flight') inFlightCents += made.cents;
+  });
   return cardChargeFor({
     due: dueRenewals(rows.map(holderMailbox), today, date(horizon), ctx.catalogue),
-    balanceCents: cents(balanceCents + inFlight),
-    covered: new Set(cards.covered),
+    balanceCents: cents(balanceCents + inFlightCents),
+    covered,
     target,
     chargeOn: today,
     limits: ctx.catalogue,
@@ -203,8 +209,9 @@ async function claimCharge(
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
     const [wallet] = await tx.query<{ balance_cents: Cents }>('SELECT balance_cents FROM wallets WHERE customer_id = $1 FOR UPDATE', [m.customer_id]);
-    const [mailbox] = await tx.query<{ ok: boolean }>(
-      `SELECT (status = 'active' AND auto_renew AND expires_on = $2 AND card_renewal_payment_method_id = $3) AS ok FROM mailboxes WHERE id = $1 FOR UPDATE`,
+    const [mailbox] = await tx.query<{ ok: boolean; gateway: string }>(
+      `SELECT (m.status = 'active' AND m.auto_renew AND m.expires_on = $2) AS ok, p.gateway
+         FROM mailboxes m JOIN payment_methods p ON p.id = m.card_renewal_payment_method_id AND p.id = $3 WHERE m.id = $1 FOR UPDATE OF m`,
       [m.id, m.expires_on, m.payment_method_id],
     );
     if (!wallet || !mailbox?.ok) return false;
@@ -214,7 +221,8 @@ async function claimCharge(
     );
     // Exactly one charge per (mailbox, period): a first attempt only where there is none; a retry only of the attempt it follows.
     if (retryOf === null ? existing !== undefined : existing?.attempt !== retryOf.attempt || existing.state !== 'failed') return false;
-    const [billing] = await tx.query('SELECT 1 FROM billing_profiles WHERE customer_id = $1', [m.customer_id]);
+    // R15: no card payment without billing data to invoice.
+    const billing = await readBillingProfile(tx, m.customer_id);
     if (!billing) return false;
     const amount = await chargeNeeded(tx, ctx, m, cents(wallet.balance_cents));
     if (amount === 0) {
@@ -222,15 +230,14 @@ async function claimCharge(
       if (existing) await tx.query('UPDATE card_charges SET next_retry_on = NULL, updated_at = $3 WHERE mailbox_id = $1 AND period_ends_on = $2', [m.id, m.expires_on, now]);
       return false;
     }
-    const [card] = await tx.query<{ gateway: string }>('SELECT gateway FROM payment_methods WHERE id = $1', [m.payment_method_id]);
     // R16: the charge carries this buyer's VAT, as every other payment does (none for a business abroad).
-    const terms = vatTermsFor((await readBillingProfile(tx, m.customer_id))?.profile ?? null, ctx.catalogue.vatRateBasisPoints);
+    const terms = vatTermsFor(billing.profile, ctx.catalogue.vatRateBasisPoints);
     const split = chargeFor(amount, terms);
     const topupId = newId('top');
     await tx.query(
       `INSERT INTO topups (id, customer_id, amount_cents, vat_cents, charge_cents, status, gateway, created_at, vat_rate_basis_points, payment_method_id, vat_treatment, method)
        VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, 'saved_card')`,
-      [topupId, m.customer_id, split.netCents, split.vatCents, split.grossCents, card!.gateway, now, terms.rateBasisPoints, m.payment_method_id, terms.treatment],
+      [topupId, m.customer_id, split.netCents, split.vatCents, split.grossCents, mailbox.gateway, now, terms.rateBasisPoints, m.payment_method_id, terms.treatment],
     );
     const attempt = retryOf ? retryOf.attempt + 1 : 1;
     if (existing) {
@@ -439,16 +446,35 @@ async function driveClaimed(ctx: ServiceContext, gateway: SavedCardGateway, toda
  * R18: cards that will have expired by their next charge date, announced 30 days before that date,
  * once per (card, charge date): the charge date of a mailbox renewing by card is E − daysBefore.
  */
-async function announceExpiringCards(ctx: ServiceContext, today: CalendarDate): Promise<number> {
+async function announceExpiringCards(ctx: ServiceContext, today: CalendarDate, batchSizeMax: number): Promise<number> {
   const chargeOn = addDays(today, CARD_EXPIRY_NOTICE_DAYS);
   const dueOn = addDays(chargeOn, ctx.catalogue.cardRenewalDaysBefore);
-  const cards = await ctx.db.query<{ id: string; customer_id: string; brand: string; last4: string; exp_month: number; exp_year: number; addresses: string[]; reference_email: string; locale: Locale }>(
-    `SELECT p.id, p.customer_id, p.brand, p.last4, p.exp_month, p.exp_year, array_agg(m.address ORDER BY m.address) AS addresses, c.reference_email, c.locale
-       FROM payment_methods p JOIN mailboxes m ON m.card_renewal_payment_method_id = p.id JOIN customers c ON c.id = p.customer_id
-      WHERE p.removed_at IS NULL AND m.status = 'active' AND m.auto_renew AND m.expires_on > $1 AND m.expires_on <= $2
-      GROUP BY p.id, c.reference_email, c.locale`,
-    [addDays(today, ctx.catalogue.cardRenewalDaysBefore).toString(), dueOn.toString()],
-  );
+  // Only cards good through a month before the charge's (cardExpiresBefore, in SQL), a batch at a
+  // time: the mailboxes due in the next five weeks may be a twelfth of them all.
+  const lastGoodMonthBefore = chargeOn.year * 12 + (chargeOn.month - 1);
+  let cards: { id: string; customer_id: string; brand: string; last4: string; exp_month: number; exp_year: number; addresses: string[]; reference_email: string; locale: Locale }[] = [];
+  let sent = 0;
+  let after = '';
+  do {
+    cards = await ctx.db.query(
+      `SELECT p.id, p.customer_id, p.brand, p.last4, p.exp_month, p.exp_year, array_agg(m.address ORDER BY m.address) AS addresses, c.reference_email, c.locale
+         FROM payment_methods p JOIN mailboxes m ON m.card_renewal_payment_method_id = p.id JOIN customers c ON c.id = p.customer_id
+        WHERE p.removed_at IS NULL AND p.exp_year * 12 + p.exp_month - 1 < $3 AND p.id > $4
+          AND m.status = 'active' AND m.auto_renew AND m.expires_on > $1 AND m.expires_on <= $2
+        GROUP BY p.id, c.reference_email, c.locale ORDER BY p.id LIMIT $5`,
+      [addDays(today, ctx.catalogue.cardRenewalDaysBefore).toString(), dueOn.toString(), lastGoodMonthBefore, after, batchSizeMax],
+    );
+    sent += await announceCards(ctx, cards, chargeOn);
+    after = cards.at(-1)?.id ?? after;
+  } while (cards.length === batchSizeMax);
+  return sent;
+}
+
+async function announceCards(
+  ctx: ServiceContext,
+  cards: readonly { id: string; customer_id: string; brand: string; last4: string; exp_month: number; exp_year: number; addresses: string[]; reference_email: string; locale: Locale }[],
+  chargeOn: CalendarDate,
+): Promise<number> {
   let sent = 0;
   for (const card of cards) {
     if (!cardExpiresBefore({ expMonth: card.exp_month, expYear: card.exp_year }, chargeOn)) continue;
@@ -496,7 +522,7 @@ export async function runCardRenewals(ctx: ServiceContext, gateway: SavedCardGat
   summary.cardChargesClaimed += await claimRetries(ctx, today, batchSizeMax, lease);
   summary.cardChargesClaimed += await claimFirstCharges(ctx, today, batchSizeMax, lease);
   await driveClaimed(ctx, gateway, today, owner, leaseMs, concurrencyMax, summary);
-  summary.cardsExpiringAnnounced = await announceExpiringCards(ctx, today);
+  summary.cardsExpiringAnnounced = await announceExpiringCards(ctx, today, batchSizeMax);
   return summary;
 }
 
