@@ -286,6 +286,8 @@ forEachServer('renewal by saved card (R18)', (t) => {
     assert.ok(summary.cardChargesAttempted >= 2 && summary.cardChargesSucceeded >= 1 && summary.cardChargesFailed >= 1, JSON.stringify(summary));
     assert.deepEqual((await gatewayCharges(ok.mailbox.id)).map((g) => g.outcome), ['succeeded']);
     assert.deepEqual((await gatewayCharges(declined.mailbox.id)).map((g) => g.outcome), ['failed']);
+    const overview = (await t.op.get('/api/admin/overview')).body;
+    assert.equal(overview.dailyJob.summary.cardChargesAttempted, summary.cardChargesAttempted, 'the staff overview shows the last run');
     const [run] = await t.s.app.db.query<{ summary: any }>('SELECT summary FROM daily_job_runs ORDER BY id DESC LIMIT 1');
     assert.deepEqual(
       [run!.summary.cardChargesAttempted, run!.summary.cardChargesSucceeded, run!.summary.cardChargesFailed, run!.summary.cardChargesAuthenticationRequired],
