@@ -234,6 +234,7 @@ const commands: Record<string, Command> = {
     console.log(`  extra space deactivated:   ${f.deactivated}`);
     console.log(`  charged:                   ${eur(f.chargedCents)}`);
     console.log(`  credit missing:            ${eur(f.missingCents)}`);
+    console.log(`  paid in by saved cards:    ${eur(f.cardChargesCents)}`);
     for (const i of f.items.filter((x) => x.missingCents > 0)) {
       console.log(`  ${i.address} (expires ${i.expiresOn}): mailbox ${MAILBOX_OUTCOME[i.mailbox ?? 'none']}, extra space ${ADDON_OUTCOME[i.addon]}, ${eur(i.missingCents)} missing`);
     }

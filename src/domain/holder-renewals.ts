@@ -54,6 +54,17 @@ export interface PlannedRenewal extends DueRenewal {
   missingCents: Cents;
 }
 
+/**
+ * Credit that reaches the wallet on a day before a renewal: R18's card charges, made by the daily
+ * run of `on` before its renewals, so a renewal settled by that run or a later one can spend it.
+ */
+export interface CreditArrival {
+  on: CalendarDate;
+  cents: Cents;
+}
+
+const NO_ARRIVALS: readonly CreditArrival[] = [];
+
 export interface HolderRenewalPlan {
   /** Every due renewal, in the job's order. */
   renewals: PlannedRenewal[];
@@ -61,7 +72,10 @@ export interface HolderRenewalPlan {
   balanceAfterCents: Cents;
   /** What the renewals would charge with enough credit: everything not switched off. */
   neededCents: Cents;
-  /** neededCents − balance, or 0: a top-up of this much (after waiting orders, R5) renews all of it. */
+  /**
+   * The least top-up made now (after waiting orders, R5) that renews all of it: neededCents − balance,
+   * or 0, when no credit arrives later; with arrivals, the most any renewal's turn lacks.
+   */
   shortfallCents: Cents;
 }
 
@@ -181,16 +195,27 @@ function planned(item: DueRenewal, reason: NotRenewedReason | null, wanted: bool
  * R7: the holder's due renewals in the job's order, each renewed whole from what the balance still
  * holds at its turn, or not at all. Extra space ending with its mailbox goes when the mailbox goes
  * (R7.2). neededCents is what they would take with enough credit, so shortfallCents is the least
- * top-up that renews all of them.
+ * top-up made now that renews all of them. `arrivals` (R18's card charges) join the balance from
+ * their day on: a renewal settled before that day cannot spend them.
  */
-export function planHolderRenewals(due: readonly DueRenewal[], balance: Cents): HolderRenewalPlan {
+export function planHolderRenewals(due: readonly DueRenewal[], balance: Cents, arrivals: readonly CreditArrival[] = NO_ARRIVALS): HolderRenewalPlan {
   const ordered = [...due].sort(jobOrder);
+  const incoming = arrivals.length > 1 ? [...arrivals].sort((a, b) => compareDates(a.on, b.on)) : arrivals;
   const mailboxRenewed = new Map<number, boolean>();
   const mailboxWanted = new Map<number, boolean>();
   const renewals: PlannedRenewal[] = [];
   let left = balance;
   let needed = cents(0);
+  let arrived = cents(0);
+  let nextArrival = 0;
+  // The least top-up now: what the wanted renewals up to each turn cost beyond what has come in by then.
+  let shortfall = cents(0);
   for (const item of ordered) {
+    while (nextArrival < incoming.length && !isBefore(item.runOn, incoming[nextArrival]!.on)) {
+      const arrival = incoming[nextArrival++]!;
+      left = addCents(left, arrival.cents);
+      arrived = addCents(arrived, arrival.cents);
+    }
     // R7.2: a mailbox that expired takes its extra space with it.
     const isAddon = item.service === 'extra_inbox_space';
     const mailboxGone = isAddon && mailboxRenewed.get(item.mailboxIndex) === false;
@@ -204,17 +229,25 @@ export function planHolderRenewals(due: readonly DueRenewal[], balance: Cents): 
     } else left = subCents(left, item.priceCents);
     // With enough credit it renews unless switched off, or its mailbox would not renew either.
     const wanted = !item.blockedBy && !(isAddon && mailboxWanted.get(item.mailboxIndex) === false);
-    if (wanted) needed = addCents(needed, item.priceCents);
+    if (wanted) {
+      needed = addCents(needed, item.priceCents);
+      const lacking = needed - balance - arrived;
+      if (lacking > shortfall) shortfall = cents(lacking);
+    }
     if (item.service === 'mailbox') {
       mailboxRenewed.set(item.mailboxIndex, reason === null);
       mailboxWanted.set(item.mailboxIndex, wanted);
     }
     renewals.push(planned(item, reason, wanted, left, missing));
   }
-  const chargedCents = subCents(balance, left);
+  for (; nextArrival < incoming.length; nextArrival++) {
+    left = addCents(left, incoming[nextArrival]!.cents);
+    arrived = addCents(arrived, incoming[nextArrival]!.cents);
+  }
+  const chargedCents = subCents(addCents(balance, arrived), left);
   // TIGER_STYLE: the plan never spends credit it does not have, nor more than it needs.
-  if (left < 0 || chargedCents > needed) throw new Error(`invariant: plan charges ${chargedCents} of ${balance}, needing ${needed}`);
-  return { renewals, chargedCents, balanceAfterCents: left, neededCents: needed, shortfallCents: maxCents(cents(0), subCents(needed, balance)) };
+  if (left < 0 || chargedCents > needed) throw new Error(`invariant: plan charges ${chargedCents} of ${balance} + ${arrived}, needing ${needed}`);
+  return { renewals, chargedCents, balanceAfterCents: left, neededCents: needed, shortfallCents: shortfall };
 }
 
 /**

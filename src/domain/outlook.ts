@@ -3,9 +3,10 @@
 // today in, a decision out; the pages only word it.
 import { addDays, daysBetween, type CalendarDate } from './calendar.ts';
 import type { Catalogue } from './catalogue.ts';
-import type { Cents } from './money.ts';
+import { cents, type Cents } from './money.ts';
 import { graceEndsOn, manualRenewalLeadDays, type MailboxStatus } from './mailbox.ts';
-import { dueRenewals, planHolderRenewals, topupForShortfall, type HolderMailbox, type HolderRenewalPlan } from './holder-renewals.ts';
+import { dueRenewals, topupForShortfall, type HolderMailbox, type HolderRenewalPlan } from './holder-renewals.ts';
+import { NO_CARDS, planWithCards, type HolderCards } from './card-renewal.ts';
 import { isAtOrOver } from './usage.ts';
 
 export type Standing =
@@ -60,12 +61,15 @@ export interface CreditOutlook {
   topupCents: Cents;
   /** The holder's plan with today's balance: what each due renewal will do. */
   plan: HolderRenewalPlan;
+  /** R18: what the saved cards will add to the credit before those renewals (charges to come and in flight). */
+  cardCents: Cents;
 }
 
 /**
  * R7 over the coming `horizonDays`: the holder's due renewals planned in the job's order against
- * the balance (planHolderRenewals, the plan the daily job and the expiry alerts use). Only active
- * mailboxes renew by themselves; an expired one is renewed by hand (R8), and its page says so.
+ * the balance (planHolderRenewals, the plan the daily job and the expiry alerts use), with what
+ * the saved cards will add on their charge days (R18, planWithCards). Only active mailboxes renew
+ * by themselves; an expired one is renewed by hand (R8), and its page says so.
  */
 export function creditOutlook(
   mailboxes: readonly HolderMailbox[],
@@ -74,9 +78,10 @@ export function creditOutlook(
   today: CalendarDate,
   c: Catalogue,
   horizonDays: number = manualRenewalLeadDays(c),
+  cards: HolderCards = NO_CARDS,
 ): CreditOutlook {
   const horizonEndsOn = addDays(today, horizonDays);
-  const plan = planHolderRenewals(dueRenewals(mailboxes, today, horizonEndsOn, c), balance);
+  const { plan, cardCents } = planWithCards(dueRenewals(mailboxes, today, horizonEndsOn, c), balance, cards, today, c);
   const renewals = plan.renewals
     .filter((r) => r.wanted)
     .map((r) => ({ mailboxIndex: r.mailboxIndex, on: r.periodEndsOn, service: r.service, priceCents: r.priceCents }));
@@ -87,5 +92,6 @@ export function creditOutlook(
     shortfallCents: plan.shortfallCents,
     topupCents: topupForShortfall(plan.shortfallCents, waitingOrdersCents, c),
     plan,
+    cardCents: cents(cardCents),
   };
 }

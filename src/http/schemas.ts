@@ -190,6 +190,10 @@ export const DailySummary = Type.Object({
   mailboxesExpired: Type.Integer(),
   mailboxesTerminated: Type.Integer(),
   ordersExpired: Type.Integer(),
+  cardChargesAttempted: Type.Integer({ description: 'R18: saved-card charges sent to the gateway in this run (first charges, retries, and those a killed run left)' }),
+  cardChargesSucceeded: Type.Integer(),
+  cardChargesFailed: Type.Integer({ description: 'declined, insufficient funds, expired card: retried at E−3 and E−1 while a retry is left' }),
+  cardChargesAuthenticationRequired: Type.Integer({ description: 'the bank wants the holder (SCA): e-mailed a link, not retried off-session' }),
 });
 
 /** What `casella forecast --on` prints (--json), reachable while `casella serve` holds the embedded database. */
@@ -211,8 +215,10 @@ export const RenewalForecast = Type.Object({
       addon: Type.Union([Type.Literal('renewed'), Type.Literal('deactivated'), Type.Literal('none')]),
       chargedCents: Type.Integer(),
       missingCents: Type.Integer(),
+      cardChargeCents: Type.Integer({ description: "R18: what this mailbox's saved card will add to the credit before its renewal (charge to come or in flight); 0 when none" }),
     }),
   ),
+  cardChargesCents: Type.Integer({ description: 'R18: what saved cards will add to the credit before these renewals, counted in renewed and missingCents' }),
   itemsTruncated: Type.Boolean(),
 });
 

@@ -26,6 +26,7 @@ const it = {
   reasonDeclined: 'carta rifiutata',
   reasonFunds: 'fondi insufficienti',
   reasonExpired: 'carta scaduta',
+  reasonAuthentication: 'la banca chiede che tu confermi il pagamento, quindi non riproveremo senza di te',
   reasonOther: 'pagamento non riuscito',
 };
 const en: { [K in keyof typeof it]: string } = {
@@ -47,12 +48,13 @@ const en: { [K in keyof typeof it]: string } = {
   reasonDeclined: 'card declined',
   reasonFunds: 'insufficient funds',
   reasonExpired: 'card expired',
+  reasonAuthentication: 'your bank asks you to confirm the payment, so we will not try again without you',
   reasonOther: 'payment failed',
 };
 const say = dictionary(it, en);
 
 const reasonKey = (code: string) =>
-  code === 'card_declined' ? 'reasonDeclined' : code === 'insufficient_funds' ? 'reasonFunds' : code === 'expired_card' ? 'reasonExpired' : 'reasonOther';
+  code === 'card_declined' ? 'reasonDeclined' : code === 'insufficient_funds' ? 'reasonFunds' : code === 'expired_card' ? 'reasonExpired' : code === 'authentication_required' ? 'reasonAuthentication' : 'reasonOther';
 
 export interface CardChargeFacts {
   address: string;

@@ -227,6 +227,10 @@ export function expiryAlert(
     /** What the services the holder wants renewed cost together, the others' included. */
     totalCents: Cents;
     balanceCents: Cents;
+    /** R18: what the holder's saved cards will add to the credit before E (0 when none). */
+    cardCents: Cents;
+    /** R18: this mailbox's own card charge to come, when its renewal is by card and the credit lacks it. */
+    card: { brand: string; last4: string; on: CalendarDate; amountCents: Cents } | null;
     shortfallCents: Cents;
     /** The top-up that pays the shortfall: at least the minimum top-up. */
     topupCents: Cents;
@@ -252,6 +256,7 @@ export function expiryAlert(
   const othersShort = d.others.filter((o) => o.outcome === 'needs_credit');
   rows.push([say(L, 'total'), net(d.totalCents, L)]);
   rows.push([say(L, 'balance'), money(d.balanceCents, L)]);
+  if (d.cardCents > 0) rows.push([say(L, 'cardTopups'), money(d.cardCents, L)]);
   if (d.shortfallCents > 0) rows.push([say(L, 'shortfall'), money(d.shortfallCents, L)]);
   const mailbox = d.services.find((s) => s.label === 'mailbox');
   const extra = d.services.find((s) => s.label === 'extra_inbox_space');
@@ -270,6 +275,9 @@ export function expiryAlert(
     blocks.push({ p: say(L, 'ownWillRenew', { address: d.address }) });
   } else {
     blocks.push({ p: say(L, 'allWillRenew') });
+  }
+  if (d.card) {
+    blocks.push({ p: say(L, 'cardWillPay', { on: longDate(d.card.on, L), brand: d.card.brand, last4: d.card.last4, amount: money(d.card.amountCents, L) }) });
   }
   if (extra?.outcome === 'switched_off') blocks.push({ p: say(L, 'extraSwitchedOff', { gb: extra.quantityGb ?? 0 }) });
   if (d.others.length) blocks.push({ p: say(L, 'othersCounted', { on }) });

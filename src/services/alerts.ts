@@ -5,7 +5,9 @@
 import { addDays, daysBetween, date, type CalendarDate } from '../domain/calendar.ts';
 import { alertMilestoneDue } from '../domain/alerts.ts';
 import { cents, type Cents } from '../domain/money.ts';
-import { dueRenewals, planHolderRenewals, topupForShortfall, type PlannedRenewal } from '../domain/holder-renewals.ts';
+import { dueRenewals, topupForShortfall, type PlannedRenewal } from '../domain/holder-renewals.ts';
+import { planWithCards } from '../domain/card-renewal.ts';
+import { holderCards, readCardRenewals, type CardRenewalRow } from './card-renewals.ts';
 import { expiryAlert, type AlertOtherRenewal, type AlertServiceOutcome } from '../mail/templates.ts';
 import type { Tx } from '../db/database.ts';
 import type { Locale } from '../i18n/format.ts';
@@ -66,6 +68,8 @@ interface AlertHolder {
   /** The holder's active mailboxes with something due by the latest E of the batch's alerts. */
   mailboxes: MailboxRow[];
   waitingOrdersCents: Cents;
+  /** R18: the holder's mailboxes renewing by card, with their charge for this period. */
+  cards: CardRenewalRow[];
 }
 
 /**
@@ -77,7 +81,7 @@ async function readAlertHolders(tx: Tx, rows: readonly AlertRow[], now: Date): P
   if (!rows.length) return holders;
   const customerIds = [...new Set(rows.map((r) => r.customer_id))];
   const latest = rows.reduce((max, r) => (r.expires_on > max ? r.expires_on : max), rows[0]!.expires_on);
-  for (const id of customerIds) holders.set(id, { mailboxes: [], waitingOrdersCents: cents(0) });
+  for (const id of customerIds) holders.set(id, { mailboxes: [], waitingOrdersCents: cents(0), cards: [] });
   const mailboxes = await tx.query<MailboxRow>(
     `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
       WHERE m.customer_id = ANY($1::text[]) AND m.status = 'active' AND (m.expires_on <= $2 OR (a.status = 'active' AND a.active_until <= $2))
@@ -91,6 +95,7 @@ async function readAlertHolders(tx: Tx, rows: readonly AlertRow[], now: Date): P
     [customerIds, now],
   );
   for (const w of waiting) holders.get(w.customer_id)!.waitingOrdersCents = cents(Number(w.cents));
+  for (const [customerId, cards] of await readCardRenewals(tx, customerIds)) holders.get(customerId)!.cards = cards;
   return holders;
 }
 
@@ -104,7 +109,12 @@ function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate, holde
   const mailboxes = holder.mailboxes.map((row) => (row.id === m.id ? { ...holderMailbox(row), autoRenew: true } : holderMailbox(row)));
   const own = holder.mailboxes.findIndex((row) => row.id === m.id);
   if (own < 0) throw new Error(`invariant: alerted mailbox ${m.id} is not among its holder's due mailboxes`);
-  const plan = planHolderRenewals(dueRenewals(mailboxes, today, facts.expiresOn, c), balanceCents);
+  // R18 (issue 22 item 5): what the saved cards will add, each charge from its day, is credit too.
+  const ids = holder.mailboxes.map((row) => row.id);
+  const cards = holderCards(holder.cards, ids, today, c.cardRenewalDaysBefore);
+  const { plan, charges, cardCents } = planWithCards(dueRenewals(mailboxes, today, facts.expiresOn, c), balanceCents, cards, today, c);
+  const ownCharge = charges.get(own);
+  const ownCard = holder.cards.find((card) => card.mailboxId === m.id);
   const isOwn = (r: PlannedRenewal) => r.mailboxIndex === own && (r.service === 'mailbox' || r.withMailbox);
   const ownMailbox = plan.renewals.find((r) => isOwn(r) && r.service === 'mailbox')!;
   const ownExtra = plan.renewals.find((r) => isOwn(r) && r.service === 'extra_inbox_space');
@@ -143,6 +153,8 @@ function alertEmail(ctx: ServiceContext, m: AlertRow, today: CalendarDate, holde
       others,
       totalCents: plan.neededCents,
       balanceCents,
+      cardCents: cents(cardCents),
+      card: ownCharge && ownCard ? { brand: ownCard.brand, last4: ownCard.last4, on: ownCharge.on, amountCents: ownCharge.cents } : null,
       shortfallCents: plan.shortfallCents,
       topupCents: topupForShortfall(plan.shortfallCents, holder.waitingOrdersCents, c),
       autoRenew: facts.autoRenew,

@@ -11,11 +11,21 @@
 import { randomBytes } from 'node:crypto';
 import { clock } from '../clock.ts';
 import { addDays, date, type CalendarDate } from '../domain/calendar.ts';
-import { cardChargeFor, cardExpiresBefore, nextRetryOn, type DueService } from '../domain/card-renewal.ts';
+import {
+  cardChargeFor,
+  cardExpiresBefore,
+  chargeMade,
+  cardRenewalStanding,
+  nextRetryOn,
+  retriedOffSession,
+  type CardRenewalFacts,
+  type HolderCards,
+} from '../domain/card-renewal.ts';
+import { dueRenewals } from '../domain/holder-renewals.ts';
 import { cents, type Cents } from '../domain/money.ts';
 import { extraGbRenewedWithMailbox } from '../domain/mailbox.ts';
 import { addonRenewalPrice, mailboxRenewalPrice } from '../domain/renewal.ts';
-import type { Tx } from '../db/database.ts';
+import type { Queryable, Tx } from '../db/database.ts';
 import type { Locale } from '../i18n/format.ts';
 import { chargeFor, vatTermsFor } from '../domain/vat.ts';
 import { readBillingProfile } from './billing-profiles.ts';
@@ -26,7 +36,7 @@ import type { OffSessionResult, SavedCardGateway } from '../payments/saved-cards
 import type { ServiceContext } from './context.ts';
 import { DomainError } from './errors.ts';
 import { placeRenewalOrder } from './orders.ts';
-import { MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
+import { holderMailbox, MAILBOX_COLUMNS, mailboxFacts, type MailboxRow } from './rows.ts';
 import { applyPaymentOutcome } from './topups.ts';
 
 export interface CardRenewalOptions {
@@ -40,11 +50,16 @@ export interface CardRenewalOptions {
   leaseOwner?: string;
 }
 
+/** What the card step did, in the daily job's summary (issue 22 item 6). */
 export interface CardRenewalSummary {
+  /** Charges claimed this run (first charges and retries). */
   cardChargesClaimed: number;
+  /** Charges sent to the gateway this run, a killed run's taken over included. */
+  cardChargesAttempted: number;
   cardChargesSucceeded: number;
   cardChargesFailed: number;
-  cardChargesNeedingAuthentication: number;
+  /** Answered `authentication_required`: waiting for the holder, not retried off-session. */
+  cardChargesAuthenticationRequired: number;
   cardsExpiringAnnounced: number;
 }
 
@@ -68,21 +83,115 @@ interface ChargeRow {
 export const idempotencyKeyOf = (r: Pick<ChargeRow, 'mailbox_id' | 'period_ends_on' | 'attempt'>) =>
   `casella-card-renewal-${r.mailbox_id}-${r.period_ends_on}-${r.attempt}`;
 
-/** Every service of the holder due up to E, as R7 will renew them (the credit they will take). */
-async function dueServicesOf(tx: Tx, ctx: ServiceContext, customerId: string, upTo: string): Promise<DueService[]> {
-  const rows = await tx.query<MailboxRow>(
-    `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
-      WHERE m.customer_id = $1 AND m.status = 'active' AND m.auto_renew AND m.expires_on <= $2`,
-    [customerId, upTo],
+/** One mailbox renewing by card, with its card and this period's charge (R18). */
+export interface CardRenewalRow extends CardRenewalFacts {
+  mailboxId: string;
+  customerId: string;
+  brand: string;
+  last4: string;
+}
+
+/**
+ * R18: the holders' mailboxes renewing by card (active, automatic renewal on), each with its card
+ * and the charge made for its current period, if any. Bounded by the holders asked about.
+ */
+export async function readCardRenewals(q: Queryable, customerIds: readonly string[]): Promise<Map<string, CardRenewalRow[]>> {
+  const byHolder = new Map<string, CardRenewalRow[]>();
+  if (!customerIds.length) return byHolder;
+  const rows = await q.query<{
+    id: string; customer_id: string; expires_on: string; brand: string; last4: string; exp_month: number; exp_year: number; removed: boolean; billable: boolean;
+    state: 'claimed' | 'succeeded' | 'failed' | 'requires_action' | null; next_retry_on: string | null; topup_status: 'pending' | 'succeeded' | 'failed' | 'expired' | null; amount_cents: number | null;
+  }>(
+    `SELECT m.id, m.customer_id, m.expires_on, p.brand, p.last4, p.exp_month, p.exp_year, p.removed_at IS NOT NULL AS removed,
+            EXISTS (SELECT 1 FROM billing_profiles b WHERE b.customer_id = m.customer_id) AS billable,
+            cc.state, cc.next_retry_on, t.status AS topup_status, t.amount_cents
+       FROM mailboxes m JOIN payment_methods p ON p.id = m.card_renewal_payment_method_id
+            LEFT JOIN card_charges cc ON cc.mailbox_id = m.id AND cc.period_ends_on = m.expires_on
+            LEFT JOIN topups t ON t.id = cc.topup_id
+      WHERE m.customer_id = ANY($1::text[]) AND m.card_renewal_payment_method_id IS NOT NULL AND m.status = 'active' AND m.auto_renew`,
+    [customerIds],
   );
-  return rows.flatMap((r) => {
-    const facts = mailboxFacts(r);
-    const services: DueService[] = [
-      { mailboxId: r.id, address: r.address, dueOn: facts.expiresOn, kind: 'mailbox', priceCents: mailboxRenewalPrice(facts, ctx.catalogue) },
-    ];
-    const extraGb = r.extra_space_auto_renew ? extraGbRenewedWithMailbox(facts) : 0;
-    if (extraGb > 0) services.push({ mailboxId: r.id, address: r.address, dueOn: facts.expiresOn, kind: 'extra_space', priceCents: addonRenewalPrice(extraGb, ctx.catalogue) });
-    return services;
+  for (const r of rows) {
+    const row: CardRenewalRow = {
+      mailboxId: r.id,
+      customerId: r.customer_id,
+      brand: r.brand,
+      last4: r.last4,
+      expiresOn: date(r.expires_on),
+      card: { expMonth: r.exp_month, expYear: r.exp_year, removed: r.removed },
+      billable: r.billable,
+      charge: r.state === null || r.topup_status === null
+        ? null
+        : { state: r.state, nextRetryOn: r.next_retry_on ? date(r.next_retry_on) : null, topupStatus: r.topup_status, amountCents: cents(Number(r.amount_cents ?? 0)) },
+    };
+    const list = byHolder.get(r.customer_id);
+    if (list) list.push(row);
+    else byHolder.set(r.customer_id, [row]);
+  }
+  return byHolder;
+}
+
+/**
+ * R18: the holder's cards as the plan takes them (planWithCards), by index into `mailboxIds` (the
+ * list the renewals were gathered from); a card of a mailbox not in that list is not counted.
+ * `except`: the mailbox whose charge is being decided.
+ */
+export function holderCards(rows: readonly CardRenewalRow[] | undefined, mailboxIds: readonly string[], today: CalendarDate, daysBefore: number, except: string | null = null): HolderCards {
+  const cards: { inFlight: { mailboxIndex: number; cents: Cents }[]; covered: number[]; toCharge: { mailboxIndex: number; chargeOn: CalendarDate; periodEndsOn: CalendarDate }[] } = { inFlight: [], covered: [], toCharge: [] };
+  if (!rows?.length) return cards;
+  const indexOf = new Map(mailboxIds.map((id, index) => [id, index]));
+  for (const row of rows) {
+    const mailboxIndex = indexOf.get(row.mailboxId);
+    if (mailboxIndex === undefined || row.mailboxId === except) continue;
+    const standing = cardRenewalStanding(row, today, daysBefore);
+    if (standing.kind === 'paid') cards.covered.push(mailboxIndex);
+    else if (standing.kind === 'in_flight') {
+      cards.covered.push(mailboxIndex);
+      cards.inFlight.push({ mailboxIndex, cents: standing.cents });
+    } else if (standing.kind === 'to_charge') cards.toCharge.push({ mailboxIndex, chargeOn: standing.chargeOn, periodEndsOn: row.expiresOn });
+  }
+  return cards;
+}
+
+/**
+ * R18 item 3: what the card must add today for this mailbox's renewal at E, by the job's own plan
+ * (planHolderRenewals through cardChargeFor): the holder's renewals due up to E in the job's order
+ * (R7.3), extra space ending before its mailbox (R7.6) included, against the balance and the card
+ * charges in flight; the renewals whose card charge for this period is made keep their money.
+ * At least R5's minimum top-up; 0 when the credit covers it.
+ */
+async function chargeNeeded(tx: Tx, ctx: ServiceContext, m: { id: string; customer_id: string; expires_on: string }, balanceCents: Cents): Promise<Cents> {
+  const today = clock.today();
+  // A charge is made from E − daysBefore on, so every mailbox whose charge for this period is made
+  // falls due by today + daysBefore: the plan reaches that far, or to E when later. One query: the
+  // holder's mailboxes with something due by then, each with this period's charge if one was made.
+  const lastMade = addDays(today, ctx.catalogue.cardRenewalDaysBefore).toString();
+  const horizon = m.expires_on > lastMade ? m.expires_on : lastMade;
+  const rows = await tx.query<MailboxRow & { charge_state: 'claimed' | 'succeeded' | 'failed' | 'requires_action' | null; topup_status: 'pending' | 'succeeded' | 'failed' | 'expired' | null; charge_cents: number | null }>(
+    `SELECT ${MAILBOX_COLUMNS}, cc.state AS charge_state, t.status AS topup_status, t.amount_cents AS charge_cents
+       FROM mailboxes m LEFT JOIN addons a ON a.mailbox_id = m.id
+            LEFT JOIN card_charges cc ON cc.mailbox_id = m.id AND cc.period_ends_on = m.expires_on LEFT JOIN topups t ON t.id = cc.topup_id
+      WHERE m.customer_id = $1 AND m.status = 'active' AND (m.expires_on <= $2 OR (a.status = 'active' AND a.active_until <= $2))
+      ORDER BY m.address`,
+    [m.customer_id, horizon],
+  );
+  const target = rows.findIndex((r) => r.id === m.id);
+  if (target < 0) return cents(0);
+  const covered = new Set<number>();
+  let inFlightCents = 0;
+  rows.forEach((r, index) => {
+    if (index === target || r.charge_state === null || r.topup_status === null) return;
+    const made = chargeMade({ state: r.charge_state, topupStatus: r.topup_status, nextRetryOn: null, amountCents: cents(Number(r.charge_cents ?? 0)) });
+    if (made) covered.add(index);
+    if (made?.kind === 'in_flight') inFlightCents += made.cents;
+  });
+  return cardChargeFor({
+    due: dueRenewals(rows.map(holderMailbox), today, date(horizon), ctx.catalogue),
+    balanceCents: cents(balanceCents + inFlightCents),
+    covered,
+    target,
+    chargeOn: today,
+    limits: ctx.catalogue,
   });
 }
 
@@ -100,8 +209,9 @@ async function claimCharge(
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
     const [wallet] = await tx.query<{ balance_cents: Cents }>('SELECT balance_cents FROM wallets WHERE customer_id = $1 FOR UPDATE', [m.customer_id]);
-    const [mailbox] = await tx.query<{ ok: boolean }>(
-      `SELECT (status = 'active' AND auto_renew AND expires_on = $2 AND card_renewal_payment_method_id = $3) AS ok FROM mailboxes WHERE id = $1 FOR UPDATE`,
+    const [mailbox] = await tx.query<{ ok: boolean; gateway: string }>(
+      `SELECT (m.status = 'active' AND m.auto_renew AND m.expires_on = $2) AS ok, p.gateway
+         FROM mailboxes m JOIN payment_methods p ON p.id = m.card_renewal_payment_method_id AND p.id = $3 WHERE m.id = $1 FOR UPDATE OF m`,
       [m.id, m.expires_on, m.payment_method_id],
     );
     if (!wallet || !mailbox?.ok) return false;
@@ -111,37 +221,23 @@ async function claimCharge(
     );
     // Exactly one charge per (mailbox, period): a first attempt only where there is none; a retry only of the attempt it follows.
     if (retryOf === null ? existing !== undefined : existing?.attempt !== retryOf.attempt || existing.state !== 'failed') return false;
-    const [billing] = await tx.query('SELECT 1 FROM billing_profiles WHERE customer_id = $1', [m.customer_id]);
+    // R15: no card payment without billing data to invoice.
+    const billing = await readBillingProfile(tx, m.customer_id);
     if (!billing) return false;
-    const services = await dueServicesOf(tx, ctx, m.customer_id, m.expires_on);
-    // Card charges of this holder already asked for and not yet credited will be credit by E.
-    const [pending] = await tx.query<{ cents: number }>(
-      `SELECT coalesce(sum(t.amount_cents), 0)::int8 AS cents FROM card_charges c JOIN topups t ON t.id = c.topup_id
-        WHERE c.customer_id = $1 AND c.state IN ('claimed', 'requires_action') AND t.status = 'pending'`,
-      [m.customer_id],
-    );
-    const amount = cardChargeFor({
-      balanceCents: cents(wallet.balance_cents + Number(pending!.cents)),
-      services,
-      mailboxId: m.id,
-      dueOn: date(m.expires_on),
-      topupMinCents: ctx.catalogue.topupMinCents,
-      topupMaxCents: ctx.catalogue.topupMaxCents,
-    });
+    const amount = await chargeNeeded(tx, ctx, m, cents(wallet.balance_cents));
     if (amount === 0) {
       // The holder topped up meanwhile: no retry is needed any more.
       if (existing) await tx.query('UPDATE card_charges SET next_retry_on = NULL, updated_at = $3 WHERE mailbox_id = $1 AND period_ends_on = $2', [m.id, m.expires_on, now]);
       return false;
     }
-    const [card] = await tx.query<{ gateway: string }>('SELECT gateway FROM payment_methods WHERE id = $1', [m.payment_method_id]);
     // R16: the charge carries this buyer's VAT, as every other payment does (none for a business abroad).
-    const terms = vatTermsFor((await readBillingProfile(tx, m.customer_id))?.profile ?? null, ctx.catalogue.vatRateBasisPoints);
+    const terms = vatTermsFor(billing.profile, ctx.catalogue.vatRateBasisPoints);
     const split = chargeFor(amount, terms);
     const topupId = newId('top');
     await tx.query(
       `INSERT INTO topups (id, customer_id, amount_cents, vat_cents, charge_cents, status, gateway, created_at, vat_rate_basis_points, payment_method_id, vat_treatment, method)
        VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, 'saved_card')`,
-      [topupId, m.customer_id, split.netCents, split.vatCents, split.grossCents, card!.gateway, now, terms.rateBasisPoints, m.payment_method_id, terms.treatment],
+      [topupId, m.customer_id, split.netCents, split.vatCents, split.grossCents, mailbox.gateway, now, terms.rateBasisPoints, m.payment_method_id, terms.treatment],
     );
     const attempt = retryOf ? retryOf.attempt + 1 : 1;
     if (existing) {
@@ -261,7 +357,8 @@ async function recordAnswer(ctx: ServiceContext, gatewayName: string, r: ChargeR
   return ctx.db.enclosingTransaction(async (tx) => {
     const state = answer.outcome === 'succeeded' ? 'succeeded' : answer.outcome === 'failed' ? 'failed' : 'requires_action';
     const failureCode = answer.outcome === 'failed' ? answer.failureCode : answer.outcome === 'requires_action' ? 'authentication_required' : null;
-    const retryOn = answer.outcome === 'failed' ? nextRetryOn(date(r.period_ends_on), ctx.catalogue.cardRenewalDaysBefore, today) : null;
+    // Issue 22 item 4: a charge the bank wants the holder to authenticate is not retried off-session.
+    const retryOn = answer.outcome === 'failed' && retriedOffSession(answer.failureCode) ? nextRetryOn(date(r.period_ends_on), ctx.catalogue.cardRenewalDaysBefore, today) : null;
     const updated = await tx.query(
       `UPDATE card_charges SET state = $4, failure_code = $5, next_retry_on = $6, lease_owner = NULL, lease_until = NULL, updated_at = $7
         WHERE mailbox_id = $1 AND period_ends_on = $2 AND topup_id = $3 AND state = 'claimed' RETURNING 1`,
@@ -317,6 +414,7 @@ async function driveClaimed(ctx: ServiceContext, gateway: SavedCardGateway, toda
       while (next < rows.length) {
         const r = rows[next++]!;
         let answer: OffSessionResult;
+        summary.cardChargesAttempted++;
         try {
           answer = await gateway.chargeSavedCard({
             topupId: r.topup_id,
@@ -335,8 +433,9 @@ async function driveClaimed(ctx: ServiceContext, gateway: SavedCardGateway, toda
         }
         const recorded = await recordAnswer(ctx, gateway.name, r, answer, today);
         if (recorded === 'succeeded') summary.cardChargesSucceeded++;
+        // A decline asking for authentication (Stripe's decline_code) waits for the holder like requires_action.
+        else if (recorded === 'requires_action' || (recorded === 'failed' && answer.outcome === 'failed' && !retriedOffSession(answer.failureCode))) summary.cardChargesAuthenticationRequired++;
         else if (recorded === 'failed') summary.cardChargesFailed++;
-        else if (recorded === 'requires_action') summary.cardChargesNeedingAuthentication++;
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrencyMax, rows.length) }, worker));
@@ -347,16 +446,35 @@ async function driveClaimed(ctx: ServiceContext, gateway: SavedCardGateway, toda
  * R18: cards that will have expired by their next charge date, announced 30 days before that date,
  * once per (card, charge date): the charge date of a mailbox renewing by card is E − daysBefore.
  */
-async function announceExpiringCards(ctx: ServiceContext, today: CalendarDate): Promise<number> {
+async function announceExpiringCards(ctx: ServiceContext, today: CalendarDate, batchSizeMax: number): Promise<number> {
   const chargeOn = addDays(today, CARD_EXPIRY_NOTICE_DAYS);
   const dueOn = addDays(chargeOn, ctx.catalogue.cardRenewalDaysBefore);
-  const cards = await ctx.db.query<{ id: string; customer_id: string; brand: string; last4: string; exp_month: number; exp_year: number; addresses: string[]; reference_email: string; locale: Locale }>(
-    `SELECT p.id, p.customer_id, p.brand, p.last4, p.exp_month, p.exp_year, array_agg(m.address ORDER BY m.address) AS addresses, c.reference_email, c.locale
-       FROM payment_methods p JOIN mailboxes m ON m.card_renewal_payment_method_id = p.id JOIN customers c ON c.id = p.customer_id
-      WHERE p.removed_at IS NULL AND m.status = 'active' AND m.auto_renew AND m.expires_on > $1 AND m.expires_on <= $2
-      GROUP BY p.id, c.reference_email, c.locale`,
-    [addDays(today, ctx.catalogue.cardRenewalDaysBefore).toString(), dueOn.toString()],
-  );
+  // Only cards good through a month before the charge's (cardExpiresBefore, in SQL), a batch at a
+  // time: the mailboxes due in the next five weeks may be a twelfth of them all.
+  const lastGoodMonthBefore = chargeOn.year * 12 + (chargeOn.month - 1);
+  let cards: { id: string; customer_id: string; brand: string; last4: string; exp_month: number; exp_year: number; addresses: string[]; reference_email: string; locale: Locale }[] = [];
+  let sent = 0;
+  let after = '';
+  do {
+    cards = await ctx.db.query(
+      `SELECT p.id, p.customer_id, p.brand, p.last4, p.exp_month, p.exp_year, array_agg(m.address ORDER BY m.address) AS addresses, c.reference_email, c.locale
+         FROM payment_methods p JOIN mailboxes m ON m.card_renewal_payment_method_id = p.id JOIN customers c ON c.id = p.customer_id
+        WHERE p.removed_at IS NULL AND p.exp_year * 12 + p.exp_month - 1 < $3 AND p.id > $4
+          AND m.status = 'active' AND m.auto_renew AND m.expires_on > $1 AND m.expires_on <= $2
+        GROUP BY p.id, c.reference_email, c.locale ORDER BY p.id LIMIT $5`,
+      [addDays(today, ctx.catalogue.cardRenewalDaysBefore).toString(), dueOn.toString(), lastGoodMonthBefore, after, batchSizeMax],
+    );
+    sent += await announceCards(ctx, cards, chargeOn);
+    after = cards.at(-1)?.id ?? after;
+  } while (cards.length === batchSizeMax);
+  return sent;
+}
+
+async function announceCards(
+  ctx: ServiceContext,
+  cards: readonly { id: string; customer_id: string; brand: string; last4: string; exp_month: number; exp_year: number; addresses: string[]; reference_email: string; locale: Locale }[],
+  chargeOn: CalendarDate,
+): Promise<number> {
   let sent = 0;
   for (const card of cards) {
     if (!cardExpiresBefore({ expMonth: card.exp_month, expYear: card.exp_year }, chargeOn)) continue;
@@ -396,13 +514,15 @@ export async function runCardRenewals(ctx: ServiceContext, gateway: SavedCardGat
   const leaseMs = opts.leaseMs ?? cardChargeLeaseMsDefault;
   const owner = opts.leaseOwner ?? `run_${randomBytes(8).toString('hex')}`;
   const lease = () => ({ owner, untilMs: clock.wallMs() + leaseMs });
-  const summary: CardRenewalSummary = { cardChargesClaimed: 0, cardChargesSucceeded: 0, cardChargesFailed: 0, cardChargesNeedingAuthentication: 0, cardsExpiringAnnounced: 0 };
+  const summary: CardRenewalSummary = {
+    cardChargesClaimed: 0, cardChargesAttempted: 0, cardChargesSucceeded: 0, cardChargesFailed: 0, cardChargesAuthenticationRequired: 0, cardsExpiringAnnounced: 0,
+  };
   // Recovery first: charges a killed run left claimed (lease over) are driven again with their key.
   await driveClaimed(ctx, gateway, today, owner, leaseMs, concurrencyMax, summary);
   summary.cardChargesClaimed += await claimRetries(ctx, today, batchSizeMax, lease);
   summary.cardChargesClaimed += await claimFirstCharges(ctx, today, batchSizeMax, lease);
   await driveClaimed(ctx, gateway, today, owner, leaseMs, concurrencyMax, summary);
-  summary.cardsExpiringAnnounced = await announceExpiringCards(ctx, today);
+  summary.cardsExpiringAnnounced = await announceExpiringCards(ctx, today, batchSizeMax);
   return summary;
 }
 
@@ -416,41 +536,4 @@ export async function readCardChargeProblems(db: import('../db/database.ts').Que
       ORDER BY c.period_ends_on, m.address LIMIT 10`,
     [customerId],
   );
-}
-
-/**
- * R18 for the dashboard's "il credito non basta" (issue 22 item 5): what the holder's saved cards
- * will add before the renewals due up to `upTo`, by the same rule as the charge (cardChargeFor, in
- * E order, each seeing the credit the earlier charges add). Counted: charges asked for and not yet
- * credited, and mailboxes renewing by a card that will still be valid on the charge date and whose
- * charge for this period has not failed. (Issue 19's renewal planning should take this in.)
- */
-export async function cardWillPayCents(ctx: ServiceContext, customerId: string, balanceCents: Cents, today: CalendarDate, upTo: CalendarDate): Promise<Cents> {
-  return ctx.db.transaction(async (tx) => {
-    const [pending] = await tx.query<{ cents: number }>(
-      `SELECT coalesce(sum(t.amount_cents), 0)::int8 AS cents FROM card_charges c JOIN topups t ON t.id = c.topup_id
-        WHERE c.customer_id = $1 AND c.state IN ('claimed', 'requires_action') AND t.status = 'pending'`,
-      [customerId],
-    );
-    const toCharge = await tx.query<{ id: string; expires_on: string; exp_month: number; exp_year: number }>(
-      `SELECT m.id, m.expires_on, p.exp_month, p.exp_year FROM mailboxes m JOIN payment_methods p ON p.id = m.card_renewal_payment_method_id
-        WHERE m.customer_id = $1 AND m.status = 'active' AND m.auto_renew AND m.expires_on >= $2 AND m.expires_on <= $3 AND p.removed_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM card_charges c WHERE c.mailbox_id = m.id AND c.period_ends_on = m.expires_on)
-        ORDER BY m.expires_on, m.address`,
-      [customerId, today.toString(), upTo.toString()],
-    );
-    let extra = Number(pending!.cents);
-    if (!toCharge.length) return cents(extra);
-    const services = await dueServicesOf(tx, ctx, customerId, upTo.toString());
-    for (const m of toCharge) {
-      const dueOn = date(m.expires_on);
-      const chargeOn = addDays(dueOn, -ctx.catalogue.cardRenewalDaysBefore);
-      if (cardExpiresBefore({ expMonth: m.exp_month, expYear: m.exp_year }, chargeOn)) continue;
-      extra += cardChargeFor({
-        balanceCents: cents(balanceCents + extra), services, mailboxId: m.id, dueOn,
-        topupMinCents: ctx.catalogue.topupMinCents, topupMaxCents: ctx.catalogue.topupMaxCents,
-      });
-    }
-    return cents(extra);
-  });
 }

@@ -1,6 +1,6 @@
 // The daily job (API.md POST /api/admin/jobs/daily, `casella daily`, the scheduler), for today:
 // R5 waiting orders expire, R7 renewals on day E, R8 termination after grace, R10 expiry alerts,
-// R11 usage warnings. Every step works in bounded batches, each batch one transaction, and is
+// R11 usage warnings, R18 card charges. Every step works in bounded batches, each batch one transaction, and is
 // idempotent: a second run the same day (or a concurrent one) changes nothing and queues nothing.
 import { clock } from '../clock.ts';
 import { queueExpiryAlerts } from './alerts.ts';
@@ -25,7 +25,15 @@ export interface DailySummary {
   mailboxesExpired: number;
   mailboxesTerminated: number;
   ordersExpired: number;
+  /** R18 (issue 22): saved-card charges sent to the gateway in this run, and how they were answered. */
+  cardChargesAttempted: number;
+  cardChargesSucceeded: number;
+  cardChargesFailed: number;
+  cardChargesAuthenticationRequired: number;
 }
+
+/** A run without the card step (no gateway for saved cards), or one recorded before it was counted. */
+export const NO_CARD_CHARGES = { cardChargesAttempted: 0, cardChargesSucceeded: 0, cardChargesFailed: 0, cardChargesAuthenticationRequired: 0 } as const;
 
 export type DailyStep = 'orders' | 'renewals' | 'terminations' | 'alerts' | 'usage' | 'purge';
 
@@ -57,7 +65,7 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
   progress('orders', ordersExpired);
   // R18 (issue 22): card charges before the renewals, so a charge caught up on E is credit at E.
   // For R20 several processes may run this at once: claims are per (mailbox, period) and leased.
-  if (opts.savedCards) await runCardRenewals(ctx, opts.savedCards, { batchSizeMax });
+  const cards = opts.savedCards ? await runCardRenewals(ctx, opts.savedCards, { batchSizeMax }) : NO_CARD_CHARGES;
   // R17: transfer top-ups unpaid after 10 days expire (the summary's shape is API.md's; not counted there).
   await expireBankTransfers(ctx);
   // Renewals before terminations: a mailbox that expires today (even long overdue) gets its grace
@@ -84,6 +92,10 @@ export async function runDailyJob(ctx: ServiceContext, opts: DailyJobOptions = {
     addonsDeactivated: renewals.addonsDeactivated + addons.addonsDeactivated,
     mailboxesTerminated,
     ordersExpired,
+    cardChargesAttempted: cards.cardChargesAttempted,
+    cardChargesSucceeded: cards.cardChargesSucceeded,
+    cardChargesFailed: cards.cardChargesFailed,
+    cardChargesAuthenticationRequired: cards.cardChargesAuthenticationRequired,
   };
   // R19: the staff's overview shows when the job last ran and what it did.
   await ctx.db.query('INSERT INTO daily_job_runs (day, started_at, finished_at, summary) VALUES ($1, $2, $3, $4)', [

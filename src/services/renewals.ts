@@ -17,6 +17,8 @@ import { clock } from '../clock.ts';
 import type { ServiceContext } from './context.ts';
 import { enqueueEmails, type OutgoingEmail } from '../mail/outbox.ts';
 import { holderMailbox, lockWallets, MAILBOX_COLUMNS, type MailboxRow } from './rows.ts';
+import { planWithCards } from '../domain/card-renewal.ts';
+import { holderCards, readCardRenewals, type CardRenewalRow } from './card-renewals.ts';
 
 export interface RenewalCounts {
   mailboxesRenewed: number;
@@ -369,6 +371,8 @@ export interface RenewalForecastItem {
   addon: 'renewed' | 'deactivated' | 'none';
   chargedCents: Cents;
   missingCents: Cents;
+  /** R18: what this mailbox's saved card will add to the credit before its renewal (0 when none). */
+  cardChargeCents: Cents;
 }
 
 export interface RenewalForecast {
@@ -380,6 +384,8 @@ export interface RenewalForecast {
   deactivated: number;
   chargedCents: Cents;
   missingCents: Cents;
+  /** R18: what saved cards will add to the credit before these renewals (charges to come and in flight). */
+  cardChargesCents: Cents;
   items: RenewalForecastItem[];
   itemsTruncated: boolean;
 }
@@ -407,9 +413,12 @@ export async function forecastRenewals(
     deactivated: 0,
     chargedCents: cents(0),
     missingCents: cents(0),
+    cardChargesCents: cents(0),
     items: [],
     itemsTruncated: false,
   };
+  // R18: the cards of the holders of each batch (a holder straddling two batches is read twice, same rows).
+  let cards = new Map<string, CardRenewalRow[]>();
   // A holder's rows may straddle two batches: they are planned once the next holder's begin.
   let holderRows: ForecastRow[] = [];
   let after: [string, string] = ['', ''];
@@ -421,15 +430,19 @@ export async function forecastRenewals(
         ORDER BY m.customer_id, m.id LIMIT $4`,
       [onDate.toString(), after[0], after[1], batchSizeMax],
     );
+    const straddling = holderRows[0]?.customer_id;
+    const batchCards = await readCardRenewals(ctx.db, [...new Set(rows.map((r) => r.customer_id))]);
+    if (straddling !== undefined && cards.has(straddling) && !batchCards.has(straddling)) batchCards.set(straddling, cards.get(straddling)!);
+    cards = batchCards;
     for (const row of rows) {
       if (holderRows.length && holderRows[0]!.customer_id !== row.customer_id) {
-        forecastHolder(ctx, holderRows, today, onDate, f, itemsMax);
+        forecastHolder(ctx, holderRows, cards.get(holderRows[0]!.customer_id), today, onDate, f, itemsMax);
         holderRows = [];
       }
       holderRows.push(row);
     }
     if (rows.length < batchSizeMax) {
-      if (holderRows.length) forecastHolder(ctx, holderRows, today, onDate, f, itemsMax);
+      if (holderRows.length) forecastHolder(ctx, holderRows, cards.get(holderRows[0]!.customer_id), today, onDate, f, itemsMax);
       return f;
     }
     const last = rows.at(-1)!;
@@ -440,8 +453,20 @@ export async function forecastRenewals(
 type ForecastRow = MailboxRow & { balance_cents: number | null };
 
 /** One holder's part of the forecast: the plan's outcomes, a mailbox with the extra space renewed with it. */
-function forecastHolder(ctx: ServiceContext, rows: readonly ForecastRow[], today: CalendarDate, onDate: CalendarDate, f: RenewalForecast, itemsMax: number): void {
-  const plan = planHolderRenewals(dueRenewals(rows.map(holderMailbox), today, onDate, ctx.catalogue), cents(Number(rows[0]!.balance_cents ?? 0)));
+function forecastHolder(
+  ctx: ServiceContext,
+  rows: readonly ForecastRow[],
+  cardRows: readonly CardRenewalRow[] | undefined,
+  today: CalendarDate,
+  onDate: CalendarDate,
+  f: RenewalForecast,
+  itemsMax: number,
+): void {
+  // R18 (issue 22 item 5): the saved cards' charges, each from its day, as the alerts count them.
+  const cards = holderCards(cardRows, rows.map((r) => r.id), today, ctx.catalogue.cardRenewalDaysBefore);
+  const { plan, charges, cardCents } = planWithCards(dueRenewals(rows.map(holderMailbox), today, onDate, ctx.catalogue), cents(Number(rows[0]!.balance_cents ?? 0)), cards, today, ctx.catalogue);
+  f.cardChargesCents = cents(f.cardChargesCents + cardCents);
+  const cardChargeOf = (mailboxIndex: number) => charges.get(mailboxIndex)?.cents ?? cents(0);
   const addonWithMailbox = new Map(plan.renewals.filter((r) => r.withMailbox).map((r) => [r.mailboxIndex, r]));
   for (const item of plan.renewals) {
     const m = rows[item.mailboxIndex]!;
@@ -456,6 +481,7 @@ function forecastHolder(ctx: ServiceContext, rows: readonly ForecastRow[], today
         addon: view.addon.outcome,
         chargedCents: view.chargedCents,
         missingCents: view.missingCents,
+        cardChargeCents: cardChargeOf(item.mailboxIndex),
       });
     } else if (!item.withMailbox) {
       // R7.6: extra space paid until before E, on its own date.
@@ -467,6 +493,7 @@ function forecastHolder(ctx: ServiceContext, rows: readonly ForecastRow[], today
         addon: item.renewed ? 'renewed' : 'deactivated',
         chargedCents: item.renewed ? item.priceCents : cents(0),
         missingCents: item.missingCents,
+        cardChargeCents: cents(0),
       });
     }
   }

@@ -6,6 +6,7 @@ import { date } from '../domain/calendar.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
 import { manualRenewalAmount } from '../domain/renewal.ts';
 import { creditOutlook, mailboxStanding, spaceLevel, type CreditOutlook, type Standing } from '../domain/outlook.ts';
+import type { HolderCards } from '../domain/card-renewal.ts';
 import type { MailboxFacts } from '../domain/mailbox.ts';
 import type { HolderMailbox } from '../domain/holder-renewals.ts';
 import { longDate, money, type Locale } from '../i18n/format.ts';
@@ -77,8 +78,8 @@ export function spaceWarning(m: MailboxView, w: WarningContext): Html {
   return html`<p class="warning${level.kind === 'full' ? ' warning-bad' : ''}"><strong>${tr(L, 'warningLabel')}</strong> ${text}${buy}</p>`;
 }
 
-export function holderOutlook(facts: readonly HolderMailbox[], balance: Cents, waitingOrders: Cents, c: Catalogue): CreditOutlook {
-  return creditOutlook(facts, balance, waitingOrders, clock.today(), c);
+export function holderOutlook(facts: readonly HolderMailbox[], balance: Cents, waitingOrders: Cents, c: Catalogue, cards?: HolderCards): CreditOutlook {
+  return creditOutlook(facts, balance, waitingOrders, clock.today(), c, undefined, cards);
 }
 
 /** The dashboard's credit warning, with a one-click top-up of exactly what is missing (plus waiting orders, R5). */
@@ -89,6 +90,7 @@ export function creditWarning(o: CreditOutlook, balance: Cents, waitingOrders: C
   return html`<section class="banner banner-warn" aria-labelledby="credit-short-h">
 <h2 id="credit-short-h">${tr(L, 'creditShort', { amount: money(o.shortfallCents, L) })}</h2>
 <p>${tr(L, 'creditShortDetail', { due: money(o.dueCents, L), balance: money(balance, L) })}</p>
+${o.cardCents > 0 ? html`<p>${tr(L, 'creditShortCards', { card: money(o.cardCents, L) })}</p>` : ''}
 ${waitingOrders > 0 ? html`<p>${tr(L, 'creditShortOrders', { orders: money(waitingOrders, L), topup: money(o.topupCents, L) })}</p>` : ''}
 ${needsMore && waitingOrders <= 0 ? html`<p>${tr(L, 'creditShortMin', { min: money(w.cat.topupMinCents, L) })}</p>` : ''}
 <form method="post" action="/credit/topups">${w.csrfField}${onceField()}<input type="hidden" name="amount" value="${amountText(o.topupCents)}">

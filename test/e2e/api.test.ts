@@ -405,7 +405,7 @@ for (const engine of engineNames()) {
       assert.ok(audit.every((x) => x.actor_kind === 'token'));
       const daily = await op.post('/api/admin/jobs/daily');
       assert.equal(daily.status, 200);
-      assert.deepEqual(Object.keys(daily.body.summary).sort(), ['addonsDeactivated', 'addonsRenewed', 'alertsQueued', 'mailboxesExpired', 'mailboxesRenewed', 'mailboxesTerminated', 'ordersExpired', 'usageWarningsQueued']);
+      assert.deepEqual(Object.keys(daily.body.summary).sort(), ['addonsDeactivated', 'addonsRenewed', 'alertsQueued', 'cardChargesAttempted', 'cardChargesAuthenticationRequired', 'cardChargesFailed', 'cardChargesSucceeded', 'mailboxesExpired', 'mailboxesRenewed', 'mailboxesTerminated', 'ordersExpired', 'usageWarningsQueued']);
       assert.equal((await new Client(s.baseUrl, 'cop_wrong').get('/api/admin/ledger/verify')).status, 401);
       const verify = await op.get('/api/admin/ledger/verify');
       assert.equal(verify.body.ok, true);

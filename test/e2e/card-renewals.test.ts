@@ -8,13 +8,13 @@ import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 import { outboxOf } from '../support/fixtures.ts';
 
 forEachServer('renewal by saved card (R18)', (t) => {
-  const holder = async (cardNumber: string, opts: Parameters<typeof provisionHolder>[1] = {}) => {
-    clock.setRome('2026-11-10T10:00');
+  const holder = async (cardNumber: string, opts: Parameters<typeof provisionHolder>[1] & { now?: string; cardExpiry?: string } = {}) => {
+    clock.setRome(opts.now ?? '2026-11-10T10:00');
     const h = await provisionHolder(t.op, { expiresOn: '2026-12-01', ...opts });
     const c = new Client(t.s.baseUrl);
     assert.equal((await c.login(h.mailbox.address, h.password)).status, 200);
     const setup = (await c.post('/api/payment-methods')).body.setup;
-    const saved = await fetch(setup.setupUrl, { method: 'POST', body: new URLSearchParams({ cardNumber, expiry: '12/34', cvc: '123' }), redirect: 'manual' });
+    const saved = await fetch(setup.setupUrl, { method: 'POST', body: new URLSearchParams({ cardNumber, expiry: opts.cardExpiry ?? '12/34', cvc: '123' }), redirect: 'manual' });
     assert.equal(saved.status, 303);
     const [card] = (await c.get('/api/payment-methods')).body.paymentMethods;
     assert.equal((await c.patch(`/api/mailboxes/${h.mailbox.id}`, { cardRenewal: { paymentMethodId: card.id } })).status, 200);
@@ -182,5 +182,128 @@ forEachServer('renewal by saved card (R18)', (t) => {
     assert.ok(!((await h.c.get('/')).body as string).includes(short), 'the card pays the renewal');
     await h.c.patch(`/api/mailboxes/${h.mailbox.id}`, { cardRenewal: null });
     assert.ok(((await h.c.get('/')).body as string).includes(short), 'without the card the credit is short');
+  });
+
+  // Issue 22 item 3: the charge is the holder's plan (planHolderRenewals), not the mailbox alone.
+  const buyExtra = async (c: Client, mailboxId: string, quantityGb: number) => {
+    const res = await c.post(`/api/mailboxes/${mailboxId}/extra-space/orders`, { quantityGb });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.deepEqual([res.body.order.status, res.body.order.amountCents], ['completed', 0], 'free until expiry (R4)');
+  };
+  const addonOf = async (c: Client, mailboxId: string) => (await c.get(`/api/mailboxes/${mailboxId}`)).body.mailbox.addons[0];
+
+  test('item 3: two mailboxes and extra space with partial credit: the card pays exactly what the plan lacks, and every renewal then succeeds from credit', async () => {
+    // A renews by card at E = 1 December with 1 GB (3 €); the holder's other mailbox was due on
+    // 28 November with 2 GB (6 €), and staff moved its own expiry a year on: its 2 GB still end on
+    // 28 November and fall due on their own date, before A (R7.6). 7 € of credit.
+    const h = await holder('4242424242424242', { creditCents: 700 });
+    const a = h.mailbox;
+    await buyExtra(h.c, a.id, 1);
+    const other = await t.op.post('/api/admin/mailboxes', { customerId: h.customer.id, address: `r76-${a.address}`, password: h.password, type: 'standard', expiresOn: '2026-11-28' });
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    const r76 = other.body.mailbox;
+    await buyExtra(h.c, r76.id, 2);
+    assert.equal((await t.op.post(`/api/admin/mailboxes/${r76.id}/extend`, { expiresOn: '2027-11-28', reason: 'cortesia' })).status, 200);
+    assert.equal((await addonOf(h.c, r76.id)).activeUntil, '2026-11-28');
+    await dailyOn('2026-11-24');
+    const [topup] = await savedCardTopups(h.c, h.customer.id);
+    // Plan: 28 Nov B's 2 GB 6 € (of 7 €, 1 € left); 1 Dec A 5 €, A's 1 GB 3 €: 7 € missing.
+    assert.deepEqual([topup.status, topup.amountCents, topup.vatCents, topup.chargeCents], ['succeeded', 700, 154, 854]);
+    assert.equal((await h.c.get('/api/me')).body.credit.balanceCents, 1400);
+    await dailyOn('2026-11-28');
+    assert.equal((await addonOf(h.c, r76.id)).activeUntil, '2027-11-28', "B's 2 GB renewed on their own date");
+    assert.equal((await h.c.get('/api/me')).body.credit.balanceCents, 800);
+    await dailyOn('2026-12-01');
+    const renewedA = (await h.c.get(`/api/mailboxes/${a.id}`)).body.mailbox;
+    assert.deepEqual([renewedA.status, renewedA.expiresOn, renewedA.addons[0].activeUntil, renewedA.addons[0].status], ['active', '2027-12-01', '2027-12-01', 'active']);
+    assert.equal((await h.c.get('/api/me')).body.credit.balanceCents, 0);
+    assert.equal((await gatewayCharges(a.id)).length, 1);
+  });
+
+  test("item 3: R5's minimum top-up when the plan lacks less", async () => {
+    // A with 1 GB: 8 € due, 7,50 € of credit: 0,50 € lacking, the minimum top-up is 1 €.
+    const h = await holder('4242424242424242', { creditCents: 750 });
+    await buyExtra(h.c, h.mailbox.id, 1);
+    await dailyOn('2026-11-24');
+    const [topup] = await savedCardTopups(h.c, h.customer.id);
+    assert.deepEqual([topup.status, topup.amountCents, topup.chargeCents], ['succeeded', 100, 122]);
+    await dailyOn('2026-12-01');
+    const m = (await h.c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox;
+    assert.deepEqual([m.expiresOn, m.addons[0].activeUntil], ['2027-12-01', '2027-12-01']);
+    assert.equal((await h.c.get('/api/me')).body.credit.balanceCents, 50);
+  });
+
+  // Issue 22 item 5: the expiry alerts and the forecast count what the card will pay.
+  const alertsOf = async (customerId: string) => (await outboxOf(t.s.app.ctx, customerId)).filter((e) => e.subject.startsWith('Avviso scadenza servizio'));
+
+  test('item 5: the alert of a mailbox renewing by card does not announce an expiry for lack of credit, and names the charge', async () => {
+    const h = await holder('4242424242424242', { creditCents: 200 });
+    await dailyOn('2026-11-16'); // 15 days before E
+    const [alert] = await alertsOf(h.customer.id);
+    assert.ok(alert, 'alert sent');
+    assert.doesNotMatch(alert.text_body, /non basta/);
+    assert.doesNotMatch(alert.text_body, /Credito mancante/);
+    assert.match(alert.text_body, /il 24 novembre 2026 addebiteremo sulla carta visa che termina con 4242 la ricarica di 3,00 €/);
+    assert.match(alert.text_body, /Ricariche con carta previste/);
+    const forecast = (await t.op.get('/api/admin/forecast?on=2026-12-01')).body;
+    const item = forecast.items.find((i: any) => i.mailboxId === h.mailbox.id);
+    assert.deepEqual([item.mailbox, item.missingCents, item.cardChargeCents], ['renewed', 0, 300]);
+    // The same holder without card renewal: the next alert (7 days) says what is missing.
+    await h.c.patch(`/api/mailboxes/${h.mailbox.id}`, { cardRenewal: null });
+    const without = (await t.op.get('/api/admin/forecast?on=2026-12-01')).body.items.find((i: any) => i.mailboxId === h.mailbox.id);
+    assert.deepEqual([without.mailbox, without.missingCents, without.cardChargeCents], ['expired', 300, 0]);
+    await dailyOn('2026-11-24');
+    const [, second] = await alertsOf(h.customer.id);
+    assert.ok(second, 'second alert');
+    assert.match(second.text_body, /Il credito non basta per il rinnovo automatico/);
+    assert.match(second.text_body, /Credito mancante/);
+  });
+
+  test('item 4: authentication required is not retried off-session at E−3 and E−1; unconfirmed, the mailbox expires at E; the summary counts it', async () => {
+    const h = await holder('4000002760003184');
+    const first = await dailyOn('2026-11-24');
+    assert.deepEqual(
+      [first.cardChargesAttempted, first.cardChargesSucceeded, first.cardChargesFailed, first.cardChargesAuthenticationRequired],
+      [1, 0, 0, 1],
+    );
+    for (const day of ['2026-11-28', '2026-11-30']) {
+      const summary = await dailyOn(day);
+      assert.equal(summary.cardChargesAttempted, 0, day);
+    }
+    assert.equal((await gatewayCharges(h.mailbox.id)).length, 1, 'one off-session attempt');
+    // The last alert (1 day before E) does not count a charge waiting for the holder.
+    const last = (await alertsOf(h.customer.id)).at(-1)!;
+    assert.match(last.text_body, /Il credito non basta per il rinnovo automatico/);
+    await dailyOn('2026-12-01');
+    assert.equal((await h.c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox.status, 'expired');
+    assert.equal((await gatewayCharges(h.mailbox.id)).length, 1);
+  });
+
+  test('the daily summary counts card charges: attempted, succeeded, failed; stored with the run', async () => {
+    const ok = await holder('4242424242424242');
+    const declined = await holder('4000000000000341');
+    const summary = await dailyOn('2026-11-24');
+    assert.ok(summary.cardChargesAttempted >= 2 && summary.cardChargesSucceeded >= 1 && summary.cardChargesFailed >= 1, JSON.stringify(summary));
+    assert.deepEqual((await gatewayCharges(ok.mailbox.id)).map((g) => g.outcome), ['succeeded']);
+    assert.deepEqual((await gatewayCharges(declined.mailbox.id)).map((g) => g.outcome), ['failed']);
+    const overview = (await t.op.get('/api/admin/overview')).body;
+    assert.equal(overview.dailyJob.summary.cardChargesAttempted, summary.cardChargesAttempted, 'the staff overview shows the last run');
+    const [run] = await t.s.app.db.query<{ summary: any }>('SELECT summary FROM daily_job_runs ORDER BY id DESC LIMIT 1');
+    assert.deepEqual(
+      [run!.summary.cardChargesAttempted, run!.summary.cardChargesSucceeded, run!.summary.cardChargesFailed, run!.summary.cardChargesAuthenticationRequired],
+      [summary.cardChargesAttempted, summary.cardChargesSucceeded, summary.cardChargesFailed, summary.cardChargesAuthenticationRequired],
+    );
+  });
+
+  test('item 5: a card known not to pay (expired by its charge day) is not counted: the alert and the forecast show the shortfall', async () => {
+    // E = 1 March 2035, charge on 22 February 2035; the card is good through December 2034.
+    const h = await holder('4242424242424242', { now: '2035-01-10T10:00', expiresOn: '2035-03-01', cardExpiry: '12/34' });
+    const item = (await t.op.get('/api/admin/forecast?on=2035-03-01')).body.items.find((i: any) => i.mailboxId === h.mailbox.id);
+    assert.deepEqual([item.mailbox, item.missingCents, item.cardChargeCents], ['expired', 500, 0]);
+    await dailyOn('2035-01-30'); // 30 days before E
+    const [alert] = await alertsOf(h.customer.id);
+    assert.ok(alert);
+    assert.match(alert.text_body, /Il credito non basta per il rinnovo automatico/);
+    assert.doesNotMatch(alert.text_body, /addebiteremo sulla carta/);
   });
 });

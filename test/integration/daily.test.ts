@@ -364,6 +364,10 @@ const zero: DailySummary = {
   mailboxesExpired: 0,
   mailboxesTerminated: 0,
   ordersExpired: 0,
+  cardChargesAttempted: 0,
+  cardChargesSucceeded: 0,
+  cardChargesFailed: 0,
+  cardChargesAuthenticationRequired: 0,
 };
 
 forEachEngine('daily job: idempotence and forecast', (use) => {

@@ -82,4 +82,19 @@ describe('what the credit needs', () => {
     assert.equal(topupForShortfall(cents(900), cents(300), C), 1200);
     assert.equal(topupForShortfall(cents(C.topupMaxCents), cents(300), C), C.topupMaxCents);
   });
+  test('R18: credit arriving on a day (a card charge) is spent only by renewals settled that day or later', () => {
+    const today = date('2026-11-01');
+    const boxes = [box('z@pec.test', { expiresOn: date('2026-11-20') }), box('a@pec.test')];
+    const plan = planHolderRenewals(dueRenewals(boxes, today, E, C), cents(0), [{ on: date('2026-11-24'), cents: cents(500) }]);
+    assert.deepEqual(plan.renewals.map((r) => [r.address, r.reason, r.balanceAfterCents]), [['z@pec.test', 'insufficient_credit', 0], ['a@pec.test', null, 0]]);
+    assert.deepEqual([plan.chargedCents, plan.neededCents, plan.balanceAfterCents], [500, 1000, 0]);
+    // A top-up now must pay z, whose turn comes before the 5 € arrive: 5 €, not 10 € − 5 € − 0.
+    assert.equal(plan.shortfallCents, 500);
+    // Arriving on the renewal's own day counts (the job charges cards before it renews).
+    const sameDay = planHolderRenewals(dueRenewals([box('a@pec.test')], today, E, C), cents(0), [{ on: E, cents: cents(500) }]);
+    assert.deepEqual([sameDay.renewals[0]!.reason, sameDay.shortfallCents], [null, 0]);
+    // Arriving after every renewal: kept, not spent.
+    const after = planHolderRenewals(dueRenewals([box('a@pec.test')], today, E, C), cents(0), [{ on: date('2026-12-02'), cents: cents(500) }]);
+    assert.deepEqual([after.renewals[0]!.reason, after.balanceAfterCents, after.shortfallCents], ['insufficient_credit', 500, 500]);
+  });
 });

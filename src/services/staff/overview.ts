@@ -4,7 +4,7 @@
 import type { Queryable } from '../../db/database.ts';
 import type { Catalogue } from '../../domain/catalogue.ts';
 import { addDays, type CalendarDate } from '../../domain/calendar.ts';
-import type { DailySummary } from '../daily.ts';
+import { NO_CARD_CHARGES, type DailySummary } from '../daily.ts';
 
 export const RENEWALS_HORIZON_DAYS = 30;
 
@@ -51,7 +51,8 @@ export async function readOverview(db: Queryable, catalogue: Catalogue, today: C
   );
   return {
     today: today.toString(),
-    dailyJob: { lastRunAt: run?.finished_at.toISOString() ?? null, summary: run?.summary ?? null },
+    // Runs recorded before the card counts (issue 22) read as having made no card charge.
+    dailyJob: { lastRunAt: run?.finished_at.toISOString() ?? null, summary: run ? { ...NO_CARD_CHARGES, ...run.summary } : null },
     outboxPending: counts!.pending,
     outboxFailed: counts!.failed,
     invoicesRejected: counts!.rejected,

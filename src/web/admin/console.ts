@@ -150,7 +150,8 @@ export async function consoleRoutes(server: FastifyInstance, opts: { app: App; g
     const o = await readOverview(app.db, ctx.catalogue, clock.today());
     const fact = (label: string, value: string) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`;
     const job = o.dailyJob.summary
-      ? html`<p>${say(L, 'dailyLastRun', { when: when(o.dailyJob.lastRunAt!, L) })}: ${say(L, 'dailyRenewed', { mailboxes: o.dailyJob.summary.mailboxesRenewed, expired: o.dailyJob.summary.mailboxesExpired, alerts: o.dailyJob.summary.alertsQueued })}</p>`
+      ? html`<p>${say(L, 'dailyLastRun', { when: when(o.dailyJob.lastRunAt!, L) })}: ${say(L, 'dailyRenewed', { mailboxes: o.dailyJob.summary.mailboxesRenewed, expired: o.dailyJob.summary.mailboxesExpired, alerts: o.dailyJob.summary.alertsQueued })}</p>
+<p>${say(L, 'dailyCardCharges', { attempted: o.dailyJob.summary.cardChargesAttempted, succeeded: o.dailyJob.summary.cardChargesSucceeded, failed: o.dailyJob.summary.cardChargesFailed, authentication: o.dailyJob.summary.cardChargesAuthenticationRequired })}</p>`
       : html`<p>${say(L, 'dailyNever')}</p>`;
     return sendPage(reply, 200, s, req, say(L, 'overviewTitle'), html`<h1>${say(L, 'overviewTitle')}</h1>
 <section class="card" aria-labelledby="h-job"><h2 id="h-job">${say(L, 'dailyJob')}</h2>${job}</section>

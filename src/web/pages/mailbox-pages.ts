@@ -1,5 +1,5 @@
 // The dashboard, the list of mailboxes and the mailbox card with its renewal controls.
-import { cardWillPayCents } from '../../services/card-renewals.ts';
+import { holderCards, readCardRenewals } from '../../services/card-renewals.ts';
 import { cardRenewalSection } from './payment-method-pages.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
@@ -10,8 +10,7 @@ import { badge, creditWarning, expiredBanner, expiryText, holderOutlook, spaceWa
 import { placeRenewalOrder, readOrders } from '../../services/orders.ts';
 import { setRenewalSwitches } from '../../services/mailbox-settings.ts';
 import { longDate, money } from '../../i18n/format.ts';
-import { manualRenewalLeadDays, manualRenewalWindow } from '../../domain/mailbox.ts';
-import { addDays } from '../../domain/calendar.ts';
+import { manualRenewalWindow } from '../../domain/mailbox.ts';
 import { html, raw, wrappableAddress, type Html } from '../html.ts';
 import { tr } from '../i18n.ts';
 import { eurosText, formOf, gb, type Holder, type WebKit } from '../kit.ts';
@@ -46,9 +45,10 @@ export function mailboxPages(server: FastifyInstance, kit: WebKit): void {
         orders.map((o) => orderView(o, balance, nowMs, cat)).filter((o) => o.status === 'awaiting_topup').reduce((sum, o) => sum + o.amountCents, 0),
       );
       const w = warningContext(h);
-      // R18 (issue 22): what the saved cards will pay counts as credit for "il credito non basta".
-      const cardPays = await cardWillPayCents(ctx, h.auth.customerId, balance, clock.today(), addDays(clock.today(), manualRenewalLeadDays(cat)));
-      const outlook = holderOutlook(rows.map(holderMailbox), cents(balance + cardPays), waiting, cat);
+      // R18 (issue 22 item 5): what the saved cards will pay counts, from its charge day, for "il credito non basta".
+      const cardRows = (await readCardRenewals(ctx.db, [h.auth.customerId])).get(h.auth.customerId);
+      const cards = holderCards(cardRows, rows.map((r) => r.id), clock.today(), cat.cardRenewalDaysBefore);
+      const outlook = holderOutlook(rows.map(holderMailbox), cents(balance), waiting, cat, cards);
       const body = html`<h1>${tr(L, 'dashboardTitle')}</h1>
 ${notice(L, req)}
 <p>${tr(L, 'welcome', { name: h.customer.name })}</p>
