@@ -29,6 +29,15 @@ function stripeLikeGateway(): SavedCardGateway & { calls: OffSessionCharge[] } {
       if (charge.cardReference === 'pm_sca_action') return { outcome: 'requires_action', reference: `pi_${calls.length}`, actionUrl: 'http://gateway.test/authenticate' };
       return { outcome: 'failed', failureCode: 'card_declined', reference: `pi_${calls.length}` };
     },
+    async readSetupCard() {
+      throw new Error('this test saves its cards directly');
+    },
+    async openChargeConfirmation(c) {
+      return { url: `http://gateway.test/authenticate/${c.topupId}`, sessionId: null };
+    },
+    async readChargeConfirmation() {
+      throw new Error('this test opens no confirmation sessions');
+    },
   };
 }
 
