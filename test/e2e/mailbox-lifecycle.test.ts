@@ -64,6 +64,48 @@ forEachServer('mailbox lifecycle by staff', (t) => {
     assert.equal((await t.op.get(`/api/admin/customers/${h.customer.id}`)).body.credit.balanceCents, 0, 'no charge');
   });
 
+  test('extend with extra space: space ending with the mailbox moves with it, and the daily job renews both at the new E', async () => {
+    // Clock 2026-06-10. E 2026-07-01 with 2 GB bought now: the space ends with the mailbox.
+    const h = await provisionHolder(t.op, { expiresOn: '2026-07-01', creditCents: 5000 });
+    const holder = new Client(t.s.baseUrl);
+    await holder.login(h.mailbox.address, h.password);
+    const bought = await holder.post(`/api/mailboxes/${h.mailbox.id}/extra-space/orders`, { quantityGb: 2 });
+    assert.equal(bought.status, 201, JSON.stringify(bought.body));
+    const ext = await t.op.post(path(h.mailbox.id, 'extend'), { expiresOn: '2026-10-01', reason: 'disservizio di giugno' });
+    assert.equal(ext.status, 200, JSON.stringify(ext.body));
+    const trail = (await t.op.get(`/api/admin/customers/${h.customer.id}/audit`)).body.entries;
+    assert.equal(trail[0].after.extraSpaceActiveUntil, '2026-10-01');
+    const balance = async () => (await t.op.get(`/api/admin/customers/${h.customer.id}`)).body.credit.balanceCents;
+    const before = await balance();
+    // On the old E nothing is due: before this change the space fell due alone on 2026-07-01, was
+    // "renewed" to 2027-07-01, past the new E, and the daily job failed for every holder.
+    assert.equal((await t.op.put('/api/test/clock', { now: '2026-07-01T09:00:00+02:00' })).status, 200);
+    assert.equal((await t.op.post('/api/admin/jobs/daily')).status, 200);
+    assert.equal(await balance(), before, 'nothing charged on the old E');
+    assert.equal((await t.op.put('/api/test/clock', { now: '2026-10-01T09:00:00+02:00' })).status, 200);
+    assert.equal((await t.op.post('/api/admin/jobs/daily')).status, 200);
+    const after = (await t.op.get(`/api/admin/customers/${h.customer.id}`)).body;
+    assert.equal(after.mailboxes[0].expiresOn, '2027-10-01');
+    assert.equal(before - after.credit.balanceCents, 500 + 600, 'the mailbox and its 2 GB renewed together at the new E');
+    clock.setRome('2026-06-10T10:00');
+  });
+
+  test('extend is refused while extra space is paid until a day before E (it renews on its own date)', async () => {
+    const h = await provisionHolder(t.op, { expiresOn: '2026-07-01', creditCents: 5000 });
+    const holder = new Client(t.s.baseUrl);
+    await holder.login(h.mailbox.address, h.password);
+    assert.equal((await holder.post(`/api/mailboxes/${h.mailbox.id}/extra-space/orders`, { quantityGb: 1 })).status, 201);
+    // A manual renewal with the space's renewal switched off moves E a year on and leaves the space
+    // ending on 2026-07-01; switched on again, the space renews there on its own date (R7.6).
+    assert.equal((await holder.patch(`/api/mailboxes/${h.mailbox.id}`, { extraSpaceAutoRenew: false })).status, 200);
+    const renewed = await holder.post(`/api/mailboxes/${h.mailbox.id}/renewal`, {});
+    assert.equal(renewed.status, 201, JSON.stringify(renewed.body));
+    assert.equal((await holder.patch(`/api/mailboxes/${h.mailbox.id}`, { extraSpaceAutoRenew: true })).status, 200);
+    const ext = await t.op.post(path(h.mailbox.id, 'extend'), { expiresOn: '2027-09-01', reason: 'cortesia' });
+    assert.equal(ext.status, 422);
+    assert.match(ext.body.error.fields.expiresOn, /extra space is paid until 2026-07-01/);
+  });
+
   test('change type from the next renewal: priced at the new type then, taken at the renewal', async () => {
     const h = await provisionHolder(t.op, { expiresOn: '2026-06-20', creditCents: 3000 });
     assert.equal((await t.op.patch(`/api/admin/mailboxes/${h.mailbox.id}`, { type: 'pro' })).body.error.code, 'reason_required');

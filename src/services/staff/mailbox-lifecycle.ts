@@ -3,7 +3,6 @@
 // Each is one transaction with its audit entry, the mail server's view of the mailbox (which reads the
 // same rows) and, where the holder must know, the e-mail.
 import { clock } from '../../clock.ts';
-import { date } from '../../domain/calendar.ts';
 import { MAILBOX_TYPES, type MailboxType } from '../../domain/catalogue.ts';
 import { lifecycleStep, planExtension, type LifecycleAction } from '../../domain/mailbox-lifecycle.ts';
 import { enqueueEmail } from '../../mail/outbox.ts';
@@ -11,7 +10,7 @@ import { mailboxTerminated } from '../../mail/templates.ts';
 import { audit, type Actor } from '../audit.ts';
 import type { ServiceContext } from '../context.ts';
 import { DomainError, invalid, notFound } from '../errors.ts';
-import { lockMailbox, readCustomer, readMailbox, type MailboxRow } from '../rows.ts';
+import { lockMailbox, mailboxFacts, readCustomer, readMailbox, type MailboxRow } from '../rows.ts';
 import { endSessionsOf } from '../sessions.ts';
 
 const notAllowed = (why: string) => new DomainError('mailbox_not_active', why);
@@ -57,13 +56,17 @@ export async function extendExpiry(ctx: ServiceContext, actor: Actor, mailboxId:
   return ctx.db.transaction(async (tx) => {
     const before = await lockMailbox(tx, mailboxId, null);
     if (!before) throw notFound('mailbox');
-    const plan = planExtension({ status: before.status, expiresOn: date(before.expires_on) }, expiresOn, clock.today());
+    const facts = mailboxFacts(before);
+    const plan = planExtension({ status: facts.status, expiresOn: facts.expiresOn, addon: facts.addon }, expiresOn, clock.today());
     if (!plan.ok) {
       if (plan.field === 'status') throw notAllowed(plan.why);
       throw invalid({ [plan.field]: plan.why });
     }
     await tx.query('UPDATE mailboxes SET expires_on = $2, status = $3, updated_at = $4 WHERE id = $1', [mailboxId, plan.expiresOn.toString(), plan.status, now]);
-    await audit(tx, actor, { action: 'mailbox.extend', entityKind: 'mailbox', entityId: mailboxId, reason, before: { expiresOn: before.expires_on, status: before.status }, after: { expiresOn: plan.expiresOn.toString(), status: plan.status } }, now);
+    if (plan.addonActiveUntil) {
+      await tx.query(`UPDATE addons SET active_until = $2, updated_at = $3 WHERE mailbox_id = $1 AND status = 'active'`, [mailboxId, plan.addonActiveUntil.toString(), now]);
+    }
+    await audit(tx, actor, { action: 'mailbox.extend', entityKind: 'mailbox', entityId: mailboxId, reason, before: { expiresOn: before.expires_on, status: before.status }, after: { expiresOn: plan.expiresOn.toString(), status: plan.status, extraSpaceActiveUntil: plan.addonActiveUntil?.toString() ?? null } }, now);
     return (await readMailbox(tx, mailboxId, null))!;
   });
 }
