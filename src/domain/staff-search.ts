@@ -5,8 +5,9 @@
 //
 // A name matches when every word typed is somewhere in it, in any order ("rossi maria" finds Maria
 // Rossi), accents and case ignored. The trigram index is asked only for runs of letters and digits:
-// "v.bianc" asks it for "bianc", and the dot is checked on the rows it gives, because trigrams do not
-// cross punctuation and the index would otherwise hand over every Bianchi to be read and refused.
+// "F.lli Rossi" asks it for "lli" and "rossi", and "F.lli" is checked on the rows it gives, because
+// trigrams do not cross punctuation and the index would otherwise hand over every name with "f" and
+// "lli" apart as a match of "f.lli", to be read and refused.
 
 /** An address's characters (RFC 5322 atext, dots and @), as stored: lower case ASCII. */
 const ADDRESS_CHARACTERS = /^[a-z0-9!#$%&'*+\-/=?^_`{|}~.@]+$/;
@@ -70,11 +71,14 @@ export function planSearch(text: string): SearchPlan {
   const email = EMAIL.test(lower) ? lower : null;
   const addressPrefix = ADDRESS_CHARACTERS.test(lower) ? { from: lower, below: pastPrefix(lower) } : null;
 
-  // A name has letters, and no @; an identifier's shape (a codice fiscale, a VAT number with its
-  // country, an invoice number, digits alone) is not looked for among names.
+  // A name has letters; an identifier's shape (a codice fiscale, a VAT number with its country, an
+  // invoice number, digits alone) is not looked for among names, nor one word with a dot or an @ and
+  // only an address's characters (mario.ros, info@): that is an address, and as a name it would only
+  // find the rows holding its pieces ("mario", "ros") to refuse each for the dot.
   const looksLikeIdentifier = taxCode !== null || invoice !== null || (vat && /^[A-Z]{2,3}\d/.test(compact)) || !/\p{L}/u.test(text);
+  const looksLikeAddress = addressPrefix !== null && /[.@]/.test(lower);
   let name: NameSearch | null = null;
-  if (!text.includes('@') && !looksLikeIdentifier) {
+  if (!text.includes('@') && !looksLikeIdentifier && !looksLikeAddress) {
     const words = [...new Set(text.split(/\s+/).filter(Boolean))];
     const indexed = [...new Set(words.flatMap(pieces))].sort((a, b) => b.length - a.length).slice(0, NAME_INDEXED_PIECES_MAX);
     if (indexed.length) {

@@ -31,7 +31,8 @@ const HOLDERS: Holder[] = [
   { id: 'cus_deluca', name: 'Marco De Luca', taxCode: 'DLCMRC75B12L219K', referenceEmail: 'marco@deluca.example', addresses: ['marco.deluca@pec.example.it'] },
   { id: 'cus_luca', name: 'Luca Bianco', taxCode: 'BNCLCU90C03D612P', referenceEmail: 'luca@bianco.example', addresses: ['luca.bianco@pec.example.it'] },
   { id: 'cus_valeria', name: 'Valeria Bianchi', taxCode: 'BNCVLR82D44A944Q', referenceEmail: 'valeria@bianchi.example', addresses: ['v.bianchi@pec.example.it'] },
-  { id: 'cus_silvia', name: 'Silvia Bianchi', taxCode: 'BNCSLV83E45A944R', referenceEmail: 'silvia@bianchi.example', addresses: ['silvia.bianchi@pec.example.it'] },
+  { id: 'cus_camilla', name: 'Camilla Bianchi', taxCode: 'BNCCLL83E45A944R', referenceEmail: 'camilla@bianchi.example', addresses: ['camilla.bianchi@pec.example.it'] },
+  { id: 'cus_fratelli', name: 'Ferramenta F.lli Bianchi', referenceEmail: 'fratelli@bianchi.example', addresses: ['negozio@fllibianchi.pec.example.it'] },
   { id: 'cus_studio', name: 'Giulia Verdi', taxCode: 'VRDGLI88F46H501S', referenceEmail: 'giulia@verdi.example', addresses: ['rossi.studio@pec.example.it'] },
 ];
 
@@ -75,7 +76,7 @@ const found = async (db: Queryable, q: string) => (await searchHolders(db, q)).m
 const QUERIES = [
   'NICOLO.ALBERTI@PEC.EXAMPLE.IT', 'nicolo.alb', 'nicolo alberti', 'ALBERTI nicolò', 'lbert', 'lbrncl80a01h501u', 'LBR NCL 80A01 H501U',
   'Amministrazione@Alberti.example', 'IT 01234567890', '01234567890', 'ferramenta zappala', 'zappalà', '2026/000042', '2026/42', '2026-42',
-  "d'angelo", 'de luca', 'luca', 'v.bianchi', 'bianchi', 'rossi', 'quaglia', '%', '_', 'zz', 'ZZZZZZ99Z99Z999Z', 'info@', 'Li Po',
+  "d'angelo", 'de luca', 'luca', 'F.lli Bianchi', 'v.bianchi', 'bianchi', 'rossi', 'quaglia', '%', '_', 'zz', 'ZZZZZZ99Z99Z999Z', 'info@', 'Li Po',
 ];
 
 forEachEngine('R19 staff search', (use) => {
@@ -104,8 +105,9 @@ forEachEngine('R19 staff search', (use) => {
     const { db } = use();
     assert.deepEqual(await found(db, 'de luca'), ['cus_deluca name'], 'not Luca Bianco');
     assert.deepEqual(await found(db, 'luca'), ['cus_luca address', 'cus_deluca name'], 'a holder found twice is shown once, by the better match');
-    // v.bianchi is the beginning of Valeria's address; Silvia Bianchi's name holds "bianchi" but not "v.bianchi".
-    assert.deepEqual(await found(db, 'v.bianchi'), ['cus_valeria address']);
+    // The index is asked for "lli" and "bianchi"; "F.lli" itself is checked: Camilla Bianchi holds both pieces, not the word.
+    assert.deepEqual(await found(db, 'F.lli Bianchi'), ['cus_fratelli name']);
+    assert.deepEqual(await found(db, 'v.bianchi'), ['cus_valeria address'], 'one word with a dot is an address');
   });
 
   test('codice fiscale (any case, with spaces), partita IVA (with or without IT), reference e-mail, invoice number as printed or shortened', async () => {
