@@ -3,7 +3,7 @@
 // PostgreSQL, since the console runs on either.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Queryable } from '../../src/db/database.ts';
+import type { Database, Queryable } from '../../src/db/database.ts';
 import { NAME_CANDIDATES_MAX, SEARCH_RESULTS_MAX, searchHolders, type SearchResult } from '../../src/services/staff/search.ts';
 import { engineNames, forEachEngine, openTestEngine } from '../support/engines.ts';
 
@@ -70,7 +70,7 @@ async function addQuaglias(db: Queryable): Promise<void> {
 }
 
 /** Who a search finds, in order, and how. */
-const found = async (db: Queryable, q: string) => (await searchHolders(db, q)).map((r) => `${r.customerId} ${r.matched}`);
+const found = async (db: Database, q: string) => (await searchHolders(db, q)).map((r) => `${r.customerId} ${r.matched}`);
 
 /** Every search of the tests below, for the comparison of the two engines. */
 const QUERIES = [

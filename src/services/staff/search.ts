@@ -3,7 +3,7 @@
 // invoice number — best matches first, at most 50. The text is read first (planSearch) and only the
 // lookups it can satisfy run, each on its own index and each bounded, in one statement; see
 // DECISIONS.md "Staff search" and PERFORMANCE.md for what this costs on a million holders.
-import type { Queryable } from '../../db/database.ts';
+import type { Database, Tx } from '../../db/database.ts';
 import { SqlParams } from '../../db/sql-params.ts';
 import { planSearch, type NameSearch } from '../../domain/staff-search.ts';
 import { invalid } from '../errors.ts';
@@ -33,14 +33,14 @@ export interface SearchResult {
 
 /**
  * The rows of `table` whose folded `column` holds every word, ranked by similarity to the text. The
- * patterns are folded by the database (casella_fold), as the column is; in a plan made for the values
- * (PostgreSQL's first five runs of a statement, and after while it pays) the fold is done once while
- * planning, so the planner knows the pattern and picks by how many names hold it: the trigram index
- * for a rare one, the table read in order for one in every few dozen names ("maria": 200 found in
- * the first 4,000 rows, fewer pages than 200 rows fetched from the index's bitmap). Either way at
- * most NAME_CANDIDATES_MAX rows are taken. What is compared per row (the text, the checked words)
- * is folded once, in an init plan, whatever the plan. Words with punctuation or too short for the
- * index are checked on those rows with strpos, which no index serves.
+ * patterns are folded by the database (casella_fold), as the column is. Each search is planned for
+ * its values (SEARCH_SETTINGS), so the fold is done once while planning and the planner, knowing the
+ * pattern, picks by how many names hold it: the trigram index for a rare one, the table read in order
+ * for one in every few dozen names ("maria": 200 found in the first 3,500 rows, fewer pages than 200
+ * rows fetched through the index's bitmap of 51,000). Either way at most NAME_CANDIDATES_MAX rows are
+ * taken. What is compared on each row (the text, the checked words) is folded once, in an init plan.
+ * Words with punctuation or too short for the index are checked on those rows with strpos, which no
+ * index serves.
  */
 function nameLookup(p: SqlParams, table: string, id: string, column: string, name: NameSearch, folded: string): string {
   const indexed = name.indexedPatterns.map((pattern) => `${column} LIKE casella_fold(${p.add(pattern)})`);
@@ -88,15 +88,41 @@ function lookups(p: SqlParams, text: string): string[] {
   return found;
 }
 
-export async function searchHolders(db: Queryable, rawQuery: string): Promise<SearchResult[]> {
+/**
+ * Settings of the search's own transaction. A common name is read from the table in order (see
+ * nameLookup), and PostgreSQL starts such a read where another one on the same table left off
+ * (synchronize_seqscans), so the same search would rank a different 200 each time: it starts at the
+ * table's beginning instead, and the same text shows the same holders. Each run is planned for its
+ * values, which is what lets the planner choose by how common a name is.
+ */
+const SEARCH_SETTINGS = 'SET LOCAL synchronize_seqscans = off; SET LOCAL plan_cache_mode = force_custom_plan';
+
+export async function searchHolders(db: Database, rawQuery: string): Promise<SearchResult[]> {
   const text = rawQuery.trim();
   if (!text || text.length > SEARCH_QUERY_LENGTH_MAX) throw invalid({ q: `must be 1 to ${SEARCH_QUERY_LENGTH_MAX} characters` }, 'Type something to search for');
   const p = new SqlParams();
   const found = lookups(p, text);
   if (!found.length) return [];
+  const rows = await db.transaction(async (tx) => {
+    await tx.exec(SEARCH_SETTINGS);
+    return searchRows(tx, found, p);
+  });
+  return rows.map((r) => ({
+    customerId: r.customer_id,
+    name: r.name,
+    taxCode: r.tax_code,
+    vatNumber: r.vat_number,
+    referenceEmail: r.reference_email,
+    mailboxes: r.mailboxes ?? [],
+    matched: r.matched,
+  }));
+}
+
+/** The lookups' hits, one row per holder, best first, with what the result shows. */
+function searchRows(tx: Tx, found: string[], p: SqlParams) {
   // The best rank of each holder wins (an 11-digit code is a codice fiscale and a partita IVA at once:
   // the match's name settles it); ties between holders go by name, then id, on both engines.
-  const rows = await db.query<{
+  return tx.query<{
     customer_id: string;
     name: string;
     tax_code: string | null;
@@ -119,13 +145,4 @@ export async function searchHolders(db: Queryable, rawQuery: string): Promise<Se
       ORDER BY t.rank, t.score DESC, c.name, c.id`,
     p.values,
   );
-  return rows.map((r) => ({
-    customerId: r.customer_id,
-    name: r.name,
-    taxCode: r.tax_code,
-    vatNumber: r.vat_number,
-    referenceEmail: r.reference_email,
-    mailboxes: r.mailboxes ?? [],
-    matched: r.matched,
-  }));
 }
