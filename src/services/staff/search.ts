@@ -2,7 +2,8 @@
 // any part of the name (accents and case ignored), codice fiscale, partita IVA, reference e-mail or
 // invoice number — best matches first, at most 50. The text is read first (planSearch) and only the
 // lookups it can satisfy run, each on its own index and each bounded, in one statement; see
-// DECISIONS.md "Staff search" and PERFORMANCE.md for what this costs on a million holders.
+// DECISIONS.md "The back office" for the choices and PERFORMANCE.md for what they cost on a million
+// holders.
 import type { Database, Tx } from '../../db/database.ts';
 import { SqlParams } from '../../db/sql-params.ts';
 import { planSearch, type NameSearch } from '../../domain/staff-search.ts';
@@ -12,9 +13,9 @@ export const SEARCH_RESULTS_MAX = 50;
 export const SEARCH_QUERY_LENGTH_MAX = 200;
 /**
  * How many rows holding a name's pieces are read: a name found in more (a common surname, a given
- * name, three letters) is ranked among the first this many, not among all. Ranking a hundred thousand
- * "Maria" would cost five hundred times more and show the same kind of 50; staff narrow it by typing
- * more. It also bounds the rows read for words the index can only partly check ("v.bianc").
+ * name, three letters) is ranked among the first this many, not among all. Ranking the benchmark's
+ * 51,000 "maria" would cost 250 times more and show the same kind of 50; staff narrow it by typing
+ * more. It also bounds the rows read for words the index can only partly check ("F.lli").
  */
 export const NAME_CANDIDATES_MAX = 200;
 const MAILBOXES_SHOWN_MAX = 10;
@@ -70,7 +71,7 @@ function lookups(p: SqlParams, text: string): string[] {
   if (plan.addressPrefix) {
     // The beginning as a range of the text_pattern_ops index, read in that index's own order (USING
     // ~<~; a plain ORDER BY is the collation's, which this index cannot give, and 80,000 "personale…"
-    // were sorted for 50): the first 50 addresses and nothing more, whatever the plan cache decides.
+    // were sorted for 50): the first 50 addresses and nothing more, however many begin so.
     const from = p.add(plan.addressPrefix.from);
     const below = p.add(plan.addressPrefix.below);
     hit(1, 'address', `SELECT customer_id FROM mailboxes WHERE lower(address) ~>=~ ${from} AND lower(address) ~<~ ${below} ORDER BY lower(address) USING ~<~ LIMIT ${SEARCH_RESULTS_MAX}`, 'customer_id', '0.9');
