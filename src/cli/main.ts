@@ -43,7 +43,7 @@ const USAGE = `casella — PEC customer area and billing engine
   casella bench purchase --seconds S --concurrency C [--url URL]... [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--scrape-every-ms N] [--json]
   casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]
   casella bench logins --seconds S --concurrency C --holders N [--url URL] [--token T] [--json]
-  casella bench search --holders N [--json]
+  casella bench search --holders N [--rounds R] [--reuse] [--json]
   casella bench model --runs N [--seed S] [--path P --replay-path R] [--max-commands C] [--engine pglite|postgres]
   casella bench topups --seconds S --concurrency C [--json]
   casella bench register --invoices N [--json]

@@ -1,14 +1,23 @@
 // R19: staff find a holder by whatever the caller tells them — a mailbox address or its beginning,
 // any part of the name (accents and case ignored), codice fiscale, partita IVA, reference e-mail or
-// invoice number — best matches first, at most 50. Every branch is served by an index
-// (migration 040), so a search stays fast on a book of millions.
-import type { Queryable } from '../../db/database.ts';
+// invoice number — best matches first, at most 50. The text is read first (planSearch) and only the
+// lookups it can satisfy run, each on its own index and each bounded, in one statement; see
+// DECISIONS.md "The back office" for the choices and PERFORMANCE.md for what they cost on a million
+// holders.
+import type { Database, Tx } from '../../db/database.ts';
+import { SqlParams } from '../../db/sql-params.ts';
+import { planSearch, type NameSearch } from '../../domain/staff-search.ts';
 import { invalid } from '../errors.ts';
 
 export const SEARCH_RESULTS_MAX = 50;
 export const SEARCH_QUERY_LENGTH_MAX = 200;
-/** Names are matched from three characters: shorter text matches too much to be useful (and no trigram). */
-const NAME_QUERY_LENGTH_MIN = 3;
+/**
+ * How many rows holding a name's pieces are read: a name found in more (a common surname, a given
+ * name, three letters) is ranked among the first this many, not among all. Ranking the benchmark's
+ * 51,000 "maria" would cost 250 times more and show the same kind of 50; staff narrow it by typing
+ * more. It also bounds the rows read for words the index can only partly check ("F.lli").
+ */
+export const NAME_CANDIDATES_MAX = 200;
 const MAILBOXES_SHOWN_MAX = 10;
 
 export type SearchMatch = 'address' | 'name' | 'taxCode' | 'vatNumber' | 'referenceEmail' | 'invoice';
@@ -23,73 +32,86 @@ export interface SearchResult {
   matched: SearchMatch;
 }
 
-/** LIKE's wildcards typed by the caller match themselves. */
-const likeEscaped = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-/** 2026/42, 2026/000042 or 2026-42: the invoice's year and sequence. */
-function invoiceKey(q: string): { year: number; sequence: number } | null {
-  const m = /^(\d{4})\s*[/-]\s*0*(\d{1,6})$/.exec(q);
-  return m ? { year: Number(m[1]), sequence: Number(m[2]) } : null;
+/**
+ * The rows of `table` whose folded `column` holds every word, ranked by similarity to the text. The
+ * patterns are folded by the database (casella_fold), as the column is. Each search is planned for
+ * its values (SEARCH_SETTINGS), so the fold is done once while planning and the planner, knowing the
+ * pattern, picks by how many names hold it: the trigram index for a rare one, the table read in order
+ * for one in every few dozen names ("maria": 200 found in the first 3,500 rows, fewer pages than 200
+ * rows fetched through the index's bitmap of 51,000). Either way at most NAME_CANDIDATES_MAX rows are
+ * taken. What is compared on each row (the text, the checked words) is folded once, in an init plan.
+ * Words with punctuation or too short for the index are checked on those rows with strpos, which no
+ * index serves.
+ */
+function nameLookup(p: SqlParams, table: string, id: string, column: string, name: NameSearch, folded: string, planner: 'chooses' | 'uses the index'): string {
+  // `(SELECT …)` hides the pattern from the planner, which then takes it for a rare one: the index.
+  const fold = (param: string) => (planner === 'chooses' ? `casella_fold(${param})` : `(SELECT casella_fold(${param}))`);
+  const indexed = name.indexedPatterns.map((pattern) => `${column} LIKE ${fold(p.add(pattern))}`);
+  const checked = name.checkedWords.length
+    ? `WHERE NOT EXISTS (SELECT 1 FROM unnest(ARRAY(SELECT casella_fold(w) FROM unnest(${p.add(name.checkedWords)}::text[]) AS w)) AS word
+                         WHERE strpos(${column}, word) = 0)`
+    : '';
+  return `SELECT ${id} AS customer_id, similarity(${column}, ${folded}) AS score FROM (
+            SELECT ${id}, ${column} FROM ${table} WHERE ${indexed.join(' AND ')} LIMIT ${NAME_CANDIDATES_MAX}) AS candidates
+          ${checked}
+          ORDER BY score DESC, ${id} LIMIT ${SEARCH_RESULTS_MAX}`;
 }
 
-export async function searchHolders(db: Queryable, rawQuery: string): Promise<SearchResult[]> {
-  const q = rawQuery.trim();
-  if (!q || q.length > SEARCH_QUERY_LENGTH_MAX) throw invalid({ q: `must be 1 to ${SEARCH_QUERY_LENGTH_MAX} characters` }, 'Type something to search for');
-  const upper = q.toUpperCase().replace(/\s+/g, '');
-  // A partita IVA may be typed with its country prefix or spaces: IT 01234567890.
-  const vat = upper.replace(/^IT(?=\d{11}$)/, '');
-  const invoice = invoiceKey(q);
-  const nameQuery = q.length >= NAME_QUERY_LENGTH_MIN ? q : null;
-  // Each branch gives (customer, rank, match); the best rank of each holder wins. Rank 0 is an exact
-  // identifier, 1 an address's beginning, 2 a name (then by trigram similarity).
-  const rows = await db.query<{
-    customer_id: string;
-    name: string;
-    tax_code: string | null;
-    vat_number: string | null;
-    reference_email: string;
-    matched: SearchMatch;
-    mailboxes: string[] | null;
-  }>(
-    `WITH hits AS (
-       SELECT customer_id, 0 AS rank, 1.0::real AS score, 'address' AS matched FROM mailboxes WHERE lower(address) = lower($1)
-       UNION ALL
-       SELECT customer_id, 1, 0.9, 'address' FROM (
-         SELECT customer_id FROM mailboxes WHERE lower(address) LIKE $2 ESCAPE '\\' ORDER BY lower(address) LIMIT ${SEARCH_RESULTS_MAX}) a
-       UNION ALL
-       SELECT id, 0, 1.0, 'taxCode' FROM customers WHERE upper(tax_code) = $3
-       UNION ALL
-       SELECT customer_id, 0, 1.0, 'taxCode' FROM billing_profiles WHERE upper(profile->>'taxCode') = $3
-       UNION ALL
-       SELECT customer_id, 0, 1.0, 'vatNumber' FROM billing_profiles WHERE upper(profile->>'vatNumber') = ANY($4::text[])
-       UNION ALL
-       SELECT id, 0, 1.0, 'referenceEmail' FROM customers WHERE lower(reference_email) = lower($1)
-       UNION ALL
-       SELECT customer_id, 0, 1.0, 'invoice' FROM invoices WHERE year = $5 AND sequence = $6
-       UNION ALL
-       SELECT id, 2, similarity(casella_fold(name), casella_fold($7)), 'name' FROM (
-         SELECT id, name FROM customers
-          WHERE $7::text IS NOT NULL AND casella_fold(name) LIKE '%' || replace(replace(replace(casella_fold($7), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' ESCAPE '\\'
-          ORDER BY similarity(casella_fold(name), casella_fold($7)) DESC LIMIT ${SEARCH_RESULTS_MAX}) n
-       UNION ALL
-       SELECT customer_id, 2, similarity(casella_fold(profile->>'companyName'), casella_fold($7)), 'name' FROM (
-         SELECT customer_id, profile FROM billing_profiles
-          WHERE $7::text IS NOT NULL AND casella_fold(profile->>'companyName') LIKE '%' || replace(replace(replace(casella_fold($7), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' ESCAPE '\\'
-          LIMIT ${SEARCH_RESULTS_MAX}) b
-     ),
-     best AS (
-       SELECT DISTINCT ON (customer_id) customer_id, rank, score, matched FROM hits
-        ORDER BY customer_id, rank, score DESC
-     ),
-     top AS (SELECT * FROM best ORDER BY rank, score DESC, customer_id LIMIT ${SEARCH_RESULTS_MAX})
-     SELECT c.id AS customer_id, c.name, coalesce(bp.profile->>'taxCode', c.tax_code) AS tax_code, bp.profile->>'vatNumber' AS vat_number,
-            c.reference_email, t.matched,
-            ARRAY(SELECT address FROM mailboxes m WHERE m.customer_id = c.id ORDER BY address LIMIT ${MAILBOXES_SHOWN_MAX}) AS mailboxes
-       FROM top t JOIN customers c ON c.id = t.customer_id
-       LEFT JOIN billing_profiles bp ON bp.customer_id = c.id
-      ORDER BY t.rank, t.score DESC, c.name, c.id`,
-    [q, `${likeEscaped(q.toLowerCase())}%`, upper, [vat, upper], invoice?.year ?? null, invoice?.sequence ?? null, nameQuery],
-  );
+/** Each lookup the text can satisfy, giving (customer, rank, score, match): rank 0 an exact identifier, 1 an address's beginning, 2 a name. */
+function lookups(p: SqlParams, text: string): string[] {
+  const plan = planSearch(text);
+  const found: string[] = [];
+  const hit = (rank: number, matched: SearchMatch, sql: string, customer = 'customer_id', score = '1') =>
+    found.push(`SELECT ${customer} AS customer_id, ${rank} AS rank, (${score})::real AS score, '${matched}'::text AS matched FROM (${sql}) AS ${matched}_${found.length}`);
+  if (plan.email) {
+    const email = p.add(plan.email);
+    hit(0, 'address', `SELECT customer_id FROM mailboxes WHERE lower(address) = ${email}`);
+    hit(0, 'referenceEmail', `SELECT id FROM customers WHERE lower(reference_email) = ${email}`, 'id');
+  }
+  if (plan.addressPrefix) {
+    // The beginning as a range of the text_pattern_ops index, read in that index's own order (USING
+    // ~<~; a plain ORDER BY is the collation's, which this index cannot give, and 80,000 "personale…"
+    // were sorted for 50): the first 50 addresses and nothing more, however many begin so.
+    const from = p.add(plan.addressPrefix.from);
+    const below = p.add(plan.addressPrefix.below);
+    hit(1, 'address', `SELECT customer_id FROM mailboxes WHERE lower(address) ~>=~ ${from} AND lower(address) ~<~ ${below} ORDER BY lower(address) USING ~<~ LIMIT ${SEARCH_RESULTS_MAX}`, 'customer_id', '0.9');
+  }
+  if (plan.taxCode) {
+    const taxCode = p.add(plan.taxCode);
+    hit(0, 'taxCode', `SELECT id FROM customers WHERE upper(tax_code) = ${taxCode}`, 'id');
+    hit(0, 'taxCode', `SELECT customer_id FROM billing_profiles WHERE upper(profile->>'taxCode') = ${taxCode}`);
+  }
+  if (plan.vatNumbers.length) hit(0, 'vatNumber', `SELECT customer_id FROM billing_profiles WHERE upper(profile->>'vatNumber') = ANY(${p.add(plan.vatNumbers)}::text[])`);
+  if (plan.invoice) hit(0, 'invoice', `SELECT customer_id FROM invoices WHERE year = ${p.add(plan.invoice.year)} AND sequence = ${p.add(plan.invoice.sequence)}`);
+  if (plan.name) {
+    const folded = `(SELECT casella_fold(${p.add(plan.text)}))`;
+    hit(2, 'name', nameLookup(p, 'customers', 'id', 'name_folded', plan.name, folded, 'chooses'), 'customer_id', 'score');
+    // Companies are one row of the billing data in six or so, and those rows are wide (the whole
+    // profile): reading the table in order never pays there, so that lookup always takes the index.
+    hit(2, 'name', nameLookup(p, 'billing_profiles', 'customer_id', 'company_name_folded', plan.name, folded, 'uses the index'), 'customer_id', 'score');
+  }
+  return found;
+}
+
+/**
+ * Settings of the search's own transaction. A common name is read from the table in order (see
+ * nameLookup), and PostgreSQL starts such a read where another one on the same table left off
+ * (synchronize_seqscans), so the same search would rank a different 200 each time: it starts at the
+ * table's beginning instead, and the same text shows the same holders. Each run is planned for its
+ * values, which is what lets the planner choose by how common a name is.
+ */
+const SEARCH_SETTINGS = 'SET LOCAL synchronize_seqscans = off; SET LOCAL plan_cache_mode = force_custom_plan';
+
+export async function searchHolders(db: Database, rawQuery: string): Promise<SearchResult[]> {
+  const text = rawQuery.trim();
+  if (!text || text.length > SEARCH_QUERY_LENGTH_MAX) throw invalid({ q: `must be 1 to ${SEARCH_QUERY_LENGTH_MAX} characters` }, 'Type something to search for');
+  const p = new SqlParams();
+  const found = lookups(p, text);
+  if (!found.length) return [];
+  const rows = await db.transaction(async (tx) => {
+    await tx.exec(SEARCH_SETTINGS);
+    return searchRows(tx, found, p);
+  });
   return rows.map((r) => ({
     customerId: r.customer_id,
     name: r.name,
@@ -99,4 +121,33 @@ export async function searchHolders(db: Queryable, rawQuery: string): Promise<Se
     mailboxes: r.mailboxes ?? [],
     matched: r.matched,
   }));
+}
+
+/** The lookups' hits, one row per holder, best first, with what the result shows. */
+function searchRows(tx: Tx, found: string[], p: SqlParams) {
+  // The best rank of each holder wins (an 11-digit code is a codice fiscale and a partita IVA at once:
+  // the match's name settles it); ties between holders go by name, then id, on both engines.
+  return tx.query<{
+    customer_id: string;
+    name: string;
+    tax_code: string | null;
+    vat_number: string | null;
+    reference_email: string;
+    matched: SearchMatch;
+    mailboxes: string[] | null;
+  }>(
+    `WITH hits AS (${found.join('\n UNION ALL ')}),
+     best AS (
+       SELECT DISTINCT ON (customer_id) customer_id, rank, score, matched FROM hits
+        ORDER BY customer_id, rank, score DESC, matched
+     ),
+     top AS (SELECT * FROM best ORDER BY rank, score DESC, customer_id LIMIT ${SEARCH_RESULTS_MAX})
+     SELECT c.id AS customer_id, c.name, coalesce(bp.profile->>'taxCode', c.tax_code) AS tax_code, bp.profile->>'vatNumber' AS vat_number,
+            c.reference_email, t.matched,
+            ARRAY(SELECT address FROM mailboxes m WHERE m.customer_id = c.id ORDER BY address LIMIT ${MAILBOXES_SHOWN_MAX}) AS mailboxes
+       FROM top t JOIN customers c ON c.id = t.customer_id
+       LEFT JOIN billing_profiles bp ON bp.customer_id = c.id
+      ORDER BY t.rank, t.score DESC, c.name, c.id`,
+    p.values,
+  );
 }
