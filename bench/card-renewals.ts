@@ -14,7 +14,7 @@ import { addDays } from '../src/domain/calendar.ts';
 import { validateBillingProfile } from '../src/domain/billing-profile.ts';
 import { verifyLedger } from '../src/ledger/verify.ts';
 import { testSavedCardGateway } from '../src/payments/saved-cards.ts';
-import { runCardRenewals } from '../src/services/card-renewals.ts';
+import { runCardRenewals } from '../src/services/renewals/card-renewals.ts';
 import { peakRssMb, progress } from '../src/cli/progress.ts';
 import { seedDueMailboxes } from './renewals.ts';
 

@@ -5,8 +5,8 @@
 // password check with the hash of today (Argon2id) and with the one it replaced (scrypt).
 import { parseArgs } from 'node:util';
 import { peakRssMb, progress } from '../src/cli/progress.ts';
-import { THROTTLE } from '../src/services/sessions.ts';
-import { hashPassword, legacyHashPassword, verifyPassword } from '../src/services/passwords.ts';
+import { THROTTLE } from '../src/services/access/sessions.ts';
+import { hashPassword, legacyHashPassword, verifyPassword } from '../src/services/access/passwords.ts';
 import { Api, percentile, secondsMax } from './purchase.ts';
 
 /**

@@ -10,7 +10,7 @@ import { clock } from '../src/clock.ts';
 import type { AppConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { verifyLedger } from '../src/ledger/verify.ts';
-import { hashPassword } from '../src/services/passwords.ts';
+import { hashPassword } from '../src/services/access/passwords.ts';
 import { runDailyJob } from '../src/services/daily.ts';
 import { peakRssMb, progress } from '../src/cli/progress.ts';
 import { profileStatements } from './statement-profile.ts';

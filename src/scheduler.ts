@@ -12,11 +12,11 @@ import type { CalendarDate } from './domain/calendar.ts';
 import { runDailyJob, type DailySummary } from './services/daily.ts';
 import { emailBrandOf } from './brand.ts';
 import { startDeliveryLoop, type DeliveryLoop } from './mail/delivery.ts';
-import { checkChangedUsage } from './services/usage.ts';
+import { checkChangedUsage } from './services/mailboxes/usage.ts';
 import { startSdiLoop, type SdiLoop } from './invoicing/sdi-delivery.ts';
 import { channelOf } from './invoicing/channel-of.ts';
 import { gatewayFor } from './payments/registry.ts';
-import { recoverPendingRefunds } from './services/refunds.ts';
+import { recoverPendingRefunds } from './services/billing/refunds.ts';
 import type { Database } from './db/database.ts';
 import { observeDailyJob } from './metrics.ts';
 

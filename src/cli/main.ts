@@ -7,7 +7,7 @@ import { openApp, type App } from '../app.ts';
 import { TypeSpaceMismatchError } from '../mail-platform/type-space.ts';
 import { DataDirInUseError } from '../db/database.ts';
 import { verifyLedger } from '../ledger/verify.ts';
-import { createOperator, ensureOperatorToken } from '../services/operators.ts';
+import { createOperator, ensureOperatorToken } from '../services/staff/operators.ts';
 import { createStaff } from '../services/staff/accounts.ts';
 import { isStaffRole, type StaffRole } from '../domain/staff-role.ts';
 import { SYSTEM } from '../services/audit.ts';

@@ -4,11 +4,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
-import { findSession } from '../services/sessions.ts';
-import { operatorByToken } from '../services/operators.ts';
+import { findSession } from '../services/access/sessions.ts';
+import { operatorByToken } from '../services/staff/operators.ts';
 import { findStaffSession } from '../services/staff/accounts.ts';
 import { roleCovers, type StaffRole } from '../domain/staff-role.ts';
-import { countAttempt, waitSeconds, type ThrottleKey } from '../services/throttle.ts';
+import { countAttempt, waitSeconds, type ThrottleKey } from '../services/access/throttle.ts';
 import { DomainError } from '../services/errors.ts';
 import { clock } from '../clock.ts';
 import type { Actor } from '../services/audit.ts';

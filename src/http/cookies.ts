@@ -2,7 +2,7 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isLocale, localeFromAcceptLanguage, type Locale } from '../i18n/format.ts';
-import { SESSION_IDLE_MS, type OpenedSession } from '../services/sessions.ts';
+import { SESSION_IDLE_MS, type OpenedSession } from '../services/access/sessions.ts';
 
 export const SESSION_COOKIE = 'casella_session';
 /** The language chosen before logging in (after login it is the holder's `locale`). */
@@ -42,7 +42,7 @@ export function staffCookieOptions(publicUrl: string): CookieSerializeOptions {
   return { httpOnly: true, sameSite: 'strict', path: '/', secure: publicUrl.startsWith('https:'), maxAge: 12 * 3600 };
 }
 
-/** R12: the device cookie of a browser that logged in before (services/device-cookies.ts). */
+/** R12: the device cookie of a browser that logged in before (services/access/device-cookies.ts). */
 export const DEVICE_COOKIE = 'casella_device';
 const DEVICE_COOKIE_MAX_AGE_S = 180 * 24 * 3600;
 

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { App } from '../app.ts';
-import { allowMailLogin, isMailPolicyKey, reportMailLogin } from '../services/mail-login-policy.ts';
+import { allowMailLogin, isMailPolicyKey, reportMailLogin } from '../services/mailboxes/mail-login-policy.ts';
 import { MAIL_POLICY_PATH } from '../mail-platform/dovecot-config.ts';
 import { isLoopback } from './dev-routes.ts';
 import { ApiError } from './errors.ts';

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { App } from '../app.ts';
 import { readCustomer } from '../services/rows.ts';
-import { confirmEnrolment, disableTwoStep, enrolment, twoStepStatus } from '../services/two-step.ts';
+import { confirmEnrolment, disableTwoStep, enrolment, twoStepStatus } from '../services/access/two-step.ts';
 import { requireHolder } from './auth.ts';
 import * as S from './schemas.ts';
 

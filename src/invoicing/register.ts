@@ -8,7 +8,7 @@ import { CREDIT_NOTE_TYPE, decimalAmount, ratePercent } from '../domain/invoice.
 import { NATURA_NOT_SUBJECT_7_TER, type VatTreatment } from '../domain/vat.ts';
 import { date, parseInputDate, startOfDayInRome } from '../domain/calendar.ts';
 import { ACCOUNTS } from '../ledger/postings.ts';
-import { invoiceDocument, type InvoiceRow } from '../services/invoices.ts';
+import { invoiceDocument, type InvoiceRow } from '../services/billing/invoices.ts';
 import { fatturaPaXml } from './fatturapa.ts';
 
 const BATCH_SIZE_MAX = 1000;

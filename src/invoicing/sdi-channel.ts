@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Queryable } from '../db/database.ts';
-import type { SdiOutcome } from '../services/invoices.ts';
+import type { SdiOutcome } from '../services/billing/invoices.ts';
 
 export interface SdiFile {
   fileName: string;

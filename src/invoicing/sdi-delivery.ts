@@ -6,7 +6,7 @@
 import { startRoundLoop, type RoundLoop } from '../round-loop.ts';
 import type { Database } from '../db/database.ts';
 import { clock } from '../clock.ts';
-import { invoiceDocument, recordSdiOutcome, type InvoiceRow } from '../services/invoices.ts';
+import { invoiceDocument, recordSdiOutcome, type InvoiceRow } from '../services/billing/invoices.ts';
 import { fatturaPaXml } from './fatturapa.ts';
 import type { SdiChannel } from './sdi-channel.ts';
 import { CLAIM_LEASE_MS, withLease } from '../db/lease.ts';

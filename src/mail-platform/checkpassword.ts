@@ -7,7 +7,7 @@ import { readSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { READING_SERVICES } from './dovecot-config.ts';
-import { isLegacyHash, upgradeLegacyHashIfNeeded, verifyPassword } from '../services/passwords.ts';
+import { isLegacyHash, upgradeLegacyHashIfNeeded, verifyPassword } from '../services/access/passwords.ts';
 
 const AUTH_FAILED = 1;
 const TEMPORARY_FAILURE = 111;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { App } from '../app.ts';
 import type { Database } from '../db/database.ts';
-import { issueMailPolicyKey } from '../services/mail-login-policy.ts';
+import { issueMailPolicyKey } from '../services/mailboxes/mail-login-policy.ts';
 import { MAIL_POLICY_PATH, dovecotConfigFiles, type DovecotConfigOptions, type StandaloneOptions } from './dovecot-config.ts';
 
 export const DOVECOT_CONFIG_USAGE =

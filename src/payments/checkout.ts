@@ -2,7 +2,7 @@
 // gateway opens its checkout; if it cannot, the top-up fails at once and nothing is charged.
 import type { ServiceContext } from '../services/context.ts';
 import type { TopupRow } from '../services/rows.ts';
-import { createTopup, failCheckout, recordCheckout } from '../services/topups.ts';
+import { createTopup, failCheckout, recordCheckout } from '../services/billing/topups.ts';
 import type { PaymentGateway } from './gateway.ts';
 
 /**

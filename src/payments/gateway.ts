@@ -3,7 +3,7 @@
 // gateway's stand-in page, which decides at once and keeps nothing (R12).
 import type { Queryable } from '../db/database.ts';
 import type { TopupRow } from '../services/rows.ts';
-import type { PaymentOutcome } from '../services/topups.ts';
+import type { PaymentOutcome } from '../services/billing/topups.ts';
 import type { CardSetupCompletion, SavedCardNotice } from './saved-cards.ts';
 
 export interface CheckoutStart {

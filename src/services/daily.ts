@@ -3,18 +3,18 @@
 // R11 usage warnings, R18 card charges. Every step works in bounded batches, each batch one transaction, and is
 // idempotent: a second run the same day (or a concurrent one) changes nothing and queues nothing.
 import { clock } from '../clock.ts';
-import { queueExpiryAlerts } from './alerts.ts';
+import { queueExpiryAlerts } from './renewals/alerts.ts';
 import type { ServiceContext } from './context.ts';
-import { expireWaitingOrders } from './orders.ts';
-import { renewAddonsAfterMailboxes } from './addon-renewals.ts';
-import { renewDueMailboxes, terminatePastGrace } from './renewals.ts';
-import { checkChangedUsage } from './usage.ts';
+import { expireWaitingOrders } from './billing/orders.ts';
+import { renewAddonsAfterMailboxes } from './renewals/addon-renewals.ts';
+import { renewDueMailboxes, terminatePastGrace } from './renewals/renewals.ts';
+import { checkChangedUsage } from './mailboxes/usage.ts';
 import { purgeExpired } from './purge.ts';
-import { runCardRenewals } from './card-renewals.ts';
+import { runCardRenewals } from './renewals/card-renewals.ts';
 import type { SavedCardGateway } from '../payments/saved-cards.ts';
 
-export { forecastRenewals } from './renewals.ts';
-import { expireBankTransfers } from './topups.ts';
+export { forecastRenewals } from './renewals/renewals.ts';
+import { expireBankTransfers } from './billing/topups.ts';
 
 export interface DailySummary {
   alertsQueued: number;

@@ -4,8 +4,8 @@ import { addDays, addMonths } from '../domain/calendar.ts';
 import { clock } from '../clock.ts';
 import { SYSTEM } from './audit.ts';
 import type { ServiceContext } from './context.ts';
-import { createCustomer, createMailbox } from './provision.ts';
-import { adjustCredit } from './credit.ts';
+import { createCustomer, createMailbox } from './mailboxes/provision.ts';
+import { adjustCredit } from './billing/credit.ts';
 
 export const DEMO_PASSWORD = 'demo-casella-2026';
 

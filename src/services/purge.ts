@@ -5,8 +5,8 @@
 import { clock } from '../clock.ts';
 import type { Queryable } from '../db/database.ts';
 import type { ServiceContext } from './context.ts';
-import { SESSION_IDLE_MS, SESSION_LIFETIME_MS_DEFAULT } from './sessions.ts';
-import { purgeEndedWindows } from './throttle.ts';
+import { SESSION_IDLE_MS, SESSION_LIFETIME_MS_DEFAULT } from './access/sessions.ts';
+import { purgeEndedWindows } from './access/throttle.ts';
 
 export interface PurgeSummary {
   sessions: number;

@@ -6,10 +6,10 @@ import { addonRenewalPrice, mailboxRenewalPrice } from '../domain/renewal.ts';
 import type { ExtraSpaceQuote } from '../domain/pricing.ts';
 import { buyerFiscalId, buyerName } from '../domain/billing-profile.ts';
 import { bankCausale, formatBankReference, type BankAccount } from '../domain/bank-transfer.ts';
-import type { InvoiceRow } from './invoices.ts';
+import type { InvoiceRow } from './billing/invoices.ts';
 import { describeTransaction } from '../i18n/ledger-text.ts';
 import type { Locale } from '../i18n/format.ts';
-import type { StoredBillingProfile } from './billing-profiles.ts';
+import type { StoredBillingProfile } from './billing/billing-profiles.ts';
 import { mailboxFacts, type CustomerRow, type MailboxRow, type OrderRow, type TopupRow } from './rows.ts';
 
 export const customerView = (c: CustomerRow) => ({

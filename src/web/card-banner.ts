@@ -2,7 +2,7 @@
 import type { Queryable } from '../db/database.ts';
 import { date } from '../domain/calendar.ts';
 import { longDate, type Locale } from '../i18n/format.ts';
-import { readCardChargeProblems } from '../services/card-renewals.ts';
+import { readCardChargeProblems } from '../services/renewals/card-renewals.ts';
 import { html, type Html } from './html.ts';
 import { tr } from './i18n.ts';
 

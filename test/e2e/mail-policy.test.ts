@@ -3,7 +3,7 @@
 // and answers only the mail server on this machine: loopback, no proxy in between, its key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { issueMailPolicyKey, MAIL_LOGIN_THROTTLED } from '../../src/services/mail-login-policy.ts';
+import { issueMailPolicyKey, MAIL_LOGIN_THROTTLED } from '../../src/services/mailboxes/mail-login-policy.ts';
 import { MAIL_POLICY_PATH } from '../../src/mail-platform/dovecot-config.ts';
 import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 

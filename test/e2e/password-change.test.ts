@@ -2,8 +2,8 @@
 // holder's own password change (PUT /api/me/password), over real HTTP on each engine.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { legacyHashPassword, verifyPassword } from '../../src/services/passwords.ts';
-import { THROTTLE } from '../../src/services/sessions.ts';
+import { legacyHashPassword, verifyPassword } from '../../src/services/access/passwords.ts';
+import { THROTTLE } from '../../src/services/access/sessions.ts';
 import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 
 const ARGON2ID_OWASP = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/;

@@ -5,7 +5,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clock } from '../../src/clock.ts';
-import { EMAIL_CHANGE_REQUESTS_MAX } from '../../src/services/reference-email.ts';
+import { EMAIL_CHANGE_REQUESTS_MAX } from '../../src/services/access/reference-email.ts';
 import { outboxOf } from '../support/fixtures.ts';
 import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 import { formFields, postForm, submitPageForm } from '../support/web-forms.ts';

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { clock } from '../../src/clock.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { THROTTLE } from '../../src/services/sessions.ts';
-import { completePasswordReset, requestPasswordReset } from '../../src/services/password-reset.ts';
+import { THROTTLE } from '../../src/services/access/sessions.ts';
+import { completePasswordReset, requestPasswordReset } from '../../src/services/access/password-reset.ts';
 import { outboxOf } from '../support/fixtures.ts';
 import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 

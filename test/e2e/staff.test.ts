@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secret, TOTP } from 'otpauth';
 import { clock } from '../../src/clock.ts';
-import { createOperator } from '../../src/services/operators.ts';
+import { createOperator } from '../../src/services/staff/operators.ts';
 import { createStaff, completeSetup, setupOffer } from '../../src/services/staff/accounts.ts';
 import { SYSTEM } from '../../src/services/audit.ts';
 import { STAFF_ROLES, roleCovers, type StaffRole } from '../../src/domain/staff-role.ts';

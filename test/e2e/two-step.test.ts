@@ -5,9 +5,9 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secret, TOTP } from 'otpauth';
 import { clock } from '../../src/clock.ts';
-import { confirmEnrolment, disableTwoStep, enrolment, SECOND_STEP_TRIES_MAX, twoStepStatus } from '../../src/services/two-step.ts';
-import { login, SecondStepRequired } from '../../src/services/sessions.ts';
-import { THROTTLE_WINDOW_MS } from '../../src/services/throttle.ts';
+import { confirmEnrolment, disableTwoStep, enrolment, SECOND_STEP_TRIES_MAX, twoStepStatus } from '../../src/services/access/two-step.ts';
+import { login, SecondStepRequired } from '../../src/services/access/sessions.ts';
+import { THROTTLE_WINDOW_MS } from '../../src/services/access/throttle.ts';
 import { Client, forEachServer, provisionHolder } from '../support/http.ts';
 
 const codeAt = (secret: string, wallMs: number) => new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: wallMs });

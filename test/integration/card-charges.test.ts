@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { clock } from '../../src/clock.ts';
 import { SYSTEM } from '../../src/services/audit.ts';
 import { runDailyJob } from '../../src/services/daily.ts';
-import { recordSavedCard, setCardRenewal, startCardSetup } from '../../src/services/payment-methods.ts';
+import { recordSavedCard, setCardRenewal, startCardSetup } from '../../src/services/billing/payment-methods.ts';
 import type { OffSessionCharge, OffSessionResult, SavedCardGateway } from '../../src/payments/saved-cards.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 import { forEachEngine } from '../support/engines.ts';

@@ -10,8 +10,8 @@ import { forEachEngine } from '../support/engines.ts';
 import { holderWithMailbox } from '../support/fixtures.ts';
 import { schemaErrors } from '../support/fatturapa-schema.ts';
 import { clock } from '../../src/clock.ts';
-import { applyPaymentOutcome, createTopup, type PaymentOutcome } from '../../src/services/topups.ts';
-import { listInvoices } from '../../src/services/invoices.ts';
+import { applyPaymentOutcome, createTopup, type PaymentOutcome } from '../../src/services/billing/topups.ts';
+import { listInvoices } from '../../src/services/billing/invoices.ts';
 import { sendDueInvoices, collectSdiAnswers } from '../../src/invoicing/sdi-delivery.ts';
 import { directoryChannel, simulatorChannel, type SdiChannel } from '../../src/invoicing/sdi-channel.ts';
 

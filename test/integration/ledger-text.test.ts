@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { clock } from '../../src/clock.ts';
 import { forEachEngine } from '../support/engines.ts';
 import { holderWithMailbox } from '../support/fixtures.ts';
-import { placeExtraSpaceOrder, placeRenewalOrder } from '../../src/services/orders.ts';
-import { readStatement } from '../../src/services/credit.ts';
+import { placeExtraSpaceOrder, placeRenewalOrder } from '../../src/services/billing/orders.ts';
+import { readStatement } from '../../src/services/billing/credit.ts';
 import { transactionView } from '../../src/services/views.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 

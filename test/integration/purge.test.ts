@@ -8,9 +8,9 @@ import { clock } from '../../src/clock.ts';
 import { forEachEngine } from '../support/engines.ts';
 import { holderWithMailbox } from '../support/fixtures.ts';
 import { runDailyJob } from '../../src/services/daily.ts';
-import { login, SESSION_IDLE_MS, THROTTLE } from '../../src/services/sessions.ts';
-import { THROTTLE_WINDOW_MS } from '../../src/services/throttle.ts';
-import { RESET_THROTTLE, requestPasswordReset } from '../../src/services/password-reset.ts';
+import { login, SESSION_IDLE_MS, THROTTLE } from '../../src/services/access/sessions.ts';
+import { THROTTLE_WINDOW_MS } from '../../src/services/access/throttle.ts';
+import { RESET_THROTTLE, requestPasswordReset } from '../../src/services/access/password-reset.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
 
 const DAY_MS = 24 * 3600_000;

@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { clock } from '../../src/clock.ts';
 import { forEachEngine } from '../support/engines.ts';
 import { holderWithMailbox, outboxOf } from '../support/fixtures.ts';
-import { cancelOrder, placeExtraSpaceOrder, placeRenewalOrder, quoteExtraSpaceFor, readOrder } from '../../src/services/orders.ts';
-import { applyPaymentOutcome, createTopup } from '../../src/services/topups.ts';
-import { adjustCredit, readStatement } from '../../src/services/credit.ts';
+import { cancelOrder, placeExtraSpaceOrder, placeRenewalOrder, quoteExtraSpaceFor, readOrder } from '../../src/services/billing/orders.ts';
+import { applyPaymentOutcome, createTopup } from '../../src/services/billing/topups.ts';
+import { adjustCredit, readStatement } from '../../src/services/billing/credit.ts';
 import { runDailyJob } from '../../src/services/daily.ts';
 import { readBalance, readMailbox } from '../../src/services/rows.ts';
 import { mailboxView } from '../../src/services/views.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { DomainError } from '../../src/services/errors.ts';
 import { SYSTEM } from '../../src/services/audit.ts';
-import { createMailbox } from '../../src/services/provision.ts';
+import { createMailbox } from '../../src/services/mailboxes/provision.ts';
 
 const pay = (gateway: string, topupId: string, eventId: string, outcome: 'succeeded' | 'failed' = 'succeeded', failureCode?: string) => ({
   gateway,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { clock } from '../../src/clock.ts';
 import { forEachEngine } from '../support/engines.ts';
 import { holderWithMailbox } from '../support/fixtures.ts';
-import { placeExtraSpaceOrder } from '../../src/services/orders.ts';
+import { placeExtraSpaceOrder } from '../../src/services/billing/orders.ts';
 import { syncMailboxTypeSpace } from '../../src/mail-platform/type-space.ts';
 import { buildCatalogue } from '../../src/domain/catalogue.ts';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { clock } from '../../src/clock.ts';
-import { legacyHashPassword } from '../../src/services/passwords.ts';
+import { legacyHashPassword } from '../../src/services/access/passwords.ts';
 import { SMTPServer } from 'smtp-server';
 import { Client, provisionHolder, startTestServer, type TestServer } from '../support/http.ts';
 import { dovecotTestOptions, startDovecot, type RunningDovecot } from '../support/dovecot.ts';

@@ -1,10 +1,10 @@
 // Holders and mailboxes for service tests, made through the real services.
 import { SYSTEM } from '../../src/services/audit.ts';
 import type { ServiceContext } from '../../src/services/context.ts';
-import { createCustomer, createMailbox } from '../../src/services/provision.ts';
-import { adjustCredit } from '../../src/services/credit.ts';
+import { createCustomer, createMailbox } from '../../src/services/mailboxes/provision.ts';
+import { adjustCredit } from '../../src/services/billing/credit.ts';
 import type { MailboxType } from '../../src/domain/catalogue.ts';
-import { saveBillingProfile } from '../../src/services/billing-profiles.ts';
+import { saveBillingProfile } from '../../src/services/billing/billing-profiles.ts';
 import { PERSON_PROFILE } from './billing.ts';
 import { OUTBOX_BODY_COLUMNS, renderedEmail, type StoredBodies } from '../../src/mail/outbox.ts';
 

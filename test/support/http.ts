@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { openApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildServer, type ServerOptions } from '../../src/http/server.ts';
-import { createOperator } from '../../src/services/operators.ts';
+import { createOperator } from '../../src/services/staff/operators.ts';
 import { clock } from '../../src/clock.ts';
 import { after, before, describe } from 'node:test';
 import { engineNames, freshPostgresUrl, type EngineName } from './engines.ts';

@@ -1,7 +1,7 @@
 // Mailbox password hashes (issue 13): Argon2id for new ones, scrypt ones from before still verified.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashPassword, isLegacyHash, legacyHashPassword, UNUSABLE_HASH, verifyPassword } from '../../src/services/passwords.ts';
+import { hashPassword, isLegacyHash, legacyHashPassword, UNUSABLE_HASH, verifyPassword } from '../../src/services/access/passwords.ts';
 
 const PARAMS = '$argon2id$v=19$m=19456,t=2,p=1$';
 

@@ -11,9 +11,9 @@ import { newId } from '../../ids.ts';
 import { passwordWeakness } from '../../domain/password-strength.ts';
 import { isStaffRole, type StaffRole } from '../../domain/staff-role.ts';
 import { DomainError, invalid, notFound } from '../errors.ts';
-import { hashPassword, UNUSABLE_HASH, verifyPassword } from '../passwords.ts';
-import { acceptedStep } from '../two-step.ts';
-import { countAttempt, forgetAttempts, uncountAttempt, type ThrottleKey } from '../throttle.ts';
+import { hashPassword, UNUSABLE_HASH, verifyPassword } from '../access/passwords.ts';
+import { acceptedStep } from '../access/two-step.ts';
+import { countAttempt, forgetAttempts, uncountAttempt, type ThrottleKey } from '../access/throttle.ts';
 import { audit, type Actor } from '../audit.ts';
 
 export const STAFF_SETUP_LINK_MS = 24 * 3600_000;

@@ -2,11 +2,11 @@
 // invoices (and credit notes), e-mails with their delivery, sessions and two-step status, audit trail.
 import type { Queryable } from '../../db/database.ts';
 import type { ServiceContext } from '../context.ts';
-import { TRANSACTION_COLUMNS } from '../credit.ts';
+import { TRANSACTION_COLUMNS } from '../billing/credit.ts';
 import { readBalance, readCustomer, readMailboxes, type TopupRow } from '../rows.ts';
 import { notFound } from '../errors.ts';
 import type { TransactionRow } from '../views.ts';
-import { twoStepStatus } from '../two-step.ts';
+import { twoStepStatus } from '../access/two-step.ts';
 
 export const RECORD_PAGE_MAX = 200;
 

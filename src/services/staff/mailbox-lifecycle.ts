@@ -11,7 +11,7 @@ import { audit, type Actor } from '../audit.ts';
 import type { ServiceContext } from '../context.ts';
 import { DomainError, invalid, notFound } from '../errors.ts';
 import { lockMailbox, mailboxFacts, readCustomer, readMailbox, type MailboxRow } from '../rows.ts';
-import { endSessionsOf } from '../sessions.ts';
+import { endSessionsOf } from '../access/sessions.ts';
 
 const notAllowed = (why: string) => new DomainError('mailbox_not_active', why);
 

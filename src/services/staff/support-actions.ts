@@ -8,10 +8,10 @@ import { referenceEmailChanged } from '../../mail/templates.ts';
 import { audit, type Actor } from '../audit.ts';
 import type { ServiceContext } from '../context.ts';
 import { DomainError, invalid, notFound } from '../errors.ts';
-import { issueResetLink, type ResetTarget } from '../password-reset.ts';
+import { issueResetLink, type ResetTarget } from '../access/password-reset.ts';
 import type { CustomerRow } from '../rows.ts';
-import { endSessionsOf } from '../sessions.ts';
-import { twoStepStatus } from '../two-step.ts';
+import { endSessionsOf } from '../access/sessions.ts';
+import { twoStepStatus } from '../access/two-step.ts';
 
 /** `Reimposta la password` to the holder's reference e-mail, for one of the holder's mailboxes that can still log in. */
 export async function sendPasswordResetLink(ctx: ServiceContext, actor: Actor, customerId: string, mailboxId: string, reason: string): Promise<void> {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
 import { readMailbox } from '../../services/rows.ts';
 import { mailboxView, orderView, quoteView, type QuoteView } from '../../services/views.ts';
-import { placeExtraSpaceOrder, quoteExtraSpaceFor, readOrders } from '../../services/orders.ts';
+import { placeExtraSpaceOrder, quoteExtraSpaceFor, readOrders } from '../../services/billing/orders.ts';
 import { purchaseRepeated } from '../../domain/repeat-purchase.ts';
 import { DomainError } from '../../services/errors.ts';
 import { money, type Locale } from '../../i18n/format.ts';

@@ -1,8 +1,8 @@
 // R15 on the holder's pages: "Fatture" (every invoice, with its FatturaPA file and courtesy PDF) and
 // "Dati di fatturazione" (the billing data the card payment asks for on the way, then carries on).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { readBillingProfile, saveBillingProfile } from '../../services/billing-profiles.ts';
-import { listInvoices, readInvoice } from '../../services/invoices.ts';
+import { readBillingProfile, saveBillingProfile } from '../../services/billing/billing-profiles.ts';
+import { listInvoices, readInvoice } from '../../services/billing/invoices.ts';
 import { DomainError } from '../../services/errors.ts';
 import { money } from '../../i18n/format.ts';
 import { courtesyBrandOf, sendInvoicePdf, sendInvoiceXml } from '../../http/invoice-routes.ts';
@@ -14,7 +14,7 @@ import { goTo, onceField, refusalError, submitOnce } from '../once.ts';
 import { clock } from '../../clock.ts';
 import { readBalance } from '../../services/rows.ts';
 import { orderView } from '../../services/views.ts';
-import { readOrder } from '../../services/orders.ts';
+import { readOrder } from '../../services/billing/orders.ts';
 
 export const BILLING_PATH = '/profilo/fatturazione';
 /** Where a card payment sends a holder without billing data, to come back to `next` once they are saved. */

@@ -1,5 +1,5 @@
 // The dashboard, the list of mailboxes and the mailbox card with its renewal controls.
-import { holderCards, readCardRenewals } from '../../services/card-renewals.ts';
+import { holderCards, readCardRenewals } from '../../services/renewals/card-renewals.ts';
 import { cardRenewalSection } from './payment-method-pages.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clock } from '../../clock.ts';
@@ -7,8 +7,8 @@ import { holderMailbox, mailboxFacts, readBalance, readMailbox, readMailboxes } 
 import { mailboxView, orderView, type MailboxView } from '../../services/views.ts';
 import { cents } from '../../domain/money.ts';
 import { badge, creditWarning, expiredBanner, expiryText, holderOutlook, spaceWarning, standingOf } from '../warnings.ts';
-import { placeRenewalOrder, readOrders } from '../../services/orders.ts';
-import { setRenewalSwitches } from '../../services/mailbox-settings.ts';
+import { placeRenewalOrder, readOrders } from '../../services/billing/orders.ts';
+import { setRenewalSwitches } from '../../services/mailboxes/mailbox-settings.ts';
 import { longDate, money } from '../../i18n/format.ts';
 import { manualRenewalWindow } from '../../domain/mailbox.ts';
 import { html, raw, wrappableAddress, type Html } from '../html.ts';

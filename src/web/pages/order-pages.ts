@@ -4,7 +4,7 @@ import type { ErrorBody } from '../../http/errors.ts';
 import { clock } from '../../clock.ts';
 import { readBalance, readMailboxes } from '../../services/rows.ts';
 import { orderView } from '../../services/views.ts';
-import { cancelOrder, readOrder, readOrders } from '../../services/orders.ts';
+import { cancelOrder, readOrder, readOrders } from '../../services/billing/orders.ts';
 import { money } from '../../i18n/format.ts';
 import { html, wrappableAddress } from '../html.ts';
 import { tr, type Key } from '../i18n.ts';

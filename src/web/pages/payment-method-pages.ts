@@ -3,7 +3,7 @@
 // `Rinnova con la carta`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { savedCardGatewayFor } from '../../payments/registry.ts';
-import { listPaymentMethods, removePaymentMethod, setCardRenewal, startCardSetup, type PaymentMethodRow } from '../../services/payment-methods.ts';
+import { listPaymentMethods, removePaymentMethod, setCardRenewal, startCardSetup, type PaymentMethodRow } from '../../services/billing/payment-methods.ts';
 import { readMailboxes } from '../../services/rows.ts';
 import type { MailboxView } from '../../services/views.ts';
 import { html, raw, type Html } from '../html.ts';

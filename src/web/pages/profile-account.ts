@@ -4,12 +4,12 @@
 // profile-pages.ts puts them on the page and shows a refused form's errors in its section.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEVICE_COOKIE, LANG_COOKIE, langCookieOptions } from '../../http/cookies.ts';
-import { sessionMailboxAddress } from '../../services/password-change.ts';
+import { sessionMailboxAddress } from '../../services/access/password-change.ts';
 import { dateInRome } from '../../domain/calendar.ts';
 import { isLocale, longDate, type Locale } from '../../i18n/format.ts';
-import { endOtherSessions, openSessions } from '../../services/holder-sessions.ts';
-import { NAME_CHARS_MAX, nameProblem, updateProfile } from '../../services/profile.ts';
-import { pendingReferenceEmail, requestReferenceEmailChange } from '../../services/reference-email.ts';
+import { endOtherSessions, openSessions } from '../../services/access/holder-sessions.ts';
+import { NAME_CHARS_MAX, nameProblem, updateProfile } from '../../services/access/profile.ts';
+import { pendingReferenceEmail, requestReferenceEmailChange } from '../../services/access/reference-email.ts';
 import { DomainError } from '../../services/errors.ts';
 import { html, raw, wrappableAddress, type Html } from '../html.ts';
 import { tr } from '../i18n.ts';

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sessionOf } from '../../http/auth.ts';
 import { chosenLocale, DEVICE_COOKIE, LANG_COOKIE, SESSION_COOKIE, setLoginCookies, visitorLocale } from '../../http/cookies.ts';
 import { fromAnotherSite } from '../../http/same-origin.ts';
-import { login, loginSecondStep, logout, SecondStepRequired, setLocale } from '../../services/sessions.ts';
+import { login, loginSecondStep, logout, SecondStepRequired, setLocale } from '../../services/access/sessions.ts';
 import { DomainError } from '../../services/errors.ts';
 import { isLocale, type Locale } from '../../i18n/format.ts';
 import { safeNext } from '../forms.ts';

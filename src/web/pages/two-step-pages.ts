@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dateInRome } from '../../domain/calendar.ts';
 import { longDate } from '../../i18n/format.ts';
 import { DomainError } from '../../services/errors.ts';
-import { cancelEnrolment, confirmEnrolment, disableTwoStep, enrolment, twoStepStatus } from '../../services/two-step.ts';
+import { cancelEnrolment, confirmEnrolment, disableTwoStep, enrolment, twoStepStatus } from '../../services/access/two-step.ts';
 import { html, type Html } from '../html.ts';
 import { tr } from '../i18n.ts';
 import { formOf, text, type Holder, type WebKit } from '../kit.ts';

@@ -1,0 +1,36 @@
+// The login page and the second step of a login. Italian first, English beside it; placeholders are {name}.
+export const it = {
+  loginTitle: 'Accesso all\'area clienti',
+  loginIntro: 'Accedi con l\'indirizzo e la password della tua casella PEC.',
+  loginButton: 'Accedi',
+  loginInvalid: 'Indirizzo PEC o password non corretti.',
+  loginSuspended: 'Questa casella PEC è sospesa dal gestore: non si può accedere. Per sapere perché, scrivi all\'assistenza.',
+  loginMissing: 'Inserisci l\'indirizzo PEC e la password.',
+  loginRateLimited: 'Troppi tentativi non riusciti. Riprova più tardi (tra circa {minutes} min).',
+  loginCrossSite: 'Questo accesso è partito dalla pagina di un altro sito ed è stato rifiutato. Se vuoi accedere, inserisci qui l\'indirizzo PEC e la password.',
+  sessionExpired: 'La sessione è scaduta: accedi di nuovo per tornare alla pagina dove eri.',
+  codeTitle: 'Verifica in due passaggi',
+  codeIntro: 'Inserisci il codice di 6 cifre che mostra l\'app di autenticazione sul telefono, oppure uno dei codici di recupero.',
+  codeButton: 'Verifica',
+  codeExpired: 'L\'accesso è scaduto o ha avuto troppi codici sbagliati: inserisci di nuovo indirizzo e password.',
+  forgotLink: 'Password dimenticata?',
+  resetDone: 'Password reimpostata. Accedi con la nuova password.',
+};
+
+export const en: typeof it = {
+  loginTitle: 'Customer area login',
+  loginIntro: 'Log in with the address and password of your PEC mailbox.',
+  loginButton: 'Log in',
+  loginInvalid: 'Wrong PEC address or password.',
+  loginSuspended: 'This PEC mailbox is suspended by the provider: it cannot be logged in to. To know why, write to support.',
+  loginMissing: 'Enter the PEC address and the password.',
+  loginRateLimited: 'Too many failed attempts. Try again later (in about {minutes} min).',
+  loginCrossSite: 'This login came from a page of another site and was refused. To log in, enter your PEC address and password here.',
+  sessionExpired: 'Your session has expired: log in again to go back to the page you were on.',
+  codeTitle: 'Two-step verification',
+  codeIntro: 'Enter the 6-digit code your phone\'s authenticator app shows, or one of your recovery codes.',
+  codeButton: 'Verify',
+  codeExpired: 'The login expired or had too many wrong codes: enter your address and password again.',
+  forgotLink: 'Forgot your password?',
+  resetDone: 'Password reset. Log in with the new password.',
+};
