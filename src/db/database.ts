@@ -36,6 +36,8 @@ export interface Database extends Queryable {
   close(): Promise<void>;
   /** R20: the PostgreSQL pool's connections (open, idle, callers waiting), for /metrics; absent on PGlite. */
   poolStats?(): { total: number; idle: number; waiting: number };
+  /** The embedded engine's data directory as a tar archive, for `loadDataDir`; absent on PostgreSQL. */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 // Integers of 8 bytes come back as JS numbers (cents and bytes stay far below 2^53); calendar dates
@@ -273,6 +275,10 @@ class PgliteDatabase implements Database {
     readonly unlockDataDir: () => void = () => {},
   ) {}
 
+  dumpDataDir(): Promise<Blob> {
+    return this.#lock.run(() => this.pg.dumpDataDir('none'));
+  }
+
   #raw = async <R>(sql: string, params: readonly unknown[] = []): Promise<R[]> =>
     (await this.pg.query<R>(sql, params as unknown[])).rows;
 
@@ -337,6 +343,11 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** Where the embedded engine keeps its files; undefined keeps it in memory (tests). */
   dataDir?: string | undefined;
+  /**
+   * The embedded engine only, in memory: start from this dump of a data directory (PGlite's
+   * dumpDataDir) instead of an empty one. The tests start each database from one migrated once.
+   */
+  loadDataDir?: Blob | undefined;
   poolSizeMax?: number;
 }
 
@@ -363,7 +374,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   try {
     // Options go in the first argument: PGlite(undefined, options) would drop them.
     // pg_trgm and unaccent: the staff's search (R19), as on a PostgreSQL server with its contrib modules.
-    const db = new PGlite({ dataDir: options.dataDir, parsers, extensions: { pg_trgm, unaccent } });
+    const db = new PGlite({ dataDir: options.dataDir, loadDataDir: options.loadDataDir, parsers, extensions: { pg_trgm, unaccent } });
     await db.waitReady;
     return new PgliteDatabase(db, unlock);
   } catch (err) {

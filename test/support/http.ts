@@ -12,6 +12,7 @@ import { clock } from '../../src/clock.ts';
 import { after, before, describe } from 'node:test';
 import { engineNames, freshPostgresUrl, type EngineName } from './engines.ts';
 import { PERSON_PROFILE } from './billing.ts';
+import { copyPgliteTemplate } from './templates.ts';
 
 export interface TestServer {
   app: App;
@@ -31,13 +32,17 @@ export interface StoredDatabase {
   drop: () => Promise<void>;
 }
 
-/** A database that outlives one server: a PostgreSQL database or an embedded data directory. */
+/**
+ * A database that outlives one server: a PostgreSQL database or an embedded data directory, each
+ * already migrated (a copy of the run's template, test/support/templates.ts).
+ */
 export async function storedDatabase(engine: EngineName): Promise<StoredDatabase> {
   if (engine === 'postgres') {
     const pg = await freshPostgresUrl();
     return { env: { DATABASE_URL: pg.url }, drop: pg.drop };
   }
   const dir = mkdtempSync(join(tmpdir(), 'casella-http-'));
+  await copyPgliteTemplate(dir);
   return { env: { CASELLA_DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
