@@ -6,7 +6,12 @@
 // (holder h buys through url h mod n, with the session it got from the first); --scrape-every-ms N
 // measures what serving Prometheus costs the purchases: the run alternates equal slices without
 // and with GET /metrics on every URL every N ms, and reports both rates and the difference.
+// --cpu-pid P (the `serve` processes) and --cpu-database D (the PostgreSQL backends serving D) add
+// the CPU each used per purchase, read from /proc around the purchase phase only (provisioning, with
+// its password hashing, excluded): on a machine shared with other work the rate moves with the load,
+// and CPU per purchase is the figure two builds can be compared by (docs/PERFORMANCE.md).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { peakRssMb, progress } from '../src/cli/progress.ts';
@@ -32,6 +37,74 @@ export interface PurchaseBenchResult {
   processes: number;
   /** With --scrape-every-ms: purchases per second without and with scraping, in the same run. */
   scraping: { everyMs: number; scrapes: number; withoutPerSecond: number; withPerSecond: number; costPercent: number } | null;
+  /** With --cpu-pid: milliseconds of CPU (user + system) per purchase; postgres with --cpu-database only. */
+  cpu: { serverMsPerPurchase: number; postgresMsPerPurchase: number | null; clientMsPerPurchase: number } | null;
+}
+
+/** Linux reports process times in clock ticks of 1/100 s (USER_HZ, the same on every architecture). */
+const CPU_MS_PER_TICK = 10;
+
+/** A process's CPU time so far (user + system), from /proc; null when it cannot be read. */
+function processCpuMs(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name, in parentheses, may hold spaces: the fields are counted after its ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * CPU_MS_PER_TICK; // utime, stime (fields 14 and 15)
+}
+
+/**
+ * The CPU time so far of each PostgreSQL backend serving `database`, found by its process title
+ * ("postgres: [cluster: ]user database host(port) state"); background processes have no host.
+ */
+function backendsCpuMs(database: string): Map<number, number> {
+  const cpu = new Map<number, number>();
+  const title = /^postgres: (?:[^:]+: )?\S+ (\S+) (?:\[local\]|\S+\(\d+\)) /;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone since the listing
+    }
+    if (title.exec(cmdline)?.[1] !== database) continue;
+    const ms = processCpuMs(Number(entry));
+    if (ms !== null) cpu.set(Number(entry), ms);
+  }
+  return cpu;
+}
+
+interface CpuSample {
+  serverMs: number;
+  backendsMs: Map<number, number> | null;
+  client: NodeJS.CpuUsage;
+}
+
+function sampleCpu(pids: number[], database: string | undefined): CpuSample {
+  let serverMs = 0;
+  for (const pid of pids) {
+    const ms = processCpuMs(pid);
+    if (ms === null) throw new Error(`--cpu-pid ${pid}: /proc/${pid}/stat cannot be read (no such process, or not Linux)`);
+    serverMs += ms;
+  }
+  return { serverMs, backendsMs: database === undefined ? null : backendsCpuMs(database), client: process.cpuUsage() };
+}
+
+/** Per purchase between two samples; a backend that started in between counts from zero, one that ended is lost. */
+function cpuPerPurchase(before: CpuSample, after: CpuSample, purchases: number): NonNullable<PurchaseBenchResult['cpu']> {
+  const per = (ms: number) => (purchases > 0 ? Math.round((ms / purchases) * 1000) / 1000 : 0);
+  let postgresMs: number | null = null;
+  if (after.backendsMs) {
+    postgresMs = 0;
+    for (const [pid, ms] of after.backendsMs) postgresMs += ms - (before.backendsMs?.get(pid) ?? 0);
+  }
+  const clientMs = (after.client.user - before.client.user + after.client.system - before.client.system) / 1000;
+  return { serverMsPerPurchase: per(after.serverMs - before.serverMs), postgresMsPerPurchase: postgresMs === null ? null : per(postgresMs), clientMsPerPurchase: per(clientMs) };
 }
 
 interface Holder {
@@ -167,6 +240,8 @@ export async function runPurchaseBench(args: string[]): Promise<number> {
       token: { type: 'string' },
       'mailboxes-per-holder': { type: 'string', default: '40' },
       'pgbench-url': { type: 'string' },
+      'cpu-pid': { type: 'string', multiple: true },
+      'cpu-database': { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -176,6 +251,8 @@ export async function runPurchaseBench(args: string[]): Promise<number> {
   const token = values.token ?? process.env.CASELLA_OPERATOR_TOKEN;
   const urls = (values.url?.length ? values.url : [process.env.PUBLIC_URL || 'http://127.0.0.1:3000']).map((u) => u.replace(/\/+$/, ''));
   const scrapeEveryMs = values['scrape-every-ms'] === undefined ? null : Number(values['scrape-every-ms']);
+  const cpuPids = (values['cpu-pid'] ?? []).map(Number);
+  const cpuDatabase = values['cpu-database'];
   if (
     !(seconds > 0 && seconds <= secondsMax) ||
     !Number.isInteger(concurrency) ||
@@ -184,17 +261,22 @@ export async function runPurchaseBench(args: string[]): Promise<number> {
     !(perHolder >= 1 && perHolder <= 1000) ||
     !token ||
     urls.length > processesMax ||
-    (scrapeEveryMs !== null && !(Number.isInteger(scrapeEveryMs) && scrapeEveryMs >= 10 && scrapeEveryMs <= 60_000))
+    (scrapeEveryMs !== null && !(Number.isInteger(scrapeEveryMs) && scrapeEveryMs >= 10 && scrapeEveryMs <= 60_000)) ||
+    cpuPids.length > processesMax ||
+    !cpuPids.every((pid) => Number.isInteger(pid) && pid > 0) ||
+    (cpuDatabase !== undefined && (cpuPids.length === 0 || !/^[\w$-]{1,63}$/.test(cpuDatabase)))
   ) {
     console.error(
-      `usage: casella bench purchase --seconds S --concurrency C [--url URL]... [--token OPERATOR_TOKEN] [--pgbench-url URL] [--scrape-every-ms N] [--json]\n` +
-        `  (0 < S ≤ ${secondsMax}, 1 ≤ C ≤ ${concurrencyMax}, at most ${processesMax} URLs, 10 ≤ N ≤ 60000; the token defaults to CASELLA_OPERATOR_TOKEN, the URL to PUBLIC_URL)`,
+      `usage: casella bench purchase --seconds S --concurrency C [--url URL]... [--token OPERATOR_TOKEN] [--pgbench-url URL] [--scrape-every-ms N]\n` +
+        `         [--cpu-pid SERVER_PID]... [--cpu-database NAME] [--json]\n` +
+        `  (0 < S ≤ ${secondsMax}, 1 ≤ C ≤ ${concurrencyMax}, at most ${processesMax} URLs, 10 ≤ N ≤ 60000; the token defaults to CASELLA_OPERATOR_TOKEN, the URL to PUBLIC_URL;\n` +
+        `   --cpu-database, with --cpu-pid, adds the CPU of the PostgreSQL backends serving that database, on this machine)`,
     );
     return 2;
   }
   const apis = urls.map((u) => new Api(u, token));
   try {
-    return await run(apis, { seconds, concurrency, perHolder, pgbenchUrl: values['pgbench-url'], json: values.json ?? false, scrapeEveryMs });
+    return await run(apis, { seconds, concurrency, perHolder, pgbenchUrl: values['pgbench-url'], json: values.json ?? false, scrapeEveryMs, cpuPids, cpuDatabase });
   } finally {
     for (const a of apis) a.close();
   }
@@ -265,9 +347,18 @@ function startScraping(apis: Api[], everyMs: number): { stop: () => Promise<numb
 
 async function run(
   apis: Api[],
-  opts: { seconds: number; concurrency: number; perHolder: number; pgbenchUrl: string | undefined; json: boolean; scrapeEveryMs: number | null },
+  opts: {
+    seconds: number;
+    concurrency: number;
+    perHolder: number;
+    pgbenchUrl: string | undefined;
+    json: boolean;
+    scrapeEveryMs: number | null;
+    cpuPids: number[];
+    cpuDatabase: string | undefined;
+  },
 ): Promise<number> {
-  const { seconds, concurrency, perHolder, pgbenchUrl: pgbenchUrlOption, json, scrapeEveryMs } = opts;
+  const { seconds, concurrency, perHolder, pgbenchUrl: pgbenchUrlOption, json, scrapeEveryMs, cpuPids, cpuDatabase } = opts;
   const api = apis[0]!;
   const runId = Date.now().toString(36);
   const holders = await provision(api, concurrency, perHolder, runId);
@@ -279,6 +370,7 @@ async function run(
   const ticker = setInterval(() => bar.update(`${done} purchases, ${errorsSoFar} errors`), 500);
   const slices: { scraping: boolean; slice: Slice }[] = [];
   let scrapes = 0;
+  const cpuBefore = cpuPids.length ? sampleCpu(cpuPids, cpuDatabase) : null;
   if (scrapeEveryMs === null) {
     slices.push({ scraping: false, slice: await purchaseSlice(apis, holders, performance.now() + seconds * 1000, errorSamples, () => done++) });
   } else {
@@ -293,6 +385,7 @@ async function run(
       slices.push({ scraping, slice });
     }
   }
+  const cpuAfter = cpuBefore ? sampleCpu(cpuPids, cpuDatabase) : null;
   clearInterval(ticker);
   const latencies = slices.flatMap((s) => s.slice.latencies);
   const errors = slices.reduce((n, s) => n + s.slice.errors, 0);
@@ -333,6 +426,7 @@ async function run(
             withPerSecond: Math.round(rateOf(true) * 10) / 10,
             costPercent: rateOf(false) > 0 ? Math.round((1 - rateOf(true) / rateOf(false)) * 1000) / 10 : 0,
           },
+    cpu: cpuBefore && cpuAfter ? cpuPerPurchase(cpuBefore, cpuAfter, latencies.length) : null,
   };
   if (json) console.log(JSON.stringify(result));
   else {
@@ -340,6 +434,14 @@ async function run(
     if (result.scraping) {
       const sc = result.scraping;
       console.log(`metrics: ${sc.withoutPerSecond}/s without scraping, ${sc.withPerSecond}/s with GET /metrics every ${sc.everyMs} ms (${sc.scrapes} scrapes): cost ${sc.costPercent} %`);
+    }
+    if (result.cpu) {
+      const c = result.cpu;
+      console.log(
+        `CPU per purchase: server ${c.serverMsPerPurchase} ms` +
+          (c.postgresMsPerPurchase === null ? '' : `, PostgreSQL ${c.postgresMsPerPurchase} ms`) +
+          `, this load generator ${c.clientMsPerPurchase} ms`,
+      );
     }
     if (result.pgbenchTps !== null) console.log(`pgbench: ${result.pgbenchTps} TPS; purchases/pgbench = ${result.ratio}`);
     else console.log('pgbench: not run (no pgbench on the PATH or no --pgbench-url / DATABASE_URL)');

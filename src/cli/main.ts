@@ -40,7 +40,8 @@ const USAGE = `casella — PEC customer area and billing engine
                                      Dovecot configuration reading this database (docs/MAIL-PLATFORM.md)
   casella dovecot-checkpassword      run by Dovecot for passwords hashed before Argon2id (not for people)
   casella bench renewals --mailboxes N [--workers W] [--profile] [--json]
-  casella bench purchase --seconds S --concurrency C [--url URL]... [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--scrape-every-ms N] [--json]
+  casella bench purchase --seconds S --concurrency C [--url URL]... [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--scrape-every-ms N]
+                         [--cpu-pid PID]... [--cpu-database NAME] [--json]
   casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]
   casella bench logins --seconds S --concurrency C --holders N [--url URL] [--token T] [--json]
   casella bench search --holders N [--rounds R] [--reuse] [--json]

@@ -10,13 +10,16 @@ import { startTestServer } from '../support/http.ts';
 const run = promisify(execFile);
 
 for (const engine of engineNames()) {
-  test(`bench purchase smoke [${engine}]: purchases complete over HTTP without errors, ledger verified`, async () => {
+  test(`bench purchase smoke [${engine}]: purchases complete over HTTP without errors, ledger verified, CPU per purchase read`, async () => {
     const s = await startTestServer(engine);
     try {
       const env = { ...process.env, DATABASE_URL: '', PUBLIC_URL: '', CASELLA_OPERATOR_TOKEN: '' };
+      // The server runs in this process: its CPU is this process's; on PostgreSQL, also the backends of the test's database.
+      const database = s.app.config.databaseUrl ? new URL(s.app.config.databaseUrl).pathname.slice(1) : null;
+      const cpuArgs = ['--cpu-pid', String(process.pid), ...(database ? ['--cpu-database', database] : [])];
       const { stdout } = await run(
         process.execPath,
-        ['bin/casella.js', 'bench', 'purchase', '--seconds', '1', '--concurrency', '2', '--mailboxes-per-holder', '1', '--url', s.baseUrl, '--token', s.operatorToken, '--json'],
+        ['bin/casella.js', 'bench', 'purchase', '--seconds', '1', '--concurrency', '2', '--mailboxes-per-holder', '1', '--url', s.baseUrl, '--token', s.operatorToken, ...cpuArgs, '--json'],
         { env },
       );
       const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
@@ -25,6 +28,10 @@ for (const engine of engineNames()) {
       assert.equal(result.ledgerOk, true);
       assert.ok(result.p99Ms >= result.p50Ms && result.p50Ms > 0);
       assert.equal(result.pgbenchTps, null); // no PostgreSQL URL given: pgbench is not run
+      assert.ok(result.cpu.serverMsPerPurchase > 0, stdout);
+      assert.ok(result.cpu.clientMsPerPurchase > 0, stdout);
+      if (database) assert.ok(result.cpu.postgresMsPerPurchase > 0, stdout);
+      else assert.equal(result.cpu.postgresMsPerPurchase, null);
       const charged = await s.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger_transactions WHERE kind = 'purchase'`);
       assert.equal(charged[0]!.n, result.purchases);
     } finally {
@@ -53,6 +60,7 @@ test('bench purchase smoke, R20: several --url share the holders, and --scrape-e
     assert.ok(result.scraping.scrapes > 0, stdout);
     assert.ok(result.scraping.withoutPerSecond > 0 && result.scraping.withPerSecond > 0, stdout);
     assert.equal(typeof result.scraping.costPercent, 'number');
+    assert.equal(result.cpu, null); // no --cpu-pid
   } finally {
     await s.close();
   }
