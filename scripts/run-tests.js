@@ -61,9 +61,11 @@ try {
       `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout',
       '--test-reporter=./scripts/file-times-reporter.js', '--test-reporter-destination=test-output/test-file-times.txt',
     ];
+    // A file's whole run may take 10 minutes: the browser files' every-page checks took over 5 on a
+    // two-core box shared with other work, and a file cut off by the timeout says nothing of what failed.
     const run = spawnSync(
       process.execPath,
-      [...wasmFlags(), '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...reporters, ...files],
+      [...wasmFlags(), '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...reporters, ...files],
       { stdio: 'inherit', env },
     );
     process.exitCode = run.status ?? 1;
