@@ -147,9 +147,7 @@ ${field('cvc', 'CVC', { autocomplete: 'cc-csc', placeholder: '123' })}
     const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
     const text = (k: string) => (typeof form[k] === 'string' ? (form[k] as string).slice(0, CARD_FORM_FIELD_LENGTH_MAX) : '');
     // R12: the number lives only in this function's locals; the gateway keeps it, Casella gets a reference.
-    // The card's expiry is judged on the business clock, which tests set: the renewal rules compare
-    // it with charge days on that clock, so a test card valid then stays valid whatever year it is.
-    const decision = decideCardToSave({ cardNumber: text('cardNumber'), expiry: text('expiry'), cvc: text('cvc') }, clock.now());
+    const decision = decideCardToSave({ cardNumber: text('cardNumber'), expiry: text('expiry'), cvc: text('cvc') }, new Date(clock.wallMs()));
     if (!decision.ok) {
       const errors: Partial<Record<CardField, string>> = {};
       if (decision.fields.cardNumber) errors.cardNumber = tr(L, 'gwBadCard');
