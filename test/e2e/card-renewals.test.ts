@@ -203,7 +203,14 @@ forEachServer('renewal by saved card (R18)', (t) => {
     assert.equal(other.status, 201, JSON.stringify(other.body));
     const r76 = other.body.mailbox;
     await buyExtra(h.c, r76.id, 2);
-    assert.equal((await t.op.post(`/api/admin/mailboxes/${r76.id}/extend`, { expiresOn: '2027-11-28', reason: 'cortesia' })).status, 200);
+    // Renewed by hand with its space's renewal off (paid by 5 € added for it), then switched on: the
+    // mailbox runs to 2027-11-28 and its 2 GB still end on 2026-11-28 (a goodwill extension would
+    // carry the space along).
+    assert.equal((await t.op.post(`/api/admin/customers/${h.customer.id}/credit-adjustments`, { amountCents: 500, reason: 'rinnovo a mano' })).status, 201);
+    assert.equal((await h.c.patch(`/api/mailboxes/${r76.id}`, { extraSpaceAutoRenew: false })).status, 200);
+    const renewed = await h.c.post(`/api/mailboxes/${r76.id}/renewal`, {});
+    assert.equal(renewed.status, 201, JSON.stringify(renewed.body));
+    assert.equal((await h.c.patch(`/api/mailboxes/${r76.id}`, { extraSpaceAutoRenew: true })).status, 200);
     assert.equal((await addonOf(h.c, r76.id)).activeUntil, '2026-11-28');
     await dailyOn('2026-11-24');
     const [topup] = await savedCardTopups(h.c, h.customer.id);
