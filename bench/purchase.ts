@@ -11,7 +11,7 @@
 // its password hashing, excluded): on a machine shared with other work the rate moves with the load,
 // and CPU per purchase is the figure two builds can be compared by (docs/PERFORMANCE.md).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { backendsCpuMs, processCpuMs } from './cpu.ts';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { peakRssMb, progress } from '../src/cli/progress.ts';
@@ -39,44 +39,6 @@ export interface PurchaseBenchResult {
   scraping: { everyMs: number; scrapes: number; withoutPerSecond: number; withPerSecond: number; costPercent: number } | null;
   /** With --cpu-pid: milliseconds of CPU (user + system) per purchase; postgres with --cpu-database only. */
   cpu: { serverMsPerPurchase: number; postgresMsPerPurchase: number | null; clientMsPerPurchase: number } | null;
-}
-
-/** Linux reports process times in clock ticks of 1/100 s (USER_HZ, the same on every architecture). */
-const CPU_MS_PER_TICK = 10;
-
-/** A process's CPU time so far (user + system), from /proc; null when it cannot be read. */
-function processCpuMs(pid: number): number | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // The command name, in parentheses, may hold spaces: the fields are counted after its ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * CPU_MS_PER_TICK; // utime, stime (fields 14 and 15)
-}
-
-/**
- * The CPU time so far of each PostgreSQL backend serving `database`, found by its process title
- * ("postgres: [cluster: ]user database host(port) state"); background processes have no host.
- */
-function backendsCpuMs(database: string): Map<number, number> {
-  const cpu = new Map<number, number>();
-  const title = /^postgres: (?:[^:]+: )?\S+ (\S+) (?:\[local\]|\S+\(\d+\)) /;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let cmdline: string;
-    try {
-      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-    } catch {
-      continue; // gone since the listing
-    }
-    if (title.exec(cmdline)?.[1] !== database) continue;
-    const ms = processCpuMs(Number(entry));
-    if (ms !== null) cpu.set(Number(entry), ms);
-  }
-  return cpu;
 }
 
 interface CpuSample {

@@ -39,7 +39,7 @@ const USAGE = `casella — PEC customer area and billing engine
   casella dovecot-config --out DIR [--standalone --imap-port N --lmtp-port N --submission-port N]
                                      Dovecot configuration reading this database (docs/MAIL-PLATFORM.md)
   casella dovecot-checkpassword      run by Dovecot for passwords hashed before Argon2id (not for people)
-  casella bench renewals --mailboxes N [--workers W] [--profile] [--json]
+  casella bench renewals --mailboxes N [--workers W] [--profile] [--cpu] [--json]
   casella bench purchase --seconds S --concurrency C [--url URL]... [--token T] [--pgbench-url URL] [--mailboxes-per-holder M] [--scrape-every-ms N]
                          [--cpu-pid PID]... [--cpu-database NAME] [--json]
   casella bench imap-logins --port N --mailboxes N [--seconds S] [--concurrency C] [--json]

@@ -38,9 +38,18 @@ export function parseInputDate(text: string): CalendarDate | null {
   return d && d.year >= INPUT_YEAR_MIN && d.year <= INPUT_YEAR_MAX ? d : null;
 }
 
+// The daily job reads the same few dates from every row of a batch (what falls due today, a year on):
+// a PlainDate is immutable, so one parsed date serves every row that carries its text.
+const parsed = new Map<string, CalendarDate>();
+const PARSED_MAX = 4096;
+
 export function date(text: string): CalendarDate {
+  const known = parsed.get(text);
+  if (known) return known;
   const d = parseDate(text);
   if (!d) throw new RangeError(`not a calendar date: ${text}`);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(text, d);
   return d;
 }
 

@@ -157,10 +157,19 @@ forEachServer('renewal by saved card (R18)', (t) => {
     clock.setRome('2026-12-08T10:00');
     const h = await provisionHolder(t.op, { expiresOn: '2027-01-20' });
     const c = new Client(t.s.baseUrl);
+    // The gateway refuses a card already expired on the machine's own clock, as a bank would; the
+    // card is saved with that clock on 8 December 2026, so the test does not depend on the day it runs.
+    clock.setWallOffset(Date.parse('2026-12-08T09:00:00Z') - Date.now());
+    try {
+      await c.login(h.mailbox.address, h.password);
+      const setup = (await c.post('/api/payment-methods')).body.setup;
+      // Good through December 2026; the charge for E = 20 January 2027 is on 13 January.
+      const saved = await fetch(setup.setupUrl, { method: 'POST', body: new URLSearchParams({ cardNumber: '4242424242424242', expiry: '12/26', cvc: '123' }), redirect: 'manual' });
+      assert.equal(saved.status, 303, 'the card is accepted on 8 December 2026');
+    } finally {
+      clock.setWallOffset(0);
+    }
     await c.login(h.mailbox.address, h.password);
-    const setup = (await c.post('/api/payment-methods')).body.setup;
-    // Good through December 2026; the charge for E = 20 January 2027 is on 13 January.
-    await fetch(setup.setupUrl, { method: 'POST', body: new URLSearchParams({ cardNumber: '4242424242424242', expiry: '12/26', cvc: '123' }), redirect: 'manual' });
     const [card] = (await c.get('/api/payment-methods')).body.paymentMethods;
     await c.patch(`/api/mailboxes/${h.mailbox.id}`, { cardRenewal: { paymentMethodId: card.id } });
     const expiring = async () => (await outboxOf(t.s.app.ctx, h.customer.id)).filter((e) => e.subject.startsWith('Carta in scadenza'));

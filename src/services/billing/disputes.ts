@@ -128,11 +128,14 @@ async function paymentLeftFor(tx: Queryable, topup: TopupRow) {
   };
 }
 
+/** Migration 049's partial index's predicate, word for word: with it in the query the index answers it. */
+const DISPUTE_OR_DEBT_ACCOUNT = "(account LIKE 'disputed:%' OR account LIKE 'debt:%')";
+
 /** R17: what the holder cannot spend (frozen by open disputes) and owes (lost ones), for GET /api/me and the pages. */
 export async function readDisputedAndDebt(db: Queryable, customerId: string): Promise<{ disputedCents: Cents; debtCents: Cents }> {
   const [row] = await db.query<{ disputed: number | null; debt: number | null }>(
-    `SELECT (SELECT sum(amount_cents) FROM ledger_postings WHERE account = $1)::int8 AS disputed,
-            (SELECT -sum(amount_cents) FROM ledger_postings WHERE account = $2)::int8 AS debt`,
+    `SELECT (SELECT sum(amount_cents) FROM ledger_postings WHERE account = $1 AND ${DISPUTE_OR_DEBT_ACCOUNT})::int8 AS disputed,
+            (SELECT -sum(amount_cents) FROM ledger_postings WHERE account = $2 AND ${DISPUTE_OR_DEBT_ACCOUNT})::int8 AS debt`,
     [disputedAccount(customerId), debtAccount(customerId)],
   );
   return { disputedCents: cents(Number(row?.disputed ?? 0)), debtCents: cents(Number(row?.debt ?? 0)) };
