@@ -176,6 +176,10 @@ export function validationFields(err: Pick<FastifyError, 'validation' | 'validat
       byPath.set(key, [...(byPath.get(key) ?? []), { keyword: v.keyword, params, message: v.message }]);
     }
   }
+  // A field inside an object named too ("cardRenewal.paymentMethodId: must be text") makes the
+  // object's own "must be null" the other branch of its union: noise.
+  const named = [...Object.keys(fields), ...byPath.keys()];
+  for (const path of named) for (let i = path.lastIndexOf('.'); i > 0; i = path.lastIndexOf('.', i - 1)) objectsNamed.add(path.slice(0, i));
   for (const [key, complaints] of byPath) {
     const onlyUnionBranches = complaints.every((c) => c.keyword === 'type' || c.keyword === 'anyOf' || c.keyword === 'oneOf');
     if (onlyUnionBranches && objectsNamed.has(key === (err.validationContext ?? 'body') ? '' : key)) continue;

@@ -79,6 +79,10 @@ export async function paymentRoutes(server: FastifyInstance, opts: { app: App; g
         req.log.warn({ gateway: gateway.name, reason: reading.reason }, 'payment notification rejected');
         return sendError(reply, 'invalid_signature', 'The notification could not be verified');
       }
+      if (reading.kind === 'malformed') {
+        req.log.warn({ gateway: gateway.name, reason: reading.reason }, 'payment notification malformed');
+        return sendError(reply, 'validation_failed', 'The notification is signed but not in the form the gateway documents');
+      }
       if (reading.kind === 'ignored') return reply.send({ received: true, result: 'ignored' });
       if (reading.kind === 'dispute') {
         const applied = await applyDispute(app.ctx, reading.dispute);

@@ -12,7 +12,7 @@ const it = {
   failedIntro: 'Non è stato possibile addebitare {charge} sulla carta {brand} che termina con {last4} per il rinnovo automatico della casella {address} (motivo: {reason}).',
   retryOn: 'Riproveremo ad addebitare la carta il {on}.',
   noRetry: 'Non ci saranno altri tentativi di addebito.',
-  orderWaiting: 'Nell’area clienti trovi l’ordine di rinnovo in attesa di pagamento: puoi pagarlo con una carta oppure annullarlo.',
+  orderWaiting: 'Nell’area clienti trovi l’ordine di rinnovo in attesa di pagamento fino al {until}: puoi pagarlo con una carta oppure annullarlo.',
   authSubject: 'Conferma il pagamento: rinnovo di {address}',
   authIntro: 'La tua banca chiede di confermare l’addebito di {charge} sulla carta {brand} che termina con {last4} per il rinnovo automatico della casella {address}.',
   authLink: 'Conferma il pagamento',
@@ -20,7 +20,9 @@ const it = {
   atExpiryShortExtra: 'Se non fai nulla, il {on} il credito ({balance}) non basterà per il rinnovo ({price}): la casella {address} scadrà e non potrà più inviare messaggi, e lo Spazio Extra Inbox sarà disattivato; potrai ancora rinnovare la casella dall’area clienti per {grace} giorni.',
   expiringSubject: 'Carta in scadenza: {brand} che termina con {last4}',
   expiringIntro: 'La carta {brand} che termina con {last4} scade a fine {expiry}: prima del prossimo addebito, il {on}, per il rinnovo automatico di {addresses}.',
-  expiringWhat: 'Aggiungi una nuova carta in «Metodi di pagamento» e sceglila per il rinnovo di ciascuna casella. Se non fai nulla, il {on} l’addebito non riuscirà e alla scadenza il rinnovo avverrà solo se il credito basta.',
+  expiringWhat: 'Aggiungi una nuova carta in «Metodi di pagamento» e sceglila per il rinnovo di ciascuna casella.',
+  expiringAtExpiryOne: 'Se non fai nulla, la carta non sarà addebitata: il {due}, alla scadenza, la casella {address} si rinnoverà solo se il credito basta; altrimenti scadrà e non potrà più inviare messaggi.',
+  expiringAtExpiryMany: 'Se non fai nulla, la carta non sarà addebitata: alla scadenza di ciascuna casella, la prima il {due}, il rinnovo avverrà solo se il credito basta; altrimenti la casella scadrà e non potrà più inviare messaggi.',
   paymentMethods: 'Metodi di pagamento',
   ordersLink: 'Ordini in attesa',
   reasonDeclined: 'carta rifiutata',
@@ -34,7 +36,7 @@ const en: { [K in keyof typeof it]: string } = {
   failedIntro: 'We could not charge {charge} to the {brand} card ending in {last4} for the automatic renewal of the mailbox {address} (reason: {reason}).',
   retryOn: 'We will try the card again on {on}.',
   noRetry: 'There will be no further attempts to charge the card.',
-  orderWaiting: 'In the customer area the renewal order is waiting for payment: you can pay it by card or cancel it.',
+  orderWaiting: 'In the customer area the renewal order is waiting for payment until {until}: you can pay it by card or cancel it.',
   authSubject: 'Confirm the payment: renewal of {address}',
   authIntro: 'Your bank asks you to confirm the charge of {charge} to the {brand} card ending in {last4} for the automatic renewal of the mailbox {address}.',
   authLink: 'Confirm the payment',
@@ -42,7 +44,9 @@ const en: { [K in keyof typeof it]: string } = {
   atExpiryShortExtra: 'If you do nothing, on {on} the credit ({balance}) will not cover the renewal ({price}): the mailbox {address} will expire and can no longer send messages, and its Extra Inbox Space will be switched off; you can still renew the mailbox from the customer area for {grace} days.',
   expiringSubject: 'Card expiring: {brand} ending in {last4}',
   expiringIntro: 'The {brand} card ending in {last4} expires at the end of {expiry}: before its next charge, on {on}, for the automatic renewal of {addresses}.',
-  expiringWhat: 'Add a new card in "Payment methods" and choose it for the renewal of each mailbox. If you do nothing, on {on} the charge will fail and at expiry the renewal will happen only if the credit covers it.',
+  expiringWhat: 'Add a new card in "Payment methods" and choose it for the renewal of each mailbox.',
+  expiringAtExpiryOne: 'If you do nothing, the card will not be charged: on {due}, at expiry, the mailbox {address} will renew only if the credit covers it; otherwise it will expire and can no longer send messages.',
+  expiringAtExpiryMany: 'If you do nothing, the card will not be charged: at each mailbox\'s expiry, the first on {due}, it will renew only if the credit covers it; otherwise it will expire and can no longer send messages.',
   paymentMethods: 'Payment methods',
   ordersLink: 'Waiting orders',
   reasonDeclined: 'card declined',
@@ -73,15 +77,15 @@ const atExpiry = (L: Locale, d: CardChargeFacts) =>
     on: longDate(d.dueOn, L), balance: money(d.balanceCents, L), price: money(d.renewalPriceCents, L), address: d.address, grace: d.graceDays,
   });
 
-export function cardChargeFailed(L: Locale, d: CardChargeFacts & { failureCode: string; retryOn: CalendarDate | null; ordersUrl: string }): EmailContent {
+export function cardChargeFailed(L: Locale, d: CardChargeFacts & { failureCode: string; retryOn: CalendarDate | null; orderWaitsUntil: CalendarDate | null; ordersUrl: string }): EmailContent {
   return {
     subject: say(L, 'failedSubject', { address: d.address }),
     blocks: [
       { p: say(L, 'failedIntro', { charge: money(d.chargeCents, L), brand: d.brand, last4: d.last4, address: d.address, reason: say(L, reasonKey(d.failureCode)) }) },
       { p: d.retryOn ? say(L, 'retryOn', { on: longDate(d.retryOn, L) }) : say(L, 'noRetry') },
       { warning: atExpiry(L, d) },
-      { p: say(L, 'orderWaiting') },
-      { link: say(L, 'ordersLink'), href: d.ordersUrl },
+      // The order is there unless the holder's own renewal order was already waiting, or renewal closed.
+      ...(d.orderWaitsUntil ? [{ p: say(L, 'orderWaiting', { until: longDate(d.orderWaitsUntil, L) }) }, { link: say(L, 'ordersLink'), href: d.ordersUrl }] : []),
     ],
   };
 }
@@ -99,14 +103,19 @@ export function cardChargeNeedsAuthentication(L: Locale, d: CardChargeFacts & { 
 
 export function cardExpiring(
   L: Locale,
-  d: { brand: string; last4: string; expMonth: number; expYear: number; chargeOn: CalendarDate; addresses: string[]; paymentMethodsUrl: string },
+  d: { brand: string; last4: string; expMonth: number; expYear: number; chargeOn: CalendarDate; dueOn: CalendarDate; addresses: string[]; paymentMethodsUrl: string },
 ): EmailContent {
   const expiry = new Intl.DateTimeFormat(L === 'en' ? 'en-GB' : 'it-IT', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(Date.UTC(d.expYear, d.expMonth - 1, 1));
   return {
     subject: say(L, 'expiringSubject', { brand: d.brand, last4: d.last4 }),
     blocks: [
       { p: say(L, 'expiringIntro', { brand: d.brand, last4: d.last4, expiry, on: longDate(d.chargeOn, L), addresses: d.addresses.join(', ') }) },
-      { warning: say(L, 'expiringWhat', { on: longDate(d.chargeOn, L) }) },
+      { p: say(L, 'expiringWhat') },
+      {
+        warning: d.addresses.length === 1
+          ? say(L, 'expiringAtExpiryOne', { due: longDate(d.dueOn, L), address: d.addresses[0]! })
+          : say(L, 'expiringAtExpiryMany', { due: longDate(d.dueOn, L) }),
+      },
       { link: say(L, 'paymentMethods'), href: d.paymentMethodsUrl },
     ],
   };

@@ -47,7 +47,10 @@ export type NotificationReading =
   | { kind: 'card_setup_completed'; setup: CardSetupCompletion }
   /** Verified, but about nothing Casella acts on (another event type): acknowledged, ignored. */
   | { kind: 'ignored'; eventId: string }
-  | { kind: 'rejected'; reason: string };
+  /** Not verified: a missing, wrong or stale signature. */
+  | { kind: 'rejected'; reason: string }
+  /** Verified, but not in the form the gateway documents: nothing to act on, and said so. */
+  | { kind: 'malformed'; reason: string };
 
 export interface PaymentGateway {
   readonly name: 'test' | 'stripe';

@@ -115,7 +115,7 @@ export function stripeGateway(secretKey: string, webhookSecret: string, apiBase 
       try {
         event = JSON.parse(rawBody.toString('utf8')) as StripeEvent;
       } catch {
-        return { kind: 'rejected', reason: 'malformed event' };
+        return { kind: 'malformed', reason: 'not JSON' };
       }
       const session = event?.data?.object;
       // R17: charge-backs name the payment by its PaymentIntent.

@@ -144,7 +144,7 @@ export function testGateway(secret: string, publicUrl: () => string): PaymentGat
       const saved = parseCardSaved(rawBody);
       if (saved) return { kind: 'card_saved', notice: { gateway: 'test', ...saved } };
       const event = parseEvent(rawBody);
-      if (!event) return { kind: 'rejected', reason: 'malformed event' };
+      if (!event) return { kind: 'malformed', reason: 'not a test gateway event' };
       return {
         kind: 'outcome',
         outcome: {

@@ -62,6 +62,15 @@ forEachServer('renewal by saved card (R18)', (t) => {
     assert.ok((await subjects(h.customer.id)).some((s) => s.startsWith('Ricarica effettuata')));
   });
 
+  test('a malformed card choice names the field inside, not the "or null" of its union', async () => {
+    const h = await holder('4242424242424242');
+    for (const paymentMethodId of [123, '']) {
+      const res = await h.c.patch(`/api/mailboxes/${h.mailbox.id}`, { cardRenewal: { paymentMethodId } });
+      assert.equal(res.status, 422);
+      assert.deepEqual(Object.keys(res.body.error.fields), ['cardRenewal.paymentMethodId'], JSON.stringify(res.body));
+    }
+  });
+
   test('enough credit: the card is not charged', async () => {
     const h = await holder('4242424242424242', { creditCents: 500 });
     await dailyOn('2026-11-24');
@@ -83,6 +92,11 @@ forEachServer('renewal by saved card (R18)', (t) => {
       assert.match(failed[0]!.text_body, /1° dicembre 2026.*scadrà/s, 'says what happens at E');
       const orders = (await h.c.get('/api/orders')).body.orders;
       assert.deepEqual(orders.map((o: any) => [o.kind, o.status, o.mailboxId]), [['renewal', 'awaiting_topup', h.mailbox.id]]);
+      // The order waits until the next attempt (28 November starts at 00:00 in Rome), and the e-mail says so.
+      assert.equal(orders[0].expiresAt, '2026-11-27T23:00:00.000Z');
+      assert.match(failed[0]!.text_body, /in attesa di pagamento fino al 27 novembre 2026/);
+      await dailyOn('2026-11-26');
+      assert.deepEqual((await h.c.get('/api/orders')).body.orders.map((o: any) => o.status), ['awaiting_topup'], 'still there two days later');
       // The banner on every holder page.
       for (const path of ['/', '/credit', '/profilo']) {
         const pageText = (await h.c.get(path)).body as string;
@@ -181,8 +195,15 @@ forEachServer('renewal by saved card (R18)', (t) => {
     assert.equal(mail.subject, 'Carta in scadenza: visa che termina con 4242');
     assert.ok(mail.text_body.includes(h.mailbox.address));
     assert.match(mail.text_body, /13 gennaio 2027/);
+    // What happens at E if nothing is done, with E's date.
+    assert.match(mail.text_body, /la carta non sarà addebitata: il 20 gennaio 2027, alla scadenza, la casella \S+ si rinnoverà solo se il credito basta; altrimenti scadrà e non potrà più inviare messaggi/);
     await dailyOn('2026-12-15');
     assert.equal((await expiring()).length, 1, 'once');
+    // On its charge day the card, expired by then, is not sent to the gateway: the mailbox expires at E.
+    await dailyOn('2027-01-13');
+    assert.deepEqual(await gatewayCharges(h.mailbox.id), []);
+    await dailyOn('2027-01-20');
+    assert.equal((await c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox.status, 'expired');
   });
 
   test('the dashboard\'s "il credito non basta" counts what the card will pay', async () => {

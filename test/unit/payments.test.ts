@@ -48,6 +48,9 @@ test('test gateway notifications: signed, read back, and a tampered body is reje
   assert.equal(readPaid.kind === 'outcome' && readPaid.outcome.paidAt?.toISOString(), '2032-12-31T22:59:58.000Z');
   const tampered = n.body.replace('failed', 'succeeded');
   assert.equal(g.readNotification(Buffer.from(tampered), { 'casella-signature': n.signature }, nowS).kind, 'rejected');
+  // Signed, but not an event: said to be malformed (422), not unverified.
+  const odd = Buffer.from('[1,2,3]');
+  assert.equal(g.readNotification(odd, { 'casella-signature': signPayload('secret', odd, nowS) }, nowS).kind, 'malformed');
 });
 
 test('Stripe webhook: paid sessions succeed, unpaid are ignored, failures and expiry fail, forged are rejected', () => {

@@ -134,8 +134,12 @@ export async function placeExtraSpaceOrder(
   });
 }
 
-/** R9: renew by hand from 90 days before E and during grace; the period moves from E, not from today. */
-export async function placeRenewalOrder(ctx: ServiceContext, customerId: string, mailboxId: string): Promise<PlacedOrder> {
+/**
+ * R9: renew by hand from 90 days before E and during grace; the period moves from E, not from today.
+ * `waitsUntil`: when an order left waiting for payment lapses, where not after the usual
+ * `orderAwaitingTopupHours` (R18: the order a failed card charge leaves waits until the next attempt).
+ */
+export async function placeRenewalOrder(ctx: ServiceContext, customerId: string, mailboxId: string, opts: { waitsUntil?: Date } = {}): Promise<PlacedOrder> {
   const now = clock.now();
   const today = clock.today();
   return onFreshAddon(ctx, async (tx, rereadAddon) => {
@@ -169,6 +173,7 @@ export async function placeRenewalOrder(ctx: ServiceContext, customerId: string,
       now,
       ctx.catalogue.orderAwaitingTopupHours,
     );
+    if (opts.waitsUntil && opts.waitsUntil.getTime() > order.expires_at.getTime()) order.expires_at = opts.waitsUntil;
     return settleNewOrder(ctx, tx, order, locked, now);
   });
 }

@@ -10,7 +10,7 @@
 // the gateway answers as the first time, so nothing is charged twice.
 import { randomBytes } from 'node:crypto';
 import { clock } from '../../clock.ts';
-import { addDays, date, type CalendarDate } from '../../domain/calendar.ts';
+import { addDays, date, dateInRome, startOfDayInRome, type CalendarDate } from '../../domain/calendar.ts';
 import {
   cardChargeFor,
   cardExpiresBefore,
@@ -209,12 +209,15 @@ async function claimCharge(
   const now = clock.now();
   return ctx.db.transaction(async (tx) => {
     const [wallet] = await tx.query<{ balance_cents: Cents }>('SELECT balance_cents FROM wallets WHERE customer_id = $1 FOR UPDATE', [m.customer_id]);
-    const [mailbox] = await tx.query<{ ok: boolean; gateway: string }>(
-      `SELECT (m.status = 'active' AND m.auto_renew AND m.expires_on = $2) AS ok, p.gateway
+    const [mailbox] = await tx.query<{ ok: boolean; gateway: string; exp_month: number; exp_year: number }>(
+      `SELECT (m.status = 'active' AND m.auto_renew AND m.expires_on = $2) AS ok, p.gateway, p.exp_month, p.exp_year
          FROM mailboxes m JOIN payment_methods p ON p.id = m.card_renewal_payment_method_id AND p.id = $3 WHERE m.id = $1 FOR UPDATE OF m`,
       [m.id, m.expires_on, m.payment_method_id],
     );
     if (!wallet || !mailbox?.ok) return false;
+    // R18: a card expired by today is not charged (the bank would refuse it). The holder was told 30
+    // days ahead (`Carta in scadenza`), and the alerts and the dashboard count it as not paying.
+    if (cardExpiresBefore({ expMonth: mailbox.exp_month, expYear: mailbox.exp_year }, clock.today())) return false;
     const [existing] = await tx.query<{ attempt: number; state: string }>(
       'SELECT attempt, state FROM card_charges WHERE mailbox_id = $1 AND period_ends_on = $2 FOR UPDATE',
       [m.id, m.expires_on],
@@ -438,12 +441,20 @@ async function recordAnswer(ctx: ServiceContext, gatewayName: string, r: ChargeR
     }
     await applyPaymentOutcome(ctx, { gateway: gatewayName, eventId, topupId: r.topup_id, outcome: 'failed', failureCode: answer.failureCode, gatewayReference: answer.reference });
     const facts = await chargeFacts(tx, ctx, r);
-    // R18: a renewal order waiting for payment, which the holder can pay by card or cancel.
+    // R18: a renewal order waiting for payment, which the holder can pay by card or cancel, until the
+    // next attempt (which leaves its own if it fails too) or E, and never less than the usual wait.
     try {
-      await placeRenewalOrder(ctx, facts.customer_id, r.mailbox_id);
+      await placeRenewalOrder(ctx, facts.customer_id, r.mailbox_id, { waitsUntil: new Date(startOfDayInRome(retryOn ?? date(r.period_ends_on))) });
     } catch (err) {
       if (!(err instanceof DomainError)) throw err; // one already waits, or the window closed: nothing to add
     }
+    // The e-mail names the last day of the order waiting now (this one, or one placed before).
+    const [waiting] = await tx.query<{ expires_at: Date }>(
+      `SELECT expires_at FROM orders WHERE customer_id = $3 AND mailbox_id = $1 AND kind = 'renewal' AND status = 'awaiting_topup' AND expires_at > $2
+        ORDER BY expires_at DESC LIMIT 1`,
+      [r.mailbox_id, now, facts.customer_id],
+    );
+    const orderWaitsUntil = waiting ? dateInRome(waiting.expires_at.getTime() - 1) : null;
     await enqueueEmail(
       tx,
       {
@@ -451,7 +462,7 @@ async function recordAnswer(ctx: ServiceContext, gatewayName: string, r: ChargeR
         kind: 'card_charge_failed',
         to: facts.reference_email,
         locale: facts.locale,
-        content: cardChargeFailed(facts.locale, { ...facts, failureCode: answer.failureCode, retryOn, ordersUrl: `${ctx.publicUrl}/orders` }),
+        content: cardChargeFailed(facts.locale, { ...facts, failureCode: answer.failureCode, retryOn, orderWaitsUntil, ordersUrl: `${ctx.publicUrl}/orders` }),
       },
       now,
     );
@@ -508,17 +519,20 @@ async function announceExpiringCards(ctx: ServiceContext, today: CalendarDate, b
   // Only cards good through a month before the charge's (cardExpiresBefore, in SQL), a batch at a
   // time: the mailboxes due in the next five weeks may be a twelfth of them all.
   const lastGoodMonthBefore = chargeOn.year * 12 + (chargeOn.month - 1);
-  let cards: { id: string; customer_id: string; brand: string; last4: string; exp_month: number; exp_year: number; addresses: string[]; reference_email: string; locale: Locale }[] = [];
+  let cards: ExpiringCard[] = [];
   let sent = 0;
   let after = '';
   do {
     cards = await ctx.db.query(
-      `SELECT p.id, p.customer_id, p.brand, p.last4, p.exp_month, p.exp_year, array_agg(m.address ORDER BY m.address) AS addresses, c.reference_email, c.locale
+      `SELECT p.id, p.customer_id, p.brand, p.last4, p.exp_month, p.exp_year, array_agg(m.address ORDER BY m.address) AS addresses,
+              min(m.expires_on)::text AS first_due_on, c.reference_email, c.locale
          FROM payment_methods p JOIN mailboxes m ON m.card_renewal_payment_method_id = p.id JOIN customers c ON c.id = p.customer_id
         WHERE p.removed_at IS NULL AND p.exp_year * 12 + p.exp_month - 1 < $3 AND p.id > $4
           AND m.status = 'active' AND m.auto_renew AND m.expires_on > $1 AND m.expires_on <= $2
+          -- only the mailboxes whose charge day (E − daysBefore) falls after the card's last good month
+          AND extract(year FROM m.expires_on - $6::int) * 12 + extract(month FROM m.expires_on - $6::int) - 1 > p.exp_year * 12 + p.exp_month - 1
         GROUP BY p.id, c.reference_email, c.locale ORDER BY p.id LIMIT $5`,
-      [addDays(today, ctx.catalogue.cardRenewalDaysBefore).toString(), dueOn.toString(), lastGoodMonthBefore, after, batchSizeMax],
+      [addDays(today, ctx.catalogue.cardRenewalDaysBefore).toString(), dueOn.toString(), lastGoodMonthBefore, after, batchSizeMax, ctx.catalogue.cardRenewalDaysBefore],
     );
     sent += await announceCards(ctx, cards, chargeOn);
     after = cards.at(-1)?.id ?? after;
@@ -526,11 +540,22 @@ async function announceExpiringCards(ctx: ServiceContext, today: CalendarDate, b
   return sent;
 }
 
-async function announceCards(
-  ctx: ServiceContext,
-  cards: readonly { id: string; customer_id: string; brand: string; last4: string; exp_month: number; exp_year: number; addresses: string[]; reference_email: string; locale: Locale }[],
-  chargeOn: CalendarDate,
-): Promise<number> {
+interface ExpiringCard {
+  id: string;
+  customer_id: string;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  /** The mailboxes whose next charge falls after the card's last good month. */
+  addresses: string[];
+  /** The earliest E among them. */
+  first_due_on: string;
+  reference_email: string;
+  locale: Locale;
+}
+
+async function announceCards(ctx: ServiceContext, cards: readonly ExpiringCard[], chargeOn: CalendarDate): Promise<number> {
   let sent = 0;
   for (const card of cards) {
     if (!cardExpiresBefore({ expMonth: card.exp_month, expYear: card.exp_year }, chargeOn)) continue;
@@ -550,7 +575,8 @@ async function announceCards(
           to: card.reference_email,
           locale: card.locale,
           content: cardExpiring(card.locale, {
-            brand: card.brand, last4: card.last4, expMonth: card.exp_month, expYear: card.exp_year, chargeOn, addresses: card.addresses,
+            brand: card.brand, last4: card.last4, expMonth: card.exp_month, expYear: card.exp_year, addresses: card.addresses,
+            chargeOn: addDays(date(card.first_due_on), -ctx.catalogue.cardRenewalDaysBefore), dueOn: date(card.first_due_on),
             paymentMethodsUrl: `${ctx.publicUrl}/metodi-di-pagamento`,
           }),
         },

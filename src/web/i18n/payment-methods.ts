@@ -17,6 +17,7 @@ export const it = {
   cardRenewsNothing: 'Non rinnova nessuna casella.',
   cardRemoved: 'Carta rimossa.',
   cardRemovedSwitchedOff: 'Carta rimossa. Il rinnovo con la carta è disattivato per: {addresses}. Quelle caselle si rinnoveranno solo dal credito.',
+  cardRemovedSwitchedOffOne: 'Carta rimossa. Il rinnovo con la carta è disattivato per {address}: la casella si rinnoverà solo dal credito.',
   // The test gateway's stand-in for a provider's card page.
   gwTitle: 'Pagamento con carta',
   gwIntro: 'Gateway di prova di Casella: simula la pagina di un fornitore di pagamenti. Nessun dato della carta viene conservato.',
@@ -66,6 +67,7 @@ export const en: typeof it = {
   cardRenewsNothing: 'Renews no mailbox.',
   cardRemoved: 'Card removed.',
   cardRemovedSwitchedOff: 'Card removed. Renewal by card is off for: {addresses}. Those mailboxes will renew from credit only.',
+  cardRemovedSwitchedOffOne: 'Card removed. Renewal by card is off for {address}: the mailbox will renew from credit only.',
   gwTitle: 'Card payment',
   gwIntro: "Casella's test gateway: it stands in for a payment provider's page. No card data is kept.",
   gwCredit: 'Credit to add (VAT excluded)',

@@ -81,7 +81,11 @@ ${cards.length ? html`<ul class="plain">${cards.map(row)}</ul>` : html`<p>${tr(L
       const { mailboxesSwitchedOff } = await removePaymentMethod(ctx, { kind: 'holder', id: h.auth.customerId }, h.auth.customerId, idOf(req));
       const addresses = mailboxesSwitchedOff.map((id) => mailboxes.find((m) => m.id === id)?.address ?? id);
       // R18: removing a card says which mailboxes no longer renew by card.
-      return cardsPage(req, reply, h, addresses.length ? tr(h.L, 'cardRemovedSwitchedOff', { addresses: addresses.join(', ') }) : tr(h.L, 'cardRemoved'));
+      const said =
+        addresses.length === 1 ? tr(h.L, 'cardRemovedSwitchedOffOne', { address: addresses[0]! })
+        : addresses.length ? tr(h.L, 'cardRemovedSwitchedOff', { addresses: addresses.join(', ') })
+        : tr(h.L, 'cardRemoved');
+      return cardsPage(req, reply, h, said);
     }),
   );
 
