@@ -58,7 +58,12 @@ export class ConfigError extends Error {}
 
 export const STRIPE_API_BASE_DEFAULT = 'https://api.stripe.com/v1';
 
-/** STRIPE_API_BASE: an http(s) URL without a trailing slash; only https in production (it carries the secret key). */
+/**
+ * STRIPE_API_BASE: an http(s) URL whose path is `/v1` (a trailing slash is dropped); only https in
+ * production (it carries the secret key). Stripe's SDK takes a host, a port and a protocol and always
+ * requests `/v1/...`, so a base with another path (a prefix on an egress proxy, say) is refused here
+ * rather than silently ignored.
+ */
 function stripeApiBase(value: string | undefined, production: boolean): string {
   if (!value) return STRIPE_API_BASE_DEFAULT;
   let url: URL;
@@ -70,7 +75,41 @@ function stripeApiBase(value: string | undefined, production: boolean): string {
   if (url.protocol !== 'https:' && (production || url.protocol !== 'http:')) {
     throw new ConfigError(`STRIPE_API_BASE must be an ${production ? 'https' : 'http or https'} URL: "${value}"`);
   }
+  stripeApiAddress(value);
   return value.replace(/\/+$/, '');
+}
+
+/** Where Stripe's SDK sends its requests: STRIPE_API_BASE as the SDK's `host`, `port` and `protocol` options. */
+export interface StripeApiAddress {
+  host: string;
+  port: number;
+  protocol: 'http' | 'https';
+}
+
+/**
+ * STRIPE_API_BASE as Stripe's SDK takes it. The SDK always requests `/v1/...` on the host, so the
+ * base's path must be `/v1` (or `/v1/`); no credentials, query or fragment (the SDK would drop them).
+ */
+export function stripeApiAddress(base: string): StripeApiAddress {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new ConfigError(`STRIPE_API_BASE is not a URL: "${base}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`STRIPE_API_BASE must be an http or https URL: "${base}"`);
+  if (url.pathname !== '/v1' && url.pathname !== '/v1/') {
+    throw new ConfigError(`STRIPE_API_BASE must have the path /v1 (Stripe's SDK always requests /v1/... on the host; another path cannot be kept): "${base}"`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(`STRIPE_API_BASE must be scheme, host, optional port and /v1, without credentials, query or fragment: "${base}"`);
+  }
+  const protocol = url.protocol === 'https:' ? 'https' : 'http';
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : protocol === 'https' ? 443 : 80,
+    protocol,
+  };
 }
 
 /** false, a number of proxies, or the addresses (or CIDR ranges, or `loopback`) of the proxies trusted. */

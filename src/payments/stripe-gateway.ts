@@ -1,8 +1,12 @@
 // The `stripe` gateway: a Stripe Checkout Session per top-up (amount = credit + VAT, in cents as
 // Stripe counts them), and Stripe's signed webhook (Stripe-Signature, same t=/v1= scheme).
-// Stripe is reached with fetch and form-encoded parameters; the SDK would add a dependency for a
-// handful of calls. apiBase is Stripe's API (STRIPE_API_BASE), or a local stand-in in tests.
-import { STRIPE_API_BASE_DEFAULT } from '../config.ts';
+// Stripe is reached through Stripe's official `stripe` package (the SDK), configured so that it
+// does no more than Casella asks: no retries of its own (maxNetworkRetries 0: a call with no answer
+// is driven again later by Casella with the same Idempotency-Key), the same 10 s timeout as before.
+// apiBase is Stripe's API (STRIPE_API_BASE), or a local stand-in in tests: its scheme, host and port
+// become the SDK's protocol, host and port (the SDK always requests /v1/...).
+import Stripe from 'stripe';
+import { STRIPE_API_BASE_DEFAULT, stripeApiAddress } from '../config.ts';
 import type { TopupRow } from '../services/rows.ts';
 import type { CheckoutStart, NotificationReading, PaymentGateway, RefundAnswer } from './gateway.ts';
 import { header } from './gateway.ts';
@@ -10,6 +14,40 @@ import { verifySignature } from './signature.ts';
 import type { ChargeConfirmationState, SavedCard, SavedCardGateway } from './saved-cards.ts';
 
 const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The Stripe API version Casella's requests are written for (sent as Stripe-Version). The SDK 23.x
+ * pins `2026-11-18.endive` by default, and from `2026-09-30.endive` Stripe refuses
+ * `payment_method_types` on a new Checkout Session (docs.stripe.com/changelog/endive/2026-09-30/
+ * remove-payment-method-types-checkout-sessions), which Casella's setup and confirmation sessions
+ * send to offer cards only. `2026-08-26.dahlia` is the last version that takes it (that version
+ * removed it only from PaymentIntents and SetupIntents, which Casella does not send it to).
+ * Moving to endive means `allowed_payment_method_types` instead: a decision of its own.
+ */
+export const STRIPE_API_VERSION = '2026-08-26.dahlia';
+
+/**
+ * A client of Stripe's SDK for apiBase. maxNetworkRetries 0: the SDK retries nothing of its own
+ * (except, by its design, once on a connection closed before an answer, with the same
+ * Idempotency-Key, which Stripe answers with the first answer). The SDK's timeout is per request.
+ */
+export function stripeClient(secretKey: string, apiBase = STRIPE_API_BASE_DEFAULT): Stripe {
+  const { host, port, protocol } = stripeApiAddress(apiBase);
+  return new Stripe(secretKey, {
+    host,
+    port,
+    protocol,
+    maxNetworkRetries: 0,
+    timeout: REQUEST_TIMEOUT_MS,
+    // The SDK's types describe its pinned version only; the fields Casella reads are the same in both.
+    apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
+  });
+}
+
+/** A Stripe API error as the SDK throws it (with the HTTP status Stripe answered), or undefined for anything else. */
+const stripeErrorOf = (e: unknown): InstanceType<typeof Stripe.errors.StripeError> | undefined =>
+  e instanceof Stripe.errors.StripeError ? e : undefined;
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 /** Stripe's ids are well under this; anything longer in a notification is not Stripe's. */
 const STRIPE_ID_LENGTH_MAX = 255;
 /** R18: marks the Checkout Session where a holder completes a charge the bank wanted authenticated. */
@@ -39,9 +77,8 @@ const stripeId = (v: unknown): v is string => typeof v === 'string' && v.length 
 
 interface StripeRefund {
   id?: string;
-  status?: string;
+  status?: string | null;
   failure_reason?: string | null;
-  error?: { message?: string; code?: string };
 }
 
 /** R17: Stripe's refund states as Casella's; `requires_action` waits like `pending`. */
@@ -53,60 +90,62 @@ function refundAnswer(r: StripeRefund): RefundAnswer {
 }
 
 export function stripeGateway(secretKey: string, webhookSecret: string, apiBase = STRIPE_API_BASE_DEFAULT): PaymentGateway {
+  const stripe = stripeClient(secretKey, apiBase);
   return {
     name: 'stripe',
     async startCheckout(topup: TopupRow, urls): Promise<CheckoutStart> {
-      const params = new URLSearchParams({
-        mode: 'payment',
-        client_reference_id: topup.id,
-        success_url: urls.returnUrl,
-        cancel_url: urls.cancelUrl,
-        'line_items[0][quantity]': '1',
-        'line_items[0][price_data][currency]': 'eur',
-        'line_items[0][price_data][unit_amount]': String(topup.charge_cents),
-        'line_items[0][price_data][product_data][name]': 'Ricarica credito Casella (IVA inclusa)',
-        'metadata[topup_id]': topup.id,
-      });
-      const res = await fetch(`${apiBase}/checkout/sessions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': topup.id },
-        body: params,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      const session = (await res.json()) as { id?: string; url?: string; error?: { message?: string } };
-      if (!res.ok || !session.id || !session.url) throw new Error(`Stripe checkout failed: ${session.error?.message ?? res.status}`);
+      let session: Stripe.Checkout.Session;
+      try {
+        session = await stripe.checkout.sessions.create(
+          {
+            mode: 'payment',
+            client_reference_id: topup.id,
+            success_url: urls.returnUrl,
+            cancel_url: urls.cancelUrl,
+            line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: topup.charge_cents, product_data: { name: 'Ricarica credito Casella (IVA inclusa)' } } }],
+            metadata: { topup_id: topup.id },
+          },
+          { idempotencyKey: topup.id },
+        );
+      } catch (e) {
+        throw new Error(`Stripe checkout failed: ${messageOf(e)}`);
+      }
+      if (!session.id || !session.url) throw new Error('Stripe checkout failed: no session id or url');
       return { checkoutUrl: session.url, gatewaySessionId: session.id };
     },
     checkoutUrl: (t) => t.checkout_url ?? null,
     // R17: Stripe Refunds, with the refund id as Stripe's Idempotency-Key, so a retry after a crash
     // gets the refund already made; once Stripe's refund id is known, it is only read back.
     async refund(_db, request): Promise<RefundAnswer> {
-      const auth = { authorization: `Bearer ${secretKey}` };
       if (request.gatewayRefundId) {
-        const res = await fetch(`${apiBase}/refunds/${encodeURIComponent(request.gatewayRefundId)}`, { headers: auth, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-        const body = (await res.json()) as StripeRefund;
-        if (!res.ok) throw new Error(`Stripe refund read failed: ${body.error?.message ?? res.status}`);
-        return refundAnswer(body);
+        let read: Stripe.Refund;
+        try {
+          read = await stripe.refunds.retrieve(request.gatewayRefundId);
+        } catch (e) {
+          throw new Error(`Stripe refund read failed: ${messageOf(e)}`);
+        }
+        return refundAnswer(read);
       }
       if (!request.topup.gateway_reference) return { status: 'failed', gatewayRefundId: null, failureCode: 'no_payment_reference' };
-      const res = await fetch(`${apiBase}/refunds`, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': request.refundId },
-        body: new URLSearchParams({
-          payment_intent: request.topup.gateway_reference,
-          amount: String(request.chargeCents),
-          'metadata[refund_id]': request.refundId,
-          'metadata[topup_id]': request.topup.id,
-        }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      const body = (await res.json()) as StripeRefund;
-      // A 4xx is Stripe refusing this refund (e.g. more than the charge has left): it will not change.
-      if (res.status >= 400 && res.status < 500 && res.status !== 409 && res.status !== 429) {
-        return { status: 'failed', gatewayRefundId: null, failureCode: body.error?.code ?? `http_${res.status}` };
+      let made: Stripe.Refund;
+      try {
+        made = await stripe.refunds.create(
+          {
+            payment_intent: request.topup.gateway_reference,
+            amount: request.chargeCents,
+            metadata: { refund_id: request.refundId, topup_id: request.topup.id },
+          },
+          { idempotencyKey: request.refundId },
+        );
+      } catch (e) {
+        // A 4xx is Stripe refusing this refund (e.g. more than the charge has left): it will not change.
+        const status = stripeErrorOf(e)?.statusCode;
+        if (status !== undefined && status >= 400 && status < 500 && status !== 409 && status !== 429) {
+          return { status: 'failed', gatewayRefundId: null, failureCode: stripeErrorOf(e)?.code ?? `http_${status}` };
+        }
+        throw new Error(`Stripe refund failed: ${messageOf(e)}`);
       }
-      if (!res.ok) throw new Error(`Stripe refund failed: ${body.error?.message ?? res.status}`);
-      return refundAnswer(body);
+      return refundAnswer(made);
     },
     readNotification(rawBody, headers, nowSeconds): NotificationReading {
       const check = verifySignature(webhookSecret, rawBody, header(headers, 'stripe-signature'), nowSeconds);
@@ -216,106 +255,123 @@ function savedCardOf(pm: StripePaymentMethod, customer: string | null): SavedCar
  * apiBase: Stripe's API, or a local stand-in in tests.
  */
 export function stripeSavedCardGateway(secretKey: string, apiBase = STRIPE_API_BASE_DEFAULT, publicUrl: () => string = () => ''): SavedCardGateway {
-  const auth = { authorization: `Bearer ${secretKey}` };
-  const post = async (path: string, params: URLSearchParams, idempotencyKey: string) => {
-    const res = await fetch(`${apiBase}${path}`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': idempotencyKey },
-      body: params,
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> & StripeErrorBody };
-  };
-  const get = async (path: string, query?: URLSearchParams) => {
-    const res = await fetch(`${apiBase}${path}${query ? `?${query}` : ''}`, { headers: auth, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> & StripeErrorBody };
-  };
+  const stripe = stripeClient(secretKey, apiBase);
   return {
     name: 'stripe',
     async startCardSetup(setup, urls) {
       let customer = setup.gatewayCustomer;
       if (!customer) {
-        const made = await post('/customers', new URLSearchParams({ 'metadata[casella_customer_id]': setup.customerId }), `customer-${setup.customerId}`);
-        if (made.status !== 200 || typeof made.body.id !== 'string') throw new Error(`Stripe customer failed: ${made.body.error?.message ?? made.status}`);
-        customer = made.body.id;
+        let made: Stripe.Customer;
+        try {
+          made = await stripe.customers.create({ metadata: { casella_customer_id: setup.customerId } }, { idempotencyKey: `customer-${setup.customerId}` });
+        } catch (e) {
+          throw new Error(`Stripe customer failed: ${messageOf(e)}`);
+        }
+        if (typeof made.id !== 'string') throw new Error('Stripe customer failed: no id');
+        customer = made.id;
       }
-      const params = new URLSearchParams({
-        mode: 'setup',
-        currency: 'eur',
-        customer,
-        // Casella keeps brand, last 4 digits and expiry: a card, not any method Checkout could offer.
-        'payment_method_types[0]': 'card',
-        client_reference_id: setup.id,
-        success_url: urls.returnUrl,
-        cancel_url: urls.cancelUrl,
-        'metadata[setup_id]': setup.id,
-      });
-      const session = await post('/checkout/sessions', params, setup.id);
-      if (session.status !== 200 || typeof session.body.id !== 'string' || typeof session.body.url !== 'string') {
-        throw new Error(`Stripe setup failed: ${session.body.error?.message ?? session.status}`);
+      let session: Stripe.Checkout.Session;
+      try {
+        session = await stripe.checkout.sessions.create(
+          {
+            mode: 'setup',
+            currency: 'eur',
+            customer,
+            // Casella keeps brand, last 4 digits and expiry: a card, not any method Checkout could offer.
+            payment_method_types: ['card'],
+            client_reference_id: setup.id,
+            success_url: urls.returnUrl,
+            cancel_url: urls.cancelUrl,
+            metadata: { setup_id: setup.id },
+            // `payment_method_types` is in STRIPE_API_VERSION's parameters, not in the SDK's types (endive's).
+          } as Stripe.Checkout.SessionCreateParams,
+          { idempotencyKey: setup.id },
+        );
+      } catch (e) {
+        throw new Error(`Stripe setup failed: ${messageOf(e)}`);
       }
-      return { setupUrl: session.body.url, gatewaySessionId: session.body.id };
+      if (typeof session.id !== 'string' || typeof session.url !== 'string') throw new Error('Stripe setup failed: no session id or url');
+      return { setupUrl: session.url, gatewaySessionId: session.id };
     },
     async chargeSavedCard(charge) {
-      const params = new URLSearchParams({
-        amount: String(charge.chargeCents),
-        currency: charge.currency,
-        customer: charge.gatewayCustomer ?? '',
-        payment_method: charge.cardReference,
-        off_session: 'true',
-        confirm: 'true',
-        'metadata[topup_id]': charge.topupId,
-      });
-      const { status, body } = await post('/payment_intents', params, charge.idempotencyKey);
-      if (status === 200 && body.status === 'succeeded' && typeof body.id === 'string') return { outcome: 'succeeded', reference: body.id };
-      const err = body.error;
-      if (!err || err.type !== 'card_error') {
-        // Not an answer about the card (network, Stripe down, our request): the caller tries again
-        // later with the same key, so nothing is charged twice.
-        throw new Error(`Stripe charge not answered: ${err?.message ?? status}`);
+      let pi: Stripe.PaymentIntent;
+      try {
+        pi = await stripe.paymentIntents.create(
+          {
+            amount: charge.chargeCents,
+            currency: charge.currency,
+            customer: charge.gatewayCustomer ?? '',
+            payment_method: charge.cardReference,
+            off_session: true,
+            confirm: true,
+            metadata: { topup_id: charge.topupId },
+          },
+          { idempotencyKey: charge.idempotencyKey },
+        );
+      } catch (e) {
+        const err = stripeErrorOf(e);
+        // Only a card error (402 `card_error`) is an answer about the card. Anything else (network,
+        // timeout, Stripe down, our request refused) is no answer: the caller tries again later with
+        // the same key, so nothing is charged twice.
+        if (!err || err.type !== 'StripeCardError' || err.rawType !== 'card_error') throw new Error(`Stripe charge not answered: ${messageOf(e)}`);
+        const reference = stripeId(err.payment_intent?.id) ? err.payment_intent.id : null;
+        if (err.code === 'authentication_required' || err.decline_code === 'authentication_required') {
+          return { outcome: 'requires_action', reference: reference ?? '', actionUrl: `${publicUrl()}/credit/topups/${encodeURIComponent(charge.topupId)}` };
+        }
+        return { outcome: 'failed', failureCode: failureCodeOf({ type: err.rawType, code: err.code, decline_code: err.decline_code }), reference };
       }
-      const reference = err.payment_intent?.id ?? null;
-      if (err.code === 'authentication_required' || err.decline_code === 'authentication_required') {
-        return { outcome: 'requires_action', reference: reference ?? '', actionUrl: `${publicUrl()}/credit/topups/${encodeURIComponent(charge.topupId)}` };
-      }
-      return { outcome: 'failed', failureCode: failureCodeOf(err), reference };
+      if (pi.status === 'succeeded' && typeof pi.id === 'string') return { outcome: 'succeeded', reference: pi.id };
+      throw new Error(`Stripe charge not answered: PaymentIntent ${pi.status}`);
     },
     async readSetupCard(setupIntentId) {
-      const { status, body } = await get(`/setup_intents/${encodeURIComponent(setupIntentId)}`, new URLSearchParams({ 'expand[]': 'payment_method' }));
-      if (status !== 200) throw new Error(`Stripe SetupIntent not read: ${body.error?.message ?? status}`);
-      if (body.status !== 'succeeded') return null;
-      const pm = body.payment_method as StripePaymentMethod | string | null;
+      let si: Stripe.SetupIntent;
+      try {
+        si = await stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] });
+      } catch (e) {
+        throw new Error(`Stripe SetupIntent not read: ${messageOf(e)}`);
+      }
+      if (si.status !== 'succeeded') return null;
+      const pm = si.payment_method as StripePaymentMethod | string | null;
       if (!pm || typeof pm !== 'object') throw new Error('Stripe SetupIntent answered without its payment method');
-      const customer = stripeId(body.customer) ? body.customer : stripeId(pm.customer) ? pm.customer : null;
+      const siCustomer: unknown = si.customer;
+      const customer = stripeId(siCustomer) ? siCustomer : stripeId(pm.customer) ? pm.customer : null;
       return savedCardOf(pm, customer);
     },
     async openChargeConfirmation(c) {
       if (!c.gatewayCustomer) throw new Error('a Stripe charge confirmation needs the card\'s Stripe customer');
-      const params = new URLSearchParams({
-        mode: 'payment',
-        customer: c.gatewayCustomer,
-        client_reference_id: c.topupId,
-        success_url: c.returnUrl,
-        cancel_url: c.returnUrl,
-        'payment_method_types[0]': 'card',
-        'line_items[0][quantity]': '1',
-        'line_items[0][price_data][currency]': c.currency,
-        'line_items[0][price_data][unit_amount]': String(c.chargeCents),
-        'line_items[0][price_data][product_data][name]': 'Ricarica credito Casella per il rinnovo automatico (IVA inclusa)',
-        'metadata[topup_id]': c.topupId,
-        'metadata[casella_purpose]': CONFIRMATION_PURPOSE,
-        'payment_intent_data[metadata][topup_id]': c.topupId,
-      });
-      const { status, body } = await post('/checkout/sessions', params, c.idempotencyKey);
-      if (status !== 200 || !stripeId(body.id) || typeof body.url !== 'string') throw new Error(`Stripe confirmation page failed: ${body.error?.message ?? status}`);
-      return { url: body.url, sessionId: body.id };
+      let session: Stripe.Checkout.Session;
+      try {
+        session = await stripe.checkout.sessions.create(
+          {
+            mode: 'payment',
+            customer: c.gatewayCustomer,
+            client_reference_id: c.topupId,
+            success_url: c.returnUrl,
+            cancel_url: c.returnUrl,
+            payment_method_types: ['card'],
+            line_items: [{ quantity: 1, price_data: { currency: c.currency, unit_amount: c.chargeCents, product_data: { name: 'Ricarica credito Casella per il rinnovo automatico (IVA inclusa)' } } }],
+            metadata: { topup_id: c.topupId, casella_purpose: CONFIRMATION_PURPOSE },
+            payment_intent_data: { metadata: { topup_id: c.topupId } },
+          } as Stripe.Checkout.SessionCreateParams,
+          { idempotencyKey: c.idempotencyKey },
+        );
+      } catch (e) {
+        throw new Error(`Stripe confirmation page failed: ${messageOf(e)}`);
+      }
+      if (!stripeId(session.id) || typeof session.url !== 'string') throw new Error('Stripe confirmation page failed: no session id or url');
+      return { url: session.url, sessionId: session.id };
     },
     async readChargeConfirmation(sessionId): Promise<ChargeConfirmationState> {
-      const { status, body } = await get(`/checkout/sessions/${encodeURIComponent(sessionId)}`);
-      if (status !== 200) throw new Error(`Stripe Checkout Session not read: ${body.error?.message ?? status}`);
-      if (body.status === 'open') return { state: 'open' };
-      if (body.status === 'expired') return { state: 'expired' };
-      if (body.status === 'complete' && body.payment_status === 'paid') return { state: 'paid', reference: stripeId(body.payment_intent) ? body.payment_intent : null };
+      let session: Stripe.Checkout.Session;
+      try {
+        session = await stripe.checkout.sessions.retrieve(sessionId);
+      } catch (e) {
+        throw new Error(`Stripe Checkout Session not read: ${messageOf(e)}`);
+      }
+      if (session.status === 'open') return { state: 'open' };
+      if (session.status === 'expired') return { state: 'expired' };
+      const paidIntent: unknown = session.payment_intent;
+      if (session.status === 'complete' && session.payment_status === 'paid') return { state: 'paid', reference: stripeId(paidIntent) ? paidIntent : null };
       return { state: 'processing' };
     },
   };

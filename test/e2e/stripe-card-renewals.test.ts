@@ -107,7 +107,7 @@ for (const engine of engineNames()) {
       const read = requestsSince(beforeForged);
       assert.equal(read.length, 1);
       assert.equal(`${read[0]!.method} ${read[0]!.path}`, `GET /v1/setup_intents/${session.setup_intent}`);
-      assert.deepEqual(read[0]!.query, { 'expand[]': 'payment_method' });
+      assert.deepEqual(read[0]!.query, { 'expand[0]': 'payment_method' });
       const list = (await c.get('/api/payment-methods')).body.paymentMethods;
       assert.equal(list.length, 1);
       assert.deepEqual({ ...list[0], id: undefined, createdAt: undefined }, { id: undefined, createdAt: undefined, brand: 'visa', last4: '4242', expMonth: 8, expYear: 2031, mailboxIds: [] });

@@ -10,7 +10,10 @@
 //  - a repeated Idempotency-Key gets the first answer again (`Idempotent-Replayed: true`), and the
 //    same key with other parameters a 400 `idempotency_error`;
 //  - Checkout Sessions in `setup` and `payment` mode, SetupIntents with their payment method
-//    expanded (`expand[]=payment_method`), Refunds.
+//    expanded (`expand[]=payment_method`, or `expand[0]=payment_method` as Stripe's SDK sends it), Refunds;
+//  - the API version a request names (`Stripe-Version`, which Stripe's SDK always sends): from
+//    `2026-09-30.endive` on, a Checkout Session no longer takes `payment_method_types`
+//    (docs.stripe.com/changelog/endive/2026-09-30/remove-payment-method-types-checkout-sessions).
 // Events are signed as Stripe signs them (`Stripe-Signature: t=<unix seconds>,v1=<HMAC-SHA256 of
 // "t.body">`), written here from Stripe's documentation rather than with Casella's own signer.
 //
@@ -145,7 +148,12 @@ export async function startStripeStandIn(opts: { secretKey?: string; webhookSecr
     return { status: 200, body: customer };
   }
 
-  function createSession(form: Record<string, string>): Answer {
+  function createSession(form: Record<string, string>, apiVersion: string | undefined): Answer {
+    // Stripe's versions are dated; endive (2026-09-30) removed `payment_method_types` from this call.
+    const pmtKey = Object.keys(form).find((k) => k.startsWith('payment_method_types'));
+    if (pmtKey && apiVersion !== undefined && apiVersion.slice(0, 10) >= '2026-09-30') {
+      return invalid(`Received unknown parameter: ${pmtKey}`, { code: 'parameter_unknown', param: pmtKey });
+    }
     const bad = checkParams(
       form,
       [
@@ -249,10 +257,10 @@ export async function startStripeStandIn(opts: { secretKey?: string; webhookSecr
     return { status: 200, body: refund };
   }
 
-  function route(method: string, path: string, query: Record<string, string>, form: Record<string, string>): Answer {
+  function route(method: string, path: string, query: Record<string, string>, form: Record<string, string>, apiVersion: string | undefined): Answer {
     let m: RegExpExecArray | null;
     if (method === 'POST' && path === '/v1/customers') return createCustomer(form);
-    if (method === 'POST' && path === '/v1/checkout/sessions') return createSession(form);
+    if (method === 'POST' && path === '/v1/checkout/sessions') return createSession(form, apiVersion);
     if (method === 'POST' && path === '/v1/payment_intents') return confirmOffSession(form);
     if (method === 'POST' && path === '/v1/refunds') return createRefund(form);
     if (method === 'GET' && (m = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path))) {
@@ -300,7 +308,11 @@ export async function startStripeStandIn(opts: { secretKey?: string; webhookSecr
         }
         if (first) return send(first.answer, true);
       }
-      const answer = route(req.method!, url.pathname, query, form);
+      const version = req.headers['stripe-version'];
+      if (version !== undefined && (typeof version !== 'string' || !/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/.test(version))) {
+        return send(invalid(`Invalid Stripe API version: ${String(version)}`));
+      }
+      const answer = route(req.method!, url.pathname, query, form, version);
       // Stripe saves the result of a request that began executing (not one refused at validation).
       if (req.method === 'POST' && typeof key === 'string' && answer.status !== 400) idempotent.set(key, { fingerprint, answer });
       send(answer);

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.ts';
-import { failureCodeOf, stripeGateway, stripeSavedCardGateway } from '../../src/payments/stripe-gateway.ts';
+import { failureCodeOf, STRIPE_API_VERSION, stripeGateway, stripeSavedCardGateway } from '../../src/payments/stripe-gateway.ts';
 import type { SavedCard } from '../../src/payments/saved-cards.ts';
 import type { TopupRow } from '../../src/services/rows.ts';
 import { startStripeStandIn, type StripeStandIn } from '../support/stripe-stand-in.ts';
@@ -41,6 +41,8 @@ test('saving a card: a Stripe customer, then Checkout in setup mode for cards, e
   for (const s of seen) {
     assert.equal(s.headers.authorization, 'Bearer sk_test_123');
     assert.equal(s.headers['content-type'], 'application/x-www-form-urlencoded');
+    // Stripe's SDK names the API version; Casella pins the one its parameters are written for.
+    assert.equal(s.headers['stripe-version'], STRIPE_API_VERSION);
   }
   assert.deepEqual(seen[0]!.form, { 'metadata[casella_customer_id]': 'cus_casella_1' });
   assert.equal(seen[0]!.headers['idempotency-key'], 'customer-cus_casella_1');
@@ -62,7 +64,8 @@ test('the completed setup\'s card: the SetupIntent read with its payment method 
   const req = lastRequest();
   assert.equal(req.method, 'GET');
   assert.match(req.path, /^\/v1\/setup_intents\/seti_[0-9a-f]+$/);
-  assert.deepEqual(req.query, { 'expand[]': 'payment_method' });
+  // Stripe's SDK encodes arrays with indexes (`expand[0]`), which Stripe takes as it takes `expand[]`.
+  assert.deepEqual(req.query, { 'expand[0]': 'payment_method' });
   assert.match(card.reference, /^pm_/);
   assert.match(card.gatewayCustomer!, /^cus_/);
   assert.deepEqual({ ...card, reference: '', gatewayCustomer: '' }, { reference: '', gatewayCustomer: '', brand: 'visa', last4: '4242', expMonth: 8, expYear: 2031 });
@@ -207,4 +210,24 @@ test('STRIPE_API_BASE: Stripe\'s API by default; a stand-in over http outside pr
   const production = { NODE_ENV: 'production', PAYMENT_GATEWAY: 'stripe', STRIPE_SECRET_KEY: 'sk', STRIPE_WEBHOOK_SECRET: 'wh' };
   assert.throws(() => loadConfig({ ...production, STRIPE_API_BASE: 'http://egress-proxy/v1' }), /STRIPE_API_BASE must be an https URL/);
   assert.throws(() => loadConfig({ ...production, STRIPE_API_BASE: 'https://egress-proxy/v1' }), (err: Error) => !/STRIPE_API_BASE/.test(err.message), 'https passes (the start then stops on the seller)');
+  // Stripe's SDK always requests /v1/... on the host: another path could not be kept, so it is refused.
+  assert.equal(loadConfig({ STRIPE_API_BASE: 'https://egress-proxy:8443/v1' }).stripeApiBase, 'https://egress-proxy:8443/v1');
+  for (const other of ['http://127.0.0.1:9999', 'http://127.0.0.1:9999/', 'https://egress-proxy/stripe/v1', 'https://egress-proxy/v2', 'https://egress-proxy/v1/x']) {
+    assert.throws(() => loadConfig({ STRIPE_API_BASE: other }), /STRIPE_API_BASE must have the path \/v1/, other);
+  }
+  assert.throws(() => loadConfig({ STRIPE_API_BASE: 'https://egress-proxy/v1?x=1' }), /without credentials, query or fragment/);
+  assert.throws(() => loadConfig({ STRIPE_API_BASE: 'https://u:p@egress-proxy/v1' }), /without credentials, query or fragment/);
+});
+
+test('the stand-in refuses payment_method_types on a Checkout Session at Stripe-Version endive (2026-09-30) and later, as Stripe does', async () => {
+  const post = (version: string) =>
+    fetch(`${stripe.apiBase}/checkout/sessions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk_test_123', 'content-type': 'application/x-www-form-urlencoded', 'stripe-version': version },
+      body: new URLSearchParams({ mode: 'setup', currency: 'eur', 'payment_method_types[0]': 'card', success_url: 'https://c/ok' }),
+    });
+  const refused = await post('2026-11-18.endive');
+  assert.equal(refused.status, 400);
+  assert.equal(((await refused.json()) as any).error.param, 'payment_method_types[0]');
+  assert.equal((await post(STRIPE_API_VERSION)).status, 200);
 });
