@@ -131,7 +131,8 @@ forEachServer('saved cards and the card renewal choice (R18)', (t) => {
     assert.match(list, />Rimuovi</);
     const removed = await postForm(`/metodi-di-pagamento/${card.id}/rimuovi`, {});
     assert.equal(removed.status, 200);
-    assert.ok((removed.body as string).includes(`Il rinnovo con la carta è disattivato per: ${h.mailbox.address}`));
+    // One mailbox: said in the singular.
+    assert.ok((removed.body as string).includes(`Il rinnovo con la carta è disattivato per ${h.mailbox.address}: la casella si rinnoverà solo dal credito.`));
     assert.equal((await h.c.get(`/api/mailboxes/${h.mailbox.id}`)).body.mailbox.cardRenewal, null);
   });
 
