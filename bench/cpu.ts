@@ -62,5 +62,5 @@ export function cpuSince(before: CpuMark, database: string | null): PhaseCpu {
     postgresMs = 0;
     for (const [pid, ms] of backendsCpuMs(database)) postgresMs += ms - (before.backends.get(pid) ?? 0);
   }
-  return { processMs: Math.round((used.user + used.system) / 1000), postgresMs };
+  return { processMs: (used.user + used.system) / 1000, postgresMs };
 }

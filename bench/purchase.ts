@@ -11,7 +11,7 @@
 // its password hashing, excluded): on a machine shared with other work the rate moves with the load,
 // and CPU per purchase is the figure two builds can be compared by (docs/PERFORMANCE.md).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { backendsCpuMs, processCpuMs } from './cpu.ts';
+import { cpuSince, markCpu, processCpuMs, type CpuMark, type PhaseCpu } from './cpu.ts';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { peakRssMb, progress } from '../src/cli/progress.ts';
@@ -41,32 +41,33 @@ export interface PurchaseBenchResult {
   cpu: { serverMsPerPurchase: number; postgresMsPerPurchase: number | null; clientMsPerPurchase: number } | null;
 }
 
-interface CpuSample {
-  serverMs: number;
-  backendsMs: Map<number, number> | null;
-  client: NodeJS.CpuUsage;
-}
-
-function sampleCpu(pids: number[], database: string | undefined): CpuSample {
-  let serverMs = 0;
+/** The serve processes' CPU so far (user + system), summed. */
+function serversCpuMs(pids: number[]): number {
+  let ms = 0;
   for (const pid of pids) {
-    const ms = processCpuMs(pid);
-    if (ms === null) throw new Error(`--cpu-pid ${pid}: /proc/${pid}/stat cannot be read (no such process, or not Linux)`);
-    serverMs += ms;
+    const used = processCpuMs(pid);
+    if (used === null) throw new Error(`--cpu-pid ${pid}: /proc/${pid}/stat cannot be read (no such process, or not Linux)`);
+    ms += used;
   }
-  return { serverMs, backendsMs: database === undefined ? null : backendsCpuMs(database), client: process.cpuUsage() };
+  return ms;
 }
 
-/** Per purchase between two samples; a backend that started in between counts from zero, one that ended is lost. */
-function cpuPerPurchase(before: CpuSample, after: CpuSample, purchases: number): NonNullable<PurchaseBenchResult['cpu']> {
+/** Where the purchases started: the servers' CPU, this process's and the backends' (bench/cpu.ts). */
+interface CpuStart {
+  serverMs: number;
+  mark: CpuMark;
+}
+
+const startCpu = (pids: number[], database: string | undefined): CpuStart => ({ serverMs: serversCpuMs(pids), mark: markCpu(database ?? null) });
+
+/** What the purchases cost since `start`: the servers, this process (the load generator) and PostgreSQL. */
+function cpuSpent(start: CpuStart, pids: number[], database: string | undefined): PhaseCpu & { serverMs: number } {
+  return { serverMs: serversCpuMs(pids) - start.serverMs, ...cpuSince(start.mark, database ?? null) };
+}
+
+function cpuPerPurchase(spent: PhaseCpu & { serverMs: number }, purchases: number): NonNullable<PurchaseBenchResult['cpu']> {
   const per = (ms: number) => (purchases > 0 ? Math.round((ms / purchases) * 1000) / 1000 : 0);
-  let postgresMs: number | null = null;
-  if (after.backendsMs) {
-    postgresMs = 0;
-    for (const [pid, ms] of after.backendsMs) postgresMs += ms - (before.backendsMs?.get(pid) ?? 0);
-  }
-  const clientMs = (after.client.user - before.client.user + after.client.system - before.client.system) / 1000;
-  return { serverMsPerPurchase: per(after.serverMs - before.serverMs), postgresMsPerPurchase: postgresMs === null ? null : per(postgresMs), clientMsPerPurchase: per(clientMs) };
+  return { serverMsPerPurchase: per(spent.serverMs), postgresMsPerPurchase: spent.postgresMs === null ? null : per(spent.postgresMs), clientMsPerPurchase: per(spent.processMs) };
 }
 
 interface Holder {
@@ -332,7 +333,7 @@ async function run(
   const ticker = setInterval(() => bar.update(`${done} purchases, ${errorsSoFar} errors`), 500);
   const slices: { scraping: boolean; slice: Slice }[] = [];
   let scrapes = 0;
-  const cpuBefore = cpuPids.length ? sampleCpu(cpuPids, cpuDatabase) : null;
+  const cpuStart = cpuPids.length ? startCpu(cpuPids, cpuDatabase) : null;
   if (scrapeEveryMs === null) {
     slices.push({ scraping: false, slice: await purchaseSlice(apis, holders, performance.now() + seconds * 1000, errorSamples, () => done++) });
   } else {
@@ -347,7 +348,7 @@ async function run(
       slices.push({ scraping, slice });
     }
   }
-  const cpuAfter = cpuBefore ? sampleCpu(cpuPids, cpuDatabase) : null;
+  const cpuUsed = cpuStart ? cpuSpent(cpuStart, cpuPids, cpuDatabase) : null;
   clearInterval(ticker);
   const latencies = slices.flatMap((s) => s.slice.latencies);
   const errors = slices.reduce((n, s) => n + s.slice.errors, 0);
@@ -388,7 +389,7 @@ async function run(
             withPerSecond: Math.round(rateOf(true) * 10) / 10,
             costPercent: rateOf(false) > 0 ? Math.round((1 - rateOf(true) / rateOf(false)) * 1000) / 10 : 0,
           },
-    cpu: cpuBefore && cpuAfter ? cpuPerPurchase(cpuBefore, cpuAfter, latencies.length) : null,
+    cpu: cpuUsed ? cpuPerPurchase(cpuUsed, latencies.length) : null,
   };
   if (json) console.log(JSON.stringify(result));
   else {

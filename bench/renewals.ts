@@ -130,7 +130,8 @@ export async function runRenewalBench(config: AppConfig, args: string[]): Promis
     const started = performance.now();
     const summary = await runDailyJob(ctx, workers === undefined ? {} : { workers });
     const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuMark ? cpuSince(cpuMark, cpuDatabase) : undefined;
+    const spent = cpuMark ? cpuSince(cpuMark, cpuDatabase) : undefined;
+    const cpu = spent ? { processMs: Math.round(spent.processMs), postgresMs: spent.postgresMs } : undefined;
     job.done(`${JSON.stringify(summary)} in ${seconds.toFixed(2)} s${cpu ? `, CPU ${cpu.processMs} ms here + ${cpu.postgresMs ?? '?'} ms PostgreSQL` : ''}`);
     if (profile) for (const line of profile.report()) console.error(line);
 

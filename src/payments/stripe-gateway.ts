@@ -48,6 +48,11 @@ export function stripeClient(secretKey: string, apiBase = STRIPE_API_BASE_DEFAUL
 const stripeErrorOf = (e: unknown): InstanceType<typeof Stripe.errors.StripeError> | undefined =>
   e instanceof Stripe.errors.StripeError ? e : undefined;
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** A call to Stripe whose every failure is no answer: thrown again, saying which call it was. */
+const asked = <T>(what: string, call: () => Promise<T>): Promise<T> =>
+  call().catch((e: unknown) => {
+    throw new Error(`${what}: ${messageOf(e)}`);
+  });
 /** Stripe's ids are well under this; anything longer in a notification is not Stripe's. */
 const STRIPE_ID_LENGTH_MAX = 255;
 /** R18: marks the Checkout Session where a holder completes a charge the bank wanted authenticated. */
@@ -94,22 +99,17 @@ export function stripeGateway(secretKey: string, webhookSecret: string, apiBase 
   return {
     name: 'stripe',
     async startCheckout(topup: TopupRow, urls): Promise<CheckoutStart> {
-      let session: Stripe.Checkout.Session;
-      try {
-        session = await stripe.checkout.sessions.create(
-          {
-            mode: 'payment',
-            client_reference_id: topup.id,
-            success_url: urls.returnUrl,
-            cancel_url: urls.cancelUrl,
-            line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: topup.charge_cents, product_data: { name: 'Ricarica credito Casella (IVA inclusa)' } } }],
-            metadata: { topup_id: topup.id },
-          },
-          { idempotencyKey: topup.id },
-        );
-      } catch (e) {
-        throw new Error(`Stripe checkout failed: ${messageOf(e)}`);
-      }
+      const session: Stripe.Checkout.Session = await asked('Stripe checkout failed', () => stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          client_reference_id: topup.id,
+          success_url: urls.returnUrl,
+          cancel_url: urls.cancelUrl,
+          line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: topup.charge_cents, product_data: { name: 'Ricarica credito Casella (IVA inclusa)' } } }],
+          metadata: { topup_id: topup.id },
+        },
+        { idempotencyKey: topup.id },
+      ));
       if (!session.id || !session.url) throw new Error('Stripe checkout failed: no session id or url');
       return { checkoutUrl: session.url, gatewaySessionId: session.id };
     },
@@ -117,15 +117,8 @@ export function stripeGateway(secretKey: string, webhookSecret: string, apiBase 
     // R17: Stripe Refunds, with the refund id as Stripe's Idempotency-Key, so a retry after a crash
     // gets the refund already made; once Stripe's refund id is known, it is only read back.
     async refund(_db, request): Promise<RefundAnswer> {
-      if (request.gatewayRefundId) {
-        let read: Stripe.Refund;
-        try {
-          read = await stripe.refunds.retrieve(request.gatewayRefundId);
-        } catch (e) {
-          throw new Error(`Stripe refund read failed: ${messageOf(e)}`);
-        }
-        return refundAnswer(read);
-      }
+      const known = request.gatewayRefundId;
+      if (known) return refundAnswer(await asked('Stripe refund read failed', () => stripe.refunds.retrieve(known)));
       if (!request.topup.gateway_reference) return { status: 'failed', gatewayRefundId: null, failureCode: 'no_payment_reference' };
       let made: Stripe.Refund;
       try {
@@ -261,35 +254,25 @@ export function stripeSavedCardGateway(secretKey: string, apiBase = STRIPE_API_B
     async startCardSetup(setup, urls) {
       let customer = setup.gatewayCustomer;
       if (!customer) {
-        let made: Stripe.Customer;
-        try {
-          made = await stripe.customers.create({ metadata: { casella_customer_id: setup.customerId } }, { idempotencyKey: `customer-${setup.customerId}` });
-        } catch (e) {
-          throw new Error(`Stripe customer failed: ${messageOf(e)}`);
-        }
+        const made: Stripe.Customer = await asked('Stripe customer failed', () => stripe.customers.create({ metadata: { casella_customer_id: setup.customerId } }, { idempotencyKey: `customer-${setup.customerId}` }));
         if (typeof made.id !== 'string') throw new Error('Stripe customer failed: no id');
         customer = made.id;
       }
-      let session: Stripe.Checkout.Session;
-      try {
-        session = await stripe.checkout.sessions.create(
-          {
-            mode: 'setup',
-            currency: 'eur',
-            customer,
-            // Casella keeps brand, last 4 digits and expiry: a card, not any method Checkout could offer.
-            payment_method_types: ['card'],
-            client_reference_id: setup.id,
-            success_url: urls.returnUrl,
-            cancel_url: urls.cancelUrl,
-            metadata: { setup_id: setup.id },
-            // `payment_method_types` is in STRIPE_API_VERSION's parameters, not in the SDK's types (endive's).
-          } as Stripe.Checkout.SessionCreateParams,
-          { idempotencyKey: setup.id },
-        );
-      } catch (e) {
-        throw new Error(`Stripe setup failed: ${messageOf(e)}`);
-      }
+      const session: Stripe.Checkout.Session = await asked('Stripe setup failed', () => stripe.checkout.sessions.create(
+        {
+          mode: 'setup',
+          currency: 'eur',
+          customer,
+          // Casella keeps brand, last 4 digits and expiry: a card, not any method Checkout could offer.
+          payment_method_types: ['card'],
+          client_reference_id: setup.id,
+          success_url: urls.returnUrl,
+          cancel_url: urls.cancelUrl,
+          metadata: { setup_id: setup.id },
+          // `payment_method_types` is in STRIPE_API_VERSION's parameters, not in the SDK's types (endive's).
+        } as Stripe.Checkout.SessionCreateParams,
+        { idempotencyKey: setup.id },
+      ));
       if (typeof session.id !== 'string' || typeof session.url !== 'string') throw new Error('Stripe setup failed: no session id or url');
       return { setupUrl: session.url, gatewaySessionId: session.id };
     },
@@ -324,12 +307,7 @@ export function stripeSavedCardGateway(secretKey: string, apiBase = STRIPE_API_B
       throw new Error(`Stripe charge not answered: PaymentIntent ${pi.status}`);
     },
     async readSetupCard(setupIntentId) {
-      let si: Stripe.SetupIntent;
-      try {
-        si = await stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] });
-      } catch (e) {
-        throw new Error(`Stripe SetupIntent not read: ${messageOf(e)}`);
-      }
+      const si: Stripe.SetupIntent = await asked('Stripe SetupIntent not read', () => stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] }));
       if (si.status !== 'succeeded') return null;
       const pm = si.payment_method as StripePaymentMethod | string | null;
       if (!pm || typeof pm !== 'object') throw new Error('Stripe SetupIntent answered without its payment method');
@@ -339,35 +317,25 @@ export function stripeSavedCardGateway(secretKey: string, apiBase = STRIPE_API_B
     },
     async openChargeConfirmation(c) {
       if (!c.gatewayCustomer) throw new Error('a Stripe charge confirmation needs the card\'s Stripe customer');
-      let session: Stripe.Checkout.Session;
-      try {
-        session = await stripe.checkout.sessions.create(
-          {
-            mode: 'payment',
-            customer: c.gatewayCustomer,
-            client_reference_id: c.topupId,
-            success_url: c.returnUrl,
-            cancel_url: c.returnUrl,
-            payment_method_types: ['card'],
-            line_items: [{ quantity: 1, price_data: { currency: c.currency, unit_amount: c.chargeCents, product_data: { name: 'Ricarica credito Casella per il rinnovo automatico (IVA inclusa)' } } }],
-            metadata: { topup_id: c.topupId, casella_purpose: CONFIRMATION_PURPOSE },
-            payment_intent_data: { metadata: { topup_id: c.topupId } },
-          } as Stripe.Checkout.SessionCreateParams,
-          { idempotencyKey: c.idempotencyKey },
-        );
-      } catch (e) {
-        throw new Error(`Stripe confirmation page failed: ${messageOf(e)}`);
-      }
+      const session: Stripe.Checkout.Session = await asked('Stripe confirmation page failed', () => stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          customer: c.gatewayCustomer,
+          client_reference_id: c.topupId,
+          success_url: c.returnUrl,
+          cancel_url: c.returnUrl,
+          payment_method_types: ['card'],
+          line_items: [{ quantity: 1, price_data: { currency: c.currency, unit_amount: c.chargeCents, product_data: { name: 'Ricarica credito Casella per il rinnovo automatico (IVA inclusa)' } } }],
+          metadata: { topup_id: c.topupId, casella_purpose: CONFIRMATION_PURPOSE },
+          payment_intent_data: { metadata: { topup_id: c.topupId } },
+        } as Stripe.Checkout.SessionCreateParams,
+        { idempotencyKey: c.idempotencyKey },
+      ));
       if (!stripeId(session.id) || typeof session.url !== 'string') throw new Error('Stripe confirmation page failed: no session id or url');
       return { url: session.url, sessionId: session.id };
     },
     async readChargeConfirmation(sessionId): Promise<ChargeConfirmationState> {
-      let session: Stripe.Checkout.Session;
-      try {
-        session = await stripe.checkout.sessions.retrieve(sessionId);
-      } catch (e) {
-        throw new Error(`Stripe Checkout Session not read: ${messageOf(e)}`);
-      }
+      const session: Stripe.Checkout.Session = await asked('Stripe Checkout Session not read', () => stripe.checkout.sessions.retrieve(sessionId));
       if (session.status === 'open') return { state: 'open' };
       if (session.status === 'expired') return { state: 'expired' };
       const paidIntent: unknown = session.payment_intent;

@@ -13,8 +13,7 @@ import { newId } from '../../ids.ts';
 import { clock } from '../../clock.ts';
 import { audit, SYSTEM } from '../audit.ts';
 import type { ServiceContext } from '../context.ts';
-import { issueCreditNote } from './refunds.ts';
-import type { InvoiceRow } from './invoices.ts';
+import { issueCreditNote, paymentLeft, readCreditedInvoice } from './refunds.ts';
 import { lockWallet, type TopupRow } from '../rows.ts';
 
 export type DisputeApplication = 'applied' | 'duplicate_event' | 'unknown_topup' | 'unchanged';
@@ -55,7 +54,7 @@ export async function applyDispute(ctx: ServiceContext, n: DisputeNotice): Promi
 }
 
 async function openDispute(tx: Tx, topup: TopupRow, balance: Cents, now: Date): Promise<DisputeRow> {
-  const left = await paymentLeftFor(tx, topup);
+  const left = await paymentLeft(tx, topup);
   const frozen = disputeFreeze(left, balance);
   if (frozen > 0) {
     await recordTransaction(tx, {
@@ -89,7 +88,7 @@ async function winDispute(tx: Tx, d: DisputeRow, now: Date): Promise<void> {
 }
 
 async function loseDispute(ctx: ServiceContext, tx: Tx, topup: TopupRow, d: DisputeRow, now: Date): Promise<void> {
-  const loss = disputeLoss(await paymentLeftFor(tx, topup), cents(Number(d.frozen_cents)));
+  const loss = disputeLoss(await paymentLeft(tx, topup), cents(Number(d.frozen_cents)));
   const cn = loss.creditNote;
   if (cn.netCents > 0 || d.frozen_cents > 0) {
     await recordTransaction(tx, {
@@ -100,10 +99,7 @@ async function loseDispute(ctx: ServiceContext, tx: Tx, topup: TopupRow, d: Disp
       at: now,
     });
   }
-  const [invoice] = await tx.query<Pick<InvoiceRow, 'id' | 'number' | 'issued_on' | 'vat_rate_basis_points'>>(
-    `SELECT id, number, issued_on, vat_rate_basis_points FROM invoices WHERE topup_id = $1 AND document_type <> 'TD04'`,
-    [topup.id],
-  );
+  const invoice = await readCreditedInvoice(tx, topup.id);
   const creditNoteId = invoice && cn.netCents > 0 ? newId('inv') : null;
   await tx.query(`UPDATE disputes SET status = 'lost', closed_at = $2, debt_cents = $3, credit_note_id = $4 WHERE topup_id = $1`, [topup.id, now, loss.debtCents, creditNoteId]);
   await audit(tx, SYSTEM, { action: 'dispute.lost', entityKind: 'topup', entityId: topup.id, after: { removedCents: d.frozen_cents, debtCents: loss.debtCents, creditNoteId } }, now);
@@ -111,21 +107,6 @@ async function loseDispute(ctx: ServiceContext, tx: Tx, topup: TopupRow, d: Disp
   if (invoice && creditNoteId) {
     await issueCreditNote(ctx, tx, { creditNoteId, refundId: null, customerId: d.customer_id, topupId: topup.id, invoice, netCents: cn.netCents, vatCents: cn.vatCents, at: now });
   }
-}
-
-async function paymentLeftFor(tx: Queryable, topup: TopupRow) {
-  const [row] = await tx.query<{ net: number; vat: number }>(
-    `SELECT coalesce(sum(amount_cents), 0)::int8 AS net, coalesce(sum(vat_cents), 0)::int8 AS vat FROM refunds WHERE topup_id = $1 AND status <> 'failed'`,
-    [topup.id],
-  );
-  return {
-    netCents: cents(Number(topup.amount_cents)),
-    vatCents: cents(Number(topup.vat_cents)),
-    refundedNetCents: cents(Number(row!.net)),
-    refundedVatCents: cents(Number(row!.vat)),
-    vatRateBasisPoints: 0,
-    dispute: null,
-  };
 }
 
 /** Migration 049's partial index's predicate, word for word: with it in the query the index answers it. */

@@ -73,7 +73,7 @@ function checkReason(reason: unknown): string {
 }
 
 /** What a locked payment has left, from its refunds and dispute. */
-async function paymentLeft(tx: Queryable, topup: TopupRow): Promise<PaymentLeft> {
+export async function paymentLeft(tx: Queryable, topup: TopupRow): Promise<PaymentLeft> {
   const [row] = await tx.query<{ net: number; vat: number; rate: number | null; dispute: PaymentLeft['dispute'] }>(
     `SELECT coalesce(sum(r.amount_cents), 0)::int8 AS net, coalesce(sum(r.vat_cents), 0)::int8 AS vat,
             (SELECT vat_rate_basis_points FROM invoices WHERE topup_id = $1 AND document_type <> 'TD04') AS rate,
@@ -318,10 +318,7 @@ export async function completeRefund(ctx: ServiceContext, refundId: string, gate
       refundId: refund.id,
       at: now,
     });
-    const [invoice] = await tx.query<Pick<InvoiceRow, 'id' | 'number' | 'issued_on' | 'vat_rate_basis_points'>>(
-      `SELECT id, number, issued_on, vat_rate_basis_points FROM invoices WHERE topup_id = $1 AND document_type <> 'TD04'`,
-      [refund.topup_id],
-    );
+    const invoice = await readCreditedInvoice(tx, refund.topup_id);
     const creditNoteId = invoice ? newId('inv') : null;
     const customer = (await readCustomer(tx, refund.customer_id))!;
     await enqueueEmail(
@@ -354,11 +351,22 @@ export async function completeRefund(ctx: ServiceContext, refundId: string, gate
   });
 }
 
+type CreditedInvoice = Pick<InvoiceRow, 'id' | 'number' | 'issued_on' | 'vat_rate_basis_points'>;
+
+/** The invoice of a payment (not a credit note of it): what a credit note for that payment cites. */
+export async function readCreditedInvoice(tx: Queryable, topupId: string): Promise<CreditedInvoice | undefined> {
+  const [invoice] = await tx.query<CreditedInvoice>(
+    `SELECT id, number, issued_on, vat_rate_basis_points FROM invoices WHERE topup_id = $1 AND document_type <> 'TD04'`,
+    [topupId],
+  );
+  return invoice;
+}
+
 /** A TD04 citing `invoice`, with its VAT data, through the invoices' own numbering. */
 export async function issueCreditNote(
   ctx: ServiceContext,
   tx: Tx,
-  d: { creditNoteId: string; refundId: string | null; customerId: string; topupId: string; invoice: Pick<InvoiceRow, 'id' | 'number' | 'issued_on' | 'vat_rate_basis_points'>; netCents: number; vatCents: number; at: Date },
+  d: { creditNoteId: string; refundId: string | null; customerId: string; topupId: string; invoice: CreditedInvoice; netCents: number; vatCents: number; at: Date },
 ): Promise<void> {
   const [topup] = await tx.query<TopupRow>('SELECT * FROM topups WHERE id = $1', [d.topupId]);
   // R15: a credit note's number and date are given together, under the year's counter lock, as an invoice's.

@@ -308,16 +308,20 @@ async function claimByHolder<M extends { customer_id: string }>(batch: readonly 
     if (list) list.push(m);
     else byHolder.set(m.customer_id, [m]);
   }
-  const holders = [...byHolder.values()];
-  let next = 0;
   let claimed = 0;
-  const worker = async () => {
-    while (next < holders.length) {
-      for (const m of holders[next++]!) if (await claim(m)) claimed++;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrencyMax, holders.length) }, worker));
+  await atMostAtOnce([...byHolder.values()], concurrencyMax, async (holder) => {
+    for (const m of holder) if (await claim(m)) claimed++;
+  });
   return claimed;
+}
+
+/** `work` on every item, at most `concurrencyMax` at once, each taking the next item as it is free. */
+async function atMostAtOnce<T>(items: readonly T[], concurrencyMax: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrencyMax, items.length) }, worker));
 }
 
 /** Step 1 for every mailbox whose first charge day has come (caught up until E), in bounded batches. */
@@ -476,36 +480,31 @@ async function driveClaimed(ctx: ServiceContext, gateway: SavedCardGateway, toda
     const rows = await takeClaimed(ctx, owner, leaseMs, concurrencyMax * 16);
     if (!rows.length) return;
     await wrote(rows.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        const r = rows[next++]!;
-        let answer: OffSessionResult;
-        summary.cardChargesAttempted++;
-        try {
-          answer = await gateway.chargeSavedCard({
-            topupId: r.topup_id,
-            chargeCents: r.charge_cents,
-            currency: 'eur',
-            cardReference: r.gateway_reference,
-            gatewayCustomer: r.gateway_customer,
-            idempotencyKey: idempotencyKeyOf(r),
-          });
-        } catch {
-          // No answer (network, gateway down): the lease is let go so a later pass drives it again, same key.
-          await ctx.db.query(`UPDATE card_charges SET lease_owner = NULL, lease_until = $3 WHERE mailbox_id = $1 AND period_ends_on = $2 AND state = 'claimed'`, [
-            r.mailbox_id, r.period_ends_on, new Date(clock.wallMs() + leaseMs),
-          ]);
-          continue;
-        }
-        const recorded = await recordAnswer(ctx, gateway.name, r, answer, today);
-        if (recorded === 'succeeded') summary.cardChargesSucceeded++;
-        // A decline asking for authentication (Stripe's decline_code) waits for the holder like requires_action.
-        else if (recorded === 'requires_action' || (recorded === 'failed' && answer.outcome === 'failed' && !retriedOffSession(answer.failureCode))) summary.cardChargesAuthenticationRequired++;
-        else if (recorded === 'failed') summary.cardChargesFailed++;
+    await atMostAtOnce(rows, concurrencyMax, async (r) => {
+      let answer: OffSessionResult;
+      summary.cardChargesAttempted++;
+      try {
+        answer = await gateway.chargeSavedCard({
+          topupId: r.topup_id,
+          chargeCents: r.charge_cents,
+          currency: 'eur',
+          cardReference: r.gateway_reference,
+          gatewayCustomer: r.gateway_customer,
+          idempotencyKey: idempotencyKeyOf(r),
+        });
+      } catch {
+        // No answer (network, gateway down): the lease is let go so a later pass drives it again, same key.
+        await ctx.db.query(`UPDATE card_charges SET lease_owner = NULL, lease_until = $3 WHERE mailbox_id = $1 AND period_ends_on = $2 AND state = 'claimed'`, [
+          r.mailbox_id, r.period_ends_on, new Date(clock.wallMs() + leaseMs),
+        ]);
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrencyMax, rows.length) }, worker));
+      const recorded = await recordAnswer(ctx, gateway.name, r, answer, today);
+      if (recorded === 'succeeded') summary.cardChargesSucceeded++;
+      // A decline asking for authentication (Stripe's decline_code) waits for the holder like requires_action.
+      else if (recorded === 'requires_action' || (recorded === 'failed' && answer.outcome === 'failed' && !retriedOffSession(answer.failureCode))) summary.cardChargesAuthenticationRequired++;
+      else if (recorded === 'failed') summary.cardChargesFailed++;
+    });
   }
 }
 
